@@ -1,0 +1,275 @@
+"""The campaign loop: hand seed batches to workers until the budget is spent, store every verdict.
+
+Seeds run from the campaign's first seed upward; a resumed campaign skips the seeds already in the
+store, so nothing is done twice and batches lost to `kill -9` are simply redone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fuzz import judge as J
+from fuzz.pool import Done, Lost, Task, WorkerPool
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+from fuzz.store import Store, StoreError
+
+
+@dataclass
+class CampaignConfig:
+    run_dir: str
+    budget_s: float
+    seed: int = 0
+    workers: int = 2
+    batch: int = 16
+    devices: tuple[str, ...] = ("cpu",)
+    settings: WorkerSettings | None = None
+    argv: list[str] = field(default_factory=list)
+    max_kernels: int | None = None
+    grace_s: float = 20.0
+
+
+@dataclass
+class Snapshot:
+    """What the progress display shows; updated after every batch."""
+
+    kernels: int = 0
+    verified: int = 0
+    verdicts: Counter[str] = field(default_factory=Counter)
+    families: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+    budget_s: float = 0.0
+    in_flight: int = 0
+    restarts: int = 0
+    stage_s: Counter[str] = field(default_factory=Counter)
+    total_kernels: int = 0
+    total_verified: int = 0
+
+
+def _seed_stream(first: int, done: set[int]) -> Iterator[int]:
+    s = first
+    while True:
+        if s not in done:
+            yield s
+        s += 1
+
+
+def _lost_result(seed: int, case: Any, reason: str, detail: str) -> CaseResult:
+    verdict = J.CRASH if reason == "crash" else J.TIMEOUT
+    if case is None:
+        return CaseResult(seed, f"k_{seed}", "?", "?", {}, verdict, stage="worker", message=detail)
+    return CaseResult(
+        seed, case.kernel_name, case.family, case.generator_version, case.to_json(), verdict,
+        stage="worker", message=detail,
+    )  # fmt: skip
+
+
+class Campaign:
+    """Runs one session of a campaign over `config.run_dir`."""
+
+    def __init__(self, config: CampaignConfig, on_progress: Callable[[Snapshot], None] | None = None) -> None:
+        self.config = config
+        self.on_progress = on_progress or (lambda s: None)
+        self.snapshot = Snapshot(budget_s=config.budget_s)
+        self.stop_requested = False
+
+    def _check_resume(self, store: Store, settings: WorkerSettings, warp_version: str) -> None:
+        import grammar
+
+        want = {
+            "first_seed": self.config.seed,
+            "generator_version": grammar.GENERATOR_VERSION,
+            "gen_config": settings.gen_config,
+        }
+        have = store.get_meta("campaign")
+        if have is None:
+            store.set_meta("campaign", want)
+            return
+        for key, value in want.items():
+            if have.get(key) != value:
+                raise StoreError(
+                    f"{store.path}: this run directory holds a campaign with {key}={have.get(key)!r}, "
+                    f"but this command asks for {value!r}. Resume with the same settings, or use a new --out."
+                )
+
+    def run(self) -> dict[str, Any]:
+        import warp as wp
+
+        cfg = self.config
+        settings = cfg.settings or WorkerSettings(run_dir=cfg.run_dir, devices=cfg.devices)
+        os.makedirs(cfg.run_dir, exist_ok=True)
+        store = Store(cfg.run_dir)
+        self._check_resume(store, settings, wp.__version__)
+        session = store.begin_session(cfg.budget_s, cfg.argv, wp.__version__, list(settings.devices))
+        done = store.done_seeds()
+        seeds = _seed_stream(cfg.seed, done)
+        retry: deque[Task] = deque()
+        start = time.monotonic()
+        deadline = start + cfg.budget_s
+        batch_ids = iter(range(1, 1 << 62))
+        dispatched = 0
+        batch_times: deque[float] = deque(maxlen=20)
+        started_at: dict[int, float] = {}
+        pool = WorkerPool(settings, cfg.workers)
+        old_term = signal.signal(signal.SIGTERM, lambda *_: self._request_stop())
+        snap = self.snapshot
+        snap.total_kernels = store.n_cases()
+        snap.total_verified = store.counts("verdict").get(J.VERIFIED, 0)
+        try:
+            while True:
+                now = time.monotonic()
+                est = (sum(batch_times) / len(batch_times)) if batch_times else 0.0
+                may_start = not self.stop_requested and now + est <= deadline
+                if cfg.max_kernels is not None and dispatched >= cfg.max_kernels:
+                    may_start = False
+                for idx in pool.idle():
+                    if retry:
+                        task = retry.popleft()
+                    elif may_start:
+                        n = cfg.batch
+                        if cfg.max_kernels is not None:
+                            n = min(n, cfg.max_kernels - dispatched)
+                        if n <= 0:
+                            break
+                        task = Task(next(batch_ids), [next(seeds) for _ in range(n)])
+                        dispatched += n
+                    else:
+                        break
+                    started_at[task.batch_id] = time.monotonic()
+                    pool.submit(idx, task)
+                if pool.busy() == 0 and not retry and not may_start:
+                    break
+                if now > deadline + cfg.grace_s or (self.stop_requested and now > self._stop_at + 2):
+                    break  # in-flight batches are abandoned: a resume redoes them
+                for ev in pool.poll(timeout=0.2):
+                    t0 = started_at.pop(ev.task.batch_id, None)
+                    if isinstance(ev, Done):
+                        if t0 is not None and not ev.task.single:
+                            batch_times.append(time.monotonic() - t0)
+                        results = [CaseResult.from_json(r) for r in ev.results]
+                        store.add_results(results, session)
+                        self._account(results, ev.stats)
+                    else:
+                        self._lost(ev, retry, batch_ids, store, session, settings)
+                snap.elapsed_s = time.monotonic() - start
+                snap.in_flight = pool.busy()
+                snap.restarts = pool.restarts
+                self.on_progress(snap)
+        except KeyboardInterrupt:
+            self.stop_requested = True
+        finally:
+            signal.signal(signal.SIGTERM, old_term)
+            pool.close()
+            snap.elapsed_s = time.monotonic() - start
+            store.update_session(session, snap.elapsed_s, snap.kernels, ended=True)
+            summary = self.summary(store, settings, wp.__version__, pool)
+            store.close()
+            with open(os.path.join(cfg.run_dir, "summary.json"), "w") as f:
+                json.dump(summary, f, indent=2, sort_keys=True)
+        return summary
+
+    _stop_at = 0.0
+
+    def _request_stop(self) -> None:
+        self.stop_requested = True
+        self._stop_at = time.monotonic()
+
+    def _account(self, results: list[CaseResult], stats: dict[str, float]) -> None:
+        snap = self.snapshot
+        for r in results:
+            snap.kernels += 1
+            snap.total_kernels += 1
+            snap.verdicts[r.verdict] += 1
+            snap.families[r.family] += 1
+            if r.verdict == J.VERIFIED:
+                snap.verified += 1
+                snap.total_verified += 1
+        for k, v in stats.items():
+            snap.stage_s[k] += v
+
+    def _lost(
+        self,
+        ev: Lost,
+        retry: deque[Task],
+        batch_ids: Iterator[int],
+        store: Store,
+        session: int,
+        settings: WorkerSettings,
+    ) -> None:
+        """Retry a lost batch kernel by kernel; a single kernel lost again is the culprit."""
+        task = ev.task
+        if not task.single:
+            if task.cases is not None:
+                for c in task.cases:
+                    retry.append(Task(next(batch_ids), [int(c["seed"])], cases=[c], single=True))
+            else:
+                for s in task.seeds:
+                    retry.append(Task(next(batch_ids), [s], single=True))
+            return
+        from fuzz.worker import generate_case
+        from grammar.case import KernelCase
+
+        seed = task.seeds[0]
+        try:
+            case = (
+                KernelCase.from_json(task.cases[0])
+                if task.cases
+                else generate_case(seed, settings.gen_config)
+            )
+        except Exception:
+            case = None
+        result = _lost_result(seed, case, ev.reason, ev.detail)
+        store.add_results([result], session)
+        self._account([result], {})
+
+    def summary(
+        self, store: Store, settings: WorkerSettings, warp_version: str, pool: WorkerPool
+    ) -> dict[str, Any]:
+        import grammar
+
+        verdicts = store.counts("verdict")
+        kernels = store.n_cases()
+        elapsed = store.total_elapsed()
+        verified = verdicts.get(J.VERIFIED, 0)
+        snap = self.snapshot
+        return {
+            "run_dir": os.path.abspath(self.config.run_dir),
+            "kernels": kernels,
+            "verified": verified,
+            "verdicts": verdicts,
+            "families": store.counts("family"),
+            "elapsed_s": round(elapsed, 2),
+            "verified_per_s": round(verified / elapsed, 4) if elapsed else 0.0,
+            "kernels_per_s": round(kernels / elapsed, 4) if elapsed else 0.0,
+            "warp_version": warp_version,
+            "generator_version": grammar.GENERATOR_VERSION,
+            "devices": list(settings.devices),
+            "first_seed": self.config.seed,
+            "session": {
+                "kernels": snap.kernels,
+                "verified": snap.verified,
+                "verdicts": dict(snap.verdicts),
+                "elapsed_s": round(snap.elapsed_s, 2),
+                "verified_per_s": round(snap.verified / snap.elapsed_s, 4) if snap.elapsed_s else 0.0,
+                "budget_s": self.config.budget_s,
+                "workers": self.config.workers,
+                "batch": self.config.batch,
+                "worker_restarts": pool.restarts,
+                "interrupted": self.stop_requested,
+                "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},
+                "worker_peak_rss_kb": {"first": pool.first_rss_kb, "last": pool.last_rss_kb},
+                "settings": {
+                    "enable_backward": settings.enable_backward,
+                    "cuda_arch": settings.cuda_arch,
+                    "gen_config": settings.gen_config,
+                    "policy": asdict(settings.policy),
+                },
+            },
+        }

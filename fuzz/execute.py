@@ -1,0 +1,302 @@
+"""Run a batch of cases: one Warp module per batch, launches on each device, oracle, judge.
+
+This is the body of a worker process; it also runs in-process for `check`, `replay` and
+`reduce`. A compile failure of the batch module is isolated by rebuilding each case in a module
+of its own, so one bad kernel never costs its neighbours their verdict (and Warp modules that
+had a compile error are never trusted).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.util
+import itertools
+import os
+import shutil
+import sys
+import time
+import traceback
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from fuzz import judge as J
+from fuzz.codecut import cut_kernel
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+from grammar.case import MODULE_HEADER, KernelCase
+
+_ELEM_NDIM = {"vec": 1, "quat": 1, "transform": 1, "spatial": 1, "mat": 2}
+
+
+def elem_ndim(dtype: str) -> int:
+    """Trailing axes that form one element in the NumPy form of an array of `dtype`."""
+    for prefix, nd in _ELEM_NDIM.items():
+        if dtype.startswith(prefix):
+            return nd
+    return 0
+
+
+@dataclass
+class Stats:
+    """Where a batch's time went, for progress and the `bench` report."""
+
+    seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, stage: str, dt: float) -> None:
+        self.seconds[stage] += dt
+
+
+def _load_registry(spec: str | None) -> Any:
+    if not spec:
+        return None
+    mod_name, _, fn = spec.partition(":")
+    return getattr(importlib.import_module(mod_name), fn)()
+
+
+def _short_error(e: BaseException) -> str:
+    text = f"{type(e).__name__}: {e}".strip()
+    return text[:4000]
+
+
+class CompileFailure(Exception):
+    """Warp could not build the module for `device`: a finding unless the kernel is invalid."""
+
+    def __init__(self, device: str, error: BaseException) -> None:
+        super().__init__(_short_error(error))
+        self.device = device
+
+
+class BatchRunner:
+    """Compiles and checks batches inside one process; keeps Warp initialised between batches."""
+
+    def __init__(self, settings: WorkerSettings, work_dir: str, tag: str = "w") -> None:
+        import warp as wp
+
+        self.wp = wp
+        self.settings = settings
+        self.work_dir = work_dir
+        self.tag = tag
+        os.makedirs(work_dir, exist_ok=True)
+        wp.config.quiet = True
+        wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
+        wp.init()
+        self.registry = _load_registry(settings.registry_factory)
+        self._counter = itertools.count()
+
+    # ---- module handling -------------------------------------------------------------
+    def _import(self, cases: list[KernelCase]) -> Any:
+        name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
+        path = os.path.join(self.work_dir, name + ".py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(MODULE_HEADER + "\n\n".join(c.source.rstrip("\n") + "\n" for c in cases))
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        pymod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = pymod
+        try:
+            spec.loader.exec_module(pymod)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        self.wp.set_module_options({"enable_backward": self.settings.enable_backward}, pymod)
+        return pymod
+
+    def _discard(self, pymod: Any) -> None:
+        """Unload the module and prune its kernel-cache folders and source file."""
+        from fuzz import warpcompat
+
+        name = pymod.__name__
+        wmod = self.wp.get_module(name)
+        dirs = warpcompat.module_cache_dirs(wmod)
+        with contextlib.suppress(Exception):
+            wmod.unload()
+        for d in dirs:
+            shutil.rmtree(d, ignore_errors=True)
+        shutil.rmtree(os.path.join(self.work_dir, name + "-cuda"), ignore_errors=True)
+        sys.modules.pop(name, None)
+        with contextlib.suppress(OSError):
+            os.remove(os.path.join(self.work_dir, name + ".py"))
+
+    def _compile(self, pymod: Any, stats: Stats) -> dict[str, str | None]:
+        """Compile the module for every device (and CUDA AOT if asked); return module sources."""
+        from fuzz import warpcompat
+
+        wmod = self.wp.get_module(pymod.__name__)
+        sources: dict[str, str | None] = {}
+        for dev in self.settings.devices:
+            t = time.perf_counter()
+            try:
+                warpcompat.load_module(wmod, dev)
+            except Exception as e:
+                raise CompileFailure(dev.split(":")[0], e) from e
+            finally:
+                stats.add(f"compile:{dev.split(':')[0]}", time.perf_counter() - t)
+            sources[dev.split(":")[0]] = warpcompat.module_source(wmod, dev)
+        if self.settings.cuda_arch and "cuda" not in sources:
+            t = time.perf_counter()
+            try:
+                out = os.path.join(self.work_dir, pymod.__name__ + "-cuda")
+                sources["cuda"] = warpcompat.compile_cuda_aot(wmod, self.settings.cuda_arch, out)
+            except Exception as e:
+                raise CompileFailure("cuda", e) from e
+            finally:
+                stats.add("compile:cuda-aot", time.perf_counter() - t)
+        return sources
+
+    # ---- the batch ---------------------------------------------------------------------
+    def run(self, cases: list[KernelCase]) -> tuple[list[CaseResult], dict[str, float]]:
+        stats = Stats()
+        results: dict[int, CaseResult] = {}
+        groups: list[list[KernelCase]] = [cases]
+        try:
+            pymod = self._import(cases)
+            try:
+                sources = self._compile(pymod, stats)
+                self._check_all(pymod, cases, sources, results, stats)
+            except Exception:
+                groups = [[c] for c in cases]  # isolate: rebuild each case on its own
+            finally:
+                self._discard(pymod)
+        except Exception:
+            groups = [[c] for c in cases]
+        if len(groups) > 1 or (groups and not results):
+            for group in groups:
+                if group[0].seed in results:
+                    continue
+                self._run_single(group[0], results, stats)
+        return [results[c.seed] for c in cases], dict(stats.seconds)
+
+    def _run_single(self, case: KernelCase, results: dict[int, CaseResult], stats: Stats) -> None:
+        try:
+            pymod = self._import([case])
+        except Exception as e:
+            results[case.seed] = self._fail(case, J.COMPILE_ERROR, "import", "", e)
+            return
+        try:
+            sources = self._compile(pymod, stats)
+            self._check_all(pymod, [case], sources, results, stats)
+        except CompileFailure as e:
+            results[case.seed] = self._fail(case, J.COMPILE_ERROR, f"compile:{e.device}", e.device, e)
+        except Exception as e:
+            results[case.seed] = self._fail(case, J.INTERNAL_ERROR, "worker", "", e)
+        finally:
+            self._discard(pymod)
+
+    def _fail(self, case: KernelCase, verdict: str, stage: str, device: str, e: BaseException) -> CaseResult:
+        msg = _short_error(e)
+        if verdict == J.INTERNAL_ERROR:
+            msg += "\n" + "".join(traceback.format_exception(e))[-4000:]
+        return CaseResult(
+            case.seed, case.kernel_name, case.family, case.generator_version, case.to_json(),
+            verdict, stage=stage, device=device, message=msg,
+        )  # fmt: skip
+
+    def _check_all(
+        self,
+        pymod: Any,
+        cases: list[KernelCase],
+        sources: dict[str, str | None],
+        results: dict[int, CaseResult],
+        stats: Stats,
+    ) -> None:
+        for case in cases:
+            results[case.seed] = self._check_one(pymod, case, sources, stats)
+
+    def _check_one(
+        self, pymod: Any, case: KernelCase, sources: dict[str, str | None], stats: Stats
+    ) -> CaseResult:
+        import grammar
+        import oracle
+        from fuzz.launch import launch
+
+        if case.seed in self.settings.crash_seeds:
+            os.abort()
+        if case.seed in self.settings.hang_seeds:
+            time.sleep(10**6)
+        code: dict[str, str | None] = {}
+        t = time.perf_counter()
+        for dev, src in sources.items():
+            if src:
+                kc = cut_kernel(src, case.kernel_name)
+                lang = "cpp" if dev == "cpu" else "cuda"
+                code[f"{lang}_forward"] = kc.forward
+                code[f"{lang}_backward"] = kc.backward
+        stats.add("codecut", time.perf_counter() - t)
+        base = CaseResult(
+            case.seed,
+            case.kernel_name,
+            case.family,
+            case.generator_version,
+            case.to_json(),
+            J.VERIFIED,
+            code=code,
+        )
+        try:
+            t = time.perf_counter()
+            inputs = grammar.make_inputs(case)
+            stats.add("inputs", time.perf_counter() - t)
+        except Exception as e:
+            return self._with(base, J.INTERNAL_ERROR, "inputs", "", e)
+        # the oracle
+        t = time.perf_counter()
+        try:
+            orc = oracle.evaluate(
+                case.module_source(), case.kernel_name, inputs, case.dim, registry=self.registry
+            )
+        except oracle.Unsupported as e:
+            return self._with(base, J.ORACLE_UNSUPPORTED, "oracle", "", e)
+        except oracle.UndefinedBehavior as e:
+            return self._with(base, J.INVALID_KERNEL, "oracle", "", e)
+        except Exception as e:
+            return self._with(base, J.INTERNAL_ERROR, "oracle", "", e)
+        finally:
+            stats.add("oracle", time.perf_counter() - t)
+        base.oracle_ops = int(getattr(orc, "ops", 0))
+        kernel = getattr(pymod, case.kernel_name)
+        elem = {p.name: elem_ndim(p.dtype) for p in case.params if p.kind == "array"}
+        checks: list[J.DeviceCheck] = []
+        observed: dict[str, dict[str, np.ndarray]] = {}
+        for dev in self.settings.devices:
+            t = time.perf_counter()
+            try:
+                observed[dev] = launch(kernel, inputs, case.dim, dev)
+            except Exception as e:
+                return self._with(base, J.LAUNCH_ERROR, f"launch:{dev}", dev, e)
+            finally:
+                stats.add(f"launch:{dev.split(':')[0]}", time.perf_counter() - t)
+            t = time.perf_counter()
+            checks.append(
+                J.check_device(
+                    dev, observed[dev], orc.arrays, orc.error_bound, orc.unstable, elem, self.settings.policy
+                )
+            )
+            stats.add("judge", time.perf_counter() - t)
+        base.checks = [c.to_json() for c in checks]
+        base.unstable_fraction = J.unstable_fraction(checks)
+        failing = [c for c in checks if not c.passed]
+        if failing:
+            c = failing[0]
+            a = c.failing()[0]
+            base.verdict = J.MISMATCH
+            base.stage = "judge"
+            base.device = "+".join(x.device for x in failing)
+            base.message = (
+                f"{c.device}≠oracle: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
+                f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements differ)"
+            )
+        elif base.unstable_fraction > self.settings.policy.max_unstable_fraction:
+            base.verdict = J.INCONCLUSIVE
+            base.stage = "judge"
+            base.message = (
+                f"{base.unstable_fraction:.0%} of elements unstable under rounding; nothing verified"
+            )
+        return base
+
+    def _with(self, base: CaseResult, verdict: str, stage: str, device: str, e: BaseException) -> CaseResult:
+        f = self._fail(KernelCase.from_json(base.case), verdict, stage, device, e)
+        f.code = base.code
+        return f

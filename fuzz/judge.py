@@ -1,0 +1,238 @@
+"""Tolerance policy and verdicts: does a device's output agree with the oracle's?
+
+Integers and booleans must match exactly. Floats must lie within a tolerance derived from the
+computation: the oracle's per-element forward-error bound (its per-operation ULP budget propagated
+through the kernel) times a safety factor, plus a floor of a few ULP of the expected value. NaN
+matches only NaN and infinities must agree in sign. Elements the oracle marks unstable (their value
+hangs on a decision taken within rounding error) are skipped and counted, never silently passed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+VERIFIED = "verified"
+MISMATCH = "mismatch"
+COMPILE_ERROR = "compile_error"
+LAUNCH_ERROR = "launch_error"
+CRASH = "crash"
+TIMEOUT = "timeout"
+ORACLE_UNSUPPORTED = "oracle_unsupported"
+INVALID_KERNEL = "invalid_kernel"
+INTERNAL_ERROR = "internal_error"
+INCONCLUSIVE = "inconclusive"
+
+VERDICTS = (
+    VERIFIED,
+    MISMATCH,
+    COMPILE_ERROR,
+    LAUNCH_ERROR,
+    CRASH,
+    TIMEOUT,
+    ORACLE_UNSUPPORTED,
+    INVALID_KERNEL,
+    INTERNAL_ERROR,
+    INCONCLUSIVE,
+)
+
+
+@dataclass(frozen=True)
+class TolerancePolicy:
+    """How much a float result may differ from the oracle: safety * bound + floor_ulps * ulp."""
+
+    safety: float = 2.0
+    floor_ulps: float = 2.0
+    max_unstable_fraction: float = 0.5
+
+    def describe(self) -> str:
+        return f"|obs-exp| <= {self.safety:g}*oracle_error_bound + {self.floor_ulps:g} ulp(exp)"
+
+
+@dataclass
+class ArrayCheck:
+    """Comparison of one array parameter: counts, the worst element and the tolerance there."""
+
+    name: str
+    dtype: str
+    passed: bool
+    elements: int
+    checked: int
+    unstable: int
+    bad: int
+    max_abs_err: float = 0.0
+    max_ulp: float = 0.0
+    worst_index: list[int] | None = None
+    observed: Any = None
+    expected: Any = None
+    tolerance: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class DeviceCheck:
+    """All array comparisons of one device (or device pair) against the oracle."""
+
+    device: str
+    passed: bool
+    arrays: list[ArrayCheck] = field(default_factory=list)
+    tolerance_rule: str = ""
+
+    @property
+    def max_abs_err(self) -> float:
+        return max((a.max_abs_err for a in self.arrays), default=0.0)
+
+    @property
+    def max_ulp(self) -> float:
+        return max((a.max_ulp for a in self.arrays), default=0.0)
+
+    def failing(self) -> list[ArrayCheck]:
+        return [a for a in self.arrays if not a.passed]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "passed": self.passed,
+            "max_abs_err": self.max_abs_err,
+            "max_ulp": self.max_ulp,
+            "tolerance_rule": self.tolerance_rule,
+            "arrays": [a.to_json() for a in self.arrays],
+        }
+
+
+def _ulp(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """Spacing of `dtype` at each value (as float64), the smallest subnormal at zero."""
+    v = np.abs(values.astype(dtype, copy=False))
+    with np.errstate(invalid="ignore", over="ignore"):
+        sp = np.spacing(v).astype(np.float64)
+    sp[~np.isfinite(sp)] = np.inf
+    return sp
+
+
+def _to_py(x: Any) -> Any:
+    if isinstance(x, np.ndarray):
+        return [_to_py(v) for v in x.tolist()] if x.ndim else _to_py(x.item())
+    if isinstance(x, float) and not np.isfinite(x):
+        return repr(x)
+    if isinstance(x, np.generic):
+        return _to_py(x.item())
+    return x
+
+
+def compare_array(
+    name: str,
+    observed: np.ndarray,
+    expected: np.ndarray,
+    error_bound: np.ndarray | None,
+    unstable: np.ndarray | None,
+    policy: TolerancePolicy,
+    elem_ndim: int = 0,
+) -> ArrayCheck:
+    """Compare one array; `elem_ndim` trailing axes are components of one element (vec/mat)."""
+    obs = np.asarray(observed)
+    exp = np.asarray(expected)
+    if obs.shape != exp.shape:
+        return ArrayCheck(
+            name, str(exp.dtype), False, int(exp.size), 0, 0, int(exp.size),
+            observed=f"shape {obs.shape}", expected=f"shape {exp.shape}",
+        )  # fmt: skip
+    size = int(exp.size)
+    unst = np.zeros(exp.shape, dtype=bool) if unstable is None else np.broadcast_to(unstable, exp.shape)
+    if np.issubdtype(exp.dtype, np.floating):
+        bound = np.zeros(exp.shape) if error_bound is None else np.broadcast_to(error_bound, exp.shape)
+        unst = unst | ~np.isfinite(bound)
+        o64 = obs.astype(np.float64)
+        e64 = exp.astype(np.float64)
+        both_nan = np.isnan(o64) & np.isnan(e64)
+        same_inf = np.isinf(o64) & np.isinf(e64) & (np.sign(o64) == np.sign(e64))
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(o64 - e64)
+        diff[both_nan | same_inf] = 0.0
+        diff[np.isnan(diff)] = np.inf
+        ulp = _ulp(exp, exp.dtype)
+        bound_fin = np.where(np.isfinite(bound), bound, 0.0)
+        tol = policy.safety * bound_fin + policy.floor_ulps * ulp
+        # NaN matches only NaN and an infinity only the same infinity, whatever the tolerance
+        special = (np.isnan(o64) != np.isnan(e64)) | ((np.isinf(o64) | np.isinf(e64)) & ~same_inf & ~both_nan)
+        bad = ((diff > tol) | special) & ~unst
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ulps = np.where(ulp > 0, diff / ulp, np.inf)
+        ulps[unst] = 0.0
+        score = np.where(unst, -1.0, np.where(bad, diff / np.maximum(tol, 1e-300), diff))
+    else:
+        tol = np.zeros(exp.shape)
+        bad = (obs != exp) & ~unst
+        diff = np.where(bad, np.abs(obs.astype(np.float64) - exp.astype(np.float64)), 0.0)
+        ulps = diff
+        score = np.where(unst, -1.0, diff)
+    # reduce component axes: an element is bad if any of its components is
+    if elem_ndim:
+        axes = tuple(range(exp.ndim - elem_ndim, exp.ndim))
+        elem_bad = bad.any(axis=axes)
+        elem_unst = unst.all(axis=axes)
+    else:
+        elem_bad, elem_unst = bad, unst
+    n_elems = int(elem_bad.size)
+    n_bad = int(elem_bad.sum())
+    n_unst = int(elem_unst.sum())
+    check = ArrayCheck(
+        name=name,
+        dtype=str(exp.dtype),
+        passed=n_bad == 0,
+        elements=n_elems,
+        checked=n_elems - n_unst,
+        unstable=n_unst,
+        bad=n_bad,
+        max_abs_err=float(np.max(np.where(unst, 0.0, diff), initial=0.0)),
+        max_ulp=float(np.max(ulps, initial=0.0)),
+    )
+    if size:
+        flat = int(np.argmax(score))
+        idx = np.unravel_index(flat, exp.shape)
+        elem_idx = idx[: exp.ndim - elem_ndim] if elem_ndim else idx
+        check.worst_index = [int(i) for i in elem_idx]
+        check.observed = _to_py(obs[elem_idx])
+        check.expected = _to_py(exp[elem_idx])
+        check.tolerance = float(tol[idx])
+    return check
+
+
+def check_device(
+    device: str,
+    observed: dict[str, np.ndarray],
+    expected: dict[str, np.ndarray],
+    error_bound: dict[str, np.ndarray],
+    unstable: dict[str, np.ndarray],
+    elem_ndims: dict[str, int],
+    policy: TolerancePolicy,
+) -> DeviceCheck:
+    """Compare every array the oracle reports; an array missing on either side fails."""
+    arrays = []
+    for name in sorted(set(expected) | set(observed)):
+        if name not in observed or name not in expected:
+            side = "device" if name not in observed else "oracle"
+            arrays.append(ArrayCheck(name, "?", False, 0, 0, 0, 1, observed=f"missing on {side}"))
+            continue
+        arrays.append(
+            compare_array(
+                name,
+                observed[name],
+                expected[name],
+                error_bound.get(name),
+                unstable.get(name),
+                policy,
+                elem_ndims.get(name, 0),
+            )
+        )
+    return DeviceCheck(device, all(a.passed for a in arrays), arrays, policy.describe())
+
+
+def unstable_fraction(checks: list[DeviceCheck]) -> float:
+    """Share of elements skipped as unstable: a check that skipped most has verified little."""
+    total = sum(a.elements for c in checks for a in c.arrays)
+    unst = sum(a.unstable for c in checks for a in c.arrays)
+    return unst / total if total else 0.0

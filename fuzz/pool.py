@@ -1,0 +1,167 @@
+"""Long-lived worker processes with crash and hang isolation.
+
+A worker that dies (segfault, abort, CUDA fault) or exceeds its batch deadline is killed and
+replaced; the batch it held comes back to the campaign as a `Lost` event so it can be retried
+kernel by kernel, pinning the culprit as a `crash` or `timeout` case.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing as mp
+import time
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from fuzz.settings import WorkerSettings
+from fuzz.worker import worker_main
+
+
+@dataclass
+class Task:
+    """A batch: seeds to generate, or stored cases (json) to rerun; `single` marks a retry."""
+
+    batch_id: int
+    seeds: list[int]
+    cases: list[dict[str, Any]] | None = None
+    single: bool = False
+
+    def message(self) -> tuple[str, int, list[Any]]:
+        if self.cases is not None:
+            return ("cases", self.batch_id, self.cases)
+        return ("seeds", self.batch_id, self.seeds)
+
+
+@dataclass
+class Done:
+    task: Task
+    results: list[dict[str, Any]]
+    stats: dict[str, float]
+    worker: int
+    rss_kb: int
+
+
+@dataclass
+class Lost:
+    """The worker holding `task` crashed (`reason` = "crash") or hung ("timeout")."""
+
+    task: Task
+    reason: str
+    detail: str
+    worker: int
+
+
+@dataclass
+class _Handle:
+    index: int
+    proc: Any
+    conn: Connection
+    ready: bool = False
+    task: Task | None = None
+    deadline: float = 0.0
+    allowed: float = 0.0
+    rss_kb: list[int] = field(default_factory=list)
+
+
+class WorkerPool:
+    """`n` worker processes; `submit` a task to an idle one, `poll` for events."""
+
+    def __init__(
+        self,
+        settings: WorkerSettings,
+        n: int,
+        startup_timeout: float = 180.0,
+        base_timeout: float = 60.0,
+        per_kernel_timeout: float = 15.0,
+    ) -> None:
+        self.settings = settings
+        self.ctx = mp.get_context("spawn")
+        self.startup_timeout = startup_timeout
+        self.base_timeout = base_timeout
+        self.per_kernel_timeout = per_kernel_timeout
+        self.handles: list[_Handle] = [self._spawn(i) for i in range(n)]
+        self.restarts = 0
+        self.first_rss_kb: dict[int, int] = {}
+        self.last_rss_kb: dict[int, int] = {}
+
+    def _spawn(self, index: int) -> _Handle:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=worker_main, args=(child, self.settings, index), daemon=True)
+        proc.start()
+        child.close()
+        return _Handle(index, proc, parent, deadline=time.monotonic() + self.startup_timeout)
+
+    def idle(self) -> list[int]:
+        return [h.index for h in self.handles if h.ready and h.task is None]
+
+    def busy(self) -> int:
+        return sum(1 for h in self.handles if h.task is not None)
+
+    def submit(self, index: int, task: Task) -> None:
+        h = self.handles[index]
+        n = max(1, len(task.cases) if task.cases is not None else len(task.seeds))
+        h.task = task
+        h.allowed = self.base_timeout + self.per_kernel_timeout * n
+        h.deadline = time.monotonic() + h.allowed
+        h.conn.send(task.message())
+
+    def _replace(self, h: _Handle) -> None:
+        with contextlib.suppress(Exception):
+            h.proc.kill()
+        h.proc.join(timeout=10)
+        h.conn.close()
+        self.restarts += 1
+        self.handles[h.index] = self._spawn(h.index)
+
+    def poll(self, timeout: float) -> list[Done | Lost]:
+        events: list[Done | Lost] = []
+        conns = {h.conn: h for h in self.handles}
+        for conn in wait(list(conns), timeout=timeout):
+            h = conns[conn]  # type: ignore[index]
+            try:
+                msg = conn.recv()  # type: ignore[union-attr]
+            except (EOFError, OSError):
+                code = h.proc.exitcode if h.proc.exitcode is not None else h.proc.join(5) or h.proc.exitcode
+                if h.task is not None:
+                    events.append(Lost(h.task, "crash", f"worker exited with status {code}", h.index))
+                elif not h.ready:
+                    raise RuntimeError(
+                        f"worker {h.index} died while starting (exit status {code}); run "
+                        "`python -c 'import warp; warp.init()'` to see whether Warp itself starts"
+                    ) from None
+                self._replace(h)
+                continue
+            if msg[0] == "ready":
+                h.ready = True
+                h.task = None
+                self.first_rss_kb.setdefault(h.index, msg[2])
+                self.last_rss_kb[h.index] = msg[2]
+            elif msg[0] == "done":
+                task, h.task = h.task, None
+                assert task is not None
+                self.last_rss_kb[h.index] = msg[4]
+                events.append(Done(task, msg[2], msg[3], h.index, msg[4]))
+        now = time.monotonic()
+        for h in list(self.handles):
+            if now > h.deadline and (h.task is not None or not h.ready):
+                if h.task is not None:
+                    events.append(Lost(h.task, "timeout", f"no answer within {h.allowed:.0f} s", h.index))
+                    self._replace(h)
+                else:
+                    raise RuntimeError(f"worker {h.index} did not start within {self.startup_timeout:.0f}s")
+        return events
+
+    def close(self) -> None:
+        for h in self.handles:
+            try:
+                if h.task is None and h.proc.is_alive():
+                    h.conn.send(("stop",))
+            except Exception:
+                pass
+        deadline = time.monotonic() + 5
+        for h in self.handles:
+            h.proc.join(timeout=max(0.0, deadline - time.monotonic()))
+            if h.proc.is_alive():
+                h.proc.kill()
+                h.proc.join(timeout=5)

@@ -1,0 +1,85 @@
+"""Live progress (kernels/s, verified, failures by kind, elapsed/remaining) and the final table."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from fuzz.budget import format_duration
+from fuzz.campaign import Snapshot
+
+
+def _table(s: Snapshot, title: str) -> Table:
+    t = Table(title=title, show_header=False, box=None, pad_edge=False)
+    rate = s.kernels / s.elapsed_s if s.elapsed_s else 0.0
+    vrate = s.verified / s.elapsed_s if s.elapsed_s else 0.0
+    remaining = max(0.0, s.budget_s - s.elapsed_s)
+    t.add_row("elapsed / remaining", f"{format_duration(s.elapsed_s)} / {format_duration(remaining)}")
+    t.add_row("kernels (this session)", f"{s.kernels}  ({rate:.2f}/s)")
+    t.add_row("verified (this session)", f"{s.verified}  ({vrate:.2f}/s)")
+    t.add_row("in store (all sessions)", f"{s.total_kernels} kernels, {s.total_verified} verified")
+    fails = {k: v for k, v in s.verdicts.items() if k != "verified"}
+    t.add_row("not verified", ", ".join(f"{k}={v}" for k, v in sorted(fails.items())) or "none")
+    t.add_row("in flight / worker restarts", f"{s.in_flight} / {s.restarts}")
+    return t
+
+
+class Progress:
+    """A rich live panel on a terminal; a plain line every `interval` seconds otherwise."""
+
+    def __init__(self, enabled: bool = True, interval: float = 15.0) -> None:
+        self.console = Console(stderr=True)
+        self.live: Live | None = None
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.interval = interval
+        self._last = 0.0
+
+    def __enter__(self) -> Progress:
+        if self.enabled and self.tty:
+            self.live = Live(console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+    def update(self, s: Snapshot) -> None:
+        if not self.enabled:
+            return
+        if self.live is not None:
+            self.live.update(_table(s, "warpfuzz campaign"))
+            return
+        now = time.monotonic()
+        if now - self._last >= self.interval:
+            self._last = now
+            rate = s.kernels / s.elapsed_s if s.elapsed_s else 0.0
+            fails = ", ".join(f"{k}={v}" for k, v in sorted(s.verdicts.items()) if k != "verified")
+            print(
+                f"[{format_duration(s.elapsed_s)}/{format_duration(s.budget_s)}] kernels {s.kernels} "
+                f"({rate:.2f}/s) verified {s.verified} | {fails or 'no failures'}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The final table printed after a campaign (summary.json has the same figures)."""
+    console = Console()
+    t = Table(title=f"warpfuzz summary: {summary['run_dir']}")
+    t.add_column("what")
+    t.add_column("value", justify="right")
+    for key in ("kernels", "verified", "verified_per_s", "kernels_per_s", "elapsed_s", "warp_version"):
+        t.add_row(key, str(summary[key]))
+    t.add_row("devices", ",".join(summary["devices"]))
+    for k, v in summary["verdicts"].items():
+        t.add_row(f"verdict {k}", str(v))
+    for k, v in summary["families"].items():
+        t.add_row(f"family {k}", str(v))
+    console.print(t)

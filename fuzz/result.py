@@ -1,0 +1,60 @@
+"""The outcome of checking one case: what the store keeps and the corpus and export read."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class CaseResult:
+    """Verdict of one case plus the evidence: per-device checks, the emitted code, timings.
+
+    stage: where the verdict arose ("import", "compile:cpu", "compile:cuda", "launch:cpu",
+    "oracle", "judge", "worker"); device: the device (or device pair "cpu~cuda") concerned.
+    """
+
+    seed: int
+    kernel_name: str
+    family: str
+    generator_version: str
+    case: dict[str, Any]
+    verdict: str
+    stage: str = ""
+    device: str = ""
+    message: str = ""
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    code: dict[str, str | None] = field(default_factory=dict)
+    unstable_fraction: float = 0.0
+    oracle_ops: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> CaseResult:
+        return CaseResult(**d)
+
+    def signature(self) -> str:
+        """Failure identity for grouping duplicates: stage, device, verdict and what differs."""
+        what = ""
+        if self.verdict == "mismatch":
+            bad = sorted(
+                {
+                    a["name"]
+                    for c in self.checks
+                    if not c.get("passed", True)
+                    for a in c.get("arrays", [])
+                    if not a["passed"]
+                }
+            )
+            what = ",".join(bad)
+        elif self.verdict in (
+            "compile_error",
+            "launch_error",
+            "internal_error",
+            "oracle_unsupported",
+            "invalid_kernel",
+        ):
+            what = self.message.splitlines()[0][:120] if self.message else ""
+        return "|".join((self.stage, self.device, self.verdict, what))

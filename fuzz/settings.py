@@ -1,0 +1,29 @@
+"""Settings a worker process needs to run batches: picklable, so they cross the process boundary."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fuzz.judge import TolerancePolicy
+
+
+@dataclass(frozen=True)
+class WorkerSettings:
+    """How a worker compiles, runs and checks kernels.
+
+    registry_factory: "module:function" returning an oracle registry to use instead of the
+    default one (tests use it to plant a deliberately wrong oracle entry).
+    crash_seeds / hang_seeds: fault injection for tests of the pool (the worker aborts or hangs
+    when it reaches that seed), so crash isolation can be proven without relying on a Warp bug.
+    """
+
+    run_dir: str
+    devices: tuple[str, ...] = ("cpu",)
+    enable_backward: bool = True
+    cuda_arch: int | None = None
+    gen_config: dict[str, Any] = field(default_factory=dict)
+    policy: TolerancePolicy = field(default_factory=TolerancePolicy)
+    registry_factory: str | None = None
+    crash_seeds: frozenset[int] = frozenset()
+    hang_seeds: frozenset[int] = frozenset()

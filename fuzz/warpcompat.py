@@ -1,0 +1,81 @@
+"""The few places where warpfuzz reaches into Warp beyond its public API, kept in one module.
+
+Each helper works on the releases we support or raises `WarpCompatError` naming what is missing,
+so a newer or older Warp degrades with a clear message instead of a confusing traceback.
+"""
+
+from __future__ import annotations
+
+import glob
+import inspect
+import os
+from typing import Any
+
+import warp as wp
+
+
+class WarpCompatError(RuntimeError):
+    """This Warp release lacks an internal that a feature relies on."""
+
+
+def warp_version() -> str:
+    return str(wp.__version__)
+
+
+def load_module(module: Any, device: str) -> None:
+    """Compile (or fetch from cache) `module` for `device` with the block size `wp.launch` uses.
+
+    On CPU, launches run with block_dim=1 from Warp 1.19 on; loading with the module default
+    would compile a second, unused variant.
+    """
+    params = inspect.signature(module.load).parameters
+    if "block_dim" in params and str(device).startswith("cpu"):
+        module.load(device, block_dim=1)
+    else:
+        module.load(device)
+
+
+def module_identifier(module: Any, device: str) -> str:
+    """Name of the module's folder in the kernel cache for the variant `wp.launch` uses."""
+    ident = getattr(module, "get_module_identifier", None)
+    if ident is None:
+        raise WarpCompatError(f"warp {warp_version()} has no Module.get_module_identifier")
+    params = inspect.signature(ident).parameters
+    if "block_dim" in params and str(device).startswith("cpu"):
+        return str(ident(block_dim=1))
+    return str(ident())
+
+
+def module_source(module: Any, device: str) -> str | None:
+    """The C++ (cpu) or CUDA source Warp generated for `module`, read from the kernel cache."""
+    folder = os.path.join(wp.config.kernel_cache_dir, module_identifier(module, device))
+    pattern = "*.cpp" if str(device).startswith("cpu") else "*.cu"
+    files = sorted(glob.glob(os.path.join(folder, pattern)))
+    if not files:
+        return None
+    with open(files[0], encoding="utf-8") as f:
+        return f.read()
+
+
+def module_cache_dirs(module: Any) -> list[str]:
+    """Every folder of the kernel cache that holds a variant of `module` (for pruning)."""
+    name = getattr(module, "name", "")
+    return sorted(glob.glob(os.path.join(wp.config.kernel_cache_dir, f"wp_{name}_*")))
+
+
+def compile_cuda_aot(module: Any, arch: int, out_dir: str) -> str:
+    """Compile `module` for CUDA `sm_<arch>` with NVRTC (no GPU needed); return the CUDA source.
+
+    Raises whatever Warp raises when the CUDA code does not compile: that is a finding.
+    """
+    aot = getattr(wp, "compile_aot_module", None)
+    if aot is None:
+        raise WarpCompatError(
+            f"warp {warp_version()} has no wp.compile_aot_module (CUDA compile without a GPU)"
+        )
+    aot(module, arch=arch, module_dir=out_dir)
+    files = sorted(glob.glob(os.path.join(out_dir, "**", "*.cu"), recursive=True))
+    if not files:
+        raise WarpCompatError(f"warp {warp_version()}: compile_aot_module left no .cu source in {out_dir}")
+    with open(files[0], encoding="utf-8") as f:
+        return f.read()

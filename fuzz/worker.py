@@ -1,0 +1,68 @@
+"""Worker process: keeps Warp (and its compiler) warm and runs batches sent by the campaign.
+
+Generation happens here too, from seeds, so the campaign process stays light. Messages:
+main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...]) | ("stop",)
+worker -> main: ("ready", pid, rss_kb) | ("done", batch_id, [result_json, ...], stats, rss_kb)
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import traceback
+from typing import Any
+
+from fuzz import judge as J
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+
+
+def peak_rss_kb() -> int:
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
+    """The case for `seed` under the campaign's generator settings."""
+    import grammar
+
+    cfg = grammar.GenConfig(**gen_config) if gen_config else None
+    return grammar.generate(seed, cfg)
+
+
+def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
+    import time
+
+    from fuzz.execute import BatchRunner
+    from grammar.case import KernelCase
+
+    work_dir = os.path.join(settings.run_dir, "work", f"w{index}")
+    runner = BatchRunner(settings, work_dir, tag=f"w{index}")
+    conn.send(("ready", os.getpid(), peak_rss_kb()))
+    while True:
+        try:
+            msg = conn.recv()
+        except EOFError:
+            return
+        if msg[0] == "stop":
+            return
+        kind, batch_id, payload = msg
+        cases = []
+        failed: list[CaseResult] = []
+        t = time.perf_counter()
+        for item in payload:
+            if kind == "cases":
+                cases.append(KernelCase.from_json(item))
+                continue
+            try:
+                cases.append(generate_case(int(item), settings.gen_config))
+            except Exception as e:
+                failed.append(
+                    CaseResult(
+                        int(item), f"k_{item}", "?", "?", {}, J.INTERNAL_ERROR, stage="generate",
+                        message=f"{type(e).__name__}: {e}\n{traceback.format_exc()[-3000:]}",
+                    )
+                )  # fmt: skip
+        gen_s = time.perf_counter() - t
+        results, stats = runner.run(cases) if cases else ([], {})
+        stats["generate"] = stats.get("generate", 0.0) + gen_s
+        conn.send(("done", batch_id, [r.to_json() for r in results + failed], stats, peak_rss_kb()))
