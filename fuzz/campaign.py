@@ -34,6 +34,8 @@ class CampaignConfig:
     argv: list[str] = field(default_factory=list)
     max_kernels: int | None = None
     grace_s: float = 20.0
+    base_timeout_s: float = 60.0
+    per_kernel_timeout_s: float = 15.0
 
 
 @dataclass
@@ -117,7 +119,12 @@ class Campaign:
         dispatched = 0
         batch_times: deque[float] = deque(maxlen=20)
         started_at: dict[int, float] = {}
-        pool = WorkerPool(settings, cfg.workers)
+        pool = WorkerPool(
+            settings,
+            cfg.workers,
+            base_timeout=cfg.base_timeout_s,
+            per_kernel_timeout=cfg.per_kernel_timeout_s,
+        )
         old_term = signal.signal(signal.SIGTERM, lambda *_: self._request_stop())
         snap = self.snapshot
         snap.total_kernels = store.n_cases()

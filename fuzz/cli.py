@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="also compile each batch for CUDA sm_ARCH with NVRTC (works without a GPU; e.g. 90)",
     )
+    r.add_argument(
+        "--kernel-timeout",
+        type=float,
+        default=15.0,
+        help="seconds allowed per kernel of a batch (plus 60 s per batch) before its worker counts as hung",
+    )
     r.add_argument("--max-kernels", type=int, default=None, help="stop after this many kernels")
     r.add_argument("--no-progress", action="store_true", help="no live progress display")
     _add_generator_options(r)
@@ -144,6 +150,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         settings=settings,
         argv=sys.argv[1:],
         max_kernels=args.max_kernels,
+        per_kernel_timeout_s=args.kernel_timeout,
     )
     print(f"warpfuzz: campaign in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
     with Progress(enabled=not args.no_progress) as progress:
