@@ -1,0 +1,66 @@
+"""Pieces shared by the subcommands: usage errors, generator options, device selection."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+
+class UsageError(Exception):
+    """Bad input from the user: printed without a traceback, exit status 2."""
+
+
+def add_generator_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("generator")
+    g.add_argument(
+        "--weights", default="", help="family weights, e.g. loop=3,vector=0 (others keep their default)"
+    )
+    g.add_argument("--max-stmts", type=int, default=None, help="maximum statements per kernel body")
+    g.add_argument("--max-depth", type=int, default=None, help="maximum expression depth")
+    g.add_argument("--max-loop-nesting", type=int, default=None, help="maximum loop nesting")
+
+
+def gen_config_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Generator settings as a plain dict (stored in the run's meta, sent to workers)."""
+    import grammar
+
+    cfg: dict[str, Any] = {}
+    if args.weights:
+        try:
+            cfg["weights"] = grammar.parse_weights(args.weights)
+        except ValueError as e:
+            raise UsageError(f"--weights: {e}") from e
+    for key in ("max_stmts", "max_depth", "max_loop_nesting"):
+        v = getattr(args, key)
+        if v is not None:
+            if v < 1:
+                raise UsageError(f"--{key.replace('_', '-')} must be at least 1, got {v}")
+            cfg[key] = v
+    return cfg
+
+
+def resolve_devices(text: str) -> tuple[str, ...]:
+    import warp as wp
+
+    wp.config.quiet = True
+    wp.init()
+    has_cuda = wp.is_cuda_available()
+    if text == "auto":
+        if not has_cuda:
+            print("CUDA: no CUDA device found; checking on CPU only.", file=sys.stderr)
+            return ("cpu",)
+        return ("cpu", "cuda:0")
+    devs = []
+    for d in (x.strip() for x in text.split(",") if x.strip()):
+        if d == "cpu":
+            devs.append("cpu")
+        elif d == "cuda" or d.startswith("cuda:"):
+            if not has_cuda:
+                raise UsageError(f"--devices {text}: no CUDA device is available here (use --devices cpu)")
+            devs.append("cuda:0" if d == "cuda" else d)
+        else:
+            raise UsageError(f"--devices: unknown device {d!r}; use cpu, cuda or cuda:N")
+    if not devs:
+        raise UsageError("--devices: name at least one device")
+    return tuple(dict.fromkeys(devs))

@@ -1,0 +1,90 @@
+"""`python -m fuzz run` (the default command): a fuzzing campaign."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+from fuzz.budget import BudgetError, parse_budget
+from fuzz.cliutil import UsageError, add_generator_options, gen_config_from_args, resolve_devices
+
+NAME = "run"
+HELP = "run a campaign (the default command)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", required=True, help="wall-clock budget: 90s, 10m, 2h, 1h30m")
+    p.add_argument(
+        "--out", default=None, help="run directory (default runs/<UTC time>); an existing one is resumed"
+    )
+    p.add_argument("--seed", type=int, default=0, help="first case seed (cases use seed, seed+1, ...)")
+    p.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)"
+    )
+    p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
+    p.add_argument("--devices", default="auto", help="cpu, cuda, cpu,cuda or auto (cuda where available)")
+    p.add_argument("--no-backward", action="store_true", help="compile forward code only")
+    p.add_argument(
+        "--cuda-arch",
+        type=int,
+        default=None,
+        help="also compile each batch for CUDA sm_ARCH with NVRTC (works without a GPU; e.g. 90)",
+    )
+    p.add_argument(
+        "--kernel-timeout",
+        type=float,
+        default=15.0,
+        help="seconds allowed per kernel of a batch (plus 60 s per batch) before its worker counts as hung",
+    )
+    p.add_argument("--max-kernels", type=int, default=None, help="stop after this many kernels")
+    p.add_argument("--no-progress", action="store_true", help="no live progress display")
+    add_generator_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fuzz.campaign import Campaign, CampaignConfig
+    from fuzz.judge import TolerancePolicy
+    from fuzz.progress import Progress, print_summary
+    from fuzz.settings import WorkerSettings
+    from fuzz.store import StoreError
+
+    try:
+        budget = parse_budget(args.budget)
+    except BudgetError as e:
+        raise UsageError(str(e)) from e
+    if args.workers < 1 or args.batch < 1:
+        raise UsageError("--workers and --batch must be at least 1")
+    gen_config = gen_config_from_args(args)
+    devices = resolve_devices(args.devices)
+    run_dir = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
+    settings = WorkerSettings(
+        run_dir=run_dir,
+        devices=devices,
+        enable_backward=not args.no_backward,
+        cuda_arch=args.cuda_arch,
+        gen_config=gen_config,
+        policy=TolerancePolicy(),
+    )
+    cfg = CampaignConfig(
+        run_dir=run_dir,
+        budget_s=budget,
+        seed=args.seed,
+        workers=args.workers,
+        batch=args.batch,
+        devices=devices,
+        settings=settings,
+        argv=sys.argv[1:],
+        max_kernels=args.max_kernels,
+        per_kernel_timeout_s=args.kernel_timeout,
+    )
+    print(f"warpfuzz: campaign in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
+    with Progress(enabled=not args.no_progress) as progress:
+        try:
+            summary = Campaign(cfg, on_progress=progress.update).run()
+        except StoreError as e:
+            raise UsageError(str(e)) from e
+    print_summary(summary)
+    print(f"summary written to {os.path.join(run_dir, 'summary.json')}", file=sys.stderr)
+    return 0
