@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from fuzz import judge as J
+from fuzz import warpcompat
 from fuzz.pool import Done, Lost, Task, WorkerPool
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
@@ -258,6 +259,7 @@ class Campaign:
             "warp_version": warp_version,
             "generator_version": grammar.GENERATOR_VERSION,
             "devices": list(settings.devices),
+            "device_facts": [warpcompat.device_facts(d) for d in settings.devices],
             "first_seed": self.config.seed,
             "session": {
                 "kernels": snap.kernels,

@@ -70,6 +70,17 @@ class CompileFailure(Exception):
         self.device = device
 
 
+class DevicePoisoned(Exception):
+    """A CUDA error left this process's context unusable: the worker must be replaced."""
+
+
+def _is_cuda_fault(dev: str, e: BaseException) -> bool:
+    text = str(e).lower()
+    return dev.startswith("cuda") and any(
+        w in text for w in ("cuda error", "illegal", "misaligned", "launch failure", "unspecified launch")
+    )
+
+
 class BatchRunner:
     """Compiles and checks batches inside one process; keeps Warp initialised between batches."""
 
@@ -127,7 +138,8 @@ class BatchRunner:
 
         wmod = self.wp.get_module(pymod.__name__)
         sources: dict[str, str | None] = {}
-        for dev in self.settings.devices:
+
+        def build(dev: str) -> None:
             t = time.perf_counter()
             try:
                 warpcompat.load_module(wmod, dev)
@@ -135,6 +147,18 @@ class BatchRunner:
                 raise CompileFailure(dev.split(":")[0], e) from e
             finally:
                 stats.add(f"compile:{dev.split(':')[0]}", time.perf_counter() - t)
+
+        devices = list(self.settings.devices)
+        if len(devices) > 1:
+            # Warp serialises only its Python codegen; clang (CPU) and NVRTC (CUDA) run in parallel
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(devices)) as ex:
+                for fut in [ex.submit(build, d) for d in devices]:
+                    fut.result()
+        else:
+            build(devices[0])
+        for dev in devices:
             sources[dev.split(":")[0]] = warpcompat.module_source(wmod, dev)
         if self.settings.cuda_arch and "cuda" not in sources:
             t = time.perf_counter()
@@ -263,8 +287,12 @@ class BatchRunner:
         for dev in self.settings.devices:
             t = time.perf_counter()
             try:
+                if dev.startswith("cuda") and case.seed in self.settings.fault_seeds:
+                    self._fault(dev)
                 observed[dev] = launch(kernel, inputs, case.dim, dev)
             except Exception as e:
+                if _is_cuda_fault(dev, e):
+                    raise DevicePoisoned(f"{dev}: {_short_error(e)}") from e
                 return self._with(base, J.LAUNCH_ERROR, f"launch:{dev}", dev, e)
             finally:
                 stats.add(f"launch:{dev.split(':')[0]}", time.perf_counter() - t)
@@ -275,6 +303,24 @@ class BatchRunner:
                 )
             )
             stats.add("judge", time.perf_counter() - t)
+        cuda_devs = [d for d in observed if d.startswith("cuda")]
+        if "cpu" in observed and cuda_devs:
+            # device against device, allowing both sides their oracle tolerance
+            pair_policy = J.TolerancePolicy(
+                safety=2 * self.settings.policy.safety, floor_ulps=2 * self.settings.policy.floor_ulps
+            )
+            for cd in cuda_devs:
+                checks.append(
+                    J.check_device(
+                        f"cpu~{cd}",
+                        observed[cd],
+                        observed["cpu"],
+                        orc.error_bound,
+                        orc.unstable,
+                        elem,
+                        pair_policy,
+                    )
+                )
         base.checks = [c.to_json() for c in checks]
         base.unstable_fraction = J.unstable_fraction(checks)
         failing = [c for c in checks if not c.passed]
@@ -284,8 +330,9 @@ class BatchRunner:
             base.verdict = J.MISMATCH
             base.stage = "judge"
             base.device = "+".join(x.device for x in failing)
+            what = "≠".join(c.device.split("~")) if "~" in c.device else f"{c.device}≠oracle"
             base.message = (
-                f"{c.device}≠oracle: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
+                f"{what}: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
                 f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements differ)"
             )
         elif base.unstable_fraction > self.settings.policy.max_unstable_fraction:
@@ -295,6 +342,16 @@ class BatchRunner:
                 f"{base.unstable_fraction:.0%} of elements unstable under rounding; nothing verified"
             )
         return base
+
+    def _fault(self, dev: str) -> None:
+        """Fault injection for tests: launch a kernel that writes far out of bounds on `dev`."""
+        import warp as wp
+
+        from fuzz.faulty import wild_write
+
+        a = wp.zeros(1, dtype=wp.float32, device=dev)
+        wp.launch(wild_write, dim=1, inputs=[a], device=dev)
+        wp.synchronize_device(dev)
 
     def _with(self, base: CaseResult, verdict: str, stage: str, device: str, e: BaseException) -> CaseResult:
         f = self._fail(KernelCase.from_json(base.case), verdict, stage, device, e)

@@ -137,6 +137,11 @@ class WorkerPool:
                 h.task = None
                 self.first_rss_kb.setdefault(h.index, msg[2])
                 self.last_rss_kb[h.index] = msg[2]
+            elif msg[0] == "fatal":
+                if h.task is not None:
+                    events.append(Lost(h.task, "crash", msg[2], h.index))
+                h.task = None
+                self._replace(h)
             elif msg[0] == "done":
                 task, h.task = h.task, None
                 assert task is not None

@@ -16,6 +16,8 @@ class WorkerSettings:
     default one (tests use it to plant a deliberately wrong oracle entry).
     crash_seeds / hang_seeds: fault injection for tests of the pool (the worker aborts or hangs
     when it reaches that seed), so crash isolation can be proven without relying on a Warp bug.
+    fault_seeds: before that seed's CUDA launch, launch a real kernel that writes out of bounds,
+    poisoning the CUDA context the way a faulting kernel does.
     """
 
     run_dir: str
@@ -27,3 +29,4 @@ class WorkerSettings:
     registry_factory: str | None = None
     crash_seeds: frozenset[int] = frozenset()
     hang_seeds: frozenset[int] = frozenset()
+    fault_seeds: frozenset[int] = frozenset()

@@ -22,6 +22,28 @@ def warp_version() -> str:
     return str(wp.__version__)
 
 
+def device_facts(device: str) -> dict[str, Any]:
+    """What a pair's record says about the device it was verified on."""
+    import platform
+
+    d = wp.get_device(device)
+    facts: dict[str, Any] = {"device": str(device), "name": str(d.name), "warp_version": warp_version()}
+    if d.is_cuda:
+        facts["sm_arch"] = int(d.arch)
+        try:
+            from warp._src.context import runtime
+
+            tk = runtime.toolkit_version
+            facts["toolkit_version"] = ".".join(map(str, tk)) if tk else None
+            drv = getattr(runtime, "driver_version", None)
+            facts["driver_version"] = ".".join(map(str, drv)) if isinstance(drv, tuple) else drv
+        except Exception as e:  # older releases: say what is missing instead of guessing
+            facts["toolkit_version"] = f"unavailable ({type(e).__name__})"
+    else:
+        facts["cpu"] = platform.processor() or platform.machine()
+    return facts
+
+
 def load_module(module: Any, device: str) -> None:
     """Compile (or fetch from cache) `module` for `device` with the block size `wp.launch` uses.
 

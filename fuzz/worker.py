@@ -3,6 +3,7 @@
 Generation happens here too, from seeds, so the campaign process stays light. Messages:
 main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...]) | ("stop",)
 worker -> main: ("ready", pid, rss_kb) | ("done", batch_id, [result_json, ...], stats, rss_kb)
+               | ("fatal", batch_id, message)  (CUDA context poisoned; the worker exits next)
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
 def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     import time
 
-    from fuzz.execute import BatchRunner
+    from fuzz.execute import BatchRunner, DevicePoisoned
     from grammar.case import KernelCase
 
     work_dir = os.path.join(settings.run_dir, "work", f"w{index}")
@@ -63,6 +64,12 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
                     )
                 )  # fmt: skip
         gen_s = time.perf_counter() - t
-        results, stats = runner.run(cases) if cases else ([], {})
+        try:
+            results, stats = runner.run(cases) if cases else ([], {})
+        except DevicePoisoned as e:
+            # the CUDA context is unusable: report, then let the pool replace this process
+            conn.send(("fatal", batch_id, str(e)))
+            conn.close()
+            os._exit(3)
         stats["generate"] = stats.get("generate", 0.0) + gen_s
         conn.send(("done", batch_id, [r.to_json() for r in results + failed], stats, peak_rss_kb()))
