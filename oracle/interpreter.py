@@ -1,0 +1,795 @@
+"""Evaluate one Warp kernel over all threads at once.
+
+Every local is a lane value; control flow runs both sides of a branch under per-lane masks,
+loops iterate to the largest per-lane trip count with an active mask, and `return`/`break`/
+`continue` retire lanes. A lane that takes a decision within rounding error gets a sticky
+control taint: everything it assigns or writes afterwards is marked unstable.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from oracle.builtins import Registry, default_registry
+from oracle.errors import UndefinedBehavior, Unsupported
+from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
+from oracle.result import OracleResult
+from oracle.source import ModuleInfo, param_types, parse_module, return_type
+from oracle.types import BOOL, FLOAT32, INT32, ArrayT, Composite, Scalar, StructT, ValueType, wp_attr
+from oracle.values import ArrayRef, StructVal, Value, const_value, lane_broadcast, select
+
+MAX_WHILE_ITERATIONS = 100_000
+MAX_CALL_DEPTH = 32
+
+BINOPS = {
+    ast.Add: "Add",
+    ast.Sub: "Sub",
+    ast.Mult: "Mult",
+    ast.Div: "Div",
+    ast.FloorDiv: "FloorDiv",
+    ast.Mod: "Mod",
+    ast.Pow: "Pow",
+    ast.BitAnd: "BitAnd",
+    ast.BitOr: "BitOr",
+    ast.BitXor: "BitXor",
+    ast.LShift: "LShift",
+    ast.RShift: "RShift",
+    ast.MatMult: "MatMult",
+}
+CMPOPS = {ast.Lt: "Lt", ast.LtE: "LtE", ast.Gt: "Gt", ast.GtE: "GtE", ast.Eq: "Eq", ast.NotEq: "NotEq"}
+SUPPORTED_OPERATORS = frozenset(
+    {
+        "Add",
+        "Sub",
+        "Mult",
+        "Div",
+        "FloorDiv",
+        "Mod",
+        "Pow",
+        "BitAnd",
+        "BitOr",
+        "BitXor",
+        "LShift",
+        "RShift",
+        "USub",
+        "UAdd",
+        "Invert",
+        "Not",
+        "And",
+        "Or",
+        "Lt",
+        "LtE",
+        "Gt",
+        "GtE",
+        "Eq",
+        "NotEq",
+        "IfExp",
+    }
+)
+BARE_CALLS = frozenset({"int", "float", "range", "len"})
+
+
+@dataclass
+class Loop:
+    broken: np.ndarray
+    cont: np.ndarray
+
+
+@dataclass
+class Frame:
+    env: dict[str, Any]
+    returned: np.ndarray
+    ctl_taint: np.ndarray
+    ret_t: ValueType | None = None
+    ret: Value | None = None
+    loops: list[Loop] = field(default_factory=list)
+    name: str = ""
+
+
+class Interpreter:
+    """Interprets kernels and functions of one parsed module for a fixed launch."""
+
+    def __init__(self, info: ModuleInfo, dim: tuple[int, ...], registry: Registry) -> None:
+        if not 1 <= len(dim) <= 4 or any(int(d) < 0 for d in dim):
+            raise Unsupported(f"launch dim {dim}")
+        self.info = info
+        self.dim = tuple(int(d) for d in dim)
+        self.lanes = int(np.prod(self.dim))
+        self.registry = registry
+        self.stats = Stats()
+        self.frames: list[Frame] = []
+        self.lineno = 0
+
+    # ------------------------------------------------------------------ plumbing
+
+    @property
+    def frame(self) -> Frame:
+        return self.frames[-1]
+
+    def ctx(self, mask: np.ndarray) -> OpCtx:
+        return OpCtx(mask, self.lineno, self.stats)
+
+    def unsupported(self, construct: str, detail: str = "") -> Unsupported:
+        return Unsupported(construct, self.lineno, detail)
+
+    def const(self, t: ValueType, v: object, literal: int | float | bool | None = None) -> Value:
+        return const_value(t, v, self.lanes, literal)
+
+    # ------------------------------------------------------------------ entry
+
+    def run_kernel(self, name: str, args: dict[str, Any]) -> dict[str, ArrayRef]:
+        fn = self.info.kernels.get(name)
+        if fn is None:
+            raise Unsupported(
+                f"kernel {name!r} not found in source", 0, f"kernels: {sorted(self.info.kernels)}"
+            )
+        env: dict[str, Any] = {}
+        arrays: dict[str, ArrayRef] = {}
+        for pname, ptype in param_types(fn, self.info.structs):
+            if pname not in args:
+                raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
+            env[pname] = self.bind_arg(pname, ptype, args[pname], arrays)
+        self.frames.append(Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name))
+        self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
+        self.frames.pop()
+        return arrays
+
+    def bind_arg(self, pname: str, ptype: object, value: Any, arrays: dict[str, ArrayRef]) -> Any:
+        if isinstance(ptype, ArrayT):
+            data = np.array(value, dtype=ptype.dtype.np, copy=True)
+            want = data.ndim - len(ptype.dtype.shape)
+            if want != ptype.ndim or tuple(data.shape[ptype.ndim :]) != ptype.dtype.shape:
+                raise ValueError(f"argument {pname!r}: shape {data.shape} does not fit {ptype}")
+            ref = ArrayRef(pname, ptype, data, np.zeros(data.shape), np.zeros(data.shape[: ptype.ndim], bool))
+            arrays[pname] = ref
+            return ref
+        if isinstance(ptype, StructT):
+            if not isinstance(value, dict):
+                raise ValueError(f"argument {pname!r}: struct {ptype.name} needs a dict of fields")
+            fields = {}
+            for fname, ftype in ptype.fields:
+                fields[fname] = self.bind_arg(f"{pname}.{fname}", ftype, value[fname], arrays)
+            return StructVal(ptype, fields)
+        assert isinstance(ptype, Scalar | Composite)
+        arr = np.asarray(value, dtype=ptype.np)
+        if arr.shape != ptype.shape:
+            raise ValueError(f"argument {pname!r}: shape {arr.shape} does not fit {ptype}")
+        data = np.broadcast_to(arr, (self.lanes, *ptype.shape)).copy()
+        return Value(ptype, data, np.zeros(data.shape), np.zeros(self.lanes, bool))
+
+    # ------------------------------------------------------------------ statements
+
+    def live_mask(self, mask: np.ndarray) -> np.ndarray:
+        m = mask & ~self.frame.returned
+        if self.frame.loops:
+            loop = self.frame.loops[-1]
+            m = m & ~loop.broken & ~loop.cont
+        return m
+
+    def exec_block(self, stmts: list[ast.stmt], mask: np.ndarray) -> None:
+        for st in stmts:
+            m = self.live_mask(mask)
+            if not (m.any() or (self.frame.ctl_taint & mask).any()):
+                return
+            self.lineno = getattr(st, "lineno", self.lineno)
+            self.exec_stmt(st, m)
+
+    def exec_stmt(self, st: ast.stmt, m: np.ndarray) -> None:
+        if isinstance(st, ast.Assign):
+            if len(st.targets) != 1:
+                raise self.unsupported("chained assignment")
+            self.assign(st.targets[0], st.value, m)
+        elif isinstance(st, ast.AnnAssign):
+            if st.value is None:
+                raise self.unsupported("declaration without value")
+            self.assign(st.target, st.value, m)
+        elif isinstance(st, ast.AugAssign):
+            self.aug_assign(st, m)
+        elif isinstance(st, ast.If):
+            c = self.cond(st.test, m)
+            self.exec_block(st.body, m & c)
+            if st.orelse:
+                self.exec_block(st.orelse, m & ~c)
+        elif isinstance(st, ast.For):
+            self.exec_for(st, m)
+        elif isinstance(st, ast.While):
+            self.exec_while(st, m)
+        elif isinstance(st, ast.Break | ast.Continue):
+            if not self.frame.loops:
+                raise self.unsupported(f"statement {type(st).__name__} outside a loop")
+            loop = self.frame.loops[-1]
+            if isinstance(st, ast.Break):
+                loop.broken |= m
+            else:
+                loop.cont |= m
+        elif isinstance(st, ast.Return):
+            self.exec_return(st, m)
+        elif isinstance(st, ast.Expr):
+            if isinstance(st.value, ast.Constant):
+                return  # docstring
+            if not isinstance(st.value, ast.Call):
+                raise self.unsupported("expression statement", ast.unparse(st.value))
+            self.eval(st.value, m)
+        elif isinstance(st, ast.Pass):
+            return
+        else:
+            raise self.unsupported(f"statement {type(st).__name__}")
+
+    def cond(self, node: ast.expr, m: np.ndarray) -> np.ndarray:
+        """Evaluate a branch condition; a near-tie on an active lane taints that lane's control."""
+        v = truth(self.value(node, m), self.ctx(m))
+        self.frame.ctl_taint |= m & v.taint
+        return np.asarray(v.data, dtype=bool)
+
+    def exec_return(self, st: ast.Return, m: np.ndarray) -> None:
+        fr = self.frame
+        if st.value is not None:
+            if fr.ret_t is None:
+                raise self.unsupported("return with a value from a kernel or a function without return type")
+            v = self.value(st.value, m)
+            if v.t != fr.ret_t:
+                raise self.unsupported("return type mismatch", f"{v.t} vs declared {fr.ret_t}")
+            v = Value(v.t, v.data, v.err, v.taint | fr.ctl_taint)
+            fr.ret = v if fr.ret is None else select(m, v, fr.ret)
+        fr.returned = fr.returned | m
+
+    def exec_for(self, st: ast.For, m: np.ndarray) -> None:
+        if st.orelse:
+            raise self.unsupported("for-else")
+        it = st.iter
+        if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"):
+            raise self.unsupported("for over something other than range()")
+        if not isinstance(st.target, ast.Name):
+            raise self.unsupported("for target that is not a name")
+        if it.keywords or not 1 <= len(it.args) <= 3:
+            raise self.unsupported("range() with keywords or more than 3 arguments")
+        vals = [self.value(a, m) for a in it.args]
+        for v in vals:
+            if v.t != INT32:
+                raise self.unsupported("range() argument that is not int32", str(v.t))
+        ints = [v.data.astype(np.int64) for v in vals]
+        if len(ints) == 1:
+            start, stop, step = np.zeros(self.lanes, np.int64), ints[0], np.ones(self.lanes, np.int64)
+        elif len(ints) == 2:
+            start, stop, step = ints[0], ints[1], np.ones(self.lanes, np.int64)
+        else:
+            start, stop, step = ints
+        if (m & (step == 0)).any():
+            raise UndefinedBehavior("range() step of zero (the loop never ends)", self.lineno)
+        safe = np.where(step == 0, 1, step)
+        trips = np.where(safe > 0, -((start - stop) // safe), -((stop - start) // -safe))
+        trips = np.where(m, np.maximum(trips, 0), 0)
+        for v in vals:
+            self.frame.ctl_taint |= m & v.taint
+        loop = Loop(np.zeros(self.lanes, bool), np.zeros(self.lanes, bool))
+        self.frame.loops.append(loop)
+        try:
+            n = int(trips.max()) if trips.size else 0
+            for t in range(n):
+                loop.cont = np.zeros(self.lanes, bool)
+                act = m & (t < trips) & ~loop.broken & ~self.frame.returned
+                if not act.any():
+                    break
+                k = (start + t * step).astype(np.int32)
+                self.bind(
+                    st.target.id, Value(INT32, k, np.zeros(self.lanes), np.zeros(self.lanes, bool)), act
+                )
+                self.exec_block(st.body, act)
+        finally:
+            self.frame.loops.pop()
+
+    def exec_while(self, st: ast.While, m: np.ndarray) -> None:
+        if st.orelse:
+            raise self.unsupported("while-else")
+        loop = Loop(np.zeros(self.lanes, bool), np.zeros(self.lanes, bool))
+        self.frame.loops.append(loop)
+        try:
+            act = m.copy()
+            for _ in range(MAX_WHILE_ITERATIONS):
+                loop.cont = np.zeros(self.lanes, bool)
+                act = act & ~loop.broken & ~self.frame.returned
+                if not act.any():
+                    return
+                self.lineno = st.lineno
+                act = act & self.cond(st.test, act)
+                if not act.any():
+                    return
+                self.exec_block(st.body, act)
+            raise self.unsupported("while loop", f"no termination within {MAX_WHILE_ITERATIONS} iterations")
+        finally:
+            self.frame.loops.pop()
+
+    # ------------------------------------------------------------------ assignment
+
+    def bind(self, name: str, v: Value, m: np.ndarray) -> None:
+        """Assign a local under mask `m`; control-tainted lanes become tainted."""
+        old = self.frame.env.get(name)
+        ct = self.frame.ctl_taint
+        if isinstance(old, Value):
+            if old.t != v.t:
+                raise self.unsupported("assignment changing a variable's type", f"{name}: {old.t} -> {v.t}")
+            new = select(m, v, old)
+        elif old is None:
+            new = Value(v.t, v.data.copy(), v.err.copy(), v.taint.copy())
+        else:
+            raise self.unsupported("assignment to an array/struct name", name)
+        new.taint = new.taint | ct
+        self.frame.env[name] = new
+
+    def assign(self, target: ast.expr, value: ast.expr, m: np.ndarray) -> None:
+        if isinstance(target, ast.Tuple):
+            if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
+                self.assign_tid(target, m)
+                return
+            raise self.unsupported("tuple assignment other than `i, j = wp.tid()`")
+        if isinstance(target, ast.Name):
+            if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
+                if len(self.dim) != 1:
+                    raise self.unsupported("`i = wp.tid()` in a multi-dimensional launch")
+                self.bind(target.id, self.tid_values()[0], m)
+                return
+            v = self.eval(value, m)
+            if not isinstance(v, Value):
+                raise self.unsupported("assigning an array/struct to a local", target.id)
+            self.bind(target.id, v, m)
+            return
+        if isinstance(target, ast.Subscript):
+            v = self.value(value, m)
+            self.store_subscript(target, v, m)
+            return
+        if isinstance(target, ast.Attribute):
+            v = self.value(value, m)
+            self.store_attribute(target, v, m)
+            return
+        raise self.unsupported(f"assignment target {type(target).__name__}")
+
+    def tid_values(self) -> list[Value]:
+        idx = (
+            np.unravel_index(np.arange(self.lanes), self.dim) if self.lanes else [np.zeros(0)] * len(self.dim)
+        )
+        z = np.zeros(self.lanes, bool)
+        return [Value(INT32, np.asarray(i, dtype=np.int32), np.zeros(self.lanes), z.copy()) for i in idx]
+
+    def assign_tid(self, target: ast.Tuple, m: np.ndarray) -> None:
+        if len(target.elts) != len(self.dim) or not all(isinstance(e, ast.Name) for e in target.elts):
+            raise self.unsupported("wp.tid() unpacked into a different number of names than launch dims")
+        for e, v in zip(target.elts, self.tid_values(), strict=True):
+            assert isinstance(e, ast.Name)
+            self.bind(e.id, v, m)
+
+    def aug_assign(self, st: ast.AugAssign, m: np.ndarray) -> None:
+        op = BINOPS.get(type(st.op))
+        if op is None:
+            raise self.unsupported(f"augmented operator {type(st.op).__name__}")
+        if isinstance(st.target, ast.Subscript):
+            base = self.eval(st.target.value, m)
+            if isinstance(base, ArrayRef) and op in ("Add", "Sub"):
+                # Warp lowers `a[i] += v` / `a[i] -= v` on arrays to atomic_add / atomic_sub
+                from oracle.atomics import atomic_update
+
+                idx = self.indices(st.target, m)
+                v = self.value(st.value, m)
+                atomic_update(
+                    "add" if op == "Add" else "sub", base, idx, v, self.ctx(m), self.frame.ctl_taint
+                )
+                return
+        if isinstance(st.target, ast.Name | ast.Subscript | ast.Attribute):
+            cur = self.value(st.target, m)
+            rhs = self.value(st.value, m)
+            res = self.binop(op, cur, rhs, m)
+            if isinstance(st.target, ast.Name):
+                self.bind(st.target.id, res, m)
+            elif isinstance(st.target, ast.Subscript):
+                self.store_subscript(st.target, res, m)
+            else:
+                self.store_attribute(st.target, res, m)
+            return
+        raise self.unsupported(f"augmented assignment target {type(st.target).__name__}")
+
+    def store_attribute(self, target: ast.Attribute, v: Value, m: np.ndarray) -> None:
+        if isinstance(target.value, ast.Name):
+            base = self.frame.env.get(target.value.id)
+            if isinstance(base, Value) and isinstance(base.t, Composite):
+                from oracle.composite import component_index
+
+                comp = component_index(base.t, target.attr, self.ctx(m))
+                self.store_component(target.value.id, base, (comp,), v, m)
+                return
+        raise self.unsupported("attribute assignment", ast.unparse(target))
+
+    def indices(self, target: ast.Subscript, m: np.ndarray) -> list[Value]:
+        sl = target.slice
+        elts = sl.elts if isinstance(sl, ast.Tuple) else [sl]
+        out = []
+        for e in elts:
+            if isinstance(e, ast.Slice):
+                raise self.unsupported("slice indexing")
+            v = self.value(e, m)
+            if v.t.shape or not v.t.is_int:
+                raise self.unsupported("index that is not an integer", str(v.t))
+            out.append(v)
+        return out
+
+    def store_subscript(self, target: ast.Subscript, v: Value, m: np.ndarray) -> None:
+        base = self.eval(target.value, m)
+        idx = self.indices(target, m)
+        if isinstance(base, ArrayRef):
+            self.array_store(base, idx, v, m)
+            return
+        if isinstance(base, Value) and isinstance(base.t, Composite) and isinstance(target.value, ast.Name):
+            self.store_component(target.value.id, base, tuple(idx), v, m)
+            return
+        raise self.unsupported("subscript assignment", ast.unparse(target))
+
+    def store_component(self, name: str, base: Value, idx: tuple[Any, ...], v: Value, m: np.ndarray) -> None:
+        from oracle.composite import set_component
+
+        new = set_component(base, idx, v, self.ctx(m))
+        self.bind(name, new, m)
+
+    # ------------------------------------------------------------------ arrays
+
+    def flat_index(
+        self, arr: ArrayRef, idx: list[Value], m: np.ndarray, ub: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Flat element index per lane and in-bounds flag; OOB on an active lane is UB."""
+        if len(idx) != arr.t.ndim:
+            raise self.unsupported("array indexed with a different number of indices than its ndim", arr.name)
+        shape = arr.shape
+        ok = np.ones(self.lanes, bool)
+        cols = []
+        for ax, (iv, n) in enumerate(zip(idx, shape, strict=True)):
+            i = iv.data.astype(np.int64) if iv.t.name != "uint64" else iv.data.astype(object)
+            inb = (i >= 0) & (i < n)
+            inb = np.asarray(inb, dtype=bool)
+            if ub and (m & ~inb).any():
+                bad = int(np.asarray(i)[m & ~inb][0])
+                raise UndefinedBehavior(
+                    f"index {bad} out of bounds for axis {ax} of size {n} (array {arr.name!r})", self.lineno
+                )
+            ok &= inb
+            cols.append(np.where(inb, i, 0).astype(np.int64))
+        flat = np.ravel_multi_index(tuple(cols), shape) if all(shape) else np.zeros(self.lanes, np.int64)
+        return flat, ok
+
+    def array_load(self, arr: ArrayRef, idx: list[Value], m: np.ndarray) -> Value:
+        flat, ok = self.flat_index(arr, idx, m)
+        comp = arr.t.dtype.shape
+        n = int(np.prod(arr.shape))
+        if n == 0:
+            data = np.zeros((self.lanes, *comp), arr.t.dtype.np)
+            return Value(arr.t.dtype, data, np.zeros(data.shape), np.zeros(self.lanes, bool))
+        d = arr.data.reshape(n, *comp)[flat]
+        e = arr.err.reshape(n, *comp)[flat]
+        taint = arr.unstable.reshape(n)[flat] & ok
+        for iv in idx:
+            taint = taint | iv.taint
+        return Value(arr.t.dtype, d.copy(), e.copy(), taint)
+
+    def array_store(self, arr: ArrayRef, idx: list[Value], v: Value, m: np.ndarray) -> None:
+        if v.t != arr.t.dtype:
+            raise self.unsupported("array store of a different type", f"{v.t} into {arr.t}")
+        flat, ok = self.flat_index(arr, idx, m)
+        comp = arr.t.dtype.shape
+        n = int(np.prod(arr.shape))
+        data = arr.data.reshape(n, *comp)
+        err = arr.err.reshape(n, *comp)
+        uns = arr.unstable.reshape(n)
+        ct = self.frame.ctl_taint
+        itaint = np.zeros(self.lanes, bool)
+        for iv in idx:
+            itaint |= iv.taint
+        lanes = np.nonzero(m)[0]
+        f = flat[lanes]
+        data[f] = v.data[lanes]
+        err[f] = v.err[lanes]
+        uns[f] = (v.taint | ct | itaint)[lanes]
+        # two lanes storing different values to one element: the survivor is order-dependent
+        uniq, counts = np.unique(f, return_counts=True)
+        for dup in uniq[counts > 1]:
+            writers = lanes[f == dup]
+            vals = v.data[writers].reshape(len(writers), -1)
+            if not (vals == vals[0]).all():
+                uns[dup] = True
+                err[dup] = np.max(v.err[writers], axis=0)
+        # lanes whose control (or index) is uncertain may have written elsewhere too
+        maybe = (ct | itaint) & ~m & ok & self.alive_mask()
+        uns[flat[maybe]] = True
+
+    def alive_mask(self) -> np.ndarray:
+        return ~self.frame.returned
+
+    # ------------------------------------------------------------------ expressions
+
+    def value(self, node: ast.expr, m: np.ndarray) -> Value:
+        v = self.eval(node, m)
+        if not isinstance(v, Value):
+            raise self.unsupported("array/struct used as a value", ast.unparse(node))
+        return v
+
+    def eval(self, node: ast.expr, m: np.ndarray) -> Any:
+        self.lineno = getattr(node, "lineno", self.lineno)
+        if isinstance(node, ast.Constant):
+            return self.literal(node.value)
+        if isinstance(node, ast.Name):
+            if node.id in self.frame.env:
+                return self.frame.env[node.id]
+            if node.id in ("True", "False"):
+                return self.literal(node.id == "True")
+            raise self.unsupported("name", node.id)
+        if isinstance(node, ast.BinOp):
+            op = BINOPS.get(type(node.op))
+            if op is None:
+                raise self.unsupported(f"operator {type(node.op).__name__}")
+            a = self.value(node.left, m)
+            b = self.value(node.right, m)
+            return self.binop(op, a, b, m)
+        if isinstance(node, ast.UnaryOp):
+            return self.unaryop(node, m)
+        if isinstance(node, ast.BoolOp):
+            return self.boolop(node, m)
+        if isinstance(node, ast.Compare):
+            return self.compare_chain(node, m)
+        if isinstance(node, ast.IfExp):
+            return self.ifexp(node, m)
+        if isinstance(node, ast.Call):
+            return self.call(node, m)
+        if isinstance(node, ast.Subscript):
+            return self.subscript(node, m)
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node, m)
+        raise self.unsupported(f"expression {type(node).__name__}")
+
+    def literal(self, val: object) -> Value:
+        if isinstance(val, bool):
+            return self.const(BOOL, val, literal=val)
+        if isinstance(val, int):
+            lo, hi = INT32.int_range
+            if lo <= val <= hi:
+                return self.const(INT32, val, literal=val)
+            v = self.const(INT32, 0, literal=val)
+            return v
+        if isinstance(val, float):
+            return self.const(FLOAT32, val, literal=val)
+        raise self.unsupported(f"literal of type {type(val).__name__}")
+
+    def binop(self, op: str, a: Value, b: Value, m: np.ndarray) -> Value:
+        ctx = self.ctx(m)
+        for v in (a, b):
+            if isinstance(v.literal, int) and not isinstance(v.literal, bool):
+                lo, hi = INT32.int_range
+                if not lo <= v.literal <= hi:
+                    raise self.unsupported("int literal outside int32 range", str(v.literal))
+        if isinstance(a.t, Composite) or isinstance(b.t, Composite) or op == "MatMult":
+            from oracle.composite import composite_binop
+
+            return composite_binop(op, a, b, ctx)
+        if a.t != b.t:
+            raise self.unsupported(f"operator {op} on {a.t} and {b.t}", "Warp requires equal operand types")
+        if a.t.is_bool:
+            raise self.unsupported(f"operator {op} on bool")
+        if a.t.is_float:
+            if op in ("BitAnd", "BitOr", "BitXor", "LShift", "RShift"):
+                raise self.unsupported(f"operator {op} on {a.t}")
+            return float_binop(op, a, b, ctx)
+        if op == "Pow":
+            raise self.unsupported(f"operator Pow on {a.t}", "Warp has no integer pow")
+        return int_binop(op, a, b, ctx)
+
+    def unaryop(self, node: ast.UnaryOp, m: np.ndarray) -> Value:
+        v = self.value(node.operand, m)
+        ctx = self.ctx(m)
+        if isinstance(node.op, ast.Not):
+            t = truth(v, ctx)
+            return Value(BOOL, ~t.data, t.err, t.taint)
+        if isinstance(node.op, ast.UAdd):
+            return v
+        if isinstance(node.op, ast.USub):
+            if v.literal is not None and not isinstance(v.literal, bool):
+                lit = -v.literal
+                if isinstance(lit, int):
+                    return self.literal(lit)
+                return (
+                    self.const(v.t, -v.data[0] if v.lanes else 0.0, literal=None)
+                    if False
+                    else Value(v.t, -v.data, v.err.copy(), v.taint.copy(), lit)
+                )
+            if isinstance(v.t, Composite):
+                from oracle.composite import composite_neg
+
+                return composite_neg(v, ctx)
+            return negate(v, ctx)
+        if isinstance(node.op, ast.Invert):
+            if not v.t.is_int or v.t.shape:
+                raise self.unsupported(f"operator Invert on {v.t}")
+            return Value(v.t, np.invert(v.data), v.err.copy(), v.taint.copy())
+        raise self.unsupported(f"operator {type(node.op).__name__}")
+
+    def boolop(self, node: ast.BoolOp, m: np.ndarray) -> Value:
+        """Short-circuit and/or (Warp >= 1.13): later operands run only on undecided lanes."""
+        is_and = isinstance(node.op, ast.And)
+        ctx = self.ctx(m)
+        first = truth(self.value(node.values[0], m), ctx)
+        res = first.data.copy()
+        taint = first.taint.copy()
+        undecided = m & (res if is_and else ~res)
+        for sub in node.values[1:]:
+            nxt = truth(self.value(sub, undecided), self.ctx(undecided))
+            res = np.where(undecided, nxt.data, res)
+            taint = taint | (undecided & nxt.taint)
+            undecided = undecided & (res if is_and else ~res)
+        return Value(BOOL, res, np.zeros(self.lanes), taint)
+
+    def compare_chain(self, node: ast.Compare, m: np.ndarray) -> Value:
+        left = self.value(node.left, m)
+        out: Value | None = None
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            name = CMPOPS.get(type(op))
+            if name is None:
+                raise self.unsupported(f"comparison {type(op).__name__}")
+            right = self.value(right_node, m)
+            if left.t != right.t:
+                raise self.unsupported(f"comparison {name} on {left.t} and {right.t}")
+            c = compare(name, left, right, self.ctx(m))
+            out = c if out is None else Value(BOOL, out.data & c.data, out.err, out.taint | c.taint)
+            left = right
+        assert out is not None
+        return out
+
+    def ifexp(self, node: ast.IfExp, m: np.ndarray) -> Value:
+        """`a if c else b`: each side evaluated only on its lanes (Warp emits an if/else)."""
+        c = truth(self.value(node.test, m), self.ctx(m))
+        a = self.value(node.body, m & c.data)
+        b = self.value(node.orelse, m & ~c.data)
+        if a.t != b.t:
+            raise self.unsupported("ternary with different branch types", f"{a.t} vs {b.t}")
+        r = select(c.data, a, b)
+        r.taint = r.taint | c.taint
+        return r
+
+    def subscript(self, node: ast.Subscript, m: np.ndarray) -> Any:
+        if isinstance(node.value, ast.Attribute) and node.value.attr == "shape":
+            base = self.eval(node.value.value, m)
+            if isinstance(base, ArrayRef):
+                if not isinstance(node.slice, ast.Constant) or not isinstance(node.slice.value, int):
+                    raise self.unsupported("array.shape indexed by a non-constant")
+                ax = node.slice.value
+                if not 0 <= ax < base.t.ndim:
+                    raise self.unsupported("array.shape index out of range", str(ax))
+                return self.const(INT32, base.shape[ax])
+        base = self.eval(node.value, m)
+        idx = self.indices(node, m)
+        if isinstance(base, ArrayRef):
+            return self.array_load(base, idx, m)
+        if isinstance(base, Value) and isinstance(base.t, Composite):
+            from oracle.composite import get_component
+
+            return get_component(base, tuple(idx), self.ctx(m))
+        raise self.unsupported("subscript of", ast.unparse(node.value))
+
+    def attribute(self, node: ast.Attribute, m: np.ndarray) -> Any:
+        if wp_attr(node) is not None:
+            raise self.unsupported(f"attribute wp.{node.attr}")
+        base = self.eval(node.value, m)
+        if isinstance(base, StructVal):
+            if node.attr not in base.fields:
+                raise self.unsupported("struct field", f"{base.t.name}.{node.attr}")
+            return base.fields[node.attr]
+        if isinstance(base, Value) and isinstance(base.t, Composite):
+            from oracle.composite import component_index, get_component
+
+            comp = component_index(base.t, node.attr, self.ctx(m))
+            return get_component(base, (comp,), self.ctx(m))
+        if isinstance(base, ArrayRef) and node.attr == "shape":
+            raise self.unsupported("array.shape used other than as a.shape[k]")
+        raise self.unsupported(f"attribute .{node.attr}")
+
+    # ------------------------------------------------------------------ calls
+
+    def call(self, node: ast.Call, m: np.ndarray) -> Any:
+        if node.keywords:
+            raise self.unsupported("call with keyword arguments", ast.unparse(node.func))
+        name = wp_attr(node.func)
+        if name is None and isinstance(node.func, ast.Name):
+            if node.func.id in self.info.funcs:
+                return self.call_func(node.func.id, node, m)
+            if node.func.id in ("int", "float"):
+                name = node.func.id
+            elif node.func.id == "len":
+                return self.call_len(node, m)
+            else:
+                raise self.unsupported(f"call {node.func.id}")
+        if name is None:
+            raise self.unsupported(f"call {ast.unparse(node.func)}")
+        if name == "tid":
+            raise self.unsupported("call wp.tid", "only as `i = wp.tid()` / `i, j = wp.tid()`")
+        b = self.registry.get(name)
+        if b is None:
+            raise self.unsupported(f"call wp.{name}")
+        args = [self.eval(a, m) for a in node.args]
+        ctx = self.ctx(m)
+        ctx.ctl_taint = self.frame.ctl_taint  # type: ignore[attr-defined]
+        return b.fn(args, ctx)
+
+    def call_len(self, node: ast.Call, m: np.ndarray) -> Value:
+        if len(node.args) != 1:
+            raise self.unsupported("len() with other than one argument")
+        v = self.eval(node.args[0], m)
+        if isinstance(v, ArrayRef):
+            return self.const(INT32, v.shape[0])
+        if isinstance(v, Value) and isinstance(v.t, Composite):
+            return self.const(INT32, v.t.shape[0])
+        raise self.unsupported("len() of", ast.unparse(node.args[0]))
+
+    def call_func(self, name: str, node: ast.Call, m: np.ndarray) -> Value | None:
+        if len(self.frames) > MAX_CALL_DEPTH:
+            raise self.unsupported("recursive call", name)
+        fn = self.info.funcs[name]
+        params = param_types(fn, self.info.structs)
+        if len(params) != len(node.args):
+            raise self.unsupported("call with a different number of arguments", name)
+        env: dict[str, Any] = {}
+        for (pname, ptype), a in zip(params, node.args, strict=True):
+            v = self.eval(a, m)
+            vt = v.t if isinstance(v, Value | ArrayRef | StructVal) else None
+            if vt != ptype:
+                raise self.unsupported(
+                    "call argument of a different type", f"{name}({pname}: {ptype}) got {vt}"
+                )
+            if isinstance(v, Value):
+                v = Value(v.t, v.data.copy(), v.err.copy(), v.taint.copy())
+            env[pname] = v
+        frame = Frame(env, ~m, self.frame.ctl_taint.copy(), return_type(fn, self.info.structs), name=name)
+        self.frames.append(frame)
+        saved = self.lineno
+        try:
+            self.exec_block(fn.body, m)
+        finally:
+            self.frames.pop()
+            self.lineno = saved
+        if frame.ret_t is None:
+            return None
+        if frame.ret is None:
+            raise self.unsupported("function that never returns a value", name)
+        r = frame.ret
+        return Value(r.t, r.data, r.err, r.taint | (frame.ctl_taint & m))
+
+
+def evaluate(
+    source: str,
+    kernel_name: str,
+    args: dict[str, Any],
+    dim: tuple[int, ...],
+    *,
+    registry: Registry | None = None,
+) -> OracleResult:
+    """Interpret `kernel_name` from `source` over the launch `dim` with `args` (oracle
+    representation, as for `fuzz.launch.launch`). Inputs are copied, never mutated."""
+    info = parse_module(source)
+    interp = Interpreter(info, tuple(dim), registry or default_registry())
+    with np.errstate(all="ignore"):
+        arrays = interp.run_kernel(kernel_name, args)
+    out_arrays: dict[str, np.ndarray] = {}
+    bounds: dict[str, np.ndarray] = {}
+    unstable: dict[str, np.ndarray] = {}
+    for name, ref in arrays.items():
+        out_arrays[name] = ref.data
+        bounds[name] = ref.err if ref.t.dtype.is_float else np.zeros(ref.data.shape)
+        u = ref.unstable.reshape(ref.unstable.shape + (1,) * len(ref.t.dtype.shape))
+        unstable[name] = np.broadcast_to(u, ref.data.shape).copy()
+    return OracleResult(out_arrays, bounds, unstable, interp.stats.ops)
+
+
+def supported_operators() -> frozenset[str]:
+    return SUPPORTED_OPERATORS
+
+
+def supported_calls(registry: Registry | None = None) -> frozenset[str]:
+    return (registry or default_registry()).names() | BARE_CALLS
+
+
+_ = lane_broadcast, cast

@@ -1,0 +1,105 @@
+"""Lane values: every local holds one value per thread (leading lane axis) plus its error bound
+and an instability taint, so the whole launch is interpreted at once with masks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oracle.types import ArrayT, Composite, Scalar, StructT, ValueType
+
+
+@dataclass
+class Value:
+    """data: (lanes,) + type shape in the Warp dtype; err: float64 absolute forward-error bound
+    per component (zeros for ints/bools); taint: bool per lane, true when the value depends on a
+    decision taken within rounding error."""
+
+    t: ValueType
+    data: np.ndarray
+    err: np.ndarray
+    taint: np.ndarray
+    literal: int | float | bool | None = None
+
+    @property
+    def lanes(self) -> int:
+        return int(self.data.shape[0])
+
+    def lane_err(self) -> np.ndarray:
+        """Per-lane maximum error over components."""
+        if self.err.ndim == 1:
+            return self.err
+        return self.err.reshape(self.lanes, -1).max(axis=1)
+
+
+@dataclass
+class ArrayRef:
+    """An array parameter: shared storage (no lane axis) with per-element error and instability."""
+
+    name: str
+    t: ArrayT
+    data: np.ndarray
+    err: np.ndarray
+    unstable: np.ndarray  # bool, shape = array shape (without component axes)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape[: self.t.ndim])
+
+
+@dataclass
+class StructVal:
+    t: StructT
+    fields: dict[str, Value | ArrayRef]
+
+
+def zeros_err(data: np.ndarray) -> np.ndarray:
+    return np.zeros(data.shape, dtype=np.float64)
+
+
+def lanes_of(t: ValueType, lanes: int) -> tuple[int, ...]:
+    return (lanes, *t.shape)
+
+
+def const_value(t: ValueType, value: object, lanes: int, literal: int | float | bool | None = None) -> Value:
+    """A lane-uniform value; a float literal rounded to `t` carries its exact rounding error."""
+    with np.errstate(all="ignore"):
+        data = np.full(lanes_of(t, lanes), value, dtype=t.np) if not isinstance(value, np.ndarray) else value
+    err = np.zeros(data.shape, dtype=np.float64)
+    if t.is_float and isinstance(value, float):
+        with np.errstate(all="ignore"):
+            e = abs(float(np.float64(data.flat[0]) - value)) if data.size else 0.0
+        if np.isfinite(e):
+            # float64 parsing of the decimal literal is itself rounded: add its half ulp
+            e += abs(value) * 2.0**-53
+        err[...] = e
+    return Value(t, data, err, np.zeros(lanes, dtype=bool), literal)
+
+
+def with_taint(v: Value, extra: np.ndarray) -> Value:
+    return Value(v.t, v.data, v.err, v.taint | extra, v.literal)
+
+
+def lane_broadcast(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Broadcast a (lanes,) mask against (lanes, ...) data."""
+    return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
+
+
+def select(mask: np.ndarray, a: Value, b: Value) -> Value:
+    """Per lane: a where mask else b (types must agree)."""
+    m = lane_broadcast(mask, a.data)
+    return Value(
+        a.t,
+        np.where(m, a.data, b.data).astype(a.t.np, copy=False),
+        np.where(m, a.err, b.err),
+        np.where(mask, a.taint, b.taint),
+    )
+
+
+def scalar_or_comp(t: ValueType) -> Scalar:
+    return t if isinstance(t, Scalar) else t.scalar
+
+
+def is_composite(t: object) -> bool:
+    return isinstance(t, Composite)
