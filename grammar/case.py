@@ -26,6 +26,8 @@ class ParamSpec:
     low/high: the value range of each scalar component of an input (inclusive), chosen by the
     generator's domain guards. None for outputs and structs.
     edge: mix edge values (0, -0.0, ±1, range ends, branch thresholds) into the input.
+    thresholds: values the kernel compares against (branch thresholds, clamp bounds) that lie in
+    [low, high]; inputs mix them in as edge values.
     """
 
     name: str
@@ -38,6 +40,7 @@ class ParamSpec:
     edge: bool = True
     integral: bool = False
     fields: tuple[ParamSpec, ...] = ()
+    thresholds: tuple[float, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -50,6 +53,7 @@ class ParamSpec:
         d = dict(d)
         d["shape"] = tuple(d.get("shape", ()))
         d["fields"] = tuple(ParamSpec.from_json(f) for f in d.get("fields", ()))
+        d["thresholds"] = tuple(d.get("thresholds", ()))
         return ParamSpec(**d)
 
 

@@ -1,0 +1,96 @@
+"""Atomic statements: reductions into a small shared output and per-thread atomics with results.
+
+Shared slots (`acc[i % m]`) use only the commutative result; a returned old value is used only
+for a thread's own slot (`acc[i]`), where it is deterministic.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from grammar.dtypes import Interval, cap, scalar
+from grammar.expr import call, name
+from grammar.fixers import clamp_to
+from grammar.gen import Gen
+from grammar.scope import ArrayParam, Var
+
+ATOMIC_CALLS = frozenset(
+    {"atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and", "atomic_or", "atomic_xor"}
+)
+ATOMIC_DTYPES = ("float32", "int32", "float64", "int64", "uint32")
+
+
+def add_reduction_target(gen: Gen) -> ArrayParam:
+    """A small `inout` array (1..8 slots) that every thread accumulates into."""
+    t = gen.rng.pick([d for d in gen.dtypes if d in ATOMIC_DTYPES] or ["float32"])
+    if t not in gen.dtypes:
+        gen.dtypes.append(t)
+    m = gen.rng.integer(1, 8)
+    return gen.add_array(t, "inout", Interval(0, 10), shape=(m,))
+
+
+def _slot(gen: Gen, a: ArrayParam) -> cst.BaseExpression:
+    i = name(gen.idx[0].name)
+    n = a.shape[0]
+    if n == 1:
+        return cst.Integer("0")
+    return cst.BinaryOperation(left=i, operator=cst.Modulo(), right=cst.Integer(str(n)))
+
+
+def _value(gen: Gen, a: ArrayParam, threads: int) -> cst.BaseExpression:
+    """A per-thread contribution small enough that `threads` of them cannot overflow."""
+    c = cap(a.dtype)
+    assert a.iv is not None
+    room = (c.hi - max(abs(a.iv.lo), abs(a.iv.hi))) / max(threads, 1) / 2
+    room = min(room, 1.0e3)
+    e = gen.expr(a.dtype, max(gen.knobs.max_depth - 1, 1))
+    lo = 0 if scalar(a.dtype).kind == "uint" else -room
+    if scalar(a.dtype).is_int:
+        room = int(room)
+        lo = int(lo)
+    return clamp_to(e, lo, room).node
+
+
+def reduce_stmt(gen: Gen, a: ArrayParam) -> cst.BaseStatement:
+    """`wp.atomic_add(acc, i % m, e)` (or sub/min/max); the total stays inside the dtype range."""
+    threads = 1
+    for d in gen.dim:
+        threads *= d
+    for t in gen.loop_trips:
+        threads *= t
+    op = gen.rng.weighted(
+        ("atomic_add", "atomic_sub", "atomic_min", "atomic_max"), (4, 1, 1, 1) if gen.wave2 else (1, 0, 0, 0)
+    )
+    if scalar(a.dtype).kind == "uint" and op == "atomic_sub":
+        op = "atomic_add"
+    v = _value(gen, a, threads)
+    return cst.SimpleStatementLine([cst.Expr(call(op, name(a.name), _slot(gen, a), v))])
+
+
+def atomic_stmt(gen: Gen) -> cst.BaseStatement:
+    """An atomic on this thread's own slot of an inout array; its returned old value is kept."""
+    a = gen.rng.pick([x for x in gen.arrays if x.role == "inout"])
+    if a.shape[0] != gen.dim[0] or len(gen.idx) != 1 or gen.in_loop():
+        return reduce_stmt(gen, a)
+    ops = ["atomic_add", "atomic_sub", "atomic_min", "atomic_max"]
+    if scalar(a.dtype).is_int:
+        ops += ["atomic_and", "atomic_or", "atomic_xor"]
+    op = gen.rng.pick(ops)
+    assert a.iv is not None
+    if op in ("atomic_and", "atomic_or", "atomic_xor"):
+        e = clamp_to(gen.expr(a.dtype, 2), 0, 255)
+        new_iv = Interval(0, max(a.iv.hi, 255) * 2) if op != "atomic_and" else a.iv
+    else:
+        e = clamp_to(gen.expr(a.dtype, 2), -100 if scalar(a.dtype).kind != "uint" else 0, 100)
+        new_iv = Interval(a.iv.lo - 100, a.iv.hi + 100)
+    old = Var(gen.fresh("old"), a.dtype, a.iv, len(gen.loop_trips))
+    a.iv = a.iv.union(new_iv)
+    st = cst.SimpleStatementLine(
+        [
+            cst.Assign(
+                [cst.AssignTarget(name(old.name))], call(op, name(a.name), name(gen.idx[0].name), e.node)
+            )
+        ]
+    )
+    gen.scope.add(old)
+    return st

@@ -1,0 +1,274 @@
+"""Kernel families: a launch layout plus the weights it gives to production tags and statements.
+
+A family decides the parameters (arrays, scalars, structs), the launch shape, which statement
+kinds its body draws and how strongly each production tag is drawn. `elementwise`, `unary` and
+`branch` are wave-1 families: they emit only the wave-1 subset (float32/int32, no loops).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import libcst as cst
+
+from grammar.dtypes import FLOATS, INTS, Interval
+from grammar.gen import Gen
+from grammar.scope import Var
+from grammar.stmts import statements
+
+WAVE1_TAGS = MappingProxyType(
+    {"arith": 3.0, "math": 1.5, "cast": 0.5, "select": 0.4, "cmp": 1.0, "logic": 0.5}
+)
+ALL_TAGS = MappingProxyType(
+    {
+        **WAVE1_TAGS,
+        "arith2": 0.3,
+        "ternary": 0.4,
+        "bits": 0.6,
+        "vector": 0.8,
+        "matrix": 0.5,
+        "quat": 0.4,
+        "transform": 0.3,
+        "func": 0.4,
+    }
+)
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    layout: Callable[[Gen], list[cst.BaseStatement]]
+    tags: Mapping[str, float]
+    wave2: bool = True
+    doc: str = ""
+    stmt_weights: Mapping[str, float] = field(default_factory=dict)
+
+
+def _dim1(gen: Gen) -> None:
+    gen.dim = (gen.rng.pick((16, 32, 64, 100, 128, 256)),)
+    gen.idx = [gen.scope.add(Var("i", "int32", Interval(0, gen.dim[0] - 1), 0, True, False))]
+
+
+def _dim_nd(gen: Gen) -> None:
+    nd = gen.rng.integer(2, 3)
+    if nd == 2:
+        gen.dim = (gen.rng.integer(2, 16), gen.rng.integer(2, 16))
+    else:
+        gen.dim = (gen.rng.integer(2, 8), gen.rng.integer(2, 8), gen.rng.integer(1, 4))
+    gen.idx = [
+        gen.scope.add(Var(n, "int32", Interval(0, d - 1), 0, True, False))
+        for n, d in zip("ijk", gen.dim, strict=False)
+    ]
+
+
+def _wave1_dtypes(gen: Gen) -> None:
+    gen.dtypes = [gen.rng.pick(("float32", "int32"))]
+    if gen.rng.chance(0.4):
+        gen.dtypes.append("int32" if gen.dtypes[0] == "float32" else "float32")
+
+
+def _any_dtypes(gen: Gen) -> None:
+    pool = ("float32", "float32", "int32", "int32") + FLOATS + INTS
+    gen.dtypes = [gen.rng.pick(pool)]
+    for _ in range(gen.rng.integer(0, 2)):
+        t = gen.rng.pick(pool)
+        if t not in gen.dtypes:
+            gen.dtypes.append(t)
+
+
+def _inputs(gen: Gen, n: int) -> None:
+    for _ in range(n):
+        t = gen.rng.pick(gen.dtypes)
+        gen.add_array(t, "in", gen.input_interval(t))
+
+
+def _finish(gen: Gen, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Every output gets a final unconditional store, so each kernel produces data."""
+    for a in gen.arrays:
+        if a.role == "out":
+            body.append(gen.store(a))
+    return body
+
+
+def _simple(nstmts_hi: int, weights: Mapping[str, float]) -> Callable[[Gen], list[cst.BaseStatement]]:
+    def layout(gen: Gen) -> list[cst.BaseStatement]:
+        _dim1(gen)
+        if gen.wave2:
+            _any_dtypes(gen)
+        else:
+            _wave1_dtypes(gen)
+        _inputs(gen, gen.rng.integer(1, 3))
+        gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
+        if weights.get("atomic", 0) > 0 and gen.rng.chance(0.5):
+            from grammar.atomics import ATOMIC_DTYPES
+
+            t = gen.rng.pick([d for d in gen.dtypes if d in ATOMIC_DTYPES] or ["int32"])
+            if t not in gen.dtypes:
+                gen.dtypes.append(t)
+            gen.add_array(t, "inout", Interval(0, 100))
+        n = gen.rng.integer(0, min(nstmts_hi, gen.knobs.max_stmts))
+        return _finish(gen, statements(gen, n, weights))
+
+    return layout
+
+
+def _scalar_array(gen: Gen) -> list[cst.BaseStatement]:
+    _dim1(gen)
+    _any_dtypes(gen)
+    _inputs(gen, gen.rng.integer(1, 2))
+    for _ in range(gen.rng.integer(1, 3)):
+        t = gen.rng.pick(gen.dtypes)
+        gen.add_scalar(t, gen.input_interval(t))
+    gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
+    body = statements(gen, gen.rng.integer(0, min(3, gen.knobs.max_stmts)), {"assign": 2, "aug": 1})
+    return _finish(gen, body)
+
+
+def _unary(gen: Gen) -> list[cst.BaseStatement]:
+    _dim1(gen)
+    gen.dtypes = ["float32"] + (["int32"] if gen.rng.chance(0.2) else [])
+    gen.add_array("float32", "in", gen.input_interval("float32"))
+    gen.add_array("float32", "out", None)
+    gen.p_internal = 0.85
+    body = statements(gen, gen.rng.integer(0, min(2, gen.knobs.max_stmts)), {"assign": 1})
+    return _finish(gen, body)
+
+
+def composite_layout(kind: str) -> Callable[[Gen], list[cst.BaseStatement]]:
+    def layout(gen: Gen) -> list[cst.BaseStatement]:
+        from grammar.composite_ops import composite_body
+
+        return composite_body(gen, kind)
+
+    return layout
+
+
+def bitwise_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.extras import bitwise_body
+
+    return bitwise_body(gen)
+
+
+def helper_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.extras import helper_body
+
+    return helper_body(gen)
+
+
+def struct_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.extras import struct_body
+
+    return struct_body(gen)
+
+
+def _reduction(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.atomics import add_reduction_target, reduce_stmt
+
+    _dim1(gen)
+    _any_dtypes(gen)
+    _inputs(gen, gen.rng.integer(1, 2))
+    target = add_reduction_target(gen)
+    body = statements(gen, gen.rng.integer(0, min(3, gen.knobs.max_stmts)), {"assign": 2, "if": 0.5})
+    body.append(reduce_stmt(gen, target))
+    return body
+
+
+def _multidim(gen: Gen) -> list[cst.BaseStatement]:
+    _dim_nd(gen)
+    _any_dtypes(gen)
+    _inputs(gen, gen.rng.integer(1, 2))
+    gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
+    n = gen.rng.integer(0, min(4, gen.knobs.max_stmts))
+    return _finish(gen, statements(gen, n, {"assign": 2, "aug": 1, "if": 1, "for": 0.5}))
+
+
+BRANCHY = MappingProxyType({"assign": 1.0, "reassign": 0.5, "store": 1.0, "if": 3.0, "aug": 0.5})
+LOOPY = MappingProxyType(
+    {"assign": 1.0, "aug": 1.5, "for": 3.0, "while": 1.0, "break": 0.7, "store": 0.3, "if": 0.5}
+)
+
+
+def family_table() -> tuple[Family, ...]:
+    """All families, in a fixed order (the order weights and proportions are reported in)."""
+    w1 = WAVE1_TAGS
+    return (
+        Family("elementwise", _simple(3, {"assign": 2.0, "aug": 1.0}), w1, wave2=False),
+        Family(
+            "scalar_array",
+            _scalar_array,
+            ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0, "func": 0},
+        ),
+        Family(
+            "unary",
+            _unary,
+            MappingProxyType({"math": 5.0, "arith": 1.0, "cast": 0.2, "select": 0.2, "cmp": 0.5}),
+            wave2=False,
+        ),
+        Family("branch", _simple(3, BRANCHY), w1, wave2=False),
+        Family("loop", _simple(4, LOOPY), ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
+        Family("reduction", _reduction, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
+        Family("vector", composite_layout("vec"), ALL_TAGS | {"vector": 4.0}),
+        Family(
+            "multi_statement",
+            _simple(8, {"assign": 3.0, "reassign": 1.0, "aug": 2.0, "store": 0.5, "atomic": 0.5}),
+            ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0},
+        ),
+        Family(
+            "nested_branch",
+            _simple(4, BRANCHY | {"if": 5.0, "return": 0.5}),
+            ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0},
+        ),
+        Family(
+            "compound",
+            _simple(
+                8,
+                {
+                    "assign": 2,
+                    "reassign": 1,
+                    "aug": 1,
+                    "store": 0.5,
+                    "if": 1,
+                    "for": 1,
+                    "while": 0.5,
+                    "return": 0.2,
+                    "break": 0.5,
+                    "atomic": 0.3,
+                },
+            ),
+            ALL_TAGS,
+        ),
+        Family("matrix", composite_layout("mat"), ALL_TAGS | {"matrix": 4.0, "vector": 2.0}),
+        Family(
+            "quaternion", composite_layout("quat"), ALL_TAGS | {"quat": 4.0, "transform": 2.0, "vector": 1.0}
+        ),
+        Family(
+            "bitwise",
+            bitwise_layout,
+            MappingProxyType({"bits": 5.0, "arith": 1.0, "cast": 1.0, "cmp": 0.5, "ternary": 0.3}),
+        ),
+        Family("multidim", _multidim, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
+        Family("helper_func", helper_layout, ALL_TAGS | {"func": 4.0}),
+        Family("struct", struct_layout, ALL_TAGS | {"vector": 1.0}),
+    )
+
+
+FAMILIES: tuple[str, ...] = (
+    "elementwise",
+    "scalar_array",
+    "unary",
+    "branch",
+    "loop",
+    "reduction",
+    "vector",
+    "multi_statement",
+    "nested_branch",
+    "compound",
+    "matrix",
+    "quaternion",
+    "bitwise",
+    "multidim",
+    "helper_func",
+    "struct",
+)

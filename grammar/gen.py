@@ -1,0 +1,340 @@
+"""The per-case generation state and the typed expression / statement generators.
+
+`Gen` holds one case's choices (`rng`), its parameters, scopes and loop nesting, and draws
+expressions by type: a weighted production from the registry (scaled by the family's tag
+weights), or a leaf (variable, array element, parameter, literal).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import libcst as cst
+
+from grammar.case import ParamSpec
+from grammar.composite import component_scalar, composite
+from grammar.dtypes import BOOL, Interval, cap, scalar, widen
+from grammar.expr import Expr, Rejected, binop, call, checked, literal, name, subscript
+from grammar.fixers import clamp_to
+from grammar.production import Registry
+from grammar.rand import Chooser
+from grammar.scope import ArrayParam, Scope, Var
+
+
+@dataclass(frozen=True)
+class Knobs:
+    max_stmts: int = 8
+    max_depth: int = 4
+    max_loop_nesting: int = 2
+
+
+@dataclass
+class Param:
+    spec: ParamSpec
+    annotation: cst.BaseExpression
+
+
+_FLOAT_LITS = (1.0, 0.5, 2.0, 0.0, -1.0, 3.0, 0.25, -0.5, 10.0, 1.5, -2.0, 0.1)
+_INT_LITS = (1, 2, 0, 3, -1, 4, 7, 10, -3, 16, 5)
+
+
+class Gen:
+    """Generation state of one case; every choice goes through `rng`."""
+
+    def __init__(
+        self,
+        rng: Chooser,
+        registry: Registry,
+        tag_weights: Mapping[str, float],
+        knobs: Knobs,
+        kname: str,
+        wave2: bool = True,
+    ) -> None:
+        self.rng = rng
+        self.registry = registry
+        self.tag_weights = tag_weights
+        self.knobs = knobs
+        self.kname = kname
+        self.wave2 = wave2
+        self.params: list[Param] = []
+        self.arrays: list[ArrayParam] = []
+        self.scope = Scope()
+        self.dtypes: list[str] = []
+        self.thresholds: list[float] = []
+        self.helpers: list[cst.BaseCompoundStatement] = []
+        self.idx: list[Var] = []
+        self.dim: tuple[int, ...] = ()
+        self.loop_trips: list[int] = []
+        self.loop_kinds: list[str] = []
+        self.stmt_budget = knobs.max_stmts
+        self.p_internal = 0.7
+        self._counter = 0
+        self.funcs: list[object] = []
+        self.allow_return = True
+
+    # ---- names, parameters -------------------------------------------------------------------
+
+    def fresh(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}{self._counter}"
+
+    def note_threshold(self, v: float) -> None:
+        if v not in self.thresholds and len(self.thresholds) < 16:
+            self.thresholds.append(v)
+
+    def add_array(
+        self, dtype: str, role: str, iv: Interval | None, shape: tuple[int, ...] | None = None
+    ) -> ArrayParam:
+        shape = shape or self.dim
+        nm = self.fresh("out" if role == "out" else ("acc" if role == "inout" else "a"))
+        ndim = len(shape)
+        kind = {1: "array", 2: "array2d", 3: "array3d"}[ndim]
+        ann = call(kind, dtype=cst.Attribute(value=cst.Name("wp"), attr=cst.Name(dtype)))
+        integral = scalar(component_scalar(dtype)).is_int
+        spec = ParamSpec(
+            name=nm,
+            kind="array",
+            dtype=dtype,
+            shape=shape,
+            role=role,
+            low=None if iv is None else iv.lo,
+            high=None if iv is None else iv.hi,
+            integral=integral,
+        )
+        self.params.append(Param(spec, ann))
+        a = ArrayParam(nm, dtype, shape, role, iv)
+        self.arrays.append(a)
+        return a
+
+    def add_scalar(self, dtype: str, iv: Interval) -> Expr:
+        nm = self.fresh("s")
+        if dtype in ("float32", "int32") and self.rng.chance(0.4):
+            ann: cst.BaseExpression = cst.Name("float" if dtype == "float32" else "int")
+        else:
+            ann = cst.Attribute(value=cst.Name("wp"), attr=cst.Name(dtype))
+        spec = ParamSpec(
+            nm, "scalar", dtype, (), "in", iv.lo, iv.hi, True, scalar(component_scalar(dtype)).is_int
+        )
+        self.params.append(Param(spec, ann))
+        v = self.scope.add(Var(nm, dtype, iv, 0, readable=True, assignable=False))
+        return Expr(name(v.name), dtype, iv)
+
+    def input_interval(self, dtype: str) -> Interval:
+        """A value domain for an input of this scalar type (edge values are mixed in later)."""
+        s = scalar(dtype)
+        if s.is_float:
+            menu = [(-1.0, 1.0), (-10.0, 10.0), (0.0, 1.0), (-100.0, 100.0), (0.5, 4.0), (-4.0, 4.0)]
+            if dtype == "float16":
+                menu = menu[:3] + [(-4.0, 4.0)]
+            return Interval(*self.rng.pick(menu))
+        if s.kind == "uint":
+            hi = self.rng.pick((10, 100, min(255, 2**s.bits - 1), 2**s.bits - 1))
+            return Interval(0, hi)
+        c = cap(dtype)
+        lo, hi = self.rng.pick(((-10, 10), (-100, 100), (0, 50), (-1000, 1000), (int(c.lo), int(c.hi))))
+        return Interval(max(lo, c.lo), min(hi, c.hi))
+
+    # ---- expressions -------------------------------------------------------------------------
+
+    def tag_weight(self, tag: str) -> float:
+        return float(self.tag_weights.get(tag, 0.0))
+
+    def expr(self, dtype: str, depth: int) -> Expr:
+        if depth > 0 and self.rng.chance(self.p_internal):
+            cands = [p for p in self.registry.productions if dtype in p.makes]
+            weights = [p.weight * self.tag_weight(p.tag) for p in cands]
+            if cands and sum(weights) > 0:
+                for _ in range(4):
+                    p = self.rng.weighted(cands, weights)
+                    try:
+                        if p.name in ("cast", "bare_cast"):
+                            from grammar.scalar_ops import build_cast
+
+                            return build_cast(self, p, dtype, depth - 1)
+                        return p.build(self, dtype, depth - 1)
+                    except Rejected:
+                        continue
+        return self.leaf(dtype, depth)
+
+    def leaf(self, dtype: str, depth: int = 0) -> Expr:
+        """A variable, array element, parameter or literal of `dtype`."""
+        opts: list[str] = []
+        vars_ = self.scope.readable(dtype)
+        arrs = [a for a in self.arrays if a.dtype == dtype and a.role == "in"]
+        if vars_:
+            opts += ["var", "var"]
+        if arrs:
+            opts += ["array", "array", "array"]
+        if composite(dtype) is not None:
+            opts.append("compose")
+        elif dtype == BOOL:
+            opts.append("cmp")
+        else:
+            opts.append("literal")
+            if not vars_ and not arrs and self.dtypes and any(t != dtype for t in self.dtypes):
+                opts.append("cast")
+        choice = self.rng.pick(opts)
+        if choice == "var":
+            v = self.rng.pick(vars_)
+            return Expr(name(v.name), dtype, v.iv)
+        if choice == "array":
+            return self.array_read(self.rng.pick(arrs))
+        if choice == "cmp":
+            return self.comparison()
+        if choice == "compose":
+            from grammar.composite_ops import compose
+
+            return compose(self, dtype, max(depth - 1, 0))
+        if choice == "cast":
+            src = self.rng.pick([t for t in self.dtypes if t != dtype])
+            x = self.leaf(src)
+            c = cap(dtype)
+            k = 0.999 if scalar(dtype).is_float else 1.0
+            x = clamp_to(x, max(c.lo * k, cap(src).lo), min(c.hi * k, cap(src).hi))
+            iv = x.iv
+            if scalar(dtype).is_int and scalar(src).is_float:
+                iv = Interval(math.trunc(iv.lo), math.trunc(iv.hi))
+            return checked(Expr(call(dtype, x.node), dtype, widen(dtype, iv)))
+        return self.literal(dtype)
+
+    def literal(self, dtype: str) -> Expr:
+        if scalar(dtype).is_float:
+            v: float = self.rng.pick(_FLOAT_LITS)
+        else:
+            v = self.rng.pick(_INT_LITS)
+            if scalar(dtype).kind == "uint":
+                v = abs(int(v))
+        return literal(dtype, v)
+
+    def comparison(self) -> Expr:
+        """A comparison of an available value against a threshold inside its range."""
+        t = self.rng.pick(self.dtypes) if self.dtypes else "float32"
+        x = self.leaf(t)
+        th = x.iv.lo + (x.iv.hi - x.iv.lo) * self.rng.integer(1, 7) / 8
+        th = math.floor(th) if scalar(t).is_int else round(th, 2)
+        self.note_threshold(th)
+        op = self.rng.pick((cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
+        node = cst.Comparison(
+            left=x.node, comparisons=[cst.ComparisonTarget(operator=op(), comparator=literal(t, th).node)]
+        )
+        return Expr(node, BOOL, Interval(0, 1))
+
+    def index_of(self, a: ArrayParam) -> list[cst.BaseExpression]:
+        """In-bounds index expressions for array `a` (shaped like the launch, or larger)."""
+        out: list[cst.BaseExpression] = []
+        for axis, n in enumerate(a.shape):
+            iv_ = self.idx[axis] if axis < len(self.idx) else None
+            base: cst.BaseExpression = name(iv_.name) if iv_ is not None else cst.Integer("0")
+            r = self.rng.integer(0, 9)
+            if r == 0 and iv_ is not None:
+                c = self.rng.integer(1, n)
+                size: cst.BaseExpression = cst.Integer(str(n))
+                if self.wave2 and self.rng.chance(0.5):
+                    size = subscript(
+                        cst.Attribute(value=name(a.name), attr=cst.Name("shape")), cst.Integer(str(axis))
+                    )
+                base = binop(binop(base, cst.Add(), cst.Integer(str(c))), cst.Modulo(), size)
+            elif r == 1 and self.wave2 and "int32" in self.dtypes:
+                e = self.expr("int32", 1)
+                base = clamp_to(e, 0, n - 1).node if not e.iv.within(Interval(0, n - 1)) else e.node
+            elif iv_ is not None and n != self.dim[axis]:
+                base = binop(base, cst.Modulo(), cst.Integer(str(n)))
+            out.append(base)
+        return out
+
+    def array_read(self, a: ArrayParam) -> Expr:
+        assert a.iv is not None
+        return Expr(subscript(name(a.name), *self.index_of(a)), a.dtype, a.iv)
+
+    # ---- statements --------------------------------------------------------------------------
+
+    def in_loop(self) -> bool:
+        return bool(self.loop_trips)
+
+    def writable(self) -> list[Var]:
+        """Variables a statement here may assign without invalidating an interval already used."""
+        level = len(self.loop_trips)
+        return [v for v in self.scope.all() if v.assignable and (v.loop_level == level or not v.readable)]
+
+    def multiplier(self, v: Var) -> int:
+        m = 1
+        for t in self.loop_trips[v.loop_level :]:
+            m *= t
+        return m
+
+    def assign_new(self, dtype: str) -> tuple[cst.BaseStatement, Var]:
+        e = self.expr(dtype, self.knobs.max_depth)
+        v = Var(self.fresh("v"), dtype, e.iv, len(self.loop_trips))
+        st = cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=e.node)])
+        self.scope.add(v)
+        return st, v
+
+    def reassign(self, v: Var) -> cst.BaseStatement:
+        e = self.expr(v.dtype, self.knobs.max_depth)
+        v.iv = v.iv.union(e.iv)
+        return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=e.node)])
+
+    def augassign(self, v: Var) -> cst.BaseStatement:
+        """`v += e` / `v -= e` / `v *= e`, guarded for the loop trips it may repeat over."""
+        mult = self.multiplier(v)
+        d = v.dtype
+        s = component_scalar(d)
+        c = cap(s)
+        ops = ["+", "-"] + (["*"] if composite(d) is None else [])
+        op = self.rng.pick(ops)
+        e = self.expr(d, self.knobs.max_depth - 1)
+        if op == "*":
+            if mult == 1:
+                from grammar.dtypes import corners
+
+                r = math.sqrt(c.hi) / 2
+                r = math.floor(r) if scalar(s).is_int else r
+                if not corners(lambda p, q: p * q, v.iv, e.iv).within(c):
+                    if not v.iv.within(Interval(max(-r, c.lo), r)):
+                        op = "+"
+                    else:
+                        e = clamp_to(e, max(-r, c.lo), r)
+                if op == "*":
+                    new = v.iv.union(corners(lambda p, q: p * q, v.iv, e.iv))
+            else:
+                lim = (0, 1) if scalar(s).kind == "uint" else (-1, 1)
+                e = clamp_to(e, *lim)
+                new = Interval(-v.iv.mag, v.iv.mag) if scalar(s).kind != "uint" else Interval(0, v.iv.hi)
+        if op in "+-":
+            room_hi = c.hi - v.iv.hi
+            room_lo = v.iv.lo - c.lo
+            if scalar(s).kind == "uint" and op == "-":
+                op = "+"
+            step = min(room_hi, room_lo) / max(mult, 1) / 2
+            if scalar(s).is_int:
+                step = math.floor(step)
+            if step <= 0:
+                return self.reassign(v)
+            if not e.iv.within(Interval(-step, step)):
+                if composite(d) is not None:
+                    return self.reassign(v)
+                e = clamp_to(e, max(-step, c.lo), step)
+            lo_d = min(e.iv.lo, 0) if op == "+" else -max(e.iv.hi, 0)
+            hi_d = max(e.iv.hi, 0) if op == "+" else -min(e.iv.lo, 0)
+            new = Interval(v.iv.lo + mult * lo_d, v.iv.hi + mult * hi_d)
+        v.iv = widen(s, new)
+        if not v.iv.within(c):
+            raise AssertionError(f"augmented assignment of {v.name} leaves the safe range: {v.iv}")
+        cst_op = {"+": cst.AddAssign, "-": cst.SubtractAssign, "*": cst.MultiplyAssign}[op]()
+        return cst.SimpleStatementLine([cst.AugAssign(target=name(v.name), operator=cst_op, value=e.node)])
+
+    def store(self, a: ArrayParam, e: Expr | None = None) -> cst.BaseStatement:
+        """`out[idx] = e` at this thread's own element (race free)."""
+        e = e or self.expr(a.dtype, self.knobs.max_depth)
+        idx = [name(v.name) for v in self.idx[: len(a.shape)]]
+        tgt = subscript(name(a.name), *idx)
+        return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(tgt)], value=e.node)])
+
+    def block(self, stmts: list[cst.BaseStatement]) -> cst.IndentedBlock:
+        return cst.IndentedBlock(body=stmts or [cst.SimpleStatementLine([cst.Pass()])])
+
+    def cond(self) -> Expr:
+        e = self.expr(BOOL, max(self.knobs.max_depth - 2, 1))
+        return e

@@ -1,0 +1,160 @@
+"""Top-level generation: configuration, weight parsing, `generate(seed)` and its health check."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import libcst as cst
+
+from grammar.case import KernelCase, ParamSpec
+from grammar.constructs import constructs_of
+from grammar.expr import Rejected, name, wp_attr
+from grammar.families import FAMILIES, Family, family_table
+from grammar.gen import Gen, Knobs
+from grammar.production import Registry
+from grammar.rand import Chooser, SeededChooser
+
+GENERATOR_VERSION = "1.0.0"
+MAX_RETRIES = 32
+
+_PENDING = frozenset({"vector", "matrix", "quaternion", "bitwise", "helper_func", "struct"})
+DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({f: 0.0 if f in _PENDING else 1.0 for f in FAMILIES})
+
+
+@dataclass(frozen=True)
+class GenConfig:
+    """Family weights (0 disables a family) and size knobs."""
+
+    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+    max_stmts: int = 8
+    max_depth: int = 4
+    max_loop_nesting: int = 2
+
+
+class GeneratorHealthError(RuntimeError):
+    """Too many draws were rejected: a guard is too strict or a production is broken."""
+
+
+def parse_weights(text: str) -> dict[str, float]:
+    """`"loop=3,vector=0"` merged over the defaults (every family 1.0)."""
+    out = dict(DEFAULT_WEIGHTS)
+    known = ", ".join(FAMILIES)
+    for item in (t.strip() for t in text.split(",")):
+        if not item:
+            continue
+        if "=" not in item:
+            raise ValueError(f"weight {item!r} is not 'family=number'; known families: {known}")
+        fam, _, num = (s.strip() for s in item.partition("="))
+        if fam not in DEFAULT_WEIGHTS:
+            raise ValueError(f"unknown family {fam!r} in weights {text!r}; known families: {known}")
+        try:
+            w = float(num)
+        except ValueError:
+            raise ValueError(f"bad weight {num!r} for family {fam!r}; known families: {known}") from None
+        if not (w >= 0.0) or w == float("inf"):
+            raise ValueError(
+                f"bad weight {num!r} for family {fam!r}: must be a finite number >= 0; known families: {known}"
+            )
+        out[fam] = w
+    if sum(out.values()) <= 0:
+        raise ValueError(f"weights {text!r} disable every family; known families: {known}")
+    return out
+
+
+def default_registry() -> Registry:
+    """The registry of every production (scalar, bit, composite, helper calls)."""
+    from grammar.registry import build_registry
+
+    return build_registry()
+
+
+def pick_family(rng: Chooser, config: GenConfig) -> str:
+    weights = [float(config.weights.get(f, 0.0)) for f in FAMILIES]
+    return rng.weighted(FAMILIES, weights)
+
+
+def generate(seed: int, config: GenConfig | None = None, family: str | None = None) -> KernelCase:
+    """A valid kernel for `seed` (same seed and GENERATOR_VERSION give a byte-identical case)."""
+    return generate_counted(seed, config, family)[0]
+
+
+def generate_counted(
+    seed: int, config: GenConfig | None = None, family: str | None = None, registry: Registry | None = None
+) -> tuple[KernelCase, int]:
+    """`generate` that also reports how many draws were rejected before one succeeded."""
+    if seed < 0:
+        raise ValueError(f"seed must be >= 0, got {seed}")
+    config = config or GenConfig()
+    registry = registry or default_registry()
+    rng = SeededChooser(seed)
+    if family is None:
+        family = pick_family(rng, config)
+    return build_case(rng, seed, family, config, registry)
+
+
+def build_case(
+    rng: Chooser, seed: int, family: str, config: GenConfig, registry: Registry
+) -> tuple[KernelCase, int]:
+    fams = {f.name: f for f in family_table()}
+    if family not in fams:
+        raise ValueError(f"unknown family {family!r}; known families: {', '.join(FAMILIES)}")
+    fam = fams[family]
+    knobs = Knobs(config.max_stmts, config.max_depth, config.max_loop_nesting)
+    for attempt in range(MAX_RETRIES):
+        try:
+            return _build(rng, seed, fam, knobs, registry), attempt
+        except Rejected:
+            continue
+    raise GeneratorHealthError(
+        f"seed {seed}, family {family}: {MAX_RETRIES} draws rejected in a row; a guard is too strict"
+    )
+
+
+def _build(rng: Chooser, seed: int, fam: Family, knobs: Knobs, registry: Registry) -> KernelCase:
+    kname = f"k_{seed}"
+    gen = Gen(rng, registry, fam.tags, knobs, kname, wave2=fam.wave2)
+    body = fam.layout(gen)
+    source = render(gen, body)
+    params = tuple(_with_thresholds(p.spec, gen.thresholds) for p in gen.params)
+    return KernelCase(
+        kernel_name=kname,
+        source=source,
+        family=fam.name,
+        seed=seed,
+        generator_version=GENERATOR_VERSION,
+        params=params,
+        dim=gen.dim,
+        constructs=constructs_of(source, kname),
+    )
+
+
+def _with_thresholds(spec: ParamSpec, thresholds: list[float]) -> ParamSpec:
+    if spec.role == "out" or spec.low is None or spec.high is None:
+        return spec
+    lo, hi = spec.low, spec.high
+    ts = tuple(t for t in thresholds if lo <= t <= hi and (not spec.integral or float(t).is_integer()))
+    if not ts:
+        return spec
+    from dataclasses import replace
+
+    return replace(spec, thresholds=ts)
+
+
+def render(gen: Gen, body: list[cst.BaseStatement]) -> str:
+    """The kernel (after its helpers and structs) as source text, without imports."""
+    if len(gen.idx) == 1:
+        target: cst.BaseAssignTargetExpression = name(gen.idx[0].name)
+    else:
+        target = cst.Tuple([cst.Element(name(v.name)) for v in gen.idx], lpar=[], rpar=[])
+    tid = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], cst.Call(wp_attr("tid")))])
+    params = [cst.Param(name(p.spec.name), cst.Annotation(p.annotation)) for p in gen.params]
+    fn = cst.FunctionDef(
+        name=name(gen.kname),
+        params=cst.Parameters(params),
+        body=cst.IndentedBlock([tid, *body]),
+        decorators=[cst.Decorator(wp_attr("kernel"))],
+    )
+    module = cst.Module(body=[*gen.helpers, fn])
+    return module.code

@@ -1,0 +1,62 @@
+"""Builds the production registry (explicitly, per call) and the emittable call/operator sets."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from grammar.composite import vec_type
+from grammar.dtypes import BOOL, FLOATS, INTS
+from grammar.production import Production, Registry
+from grammar.rand import SeededChooser
+
+# call and operator names emitted by statements and layouts rather than expression productions
+STRUCTURAL_CALLS = frozenset({"tid", "range", "clamp", "abs", "max", "min", "float32", "int32"})
+STRUCTURAL_OPERATORS = frozenset({"Add", "Sub", "Mult", "Mod", "USub", "Lt", "LtE", "Gt", "GtE"})
+
+ALL_TYPES: tuple[str, ...] = (
+    *FLOATS,
+    *INTS,
+    BOOL,
+    *(vec_type(n, s) for n in (2, 3, 4) for s in ("float32", "float64", "float16", "int32")),
+    *(f"mat{n}{n}{s}" for n in (2, 3, 4) for s in ("f", "d")),
+    "quatf",
+    "quatd",
+    "transformf",
+    "transformd",
+)
+
+
+class _Probe:
+    """Stands in for a `Gen` when asking a production which result types it can make."""
+
+    def __init__(self) -> None:
+        self.rng = SeededChooser(0)
+        self.dtypes = [t for t in ALL_TYPES if t != BOOL]
+        self.wave2 = True
+
+
+def with_makes(p: Production) -> Production:
+    probe = _Probe()
+    makes = frozenset(t for t in ALL_TYPES if p.args(probe, t) is not None)  # type: ignore[arg-type]
+    return dataclasses.replace(p, makes=makes)
+
+
+def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
+    """Every production, with result types resolved; `extra` lets a test add its own."""
+    from grammar.bits import bit_productions
+    from grammar.composite_ops import composite_productions
+    from grammar.scalar_ops import scalar_productions
+
+    prods = (*scalar_productions(), *bit_productions(), *composite_productions(), *extra)
+    return Registry(
+        productions=tuple(with_makes(p) for p in prods),
+        extra_calls=STRUCTURAL_CALLS | _other_calls(),
+        extra_operators=STRUCTURAL_OPERATORS,
+    )
+
+
+def _other_calls() -> frozenset[str]:
+    from grammar.atomics import ATOMIC_CALLS
+    from grammar.composite_ops import COMPOSITE_CALLS
+
+    return ATOMIC_CALLS | COMPOSITE_CALLS | frozenset({"bool"})
