@@ -438,5 +438,8 @@ def scalar_builtins() -> list[Builtin]:
 
 def default_registry() -> Registry:
     """Every builtin the oracle models, keyed by its name after `wp.` (plus bare int/float)."""
-    entries: list[Builtin] = scalar_builtins()
+    from oracle.atomics import atomic_builtins
+    from oracle.composite import composite_builtins
+
+    entries: list[Builtin] = scalar_builtins() + atomic_builtins() + composite_builtins()
     return Registry({b.name: b for b in entries})

@@ -111,7 +111,8 @@ class Interpreter:
         return self.frames[-1]
 
     def ctx(self, mask: np.ndarray) -> OpCtx:
-        return OpCtx(mask, self.lineno, self.stats)
+        ct = self.frame.ctl_taint if self.frames else np.zeros(self.lanes, bool)
+        return OpCtx(mask, self.lineno, self.stats, ct)
 
     def unsupported(self, construct: str, detail: str = "") -> Unsupported:
         return Unsupported(construct, self.lineno, detail)
@@ -369,13 +370,11 @@ class Interpreter:
             base = self.eval(st.target.value, m)
             if isinstance(base, ArrayRef) and op in ("Add", "Sub"):
                 # Warp lowers `a[i] += v` / `a[i] -= v` on arrays to atomic_add / atomic_sub
-                from oracle.atomics import atomic_update
+                from oracle.atomics import atomic_update  # noqa: PLC0415
 
                 idx = self.indices(st.target, m)
                 v = self.value(st.value, m)
-                atomic_update(
-                    "add" if op == "Add" else "sub", base, idx, v, self.ctx(m), self.frame.ctl_taint
-                )
+                atomic_update("add" if op == "Add" else "sub", base, idx, v, self.ctx(m))
                 return
         if isinstance(st.target, ast.Name | ast.Subscript | ast.Attribute):
             cur = self.value(st.target, m)
@@ -711,9 +710,7 @@ class Interpreter:
         if b is None:
             raise self.unsupported(f"call wp.{name}")
         args = [self.eval(a, m) for a in node.args]
-        ctx = self.ctx(m)
-        ctx.ctl_taint = self.frame.ctl_taint  # type: ignore[attr-defined]
-        return b.fn(args, ctx)
+        return b.fn(args, self.ctx(m))
 
     def call_len(self, node: ast.Call, m: np.ndarray) -> Value:
         if len(node.args) != 1:

@@ -27,6 +27,7 @@ class OpCtx:
     mask: np.ndarray
     lineno: int = 0
     stats: Stats = field(default_factory=Stats)
+    ctl_taint: np.ndarray | None = None  # lanes whose control flow is uncertain (sticky)
 
     def ub(self, what: str) -> UndefinedBehavior:
         return UndefinedBehavior(what, self.lineno)
