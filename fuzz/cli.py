@@ -15,6 +15,7 @@ from fuzz.cliutil import UsageError
 COMMAND_MODULES = (
     "fuzz.commands.run",
     "fuzz.commands.generate",
+    "fuzz.commands.check",
     "fuzz.commands.export",
 )
 

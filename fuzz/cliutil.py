@@ -43,7 +43,9 @@ def gen_config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def resolve_devices(text: str) -> tuple[str, ...]:
     import warp as wp
 
-    wp.config.quiet = True
+    from fuzz import warpcompat
+
+    warpcompat.quiet()
     wp.init()
     has_cuda = wp.is_cuda_available()
     if text == "auto":

@@ -92,7 +92,9 @@ class BatchRunner:
         self.work_dir = work_dir
         self.tag = tag
         os.makedirs(work_dir, exist_ok=True)
-        wp.config.quiet = True
+        from fuzz import warpcompat
+
+        warpcompat.quiet()
         wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
         wp.init()
         self.registry = _load_registry(settings.registry_factory)

@@ -106,6 +106,19 @@ class WorkerPool:
         h.deadline = time.monotonic() + h.allowed
         h.conn.send(task.message())
 
+    def log_tail(self, index: int, chars: int = 2000) -> str:
+        """End of a worker's log (native crash messages land there)."""
+        import os
+
+        path = os.path.join(self.settings.run_dir, "work", f"w{index}", "worker.log")
+        try:
+            with open(path, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - chars))
+                return f.read().decode("utf-8", "replace")
+        except OSError:
+            return ""
+
     def _replace(self, h: _Handle) -> None:
         with contextlib.suppress(Exception):
             h.proc.kill()
@@ -124,7 +137,10 @@ class WorkerPool:
             except (EOFError, OSError):
                 code = h.proc.exitcode if h.proc.exitcode is not None else h.proc.join(5) or h.proc.exitcode
                 if h.task is not None:
-                    events.append(Lost(h.task, "crash", f"worker exited with status {code}", h.index))
+                    detail = (
+                        f"worker exited with status {code}\n--- worker log tail ---\n{self.log_tail(h.index)}"
+                    )
+                    events.append(Lost(h.task, "crash", detail, h.index))
                 elif not h.ready:
                     raise RuntimeError(
                         f"worker {h.index} died while starting (exit status {code}); run "

@@ -22,6 +22,15 @@ def warp_version() -> str:
     return str(wp.__version__)
 
 
+def quiet() -> None:
+    """Silence Warp's per-module load lines (releases differ in which switch controls them)."""
+    wp.config.quiet = True
+    if hasattr(wp.config, "log_level") and hasattr(wp, "LOG_WARNING"):
+        wp.config.log_level = wp.LOG_WARNING
+    if hasattr(wp.config, "verbose"):
+        wp.config.verbose = False
+
+
 def device_facts(device: str) -> dict[str, Any]:
     """What a pair's record says about the device it was verified on."""
     import platform

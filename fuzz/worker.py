@@ -30,6 +30,22 @@ def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
     return grammar.generate(seed, cfg)
 
 
+def _redirect_output(path: str) -> None:
+    """Send this process's stdout/stderr (compiler warnings, native messages) to a log file.
+
+    The file descriptors themselves are redirected, so output of native code lands there too and
+    the campaign's terminal keeps only the progress display.
+    """
+    import sys
+
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
 def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     import time
 
@@ -37,9 +53,14 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     from grammar.case import KernelCase
 
     work_dir = os.path.join(settings.run_dir, "work", f"w{index}")
+    os.makedirs(work_dir, exist_ok=True)
+    _redirect_output(os.path.join(work_dir, "worker.log"))
     runner = BatchRunner(settings, work_dir, tag=f"w{index}")
     conn.send(("ready", os.getpid(), peak_rss_kb()))
+    log_path = os.path.join(work_dir, "worker.log")
     while True:
+        if os.path.getsize(log_path) > 20 * 2**20:  # compiler warnings pile up over hours
+            os.truncate(log_path, 0)
         try:
             msg = conn.recv()
         except EOFError:

@@ -1,0 +1,32 @@
+"""Deliberately wrong oracle registries, to prove that every verification path can say no.
+
+Used by tests and by `--oracle-registry fuzz.wrong_oracles:wrong_clamp` on the command line; a
+campaign or check run with one of these must report mismatches, never verified pairs, wherever
+the planted fault shows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def wrong_clamp() -> Any:
+    """`wp.clamp(x, lo, hi)` modelled as `max(x, lo)`: wrong wherever x > hi."""
+    from oracle import default_registry
+    from oracle.builtins import Builtin
+
+    reg = default_registry()
+    mx = reg.get("max")
+    assert mx is not None
+    return reg.with_entries([Builtin("clamp", lambda args, ctx: mx.fn(args[:2], ctx), "deliberately wrong")])
+
+
+def wrong_sin() -> Any:
+    """`wp.sin` modelled as `wp.cos`: wrong almost everywhere."""
+    from oracle import default_registry
+    from oracle.builtins import Builtin
+
+    reg = default_registry()
+    cos = reg.get("cos")
+    assert cos is not None
+    return reg.with_entries([Builtin("sin", cos.fn, "deliberately wrong")])
