@@ -15,6 +15,9 @@ from fuzz.cliutil import UsageError
 COMMAND_MODULES = (
     "fuzz.commands.run",
     "fuzz.commands.generate",
+    "fuzz.commands.triage",
+    "fuzz.commands.reduce",
+    "fuzz.commands.replay",
     "fuzz.commands.check",
     "fuzz.commands.export",
 )

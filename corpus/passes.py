@@ -1,0 +1,420 @@
+"""Reduction passes: each proposes smaller variants of a case as edits of its libcst tree.
+
+A pass is a function `case -> Iterator[Candidate]`, proposing its biggest cuts first; the loop in
+`corpus.reduce` tests them and keeps one only when the failure signature survives. Passes never
+judge; they may propose invalid code (a deleted definition, a mistyped literal): the oracle and
+the compiler reject those. Parameter lists and `ParamSpec`s are edited together so the inputs
+stay consistent with the kernel.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import libcst as cst
+
+from grammar.case import KernelCase
+
+
+@dataclass(frozen=True)
+class Candidate:
+    case: KernelCase
+    what: str
+
+
+Pass = Callable[[KernelCase], Iterator[Candidate]]
+Edit = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[Any]
+
+
+class _Rewrite(cst.CSTTransformer):
+    """Replace nodes (by identity in the original tree) with new nodes, or remove them."""
+
+    def __init__(self, edits: dict[int, Edit]) -> None:
+        super().__init__()
+        self.edits = edits
+
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[no-untyped-def, override]
+        if id(original_node) in self.edits:
+            return self.edits[id(original_node)]
+        return updated_node
+
+
+def _apply(tree: cst.Module, edits: dict[int, Edit]) -> str | None:
+    try:
+        return tree.visit(_Rewrite(edits)).code
+    except Exception:
+        return None
+
+
+def _parse(case: KernelCase) -> cst.Module | None:
+    try:
+        return cst.parse_module(case.source)
+    except cst.ParserSyntaxError:
+        return None
+
+
+def _functions(tree: cst.Module, case: KernelCase) -> list[cst.FunctionDef]:
+    """The kernel and its helpers (top-level defs whose names start with the kernel name)."""
+    return [t for t in tree.body if isinstance(t, cst.FunctionDef)]
+
+
+def _kernel(tree: cst.Module, case: KernelCase) -> cst.FunctionDef | None:
+    for t in tree.body:
+        if isinstance(t, cst.FunctionDef) and t.name.value == case.kernel_name:
+            return t
+    return None
+
+
+# ---------------------------------------------------------------- size
+
+
+class _Counter(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.stmts = 0
+        self.exprs = 0
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        self.stmts += sum(1 for s in node.body if not isinstance(s, cst.Pass))
+
+    def visit_If(self, node: cst.If) -> None:
+        self.stmts += 1
+
+    def visit_For(self, node: cst.For) -> None:
+        self.stmts += 1
+
+    def visit_While(self, node: cst.While) -> None:
+        self.stmts += 1
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if isinstance(node, cst.BaseExpression) and not isinstance(node, cst.Name | cst.Attribute):
+            self.exprs += 1
+        return super().on_visit(node)
+
+
+def statement_count(case: KernelCase) -> int:
+    """Statements in the bodies of the kernel and its helpers (`pass` not counted)."""
+    tree = _parse(case)
+    if tree is None:
+        return 0
+    n = 0
+    for fn in _functions(tree, case):
+        c = _Counter()
+        fn.body.visit(c)
+        n += c.stmts
+    return n
+
+
+def size(case: KernelCase) -> tuple[int, int, int, int, int]:
+    """What a reduction shrinks, compared lexicographically: statements, expression nodes,
+    parameters, launched threads plus array elements, source length."""
+    tree = _parse(case)
+    stmts = exprs = 0
+    if tree is not None:
+        for fn in _functions(tree, case):
+            c = _Counter()
+            fn.body.visit(c)
+            stmts += c.stmts
+            exprs += c.exprs
+    elems = math.prod(case.dim) + sum(math.prod(p.shape) for p in case.params if p.kind == "array")
+    return (stmts, exprs, len(case.params), elems, len(case.source))
+
+
+# ---------------------------------------------------------------- statements
+
+
+def _blocks(tree: cst.Module, case: KernelCase) -> list[cst.IndentedBlock]:
+    out: list[cst.IndentedBlock] = []
+
+    class V(cst.CSTVisitor):
+        def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+            out.append(node)
+
+    for fn in _functions(tree, case):
+        fn.visit(V())
+    return out
+
+
+_PASS = cst.SimpleStatementLine(body=[cst.Pass()])
+
+
+def delete_statements(case: KernelCase) -> Iterator[Candidate]:
+    """Delete contiguous runs of sibling statements, halves first (ddmin), then one by one."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    for block in _blocks(tree, case):
+        body = list(block.body)
+        n = len(body)
+        chunk = n
+        while chunk >= 1:
+            for start in range(0, n, chunk):
+                run = body[start : start + chunk]
+                edits: dict[int, Edit] = {id(s): cst.RemoveFromParent() for s in run}
+                if len(run) == n:  # an empty block is not Python: keep a `pass`
+                    edits[id(run[0])] = _PASS
+                    if all(
+                        isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Pass)
+                        for s in run
+                    ):
+                        continue
+                src = _apply(tree, edits)
+                if src is not None:
+                    yield Candidate(replace(case, source=src), f"delete {len(run)} statement(s)")
+            chunk //= 2
+
+
+def unwrap_compound(case: KernelCase) -> Iterator[Candidate]:
+    """Replace an if/for/while by its body (or an if by its else branch)."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    found: list[cst.If | cst.For | cst.While] = []
+
+    class V(cst.CSTVisitor):
+        def visit_If(self, node: cst.If) -> None:
+            found.append(node)
+
+        def visit_For(self, node: cst.For) -> None:
+            found.append(node)
+
+        def visit_While(self, node: cst.While) -> None:
+            found.append(node)
+
+    for fn in _functions(tree, case):
+        fn.body.visit(V())
+    for node in found:
+        branches: list[cst.BaseSuite] = [node.body]
+        orelse = node.orelse
+        if isinstance(orelse, cst.Else):
+            branches.append(orelse.body)
+        elif isinstance(orelse, cst.If):
+            branches.append(cst.IndentedBlock(body=[orelse]))
+        for b in branches:
+            if not isinstance(b, cst.IndentedBlock):
+                continue
+            src = _apply(tree, {id(node): cst.FlattenSentinel(list(b.body))})
+            if src is not None:
+                yield Candidate(replace(case, source=src), f"unwrap {type(node).__name__.lower()}")
+
+
+# ---------------------------------------------------------------- expressions
+
+
+def _expressions(tree: cst.Module, case: KernelCase) -> list[cst.BaseExpression]:
+    out: list[cst.BaseExpression] = []
+
+    class V(cst.CSTVisitor):
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            node.body.visit(self)
+            return False  # skip decorators and annotations
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            if isinstance(node, cst.BaseExpression) and not _is_tid(node):
+                out.append(node)
+            return super().on_visit(node)
+
+    tree.visit(V())
+    return out
+
+
+def _is_tid(node: cst.CSTNode) -> bool:
+    return (
+        isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "tid"
+    )
+
+
+def _is_store_target(tree: cst.Module) -> set[int]:
+    """Expressions that are assignment targets (and their parts): never replaced."""
+    targets: set[int] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            for n in _walk(node.target):
+                targets.add(id(n))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            for n in _walk(node.target):
+                targets.add(id(n))
+
+        def visit_For(self, node: cst.For) -> None:
+            for n in _walk(node.target):
+                targets.add(id(n))
+
+        def visit_Subscript(self, node: cst.Subscript) -> None:
+            for n in _walk(node.value):  # the array in a[i]: replacing it is never smaller-valid
+                targets.add(id(n))
+
+        def visit_Call(self, node: cst.Call) -> None:
+            for n in _walk(node.func):
+                targets.add(id(n))
+
+    tree.visit(V())
+    return targets
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    yield node
+    for c in node.children:
+        yield from _walk(c)
+
+
+def _children(node: cst.BaseExpression) -> list[cst.BaseExpression]:
+    if isinstance(node, cst.BinaryOperation | cst.BooleanOperation):
+        return [node.left, node.right]
+    if isinstance(node, cst.UnaryOperation):
+        return [node.expression]
+    if isinstance(node, cst.IfExp):
+        return [node.body, node.orelse]
+    if isinstance(node, cst.Call):
+        return [a.value for a in node.args]
+    if isinstance(node, cst.Comparison):
+        return [node.left, *(c.comparator for c in node.comparisons)]
+    return []
+
+
+_NEEDS_PARENS = (cst.BinaryOperation, cst.BooleanOperation, cst.UnaryOperation, cst.IfExp, cst.Comparison)
+
+
+def replace_by_child(case: KernelCase) -> Iterator[Candidate]:
+    """Replace an operation or call by one of its operands."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    for node in _expressions(tree, case):
+        for child in _children(node):
+            repl = child
+            if isinstance(child, _NEEDS_PARENS) and not child.lpar:
+                repl = child.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            src = _apply(tree, {id(node): repl})
+            if src is not None:
+                yield Candidate(replace(case, source=src), f"{type(node).__name__} -> operand")
+
+
+_LITERALS = ("0", "1", "0.0", "1.0")
+
+
+def replace_by_literal(case: KernelCase) -> Iterator[Candidate]:
+    """Replace a non-literal expression (an array read, a call, an operation) by 0/1/0.0/1.0."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    protected = _is_store_target(tree)
+    for node in _expressions(tree, case):
+        if id(node) in protected or isinstance(node, cst.BaseNumber | cst.BaseString):
+            continue
+        if isinstance(node, cst.Name) and node.value in ("True", "False", "wp"):
+            continue
+        if isinstance(node, cst.Attribute):
+            continue
+        for lit in _LITERALS:
+            src = _apply(tree, {id(node): cst.parse_expression(lit)})
+            if src is not None:
+                yield Candidate(replace(case, source=src), f"{type(node).__name__} -> {lit}")
+
+
+def _simpler_numbers(text: str) -> list[str]:
+    out: list[str] = []
+    try:
+        if any(c in text for c in ".eE") and not text.lower().startswith("0x"):
+            v = float(text)
+            out += ["0.0", "1.0", "2.0"]
+            if math.isfinite(v) and v != 0:
+                for digits in (1, 2, 3):
+                    out.append(repr(float(f"{v:.{digits}g}")))
+        else:
+            v = int(text, 0)
+            out += ["0", "1", "2", str(v // 2)]
+    except ValueError:
+        return []
+    return [o for o in dict.fromkeys(out) if len(o) < len(text) or (len(o) == len(text) and o < text)]
+
+
+def simplify_literals(case: KernelCase) -> Iterator[Candidate]:
+    """Replace a number by 0, 1, 2, half of it, or a shorter rounding."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    for node in _expressions(tree, case):
+        if isinstance(node, cst.Integer | cst.Float):
+            for s in _simpler_numbers(node.value):
+                new = cst.Integer(s) if isinstance(node, cst.Integer) else cst.Float(s)
+                src = _apply(tree, {id(node): new})
+                if src is not None:
+                    yield Candidate(replace(case, source=src), f"literal {node.value} -> {s}")
+
+
+# ---------------------------------------------------------------- parameters and launch
+
+
+def drop_parameters(case: KernelCase) -> Iterator[Candidate]:
+    """Remove a kernel parameter its body no longer uses (from the signature and the specs)."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    kernel = _kernel(tree, case)
+    if kernel is None:
+        return
+    used: set[str] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_Name(self, node: cst.Name) -> None:
+            used.add(node.value)
+
+    kernel.body.visit(V())
+    for param in kernel.params.params:
+        name = param.name.value
+        if name in used:
+            continue
+        src = _apply(tree, {id(param): cst.RemoveFromParent()})
+        if src is None:
+            continue
+        specs = tuple(p for p in case.params if p.name != name)
+        yield Candidate(replace(case, source=src, params=specs), f"drop parameter {name}")
+
+
+def shrink_launch(case: KernelCase) -> Iterator[Candidate]:
+    """Launch fewer threads; arrays whose shape matches the launch shrink with it."""
+    dims = list(case.dim)
+    for axis, n in enumerate(dims):
+        for new in dict.fromkeys((1, n // 2, n - 1)):
+            if not 1 <= new < n:
+                continue
+            dim = tuple(new if k == axis else d for k, d in enumerate(dims))
+            params = []
+            for p in case.params:
+                if p.kind == "array" and len(p.shape) == len(dims) and tuple(p.shape) == tuple(case.dim):
+                    p = replace(p, shape=dim)
+                params.append(p)
+            yield Candidate(replace(case, dim=dim, params=tuple(params)), f"dim {case.dim} -> {dim}")
+
+
+def shrink_inputs(case: KernelCase) -> Iterator[Candidate]:
+    """Shrink arrays that are larger than the launch (down to the launch extent)."""
+    for k, p in enumerate(case.params):
+        if p.kind != "array" or not p.shape:
+            continue
+        for axis, n in enumerate(p.shape):
+            lim = case.dim[axis] if axis < len(case.dim) else 1
+            for new in dict.fromkeys((lim, n // 2)):
+                if 1 <= new < n:
+                    shape = tuple(new if a == axis else s for a, s in enumerate(p.shape))
+                    params = list(case.params)
+                    params[k] = replace(p, shape=shape)
+                    yield Candidate(
+                        replace(case, params=tuple(params)), f"{p.name} shape {p.shape} -> {shape}"
+                    )
+
+
+PASSES: tuple[tuple[str, Pass], ...] = (
+    ("delete", delete_statements),
+    ("unwrap", unwrap_compound),
+    ("child", replace_by_child),
+    ("literal", replace_by_literal),
+    ("simplify", simplify_literals),
+    ("params", drop_parameters),
+    ("launch", shrink_launch),
+    ("inputs", shrink_inputs),
+)

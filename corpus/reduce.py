@@ -1,0 +1,322 @@
+"""Test-case reduction: shrink a failing case while its failure signature survives.
+
+The C-Reduce/cvise design: passes (`corpus.passes`) propose candidate edits of the libcst tree,
+and one generic loop keeps a candidate when (1) it is strictly smaller (`passes.size`), (2) the
+oracle finds no undefined behaviour in it, and (3) compiled and judged like any campaign case, it
+fails with the same signature (`signature.same_failure`: same stage, devices, verdict and kind,
+constructs only removed). Candidates are compiled many per Warp module (compile cost dominates);
+crash and timeout cases run each candidate in a child process.
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import itertools
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from corpus import entry as E
+from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
+from corpus.passes import PASSES, Candidate, Pass, size, statement_count
+from corpus.save import load_registry, write_folder
+from corpus.signature import Signature, same_failure, signature_of
+from fuzz import judge as J
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+from grammar.case import KernelCase
+
+
+class ReduceError(RuntimeError):
+    """The case cannot be reduced (it does not reproduce, or the folder lacks its case)."""
+
+
+@dataclass
+class Reduction:
+    """Outcome of one reduction."""
+
+    case: KernelCase
+    result: CaseResult
+    signature: Signature
+    statements_before: int
+    statements_after: int
+    tested: int = 0
+    rejected_early: int = 0
+    accepted: int = 0
+    batches: int = 0
+    seconds: float = 0.0
+    log: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "statements_before": self.statements_before,
+            "statements_after": self.statements_after,
+            "tested": self.tested,
+            "rejected_early": self.rejected_early,
+            "accepted": self.accepted,
+            "batches": self.batches,
+            "seconds": round(self.seconds, 2),
+            "steps": self.log,
+        }
+
+
+def _key(case: KernelCase) -> str:
+    return case.dumps()
+
+
+class _Reducer:
+    def __init__(
+        self,
+        target: Signature,
+        settings: WorkerSettings,
+        runner: Runner,
+        batch: int,
+        deadline: float,
+        say: Callable[[str], None],
+    ) -> None:
+        self.target = target
+        self.settings = settings
+        self.runner = runner
+        self.batch = max(1, batch)
+        self.deadline = deadline
+        self.say = say
+        self.registry = load_registry(settings.registry_factory)
+        self.names = itertools.count()
+        self.seen: set[str] = set()
+        self.tested = self.rejected_early = self.batches = 0
+        # the oracle reached the original case: a candidate it cannot interpret fails differently
+        self.needs_oracle = target.stage not in ("import", "oracle") and not target.stage.startswith(
+            "compile"
+        )
+
+    def run(self, cases: list[KernelCase]) -> list[CaseResult]:
+        self.batches += 1
+        self.tested += len(cases)
+        base = cases[0].kernel_name
+        named = [rename(c, f"{base}_c{next(self.names)}") for c in cases]
+        return self.runner.run_candidates(named)
+
+    def admissible(self, cand: KernelCase, current_size: tuple[int, ...]) -> bool:
+        """Cheap checks before compiling: smaller, parses, inputs build, oracle finds no UB."""
+        import grammar
+        import oracle
+
+        key = _key(cand)
+        if key in self.seen:
+            return False
+        self.seen.add(key)
+        if size(cand) >= current_size:
+            return False
+        try:
+            ast.parse(cand.module_source())
+            inputs = grammar.make_inputs(cand)
+        except Exception:
+            self.rejected_early += 1
+            return False
+        if self.target.verdict == J.INVALID_KERNEL:
+            return True  # the undefined behaviour is the failure being reduced
+        try:
+            oracle.evaluate(cand.module_source(), cand.kernel_name, inputs, cand.dim, registry=self.registry)
+        except oracle.UndefinedBehavior:
+            self.rejected_early += 1
+            return False
+        except Exception:
+            if self.needs_oracle:
+                self.rejected_early += 1
+                return False
+        return True
+
+    def one_pass(
+        self, current: KernelCase, proposals: Iterator[Candidate]
+    ) -> tuple[Candidate, CaseResult] | None:
+        """Test proposals batch by batch; return the first (biggest cut) that keeps the failure."""
+        cur_size = size(current)
+        pending: list[Candidate] = []
+        exhausted = False
+        while not exhausted and time.monotonic() < self.deadline:
+            pending.clear()
+            for cand in proposals:
+                if self.admissible(cand.case, cur_size):
+                    pending.append(cand)
+                    if len(pending) >= self.batch:
+                        break
+            else:
+                exhausted = True
+            if not pending:
+                break
+            results = self.run([c.case for c in pending])
+            for cand, res in zip(pending, results, strict=True):
+                if same_failure(self.target, signature_of(res)):
+                    return cand, res
+        return None
+
+
+def reduce_case(
+    case: KernelCase,
+    target: Signature | CaseResult,
+    settings: WorkerSettings,
+    *,
+    work_dir: str | None = None,
+    budget_s: float = 300.0,
+    batch: int = 8,
+    isolate: bool | None = None,
+    timeout_s: float = 60.0,
+    passes: tuple[tuple[str, Pass], ...] = PASSES,
+    log: Callable[[str], None] | None = None,
+) -> Reduction:
+    """Shrink `case` while it keeps failing with `target`'s signature.
+
+    settings: devices, tolerance and oracle registry to judge candidates with (the campaign's).
+    isolate: run candidates in child processes (default: for crash and timeout cases).
+    Raises ReduceError if the case does not reproduce its signature to begin with.
+    """
+    sig = target if isinstance(target, Signature) else signature_of(target)
+    say = log or (lambda s: None)
+    start = time.monotonic()
+    own_dir = work_dir is None
+    wdir = work_dir or tempfile.mkdtemp(prefix="warpfuzz-reduce-")
+    if isolate is None:
+        isolate = sig.verdict in (J.CRASH, J.TIMEOUT)
+    runner: Runner = (
+        SubprocessRunner(settings, wdir, timeout_s=timeout_s)
+        if isolate
+        else CandidateRunner(settings, wdir, tag="red")
+    )
+    red = _Reducer(sig, settings, runner, batch, start + budget_s, say)
+    try:
+        first = red.run([case])[0]
+        got = signature_of(first)
+        if not same_failure(sig, got):
+            raise ReduceError(
+                f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {sig.key()!r}, "
+                f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
+            )
+        out = Reduction(case, first, got, statement_count(case), statement_count(case))
+        current, best = case, first
+        progress = True
+        while progress and time.monotonic() < red.deadline:
+            progress = False
+            for name, p in passes:
+                while time.monotonic() < red.deadline:
+                    found = red.one_pass(current, p(current))
+                    if found is None:
+                        break
+                    cand, res = found
+                    current, best = cand.case, res
+                    out.accepted += 1
+                    progress = True
+                    line = f"{name}: {cand.what} -> {statement_count(current)} statements"
+                    out.log.append(line)
+                    say(line)
+        # the reduced case under its own name, judged once more from scratch
+        final = rename(current, case.kernel_name)
+        with contextlib.suppress(Exception):
+            again = runner.run_candidates([final])[0]
+            if same_failure(sig, signature_of(again)):
+                best = again
+        best = replace(best, case=final.to_json(), kernel_name=final.kernel_name)
+        out.case = final
+        out.result = best
+        out.signature = signature_of(best)
+        out.statements_after = statement_count(final)
+        out.tested, out.rejected_early, out.batches = red.tested, red.rejected_early, red.batches
+        out.seconds = time.monotonic() - start
+        return out
+    finally:
+        runner.close()
+        if own_dir:
+            shutil.rmtree(wdir, ignore_errors=True)
+
+
+def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None, registry: str | None = None,
+                 run_dir: str = "") -> WorkerSettings:  # fmt: skip
+    """Worker settings that judge like the campaign that saved `meta`."""
+    tol = meta.get("tolerance") or {}
+    pol = J.TolerancePolicy(
+        **{k: tol[k] for k in ("safety", "floor_ulps", "max_unstable_fraction") if k in tol}
+    )
+    return WorkerSettings(
+        run_dir=run_dir,
+        devices=devices or tuple(meta.get("devices") or ("cpu",)),
+        enable_backward=bool(meta.get("enable_backward", False)),
+        cuda_arch=meta.get("cuda_arch"),
+        gen_config=meta.get("gen_config") or {},
+        policy=pol,
+        registry_factory=registry if registry is not None else meta.get("registry_factory"),
+    )
+
+
+def reduce_folder(
+    path: str,
+    *,
+    settings: WorkerSettings | None = None,
+    budget_s: float = 300.0,
+    batch: int = 8,
+    log: Callable[[str], None] | None = None,
+) -> str:
+    """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
+    ent = E.load_entry(path)
+    if ent.case is None:
+        raise ReduceError(f"{path}: no {E.CASE} (the case was never generated); nothing to reduce")
+    st = settings or settings_for(ent.meta, run_dir=path)
+    red = reduce_case(ent.case, ent.signature, st, budget_s=budget_s, batch=batch, log=log)
+    dest = os.path.join(path, E.REDUCED)
+    if os.path.isdir(dest):
+        shutil.rmtree(dest)
+    extra = {
+        "reduced_from": {"path": os.path.abspath(path), "signature": ent.signature.to_json()},
+        "reduction": red.to_json(),
+        "known": ent.meta.get("known", {"status": "open", "issue": None, "note": ""}),
+        "gen_config": ent.meta.get("gen_config", {}),
+    }
+    write_folder(dest, red.result, st, gen_config=ent.meta.get("gen_config"), extra=extra)
+    return dest
+
+
+def reduce_new_signatures(
+    run_dir: str,
+    *,
+    settings: WorkerSettings | None = None,
+    budget_s: float = 600.0,
+    per_case_s: float = 120.0,
+    log: Callable[[str], None] | None = None,
+) -> list[str]:
+    """Reduce the first folder (lowest seed) of every signature under RUN_DIR/corpus that has no
+    reduced representative yet; stop starting new ones when `budget_s` is spent."""
+    from corpus.save import corpus_dir
+
+    root = corpus_dir(run_dir)
+    if not os.path.isdir(root):
+        return []
+    firsts: dict[str, E.Entry] = {}
+    done: set[str] = set()
+    for name in sorted(os.listdir(root), key=lambda n: (len(n), n)):
+        p = os.path.join(root, name)
+        if not os.path.isfile(os.path.join(p, E.META)):
+            continue
+        ent = E.load_entry(p)
+        key = ent.signature.key()
+        if os.path.isfile(os.path.join(p, E.REDUCED, E.META)):
+            done.add(key)
+        if key not in firsts or ent.seed < firsts[key].seed:
+            firsts[key] = ent
+    out = []
+    start = time.monotonic()
+    for key, ent in sorted(firsts.items(), key=lambda kv: kv[1].seed):
+        if key in done or ent.case is None:
+            continue
+        left = budget_s - (time.monotonic() - start)
+        if left <= 5:
+            break
+        try:
+            st = settings or settings_for(ent.meta, run_dir=run_dir)
+            out.append(reduce_folder(ent.path, settings=st, budget_s=min(per_case_s, left), log=log))
+        except ReduceError as e:
+            if log:
+                log(f"{ent.path}: {e}")
+    return out

@@ -1,0 +1,256 @@
+"""Save failing cases as self-contained corpus folders under `RUN_DIR/corpus/`.
+
+Saving is idempotent: a folder whose meta.json exists is left alone, so the campaign may call
+`save_failures` after every batch (and again on resume) without duplicating anything.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import time
+from dataclasses import asdict
+from importlib import metadata
+from typing import Any
+
+import numpy as np
+
+from corpus import entry as E
+from corpus.signature import signature_of
+from fuzz import judge as J
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+from grammar.case import KernelCase
+
+# verdicts that are failures worth a folder; verified, inconclusive and oracle_unsupported are not
+FAILURE_VERDICTS = frozenset(
+    {J.MISMATCH, J.COMPILE_ERROR, J.LAUNCH_ERROR, J.CRASH, J.TIMEOUT, J.INVALID_KERNEL, J.INTERNAL_ERROR}
+)
+_TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "repro_script.py")
+
+
+def corpus_dir(run_dir: str) -> str:
+    return os.path.join(run_dir, "corpus")
+
+
+def folder_name(result: CaseResult) -> str:
+    return f"{result.seed}-{result.verdict}"
+
+
+def warp_version() -> str:
+    try:
+        return metadata.version("warp-lang")
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def load_registry(spec: str | None) -> Any:
+    """The oracle registry a "module:function" names (None: the oracle's default)."""
+    if not spec:
+        return None
+    mod_name, _, fn = spec.partition(":")
+    return getattr(importlib.import_module(mod_name), fn)()
+
+
+def _campaign_meta(run_dir: str) -> dict[str, Any]:
+    if not os.path.exists(os.path.join(run_dir, "campaign.db")):
+        return {}
+    from fuzz.store import Store
+
+    store = Store(run_dir)
+    try:
+        return dict(store.get_meta("campaign") or {})
+    finally:
+        store.close()
+
+
+def save_failures(
+    run_dir: str, results: list[CaseResult], *, settings: WorkerSettings | None = None
+) -> list[str]:
+    """Write a corpus folder for every failing result; return the folders (new and existing).
+
+    `settings` are the campaign's worker settings (devices, tolerance policy, oracle registry);
+    without them the defaults are assumed.
+    """
+    failing = [r for r in results if r.verdict in FAILURE_VERDICTS]
+    if not failing:
+        return []
+    settings = settings or WorkerSettings(run_dir=run_dir)
+    campaign = _campaign_meta(run_dir)
+    root = corpus_dir(run_dir)
+    os.makedirs(root, exist_ok=True)
+    paths = []
+    for r in failing:
+        path = os.path.join(root, folder_name(r))
+        if not os.path.isfile(os.path.join(path, E.META)):
+            write_folder(path, r, settings, gen_config=campaign.get("gen_config", settings.gen_config))
+        paths.append(path)
+    return paths
+
+
+def _worst(result: CaseResult) -> list[dict[str, Any]]:
+    out = []
+    for c in result.checks:
+        for a in c.get("arrays", []):
+            if not a.get("passed", True):
+                out.append(
+                    {
+                        "device": c.get("device"),
+                        "array": a["name"],
+                        "dtype": a.get("dtype"),
+                        "index": a.get("worst_index"),
+                        "observed": a.get("observed"),
+                        "expected": a.get("expected"),
+                        "tolerance": a.get("tolerance"),
+                        "max_abs_err": a.get("max_abs_err"),
+                        "max_ulp": a.get("max_ulp"),
+                        "bad": a.get("bad"),
+                        "elements": a.get("elements"),
+                    }
+                )
+    return out
+
+
+def _flat_inputs(args: dict[str, Any]) -> dict[str, np.ndarray]:
+    flat: dict[str, np.ndarray] = {}
+    for name, v in args.items():
+        if isinstance(v, dict):
+            for f, fv in v.items():
+                flat[f"{name}.{f}"] = np.asarray(fv)
+        else:
+            flat[name] = np.asarray(v)
+    return flat
+
+
+def expected_arrays(
+    case: KernelCase, inputs: dict[str, Any], settings: WorkerSettings
+) -> dict[str, np.ndarray]:
+    """The oracle's values with the judge's per-element tolerance and unstable mask."""
+    import oracle
+
+    orc = oracle.evaluate(
+        case.module_source(),
+        case.kernel_name,
+        inputs,
+        case.dim,
+        registry=load_registry(settings.registry_factory),
+    )
+    pol = settings.policy
+    out: dict[str, np.ndarray] = {}
+    for name, exp in orc.arrays.items():
+        exp = np.asarray(exp)
+        unst = orc.unstable.get(name)
+        unst = np.zeros(exp.shape, bool) if unst is None else np.broadcast_to(unst, exp.shape).copy()
+        if exp.dtype.kind == "f":
+            b = orc.error_bound.get(name)
+            bound = np.zeros(exp.shape) if b is None else np.broadcast_to(b, exp.shape).astype(np.float64)
+            unst |= ~np.isfinite(bound)
+            with np.errstate(invalid="ignore", over="ignore"):
+                ulp = np.spacing(np.abs(exp)).astype(np.float64)
+            ulp[~np.isfinite(ulp)] = np.inf
+            tol = pol.safety * np.where(np.isfinite(bound), bound, 0.0) + pol.floor_ulps * ulp
+        else:
+            tol = np.zeros(exp.shape)
+        out[name] = exp
+        out[name + "__tol"] = tol
+        out[name + "__unstable"] = unst
+    return out
+
+
+def write_folder(
+    path: str,
+    result: CaseResult,
+    settings: WorkerSettings,
+    *,
+    gen_config: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> str:
+    """Write (or overwrite) one corpus folder for `result`."""
+    from fuzz.execute import elem_ndim
+
+    os.makedirs(path, exist_ok=True)
+    sig = signature_of(result)
+    case = KernelCase.from_json(result.case) if result.case else None
+    files = [E.META]
+    notes: list[str] = []
+    if case is not None:
+        E.write_json(os.path.join(path, E.CASE), case.to_json())
+        with open(os.path.join(path, E.KERNEL), "w", encoding="utf-8") as f:
+            f.write(case.module_source())
+        files += [E.CASE, E.KERNEL]
+        try:
+            import grammar
+
+            inputs = grammar.make_inputs(case)
+            np.savez(os.path.join(path, E.INPUTS), **_flat_inputs(inputs))  # type: ignore[arg-type]
+            files.append(E.INPUTS)
+            if result.verdict == J.MISMATCH:
+                np.savez(os.path.join(path, E.EXPECTED), **expected_arrays(case, inputs, settings))  # type: ignore[arg-type]
+                files.append(E.EXPECTED)
+        except Exception as e:  # the folder still records the failure; repro cannot run
+            notes.append(f"inputs/expected values could not be rebuilt: {type(e).__name__}: {e}")
+        for key, fname in (("cpp_forward", "kernel.cpp"), ("cuda_forward", "kernel.cu")):
+            code = result.code.get(key) if result.code else None
+            if code:
+                back = result.code.get(key.replace("forward", "backward")) or ""
+                with open(os.path.join(path, fname), "w", encoding="utf-8") as f:
+                    f.write(code + ("\n\n" + back if back else ""))
+                files.append(fname)
+    devices = list(settings.devices)
+    meta: dict[str, Any] = {
+        "format": E.FORMAT,
+        "seed": result.seed,
+        "kernel_name": result.kernel_name,
+        "family": result.family,
+        "verdict": result.verdict,
+        "stage": result.stage,
+        "device": result.device,
+        "message": result.message,
+        "signature": sig.to_json(),
+        "generator_version": result.generator_version,
+        "gen_config": gen_config if gen_config is not None else settings.gen_config,
+        "warp_version": warp_version(),
+        "devices": devices,
+        "enable_backward": settings.enable_backward,
+        "cuda_arch": settings.cuda_arch,
+        "tolerance": {"rule": settings.policy.describe(), **asdict(settings.policy)},
+        "registry_factory": settings.registry_factory,
+        "worst": _worst(result),
+        "unstable_fraction": result.unstable_fraction,
+        "checks": result.checks,
+        "known": {"status": "open", "issue": None, "note": ""},
+        "reduced_from": None,
+        "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "notes": notes,
+    }
+    if extra:
+        meta.update(extra)
+    if case is not None and E.INPUTS in files:
+        cfg = {
+            "seed": result.seed,
+            "kernel": case.kernel_name,
+            "verdict": result.verdict,
+            "stage": result.stage,
+            "signature": sig.key(),
+            "title": f"seed {result.seed} ({result.family}): {result.verdict} at {result.stage or '?'}",
+            "dim": list(case.dim),
+            "devices": devices,
+            "cuda_arch": settings.cuda_arch,
+            "enable_backward": settings.enable_backward,
+            "elem_ndim": {p.name: elem_ndim(p.dtype) for p in case.params if p.kind == "array"},
+            "timeout_s": 60,
+        }
+        with open(_TEMPLATE, encoding="utf-8") as f:
+            template = f.read()
+        marker = "CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)"
+        assert marker in template, f"{_TEMPLATE}: the CONFIG marker line is missing"
+        filled = template.replace(
+            marker, f"CONFIG: dict[str, Any] = json.loads({json.dumps(json.dumps(cfg))})"
+        )
+        with open(os.path.join(path, E.REPRO), "w", encoding="utf-8") as f:
+            f.write(filled)
+        files.append(E.REPRO)
+    meta["files"] = sorted(files)
+    E.write_json(os.path.join(path, E.META), meta)  # last: its presence marks a complete folder
+    return path
