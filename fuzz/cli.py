@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "fuzz.commands.replay",
     "fuzz.commands.check",
     "fuzz.commands.export",
+    "fuzz.commands.selftest",
 )
 
 

@@ -1,0 +1,500 @@
+"""Mutation self-test of the oracle + judge: can the checker tell a wrong kernel from a right one?
+
+For each generated kernel we make one semantic mutant (operator swap, comparison flip, constant
+change, index shift) on its libcst tree, run the *mutant* on the device and judge it against the
+oracle's result for the *original*. A mutant whose own oracle result equals the original's on
+every stable element is equivalent (no checker could kill it) and is counted apart; the kill rate
+is over the others. A survivor means the tolerance or the instability rules hid a real change.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import libcst as cst
+import numpy as np
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from fuzz import judge as J
+from fuzz.execute import BatchRunner
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+from grammar.case import KernelCase
+
+KINDS = ("operator", "comparison", "constant", "index")
+
+# Replacement operators per operator class: same operand types, so the mutant still type-checks.
+_BINOPS: dict[type[cst.BaseBinaryOp], tuple[type[cst.BaseBinaryOp], ...]] = {
+    cst.Add: (cst.Subtract, cst.Multiply),
+    cst.Subtract: (cst.Add, cst.Multiply),
+    cst.Multiply: (cst.Add, cst.Subtract, cst.Divide),
+    cst.Divide: (cst.Multiply, cst.Subtract),
+    cst.FloorDivide: (cst.Divide, cst.Modulo),
+    cst.Modulo: (cst.FloorDivide, cst.Subtract),
+    cst.Power: (cst.Multiply,),
+    cst.BitAnd: (cst.BitOr, cst.BitXor),
+    cst.BitOr: (cst.BitAnd, cst.BitXor),
+    cst.BitXor: (cst.BitAnd, cst.BitOr),
+    cst.LeftShift: (cst.RightShift,),
+    cst.RightShift: (cst.LeftShift,),
+}
+_AUGOPS: dict[type[cst.BaseAugOp], tuple[type[cst.BaseAugOp], ...]] = {
+    cst.AddAssign: (cst.SubtractAssign, cst.MultiplyAssign),
+    cst.SubtractAssign: (cst.AddAssign,),
+    cst.MultiplyAssign: (cst.DivideAssign, cst.AddAssign),
+    cst.DivideAssign: (cst.MultiplyAssign,),
+    cst.BitAndAssign: (cst.BitOrAssign,),
+    cst.BitOrAssign: (cst.BitXorAssign,),
+    cst.BitXorAssign: (cst.BitAndAssign,),
+}
+_CMPOPS: dict[type[cst.BaseCompOp], tuple[type[cst.BaseCompOp], ...]] = {
+    cst.LessThan: (cst.LessThanEqual, cst.GreaterThanEqual),
+    cst.LessThanEqual: (cst.LessThan, cst.GreaterThan),
+    cst.GreaterThan: (cst.GreaterThanEqual, cst.LessThanEqual),
+    cst.GreaterThanEqual: (cst.GreaterThan, cst.LessThan),
+    cst.Equal: (cst.NotEqual,),
+    cst.NotEqual: (cst.Equal,),
+}
+_ARRAY_ANN = ("array", "array1d", "array2d", "array3d")
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One edit: its kind, source line, and the code before/after (the smallest changed node)."""
+
+    kind: str
+    line: int
+    before: str
+    after: str
+
+    def describe(self) -> str:
+        return f"{self.kind} line {self.line}: `{self.before}` -> `{self.after}`"
+
+
+@dataclass
+class _Site:
+    kind: str
+    node: cst.CSTNode
+    line: int
+    options: list[cst.CSTNode]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _array_params(fn: cst.FunctionDef) -> dict[str, int]:
+    """Kernel/func parameters annotated as Warp arrays -> ndim."""
+    out: dict[str, int] = {}
+    for p in fn.params.params:
+        ann = p.annotation.annotation if p.annotation else None
+        if not isinstance(ann, cst.Call) or not isinstance(ann.func, cst.Attribute):
+            continue
+        name = ann.func.attr.value
+        if name not in _ARRAY_ANN:
+            continue
+        nd = 1 if name in ("array", "array1d") else int(name[5])
+        for a in ann.args:
+            if a.keyword and a.keyword.value == "ndim" and isinstance(a.value, cst.Integer):
+                nd = int(a.value.value)
+        out[p.name.value] = nd
+    return out
+
+
+def _float_variants(x: float) -> list[float]:
+    """Non-negative replacements (a literal's sign lives in a unary minus around it)."""
+    vals = [x + 1.0, x * 2.0, x * 0.5] if x != 0.0 else [0.5, 1.0]
+    return [v for v in vals if v != x and v >= 0.0]
+
+
+class _SiteCollector(cst.CSTVisitor):
+    """Mutation sites inside function bodies (never in annotations, decorators or structs)."""
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self) -> None:
+        self.sites: list[_Site] = []
+        self._arrays: list[dict[str, int]] = []
+        self._shape_depth = 0
+
+    def _line(self, node: cst.CSTNode) -> int:
+        return int(self.get_metadata(PositionProvider, node).start.line)
+
+    def _add(self, kind: str, node: cst.CSTNode, options: list[cst.CSTNode]) -> None:
+        if self._arrays and options:
+            self.sites.append(_Site(kind, node, self._line(node), options))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._arrays.append(_array_params(node))
+        node.body.visit(self)
+        self._arrays.pop()
+        return False
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        alts = _BINOPS.get(type(node.operator), ())
+        self._add("operator", node, [node.with_changes(operator=a()) for a in alts])
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        alts = _AUGOPS.get(type(node.operator), ())
+        self._add("operator", node, [node.with_changes(operator=a()) for a in alts])
+
+    def visit_BooleanOperation(self, node: cst.BooleanOperation) -> None:
+        alt: cst.BaseBooleanOp = cst.Or() if isinstance(node.operator, cst.And) else cst.And()
+        self._add("operator", node, [node.with_changes(operator=alt)])
+
+    def visit_Comparison(self, node: cst.Comparison) -> None:
+        opts: list[cst.CSTNode] = []
+        for k, target in enumerate(node.comparisons):
+            for a in _CMPOPS.get(type(target.operator), ()):
+                comps = list(node.comparisons)
+                comps[k] = target.with_changes(operator=a())
+                opts.append(node.with_changes(comparisons=comps))
+        self._add("comparison", node, opts)
+
+    def visit_Integer(self, node: cst.Integer) -> None:
+        if self._shape_depth:
+            return
+        v = int(node.value, 0)
+        self._add("constant", node, [cst.Integer(str(x)) for x in (v + 1, v - 1) if x >= 0])
+
+    def visit_Float(self, node: cst.Float) -> None:
+        self._add("constant", node, [cst.Float(repr(x)) for x in _float_variants(float(node.value))])
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        base = node.value
+        if isinstance(base, cst.Attribute) and base.attr.value == "shape":
+            self._shape_depth += 1
+            return
+        if not (self._arrays and isinstance(base, cst.Name) and base.value in self._arrays[-1]):
+            return
+        opts: list[cst.CSTNode] = []
+        for ax, el in enumerate(node.slice):
+            if not isinstance(el.slice, cst.Index):
+                continue
+            shifted = cst.parse_expression(f"(({_code(el.slice.value)}) + 1) % {base.value}.shape[{ax}]")
+            new_slice = list(node.slice)
+            new_slice[ax] = el.with_changes(slice=cst.Index(shifted))
+            opts.append(node.with_changes(slice=new_slice))
+        self._add("index", node, opts)
+
+    def leave_Subscript(self, original_node: cst.Subscript) -> None:
+        base = original_node.value
+        if isinstance(base, cst.Attribute) and base.attr.value == "shape":
+            self._shape_depth -= 1
+
+
+def mutation_candidates(source: str, rng: random.Random) -> Iterator[tuple[Mutation, str]]:
+    """Every (mutation, mutated source) of `source`, in a random order drawn from `rng`: a kind
+    first (so rare kinds are not drowned by constants), then a site, then a replacement."""
+    wrapper = MetadataWrapper(cst.parse_module(source))
+    col = _SiteCollector()
+    wrapper.visit(col)
+    module = wrapper.module
+    pairs = [(s, o) for s in col.sites for o in s.options]
+    by_kind: dict[str, list[tuple[_Site, cst.CSTNode]]] = {}
+    for s, o in pairs:
+        by_kind.setdefault(s.kind, []).append((s, o))
+    for lst in by_kind.values():
+        rng.shuffle(lst)
+    while by_kind:
+        kind = rng.choice(sorted(by_kind))
+        site, opt = by_kind[kind].pop()
+        if not by_kind[kind]:
+            del by_kind[kind]
+        new = module.deep_replace(site.node, opt)
+        assert isinstance(new, cst.Module)
+        yield Mutation(site.kind, site.line, _code(site.node), _code(opt)), new.code
+
+
+# ------------------------------------------------------------------ equivalence
+
+
+def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float]:
+    """(elements differing on stable elements, differing only where unstable, max |diff|).
+
+    Stable means: not unstable in the original's oracle result nor in the mutant's; NaN equals
+    NaN and 0.0 equals -0.0 (the judge cannot tell them apart either)."""
+    stable_diff = unstable_diff = 0
+    worst = 0.0
+    for name, a in orig.arrays.items():
+        b = mut.arrays.get(name)
+        if b is None or b.shape != a.shape:
+            stable_diff += int(a.size)
+            continue
+        with np.errstate(all="ignore"):
+            a64, b64 = a.astype(np.float64), b.astype(np.float64)
+            same = (a64 == b64) | (np.isnan(a64) & np.isnan(b64))
+            if not np.issubdtype(a.dtype, np.floating):
+                same = a == b
+            unst = orig.unstable[name] | mut.unstable[name]
+            stable_diff += int((~same & ~unst).sum())
+            unstable_diff += int((~same & unst).sum())
+            d = np.abs(a64 - b64)[~same & ~unst]
+            if d.size:
+                worst = max(worst, float(np.nanmax(np.where(np.isnan(d), np.inf, d))))
+    return stable_diff, unstable_diff, worst
+
+
+# ------------------------------------------------------------------ records
+
+
+@dataclass
+class MutantOutcome:
+    """One mutant and what the checker said about it.
+
+    status: "killed", "survived", "equivalent" (same oracle result on every stable element),
+    "unstable_only" (differs only on elements the oracle marks unstable: the judge skips those by
+    design), or "invalid" (the mutant did not compile or launch: not a test of the checker)."""
+
+    seed: int
+    kernel_name: str
+    family: str
+    mutation: Mutation
+    status: str
+    verdict: str = ""
+    message: str = ""
+    oracle_diff_elements: int = 0
+    oracle_max_diff: float = 0.0
+    max_abs_err: float = 0.0
+    tolerance: float = 0.0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class SelftestReport:
+    outcomes: list[MutantOutcome] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # kernels without a usable mutant, by why
+    equivalent_draws: int = 0  # equivalent mutations redrawn (see live_tries)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def judged(self) -> int:
+        return self.count("killed") + self.count("survived")
+
+    @property
+    def kill_rate(self) -> float:
+        return self.count("killed") / self.judged if self.judged else 0.0
+
+    def survivors(self) -> list[MutantOutcome]:
+        return [o for o in self.outcomes if o.status == "survived"]
+
+    def by_kind(self) -> dict[str, tuple[int, int]]:
+        """kind -> (killed, judged)."""
+        out: dict[str, tuple[int, int]] = {}
+        for o in self.outcomes:
+            if o.status in ("killed", "survived"):
+                k, n = out.get(o.mutation.kind, (0, 0))
+                out[o.mutation.kind] = (k + (o.status == "killed"), n + 1)
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "mutants": len(self.outcomes),
+            "statuses": dict(Counter(o.status for o in self.outcomes)),
+            "kill_rate": self.kill_rate,
+            "by_kind": {k: {"killed": a, "judged": b} for k, (a, b) in self.by_kind().items()},
+            "skipped_kernels": dict(self.skipped),
+            "equivalent_draws_redrawn": self.equivalent_draws,
+            "survivors": [o.to_json() for o in self.survivors()],
+            "outcomes": [o.to_json() for o in self.outcomes],
+            "stage_seconds": self.stage_seconds,
+        }
+
+
+# ------------------------------------------------------------------ running
+
+
+@dataclass
+class _Planned:
+    original: KernelCase
+    mutant: KernelCase
+    mutation: Mutation
+    diff: tuple[int, int, float]
+
+
+class MutantRunner(BatchRunner):
+    """BatchRunner whose device side runs the mutant while the oracle reads the original: the
+    batch is compiled from the mutant cases, and each check is handed the original case (same
+    name, same parameters, so the same inputs)."""
+
+    def __init__(self, settings: WorkerSettings, work_dir: str, originals: dict[int, KernelCase]) -> None:
+        super().__init__(settings, work_dir, tag="st")
+        self.originals = originals
+
+    def _check_one(
+        self, pymod: Any, case: KernelCase, sources: dict[str, str | None], stats: Any
+    ) -> CaseResult:
+        return super()._check_one(pymod, self.originals[case.seed], sources, stats)
+
+
+def plan_mutant(
+    case: KernelCase,
+    orig: Any,
+    evaluate: Callable[[str], Any],
+    rng: random.Random,
+    live_tries: int = 1,
+    max_tries: int = 40,
+) -> tuple[Mutation, str, tuple[int, int, float], int] | str:
+    """Draw mutations of `case` until one is interpretable by the oracle without UB and differs
+    from the original `orig` on a stable element (at most `live_tries` valid draws; the last
+    valid one is kept even when equivalent). Returns (mutation, source, oracle difference,
+    equivalent draws discarded) or the reason there is none. `evaluate(source)` runs the oracle
+    on the case's inputs."""
+    import oracle
+
+    last = "no mutation site"
+    kept: tuple[Mutation, str, tuple[int, int, float], int] | None = None
+    valid = 0
+    for k, (mut, src) in enumerate(mutation_candidates(case.source, rng)):
+        if k >= max_tries or valid >= live_tries:
+            break
+        try:
+            res = evaluate(src)
+        except oracle.UndefinedBehavior:
+            last = "mutants have UB"
+            continue
+        except oracle.Unsupported:
+            last = "mutants unsupported by the oracle"
+            continue
+        diff = oracle_difference(orig, res)
+        kept = (mut, src, diff, valid)
+        valid += 1
+        if diff[0] > 0:
+            break
+    if kept is None:
+        return f"no valid mutant in {max_tries} tries ({last})" if last != "no mutation site" else last
+    return kept
+
+
+def run_selftest(
+    n_mutants: int,
+    seed: int,
+    settings: WorkerSettings,
+    work_dir: str,
+    batch: int = 25,
+    gen: Callable[[int], KernelCase] | None = None,
+    live_tries: int = 1,
+    log: Callable[[str], None] | None = None,
+) -> SelftestReport:
+    """Mutate kernels from seeds seed, seed+1, ... until `n_mutants` valid mutants exist (one per
+    kernel; up to `live_tries` draws per kernel to find a non-equivalent one), run them in
+    batches through MutantRunner and classify each (see MutantOutcome)."""
+    import time
+
+    import grammar
+    import oracle
+
+    gen = gen or (lambda s: grammar.generate(s))
+    report = SelftestReport()
+    t0 = time.perf_counter()
+    planned: list[_Planned] = []
+    s = seed
+    max_seed = seed + 20 * n_mutants + 100
+    while len(planned) < n_mutants and s < max_seed:
+        case = gen(s)
+        s += 1
+        inputs = grammar.make_inputs(case)
+
+        def evaluate(src: str, case: KernelCase = case, inputs: dict[str, Any] = inputs) -> Any:
+            return oracle.evaluate("import warp as wp\n\n" + src, case.kernel_name, inputs, case.dim)
+
+        try:
+            orig = evaluate(case.source)
+        except (oracle.Unsupported, oracle.UndefinedBehavior) as e:
+            report.skipped[f"original: {type(e).__name__}"] += 1
+            continue
+        got = plan_mutant(case, orig, evaluate, random.Random(case.seed * 7919 + 17), live_tries)
+        if isinstance(got, str):
+            report.skipped[got] += 1
+            continue
+        mutation, src, diff, discarded = got
+        report.equivalent_draws += discarded
+        mutant = KernelCase(
+            case.kernel_name, src, case.family, case.seed, case.generator_version, case.params, case.dim,
+            case.constructs,
+        )  # fmt: skip
+        planned.append(_Planned(case, mutant, mutation, diff))
+    report.stage_seconds["plan"] = time.perf_counter() - t0
+    if len(planned) < n_mutants and log:
+        log(f"only {len(planned)} mutants from seeds {seed}..{s - 1}")
+
+    to_run = [p for p in planned if p.diff[0] > 0]
+    for p in planned:
+        if p.diff[0] == 0:
+            st = "equivalent" if p.diff[1] == 0 else "unstable_only"
+            report.outcomes.append(_outcome(p, st))
+    runner = MutantRunner(settings, work_dir, {p.original.seed: p.original for p in to_run})
+    for i in range(0, len(to_run), batch):
+        chunk = to_run[i : i + batch]
+        results, secs = runner.run([p.mutant for p in chunk])
+        for k, v in secs.items():
+            report.stage_seconds[k] = report.stage_seconds.get(k, 0.0) + v
+        for p, r in zip(chunk, results, strict=True):
+            report.outcomes.append(_classify(p, r))
+        if log:
+            log(f"{min(i + batch, len(to_run))}/{len(to_run)} non-equivalent mutants run")
+    report.outcomes.sort(key=lambda o: o.seed)
+    report.stage_seconds["total"] = time.perf_counter() - t0
+    return report
+
+
+def _outcome(p: _Planned, status: str) -> MutantOutcome:
+    return MutantOutcome(
+        p.original.seed, p.original.kernel_name, p.original.family, p.mutation, status,
+        oracle_diff_elements=p.diff[0], oracle_max_diff=p.diff[2],
+    )  # fmt: skip
+
+
+def _classify(p: _Planned, r: CaseResult) -> MutantOutcome:
+    o = _outcome(p, "killed")
+    o.verdict, o.message = r.verdict, r.message
+    if r.verdict == J.MISMATCH:
+        o.status = "killed"
+    elif r.verdict in (J.VERIFIED, J.INCONCLUSIVE):
+        o.status = "survived"
+    else:
+        o.status = "invalid"  # compile/launch failure of the mutant, or an internal error
+    worst = 0.0
+    for c in r.checks:
+        for a in c.get("arrays", []):
+            if a["max_abs_err"] >= worst:
+                worst = a["max_abs_err"]
+                o.max_abs_err, o.tolerance = float(a["max_abs_err"]), float(a["tolerance"])
+    return o
+
+
+def format_report(rep: SelftestReport) -> str:
+    lines = [
+        f"mutants: {len(rep.outcomes)}  "
+        + "  ".join(f"{k}: {v}" for k, v in sorted(Counter(o.status for o in rep.outcomes).items())),
+        f"kill rate: {rep.count('killed')}/{rep.judged} = {100 * rep.kill_rate:.1f} % "
+        "(over mutants whose oracle result differs on a stable element)",
+        "by kind: " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(rep.by_kind().items())),
+    ]
+    if rep.equivalent_draws:
+        lines.append(f"equivalent mutations redrawn: {rep.equivalent_draws}")
+    if rep.skipped:
+        lines.append("kernels without a mutant: " + ", ".join(f"{k}: {v}" for k, v in rep.skipped.items()))
+    surv = rep.survivors()
+    if surv:
+        lines.append("survivors:")
+        for o in surv:
+            lines.append(
+                f"  seed {o.seed} ({o.family}) {o.mutation.describe()}: verdict {o.verdict}, "
+                f"oracle(mutant) differs on {o.oracle_diff_elements} elements by up to {o.oracle_max_diff:.3g}; "
+                f"device max err {o.max_abs_err:.3g} vs tolerance {o.tolerance:.3g}"
+                + (f" [{o.message}]" if o.message else "")
+            )
+    inval = [o for o in rep.outcomes if o.status == "invalid"]
+    for o in inval[:10]:
+        lines.append(f"  invalid: seed {o.seed} {o.mutation.describe()}: {o.verdict} {o.message[:200]}")
+    return "\n".join(lines)
