@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "fuzz.commands.reduce",
     "fuzz.commands.replay",
     "fuzz.commands.check",
+    "fuzz.commands.bench",
     "fuzz.commands.export",
     "fuzz.commands.selftest",
 )

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from fuzz import judge as J
-from fuzz.codecut import cut_kernel
+from fuzz.codecut import cut_kernels
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
 from grammar.case import MODULE_HEADER, KernelCase
@@ -229,11 +229,30 @@ class BatchRunner:
         results: dict[int, CaseResult],
         stats: Stats,
     ) -> None:
+        t = time.perf_counter()
+        names = [c.kernel_name for c in cases]
+        cuts = {dev: cut_kernels(src, names) for dev, src in sources.items() if src}
+        stats.add("codecut", time.perf_counter() - t)
         for case in cases:
-            results[case.seed] = self._check_one(pymod, case, sources, stats)
+            if self.settings.compile_only:  # the compile floor of `bench`: nothing after the compile
+                results[case.seed] = CaseResult(
+                    case.seed,
+                    case.kernel_name,
+                    case.family,
+                    case.generator_version,
+                    case.to_json(),
+                    "compiled",
+                )
+                continue
+            code: dict[str, str | None] = {}
+            for dev, cut in cuts.items():
+                lang = "cpp" if dev == "cpu" else "cuda"
+                code[f"{lang}_forward"] = cut[case.kernel_name].forward
+                code[f"{lang}_backward"] = cut[case.kernel_name].backward
+            results[case.seed] = self._check_one(pymod, case, code, stats)
 
     def _check_one(
-        self, pymod: Any, case: KernelCase, sources: dict[str, str | None], stats: Stats
+        self, pymod: Any, case: KernelCase, code: dict[str, str | None], stats: Stats
     ) -> CaseResult:
         import grammar
         import oracle
@@ -243,15 +262,6 @@ class BatchRunner:
             os.abort()
         if case.seed in self.settings.hang_seeds:
             time.sleep(10**6)
-        code: dict[str, str | None] = {}
-        t = time.perf_counter()
-        for dev, src in sources.items():
-            if src:
-                kc = cut_kernel(src, case.kernel_name)
-                lang = "cpp" if dev == "cpu" else "cuda"
-                code[f"{lang}_forward"] = kc.forward
-                code[f"{lang}_backward"] = kc.backward
-        stats.add("codecut", time.perf_counter() - t)
         base = CaseResult(
             case.seed,
             case.kernel_name,

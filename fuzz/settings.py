@@ -18,6 +18,7 @@ class WorkerSettings:
     when it reaches that seed), so crash isolation can be proven without relying on a Warp bug.
     fault_seeds: before that seed's CUDA launch, launch a real kernel that writes out of bounds,
     poisoning the CUDA context the way a faulting kernel does.
+    compile_only: compile each batch and stop (the compile floor that `bench` measures).
     """
 
     run_dir: str
@@ -30,3 +31,4 @@ class WorkerSettings:
     crash_seeds: frozenset[int] = frozenset()
     hang_seeds: frozenset[int] = frozenset()
     fault_seeds: frozenset[int] = frozenset()
+    compile_only: bool = False

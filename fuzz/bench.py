@@ -1,0 +1,236 @@
+"""`bench`: how close the full campaign path gets to the compile floor, and to the naive baseline.
+
+All phases run in one process tree, on the same seeds, with warm workers (each worker compiles one
+throw-away batch first, so compiler start-up is excluded everywhere):
+- full (backward): the campaign path: generate, compile with backward code, launch, oracle, judge, store;
+- floor (backward): the same kernel batches, pre-generated, compiled and nothing else;
+- full (forward only): the campaign path without backward code;
+- naive: one process, one kernel per Warp module, compiled and launched, no oracle (as the earlier
+  template prototype ran).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import resource
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from fuzz.pool import Done, Task, WorkerPool
+from fuzz.result import CaseResult
+from fuzz.settings import WorkerSettings
+
+
+@dataclass
+class Phase:
+    name: str
+    kernels: int = 0
+    seconds: float = 0.0
+    stage_seconds: Counter[str] = field(default_factory=Counter)
+    verdicts: Counter[str] = field(default_factory=Counter)
+    peak_rss_kb: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rate(self) -> float:
+        return self.kernels / self.seconds if self.seconds else 0.0
+
+
+def _warm(pool: WorkerPool, seed: int) -> None:
+    """Wait for every worker and give each one throw-away batch (compiler start-up, caches)."""
+    pending = len(pool.handles)
+    warmed: set[int] = set()
+    deadline = time.monotonic() + 600
+    while len(warmed) < pending:
+        for idx in pool.idle():
+            if idx not in warmed:
+                pool.submit(idx, Task(-1 - idx, [seed + 10_000_000 + idx]))
+                warmed.add(idx)
+        pool.poll(0.2)
+        if time.monotonic() > deadline:
+            raise RuntimeError("bench: workers did not start within 10 minutes")
+    while pool.busy():
+        pool.poll(0.2)
+
+
+def _drive(
+    pool: WorkerPool,
+    tasks: list[Task],
+    phase: Phase,
+    deadline: float | None,
+    on_results: Callable[[list[CaseResult]], None],
+) -> list[int]:
+    """Run `tasks` (until `deadline` stops new dispatches); return the seeds completed."""
+    queue = list(reversed(tasks))
+    done: list[int] = []
+    t0 = time.monotonic()
+    while queue or pool.busy():
+        for idx in pool.idle():
+            if not queue or (deadline is not None and time.monotonic() >= deadline):
+                break
+            pool.submit(idx, queue.pop())
+        for ev in pool.poll(0.05):
+            if isinstance(ev, Done):
+                results = [CaseResult.from_json(r) for r in ev.results]
+                t = time.perf_counter()
+                on_results(results)
+                phase.stage_seconds["store"] += time.perf_counter() - t
+                for k, v in ev.stats.items():
+                    phase.stage_seconds[k] += v
+                for r in results:
+                    phase.verdicts[r.verdict] += 1
+                    done.append(r.seed)
+            else:
+                phase.verdicts[ev.reason] += len(ev.task.seeds)
+        if deadline is not None and time.monotonic() >= deadline:
+            queue.clear()
+    phase.seconds = time.monotonic() - t0
+    phase.kernels = len(done)
+    phase.peak_rss_kb = {f"w{k}": v for k, v in pool.last_rss_kb.items()}
+    phase.peak_rss_kb.update({f"w{k}_start": v for k, v in pool.first_rss_kb.items()})
+    return sorted(done)
+
+
+def _pool_phase(
+    name: str,
+    settings: WorkerSettings,
+    workers: int,
+    tasks: list[Task],
+    deadline_s: float | None,
+    store_dir: str | None,
+) -> tuple[Phase, list[int]]:
+    from fuzz.store import Store
+
+    phase = Phase(name)
+    pool = WorkerPool(settings, workers)
+    store = Store(store_dir) if store_dir else None
+    try:
+        _warm(pool, tasks[0].seeds[0] if tasks and tasks[0].seeds else 0)
+        deadline = time.monotonic() + deadline_s if deadline_s is not None else None
+
+        def keep(results: list[CaseResult]) -> None:
+            if store is not None:
+                store.add_results(results, 0)
+
+        done = _drive(pool, tasks, phase, deadline, keep)
+    finally:
+        pool.close()
+        if store is not None:
+            store.close()
+    return phase, done
+
+
+def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[str, Any]) -> Phase:
+    """One kernel per Warp module, compiled and launched in this process; no oracle."""
+    import warp as wp
+
+    import grammar
+    from fuzz import warpcompat
+    from fuzz.launch import launch
+    from grammar.case import MODULE_HEADER
+
+    phase = Phase("naive")
+    os.makedirs(work_dir, exist_ok=True)
+    warpcompat.quiet()
+    wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
+    wp.init()
+    cfg = grammar.GenConfig(**gen_config) if gen_config else None
+
+    def one(seed: int, tag: str) -> None:
+        case = grammar.generate(seed, cfg)
+        name = f"wf_naive_{tag}_{seed}"
+        path = os.path.join(work_dir, name + ".py")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(MODULE_HEADER + case.source)
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[name] = mod
+        spec.loader.exec_module(mod)
+        launch(getattr(mod, case.kernel_name), grammar.make_inputs(case), case.dim, "cpu")
+
+    one(seeds[0] + 20_000_000, "warm")  # compiler start-up excluded, as for the pools
+    t0 = time.monotonic()
+    for s in seeds:
+        if time.monotonic() - t0 > deadline_s:
+            break
+        try:
+            one(s, "b")
+            phase.verdicts["launched"] += 1
+        except Exception:
+            phase.verdicts["failed"] += 1
+        phase.kernels += 1
+    phase.seconds = time.monotonic() - t0
+    phase.peak_rss_kb = {"main": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}
+    return phase
+
+
+def run_bench(
+    budget_s: float,
+    workers: int,
+    batch: int,
+    seed: int,
+    out_dir: str,
+    gen_config: dict[str, Any],
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run the four phases; return figures and the two ratios."""
+    import grammar
+
+    base = WorkerSettings(run_dir=out_dir, devices=("cpu",), enable_backward=True, gen_config=gen_config)
+    slice_s = budget_s / 4
+    seeds_all = list(range(seed, seed + 1_000_000))
+
+    def tasks_from(seeds: list[int], cases: bool = False) -> list[Task]:
+        out = []
+        for k in range(0, len(seeds), batch):
+            chunk = seeds[k : k + batch]
+            if cases:
+                cfg = grammar.GenConfig(**gen_config) if gen_config else None
+                out.append(Task(k, chunk, cases=[grammar.generate(s, cfg).to_json() for s in chunk]))
+            else:
+                out.append(Task(k, chunk))
+        return out
+
+    log(f"full (backward): campaign path for {slice_s:.0f} s")
+    full_bw, seeds = _pool_phase(
+        "full_backward", replace(base, run_dir=os.path.join(out_dir, "full")), workers,
+        tasks_from(seeds_all[: 200_000]), slice_s, os.path.join(out_dir, "full"),
+    )  # fmt: skip
+    log(f"  {full_bw.kernels} kernels, {full_bw.rate:.2f}/s; floor (backward) on the same {len(seeds)} seeds")
+    floor_bw, _ = _pool_phase(
+        "floor_backward", replace(base, run_dir=os.path.join(out_dir, "floor"), compile_only=True), workers,
+        tasks_from(seeds, cases=True), None, None,
+    )  # fmt: skip
+    log(f"  {floor_bw.rate:.2f}/s; full (forward only) on the same seeds")
+    full_fw, _ = _pool_phase(
+        "full_forward", replace(base, run_dir=os.path.join(out_dir, "fwd"), enable_backward=False), workers,
+        tasks_from(seeds), None, os.path.join(out_dir, "fwd"),
+    )  # fmt: skip
+    log(f"  {full_fw.rate:.2f}/s; naive baseline for up to {slice_s:.0f} s")
+    naive = _naive(seeds, os.path.join(out_dir, "naive"), slice_s, gen_config)
+    phases = [full_bw, floor_bw, full_fw, naive]
+    return {
+        "cores": os.cpu_count(),
+        "workers": workers,
+        "batch": batch,
+        "seeds": [seeds[0], seeds[-1]] if seeds else [],
+        "phases": {
+            p.name: {
+                "kernels": p.kernels,
+                "seconds": round(p.seconds, 2),
+                "kernels_per_s": round(p.rate, 3),
+                "verdicts": dict(p.verdicts),
+                "stage_seconds": {k: round(v, 2) for k, v in sorted(p.stage_seconds.items())},
+                "peak_rss_kb": p.peak_rss_kb,
+            }
+            for p in phases
+        },
+        "full/floor": round(full_bw.rate / floor_bw.rate, 3) if floor_bw.rate else None,
+        "full/naive": round(full_bw.rate / naive.rate, 3) if naive.rate else None,
+        "full_forward/floor_backward": round(full_fw.rate / floor_bw.rate, 3) if floor_bw.rate else None,
+    }

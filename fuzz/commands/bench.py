@@ -1,0 +1,64 @@
+"""`python -m fuzz bench`: full campaign path vs the compile floor and the naive baseline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+
+from fuzz.budget import BudgetError, parse_budget
+from fuzz.cliutil import UsageError, add_generator_options, gen_config_from_args
+
+NAME = "bench"
+HELP = "measure kernels/s of the campaign path against the compile floor and the naive baseline"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--budget", default="4m", help="total time, split over the phases (default 4m)")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default=None, help="write the figures as JSON here too")
+    add_generator_options(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from fuzz.bench import run_bench
+
+    try:
+        budget = parse_budget(args.budget)
+    except BudgetError as e:
+        raise UsageError(str(e)) from e
+    if args.workers < 1 or args.batch < 1:
+        raise UsageError("--workers and --batch must be at least 1")
+    gen_config = gen_config_from_args(args)
+    with tempfile.TemporaryDirectory(prefix="warpfuzz-bench-") as tmp:
+        res = run_bench(
+            budget,
+            args.workers,
+            args.batch,
+            args.seed,
+            tmp,
+            gen_config,
+            lambda m: print(m, file=sys.stderr, flush=True),
+        )
+    print(f"cores: {res['cores']}  workers: {res['workers']}  batch: {res['batch']}")
+    for name, ph in res["phases"].items():
+        print(
+            f"{name:>15}: {ph['kernels_per_s']:8.3f} kernels/s  ({ph['kernels']} kernels in {ph['seconds']} s)"
+        )
+    full = res["phases"]["full_backward"]["stage_seconds"]
+    total = sum(full.values()) or 1.0
+    print("where the full path's time goes (summed over workers):")
+    for k, v in sorted(full.items(), key=lambda kv: -kv[1]):
+        print(f"  {k:>14}: {v:8.2f} s  {100 * v / total:5.1f} %")
+    rss = {k: v for p in res["phases"].values() for k, v in p["peak_rss_kb"].items()}
+    print(f"peak RSS (KiB): {json.dumps(rss, sort_keys=True)}")
+    print(f"full/floor: {res['full/floor']}")
+    print(f"full/naive: {res['full/naive']}")
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump(res, f, indent=2)
+    return 0
