@@ -45,7 +45,7 @@ def _guard_shift(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
     kmax = gen.rng.integer(0, min(width - 1, 8))
     k = literal(d, gen.rng.integer(0, kmax)) if gen.rng.chance(0.5) else clamp_to(k, 0, kmax)
     if x.iv.hi * (1 << int(k.iv.hi)) > cap(d).hi:
-        x = clamp_to(x, 0, cap(d).hi >> int(k.iv.hi))
+        x = clamp_to(x, 0, int(cap(d).hi) >> int(k.iv.hi))
     return [x, k]
 
 

@@ -28,7 +28,7 @@ class Failure:
 def init_warp(cache_dir: str | None = None) -> Any:
     import warp as wp
 
-    wp.config.quiet = True
+    wp.config.quiet = True  # type: ignore[attr-defined]
     wp.config.kernel_cache_dir = cache_dir or tempfile.mkdtemp(prefix="warpfuzz-grammar-cache-")
     wp.init()
     return wp

@@ -40,6 +40,17 @@ _FLOAT_LITS = (1.0, 0.5, 2.0, 0.0, -1.0, 3.0, 0.25, -0.5, 10.0, 1.5, -2.0, 0.1)
 _INT_LITS = (1, 2, 0, 3, -1, 4, 7, 10, -3, 16, 5)
 
 
+def dynamic(e: Expr) -> Expr:
+    """Warp treats `v = 3` as a constant that a dynamic loop may not mutate: write `int(3)`."""
+    node = e.node
+    inner = node.expression if isinstance(node, cst.UnaryOperation) else node
+    if isinstance(inner, cst.Integer | cst.Float) and e.dtype in ("int32", "float32"):
+        from grammar.expr import bare_call
+
+        return Expr(bare_call("int" if e.dtype == "int32" else "float", node), e.dtype, e.iv)
+    return e
+
+
 class Gen:
     """Generation state of one case; every choice goes through `rng`."""
 
@@ -191,8 +202,8 @@ class Gen:
             src = self.rng.pick([t for t in self.dtypes if t != dtype])
             x = self.leaf(src)
             c = cap(dtype)
-            k = 0.999 if scalar(dtype).is_float else 1.0
-            x = clamp_to(x, max(c.lo * k, cap(src).lo), min(c.hi * k, cap(src).hi))
+            lo_t, hi_t = (c.lo * 0.999, c.hi * 0.999) if scalar(dtype).is_float else (c.lo, c.hi)
+            x = clamp_to(x, max(lo_t, cap(src).lo), min(hi_t, cap(src).hi))
             iv = x.iv
             if scalar(dtype).is_int and scalar(src).is_float:
                 iv = Interval(math.trunc(iv.lo), math.trunc(iv.hi))
@@ -216,9 +227,8 @@ class Gen:
         th = math.floor(th) if scalar(t).is_int else round(th, 2)
         self.note_threshold(th)
         op = self.rng.pick((cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
-        node = cst.Comparison(
-            left=x.node, comparisons=[cst.ComparisonTarget(operator=op(), comparator=literal(t, th).node)]
-        )
+        target = cst.ComparisonTarget(operator=op(), comparator=literal(t, th).node)  # type: ignore[abstract]
+        node = cst.Comparison(left=x.node, comparisons=[target])
         return Expr(node, BOOL, Interval(0, 1))
 
     def index_of(self, a: ArrayParam) -> list[cst.BaseExpression]:
@@ -267,7 +277,9 @@ class Gen:
     def assign_new(self, dtype: str) -> tuple[cst.BaseStatement, Var]:
         e = self.expr(dtype, self.knobs.max_depth)
         v = Var(self.fresh("v"), dtype, e.iv, len(self.loop_trips))
-        st = cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=e.node)])
+        st = cst.SimpleStatementLine(
+            [cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=dynamic(e).node)]
+        )
         self.scope.add(v)
         return st, v
 
@@ -322,7 +334,7 @@ class Gen:
         v.iv = widen(s, new)
         if not v.iv.within(c):
             raise AssertionError(f"augmented assignment of {v.name} leaves the safe range: {v.iv}")
-        cst_op = {"+": cst.AddAssign, "-": cst.SubtractAssign, "*": cst.MultiplyAssign}[op]()
+        cst_op = {"+": cst.AddAssign, "-": cst.SubtractAssign, "*": cst.MultiplyAssign}[op]()  # type: ignore[abstract]
         return cst.SimpleStatementLine([cst.AugAssign(target=name(v.name), operator=cst_op, value=e.node)])
 
     def store(self, a: ArrayParam, e: Expr | None = None) -> cst.BaseStatement:

@@ -19,7 +19,7 @@ from grammar.rand import Chooser, SeededChooser
 GENERATOR_VERSION = "1.0.0"
 MAX_RETRIES = 32
 
-_PENDING = frozenset({"vector", "matrix", "quaternion", "bitwise", "helper_func", "struct"})
+_PENDING = frozenset({"vector", "matrix", "quaternion", "helper_func", "struct"})
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({f: 0.0 if f in _PENDING else 1.0 for f in FAMILIES})
 
 

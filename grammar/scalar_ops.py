@@ -397,8 +397,9 @@ def _cast(bare: bool) -> Production:
         if x.dtype == BOOL:
             return [x]
         tc = cap(d)
-        shrink = 0.999 if scalar(d).is_float else 1.0  # room for the target's rounding
-        return [clamp_to(x, max(tc.lo * shrink, cap(x.dtype).lo), min(tc.hi * shrink, cap(x.dtype).hi))]
+        # room for the target's rounding; integer bounds stay exact
+        lo_t, hi_t = (tc.lo * 0.999, tc.hi * 0.999) if scalar(d).is_float else (tc.lo, tc.hi)
+        return [clamp_to(x, max(lo_t, cap(x.dtype).lo), min(hi_t, cap(x.dtype).hi))]
 
     def interval(d: str, a: list[Expr]) -> Interval:
         iv = a[0].iv
@@ -454,7 +455,7 @@ def _ifexp() -> Production:
 
     return Production(
         "IfExp",
-        "select",
+        "ternary",
         args,
         lambda d, a: a[1].iv.union(a[2].iv),
         emit,
@@ -555,7 +556,7 @@ def _pos() -> Production:
 
     return Production(
         "UAdd",
-        "arith",
+        "arith2",
         same(SIGNED, 1),
         lambda d, a: a[0].iv,
         emit,
@@ -635,7 +636,7 @@ def scalar_productions() -> tuple[Production, ...]:
         ),
         Production(
             "Pow",
-            "math",
+            "arith2",
             same(FLOATS, 2),
             _iv_pow,
             _binop(cst.Power),

@@ -179,7 +179,7 @@ def while_stmt(gen: Gen, weights: Mapping[str, float], depth: int) -> list[cst.B
     n = gen.rng.integer(1, 5)
     c = Var(gen.fresh("c"), "int32", Interval(0, n), len(gen.loop_trips), readable=True, assignable=False)
     init = cst.SimpleStatementLine(
-        [cst.Assign(targets=[cst.AssignTarget(name(c.name))], value=cst.Integer("0"))]
+        [cst.Assign(targets=[cst.AssignTarget(name(c.name))], value=bare_call("int", cst.Integer("0")))]
     )
     gen.scope.add(c)
     bump = cst.SimpleStatementLine(
