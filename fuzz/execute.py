@@ -353,6 +353,17 @@ class BatchRunner:
             base.message = (
                 f"{base.unstable_fraction:.0%} of elements unstable under rounding; nothing verified"
             )
+        elif self.settings.gradients and self.settings.enable_backward:
+            from fuzz.gradients import check_all_devices, first_mismatch
+
+            t = time.perf_counter()
+            grads = check_all_devices(kernel, case, inputs, self.settings.devices, orc, self.registry)
+            stats.add("gradient", time.perf_counter() - t)
+            base.gradient_check = [g.to_json() for g in grads]
+            bad = first_mismatch(grads)
+            if bad is not None:
+                base.verdict, base.stage, base.device = J.GRADIENT_MISMATCH, "gradient", bad.device
+                base.message = f"{bad.device} backward: {bad.message}"
         return base
 
     def _fault(self, dev: str) -> None:

@@ -24,6 +24,7 @@ ORACLE_UNSUPPORTED = "oracle_unsupported"
 INVALID_KERNEL = "invalid_kernel"
 INTERNAL_ERROR = "internal_error"
 INCONCLUSIVE = "inconclusive"
+GRADIENT_MISMATCH = "gradient_mismatch"  # forward verified, backward disagrees with the oracle
 
 VERDICTS = (
     VERIFIED,
@@ -36,6 +37,7 @@ VERDICTS = (
     INVALID_KERNEL,
     INTERNAL_ERROR,
     INCONCLUSIVE,
+    GRADIENT_MISMATCH,
 )
 
 

@@ -27,6 +27,7 @@ class CaseResult:
     code: dict[str, str | None] = field(default_factory=dict)
     unstable_fraction: float = 0.0
     oracle_ops: int = 0
+    gradient_check: list[dict[str, Any]] = field(default_factory=list)  # fuzz.gradients, per device
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -31,4 +31,5 @@ class WorkerSettings:
     crash_seeds: frozenset[int] = frozenset()
     hang_seeds: frozenset[int] = frozenset()
     fault_seeds: frozenset[int] = frozenset()
+    gradients: bool = True  # check the backward code against the oracle (needs enable_backward)
     compile_only: bool = False

@@ -52,6 +52,9 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        cols = {r[1] for r in self.db.execute("PRAGMA table_info(cases)")}
+        if "gradient_json" not in cols:  # databases from before gradient checks
+            self.db.execute("ALTER TABLE cases ADD COLUMN gradient_json TEXT")
         self.db.commit()
 
     def close(self) -> None:
@@ -95,11 +98,11 @@ class Store:
         with self.db:
             for r in results:
                 self.db.execute(
-                    "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.seed, r.kernel_name, r.family, r.generator_version, r.verdict, r.stage, r.device,
                         r.signature(), r.message, json.dumps(r.case, sort_keys=True), json.dumps(r.checks),
-                        r.unstable_fraction, r.oracle_ops, session, now,
+                        r.unstable_fraction, r.oracle_ops, session, now, json.dumps(r.gradient_check),
                     ),
                 )  # fmt: skip
                 if r.code:
@@ -124,7 +127,7 @@ class Store:
         """Stored results (without code), e.g. `results("verdict != ?", ("verified",))`."""
         sql = (
             "SELECT seed, kernel_name, family, generator_version, case_json, verdict, stage, device, message,"
-            " checks_json, unstable_fraction, oracle_ops FROM cases"
+            " checks_json, unstable_fraction, oracle_ops, gradient_json FROM cases"
         )
         if where:
             sql += " WHERE " + where
@@ -134,6 +137,7 @@ class Store:
                 case=json.loads(row[4]), verdict=row[5], stage=row[6] or "", device=row[7] or "",
                 message=row[8] or "", checks=json.loads(row[9] or "[]"),
                 unstable_fraction=row[10] or 0.0, oracle_ops=row[11] or 0,
+                gradient_check=json.loads(row[12] or "[]"),
             )  # fmt: skip
 
     def code(self, seed: int) -> dict[str, str | None]:

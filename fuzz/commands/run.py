@@ -27,6 +27,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--devices", default="auto", help="cpu, cuda, cpu,cuda or auto (cuda where available)")
     p.add_argument("--no-backward", action="store_true", help="compile forward code only")
     p.add_argument(
+        "--gradients",
+        choices=("on", "off"),
+        default="on",
+        help="check backward code against finite differences of the oracle (default on; see docs/gradients.md)",
+    )
+    p.add_argument(
         "--cuda-arch",
         type=int,
         default=None,
@@ -63,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         run_dir=run_dir,
         devices=devices,
         enable_backward=not args.no_backward,
+        gradients=args.gradients == "on" and not args.no_backward,
         cuda_arch=args.cuda_arch,
         gen_config=gen_config,
         policy=TolerancePolicy(),
