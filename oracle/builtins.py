@@ -39,6 +39,7 @@ class Builtin:
     name: str
     fn: BuiltinFn
     rule: str
+    static: bool = False  # takes type arguments / keywords (TypeArg, Keyword) besides lane values
 
 
 @dataclass(frozen=True)
@@ -440,6 +441,10 @@ def default_registry() -> Registry:
     """Every builtin the oracle models, keyed by its name after `wp.` (plus bare int/float)."""
     from oracle.atomics import atomic_builtins
     from oracle.composite import composite_builtins
+    from oracle.linalg import linalg_builtins
+    from oracle.spatial import spatial_builtins
 
-    entries: list[Builtin] = scalar_builtins() + atomic_builtins() + composite_builtins()
+    entries: list[Builtin] = (
+        scalar_builtins() + atomic_builtins() + composite_builtins() + linalg_builtins() + spatial_builtins()
+    )
     return Registry({b.name: b for b in entries})

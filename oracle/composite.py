@@ -157,7 +157,8 @@ def _matmat(a: Value, b: Value, ctx: OpCtx) -> Value:
 
 
 def _quat_mul(a: Value, b: Value, ctx: OpCtx) -> Value:
-    """quat.h mul: (a.w*b.v + b.w*a.v + cross(a.v, b.v), a.w*b.w - dot(a.v, b.v))."""
+    """quat.h mul, in its evaluation order: x = a.w*b.x + b.w*a.x + a.y*b.z - b.y*a.z, ...,
+    w = a.w*b.w - a.x*b.x - a.y*b.y - a.z*b.z (left to right: the order decides the rounding)."""
     ax, ay, az, aw = (comp(a, i) for i in range(4))
     bx, by, bz, bw = (comp(b, i) for i in range(4))
 
@@ -170,7 +171,7 @@ def _quat_mul(a: Value, b: Value, ctx: OpCtx) -> Value:
     x = sop("Sub", ad(m(aw, bx), m(bw, ax), m(ay, bz)), m(az, by), ctx)
     y = sop("Sub", ad(m(aw, by), m(bw, ay), m(az, bx)), m(ax, bz), ctx)
     z = sop("Sub", ad(m(aw, bz), m(bw, az), m(ax, by)), m(ay, bx), ctx)
-    w = sop("Sub", m(aw, bw), ad(m(ax, bx), m(ay, by), m(az, bz)), ctx)
+    w = sop("Sub", sop("Sub", sop("Sub", m(aw, bw), m(ax, bx), ctx), m(ay, by), ctx), m(az, bz), ctx)
     assert isinstance(a.t, Composite)
     return stack(a.t, [x, y, z, w])
 

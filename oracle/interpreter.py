@@ -19,8 +19,20 @@ from oracle.errors import UndefinedBehavior, Unsupported
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
 from oracle.result import OracleResult
 from oracle.source import ModuleInfo, param_types, parse_module, return_type
-from oracle.types import BOOL, FLOAT32, INT32, ArrayT, Composite, Scalar, StructT, ValueType, wp_attr
-from oracle.values import ArrayRef, StructVal, Value, const_value, lane_broadcast, select
+from oracle.types import (
+    BOOL,
+    FLOAT32,
+    INT32,
+    ArrayT,
+    Composite,
+    Scalar,
+    StructT,
+    ValueType,
+    composite_from_name,
+    scalar_from_name,
+    wp_attr,
+)
+from oracle.values import ArrayRef, Keyword, StructVal, TypeArg, Value, const_value, lane_broadcast, select
 
 MAX_WHILE_ITERATIONS = 100_000
 MAX_CALL_DEPTH = 32
@@ -690,9 +702,11 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
 
     def call(self, node: ast.Call, m: np.ndarray) -> Any:
-        if node.keywords:
-            raise self.unsupported("call with keyword arguments", ast.unparse(node.func))
         name = wp_attr(node.func)
+        if node.keywords:
+            b = self.registry.get(name) if name else None
+            if b is None or not b.static:
+                raise self.unsupported("call with keyword arguments", ast.unparse(node.func))
         if name is None and isinstance(node.func, ast.Name):
             if node.func.id in self.info.funcs:
                 return self.call_func(node.func.id, node, m)
@@ -709,8 +723,24 @@ class Interpreter:
         b = self.registry.get(name)
         if b is None:
             raise self.unsupported(f"call wp.{name}")
-        args = [self.eval(a, m) for a in node.args]
+        if b.static:
+            args = [self.static_arg(a, m) for a in node.args]
+            args += [Keyword(str(k.arg), self.static_arg(k.value, m)) for k in node.keywords]
+        else:
+            args = [self.eval(a, m) for a in node.args]
         return b.fn(args, self.ctx(m))
+
+    def static_arg(self, node: ast.expr, m: np.ndarray) -> Any:
+        """A type name (`wp.float64`, `float`) becomes a TypeArg; anything else is evaluated."""
+        tname = wp_attr(node) if isinstance(node, ast.Attribute) else None
+        if isinstance(node, ast.Name) and node.id in ("float", "int") and node.id not in self.frame.env:
+            tname = node.id
+        if tname is not None:
+            t = scalar_from_name(tname) or composite_from_name(tname)
+            if t is None:
+                raise self.unsupported(f"type argument wp.{tname}")
+            return TypeArg(t)
+        return self.eval(node, m)
 
     def call_len(self, node: ast.Call, m: np.ndarray) -> Value:
         if len(node.args) != 1:

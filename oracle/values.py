@@ -33,6 +33,21 @@ class Value:
         return self.err.reshape(self.lanes, -1).max(axis=1)
 
 
+@dataclass(frozen=True)
+class TypeArg:
+    """A type passed as a builtin argument (`wp.identity(n=3, dtype=wp.float64)`)."""
+
+    t: ValueType
+
+
+@dataclass(frozen=True)
+class Keyword:
+    """A keyword argument of a builtin that takes them; `value` is a Value or a TypeArg."""
+
+    name: str
+    value: object
+
+
 @dataclass
 class ArrayRef:
     """An array parameter: shared storage (no lane axis) with per-element error and instability."""

@@ -1,0 +1,360 @@
+"""Quaternion and transform builtins beyond wave 2 (quat.h / spatial.h), plus `bit_count`
+(builtin.h). Written with the scalar ops and the wave-2 composite helpers, so bounds compose.
+
+A transform is 7 components: p (x, y, z) then q (x, y, z, w), as spatial.h's transform_t lays
+them out and as `fuzz.launch` represents them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from oracle.builtins import Builtin
+from oracle.composite import _call, _cross, _dot, _quat_mul, _quat_rotate, comp, scale, sop, stack
+from oracle.numeric import OpCtx, compare, negate
+from oracle.types import INT32, Composite, Scalar, make_quat, make_transform, make_vec
+from oracle.values import Keyword, TypeArg, Value, const_value, select
+
+
+def _need(ok: bool, name: str, args: list[Any], ctx: OpCtx) -> None:
+    if not ok:
+        raise ctx.unsupported(f"call wp.{name}", ", ".join(str(getattr(a, "t", a)) for a in args))
+
+
+def _kind(v: Any, kind: str, n: int | None = None) -> bool:
+    return (
+        isinstance(v, Value)
+        and isinstance(v.t, Composite)
+        and v.t.kind == kind
+        and (n is None or v.t.shape == (n,))
+        and v.t.is_float
+    )
+
+
+def _lit(s: Scalar, x: float, lanes: int) -> Value:
+    return const_value(s, float(x), lanes)
+
+
+def _p(t: Value) -> Value:
+    assert isinstance(t.t, Composite)
+    return stack(make_vec(3, t.t.scalar), [comp(t, i) for i in range(3)])
+
+
+def _q(t: Value) -> Value:
+    assert isinstance(t.t, Composite)
+    return stack(make_quat(t.t.scalar), [comp(t, i) for i in range(3, 7)])
+
+
+def _tf(p: Value, q: Value) -> Value:
+    assert isinstance(p.t, Composite)
+    return stack(make_transform(p.t.scalar), [comp(p, i) for i in range(3)] + [comp(q, i) for i in range(4)])
+
+
+def _add(a: Value, b: Value, ctx: OpCtx) -> Value:
+    assert isinstance(a.t, Composite)
+    return stack(a.t, [sop("Add", comp(a, i), comp(b, i), ctx) for i in range(a.t.shape[0])])
+
+
+def _neg(a: Value, ctx: OpCtx) -> Value:
+    assert isinstance(a.t, Composite)
+    return stack(a.t, [negate(comp(a, i), ctx) for i in range(a.t.shape[0])])
+
+
+def _quat_inv(q: Value, ctx: OpCtx) -> Value:
+    assert isinstance(q.t, Composite)
+    return stack(q.t, [negate(comp(q, 0), ctx), negate(comp(q, 1), ctx), negate(comp(q, 2), ctx), comp(q, 3)])
+
+
+def _vec_normalize(v: Value, ctx: OpCtx) -> Value:
+    """vec.h normalize: l > 0 ? a / l : 0."""
+    assert isinstance(v.t, Composite)
+    ln = _call("sqrt", [_dot(v, v, ctx)], ctx)
+    pos = compare("Gt", ln, _lit(v.t.scalar, 0.0, v.lanes), ctx)
+    r = select(pos.data, scale(v, ln, ctx, "Div"), const_value(v.t, 0, v.lanes))
+    r.taint = r.taint | pos.taint
+    return r
+
+
+def quat_normalize(q: Value, ctx: OpCtx) -> Value:
+    """quat.h normalize: l > 0 ? q * (1 / l) : identity (unlike vectors, which go to zero)."""
+    assert isinstance(q.t, Composite)
+    s = q.t.scalar
+    ln = _call("sqrt", [_dot(q, q, ctx)], ctx)
+    pos = compare("Gt", ln, _lit(s, 0.0, q.lanes), ctx)
+    inv = sop("Div", _lit(s, 1.0, q.lanes), ln, ctx)
+    ident = const_value(q.t, 0, q.lanes)
+    ident.data[:, 3] = 1
+    r = select(pos.data, scale(q, inv, ctx), ident)
+    r.taint = r.taint | pos.taint
+    return r
+
+
+def _axis_angle_quat(axis: Value, angle: Value, ctx: OpCtx) -> Value:
+    s = angle.t
+    assert isinstance(s, Scalar)
+    half = sop("Mult", angle, _lit(s, 0.5, angle.lanes), ctx)
+    w = _call("cos", [half], ctx)
+    v = scale(axis, _call("sin", [half], ctx), ctx)
+    return stack(make_quat(s), [comp(v, 0), comp(v, 1), comp(v, 2), w])
+
+
+def _slerp(args: list[Any], ctx: OpCtx) -> Value:
+    """mul(q0, quat_from_axis_angle(axis, t * angle)) with (axis, angle) = quat_to_axis_angle(
+    mul(quat_inverse(q0), q1)): axis = w < 0 ? -normalize(v) : normalize(v),
+    angle = 2 * atan2(length(v), abs(w))."""
+    _need(len(args) == 3 and _kind(args[0], "quat") and args[1].t == args[0].t, "quat_slerp", args, ctx)
+    q0, q1, t = args
+    s = q0.t.scalar
+    _need(isinstance(t, Value) and t.t == s, "quat_slerp", args, ctx)
+    d = _quat_mul(_quat_inv(q0, ctx), q1, ctx)
+    v = stack(make_vec(3, s), [comp(d, i) for i in range(3)])
+    w = comp(d, 3)
+    nv = _vec_normalize(v, ctx)
+    neg = compare("Lt", w, _lit(s, 0.0, w.lanes), ctx)
+    axis = select(neg.data, _neg(nv, ctx), nv)
+    axis.taint = axis.taint | neg.taint
+    ln = _call("sqrt", [_dot(v, v, ctx)], ctx)
+    angle = sop("Mult", _lit(s, 2.0, w.lanes), _call("atan2", [ln, _call("abs", [w], ctx)], ctx), ctx)
+    return _quat_mul(q0, _axis_angle_quat(axis, sop("Mult", t, angle, ctx), ctx), ctx)
+
+
+def _rpy(args: list[Any], ctx: OpCtx) -> Value:
+    _need(
+        len(args) == 3
+        and all(isinstance(a, Value) and isinstance(a.t, Scalar) and a.t.is_float for a in args)
+        and args[0].t == args[1].t == args[2].t,
+        "quat_rpy",
+        args,
+        ctx,
+    )
+    roll, pitch, yaw = args
+    s = roll.t
+    half = _lit(s, 0.5, roll.lanes)
+
+    def cs(a: Value) -> tuple[Value, Value]:
+        h = sop("Mult", a, half, ctx)
+        return _call("cos", [h], ctx), _call("sin", [h], ctx)
+
+    cy, sy = cs(yaw)
+    cr, sr = cs(roll)
+    cp, sp = cs(pitch)
+
+    def m3(a: Value, b: Value, c: Value) -> Value:
+        return sop("Mult", sop("Mult", a, b, ctx), c, ctx)
+
+    w = sop("Add", m3(cy, cr, cp), m3(sy, sr, sp), ctx)
+    x = sop("Sub", m3(cy, sr, cp), m3(sy, cr, sp), ctx)
+    y = sop("Add", m3(cy, cr, sp), m3(sy, sr, cp), ctx)
+    z = sop("Sub", m3(sy, cr, cp), m3(cy, sr, sp), ctx)
+    return stack(make_quat(s), [x, y, z, w])
+
+
+def _from_matrix(args: list[Any], ctx: OpCtx) -> Value:
+    """quat.h quat_from_matrix on the upper-left 3x3 (mat33 or mat44): the trace branch or the
+    largest-diagonal branch, per lane, then quat normalize. Every branch is computed on every lane
+    and selected; branch decisions within rounding error taint the lane."""
+    _need(
+        len(args) == 1
+        and isinstance(args[0], Value)
+        and isinstance(args[0].t, Composite)
+        and args[0].t.kind == "mat"
+        and args[0].t.shape in ((3, 3), (4, 4))
+        and args[0].t.is_float,
+        "quat_from_matrix",
+        args,
+        ctx,
+    )
+    m = args[0]
+    s = m.t.scalar
+    lanes = m.lanes
+    one, half, zero = _lit(s, 1.0, lanes), _lit(s, 0.5, lanes), _lit(s, 0.0, lanes)
+
+    def e(i: int, j: int) -> Value:
+        return comp(m, i, j)
+
+    def add(a: Value, b: Value) -> Value:
+        return sop("Add", a, b, ctx)
+
+    def sub(a: Value, b: Value) -> Value:
+        return sop("Sub", a, b, ctx)
+
+    def mul(a: Value, b: Value) -> Value:
+        return sop("Mult", a, b, ctx)
+
+    def head(x: Value) -> tuple[Value, Value]:
+        """h = sqrt(x + 1); (0.5 * h, 0.5 / h)."""
+        h = _call("sqrt", [add(x, one)], ctx)
+        return mul(half, h), sop("Div", half, h, ctx)
+
+    tr = add(add(e(0, 0), e(1, 1)), e(2, 2))
+    # branch A: trace >= 0
+    wa, ha = head(tr)
+    qa = [mul(sub(e(2, 1), e(1, 2)), ha), mul(sub(e(0, 2), e(2, 0)), ha), mul(sub(e(1, 0), e(0, 1)), ha), wa]
+    # branch 0
+    x0, h0 = head(sub(e(0, 0), add(e(1, 1), e(2, 2))))
+    q0 = [x0, mul(add(e(0, 1), e(1, 0)), h0), mul(add(e(2, 0), e(0, 2)), h0), mul(sub(e(2, 1), e(1, 2)), h0)]
+    # branch 1
+    y1, h1 = head(sub(e(1, 1), add(e(2, 2), e(0, 0))))
+    q1 = [mul(add(e(0, 1), e(1, 0)), h1), y1, mul(add(e(1, 2), e(2, 1)), h1), mul(sub(e(0, 2), e(2, 0)), h1)]
+    # branch 2
+    z2, h2 = head(sub(e(2, 2), add(e(0, 0), e(1, 1))))
+    q2 = [mul(add(e(2, 0), e(0, 2)), h2), mul(add(e(1, 2), e(2, 1)), h2), z2, mul(sub(e(1, 0), e(0, 1)), h2)]
+
+    qt = make_quat(s)
+    ta = compare("GtE", tr, zero, ctx)
+    c1 = compare("Gt", e(1, 1), e(0, 0), ctx)
+    best = select(c1.data, e(1, 1), e(0, 0))
+    c2 = compare("Gt", e(2, 2), best, ctx)
+    diag_taint = c1.taint | c2.taint
+    r = select(c1.data, stack(qt, q1), stack(qt, q0))
+    r = select(c2.data, stack(qt, q2), r)
+    r.taint = r.taint | diag_taint
+    r = select(ta.data, stack(qt, qa), r)
+    r.taint = r.taint | ta.taint
+    return quat_normalize(r, ctx)
+
+
+def _normalize(args: list[Any], ctx: OpCtx) -> Value:
+    from oracle.composite import _unary_vec
+
+    if len(args) == 1 and _kind(args[0], "quat"):
+        return quat_normalize(args[0], ctx)
+    return _unary_vec("normalize")(args, ctx)
+
+
+def _dtype_kw(name: str, args: list[Any], ctx: OpCtx) -> tuple[list[Any], Scalar | None]:
+    """Split off a `dtype=` keyword (a float scalar type); other keywords are unsupported."""
+    rest, dt = [], None
+    for a in args:
+        if isinstance(a, Keyword):
+            _need(a.name == "dtype" and isinstance(a.value, TypeArg), name, args, ctx)
+            assert isinstance(a.value, TypeArg)
+            dt = a.value.t
+            _need(isinstance(dt, Scalar) and dt.is_float, name, args, ctx)
+        elif isinstance(a, TypeArg):
+            _need(False, name, args, ctx)
+        else:
+            rest.append(a)
+    assert dt is None or isinstance(dt, Scalar)
+    return rest, dt
+
+
+def _transform_identity(args: list[Any], ctx: OpCtx) -> Value:
+    rest, dt = _dtype_kw("transform_identity", args, ctx)
+    _need(not rest, "transform_identity", args, ctx)
+    v = const_value(make_transform(dt or Scalar("float32")), 0, int(ctx.mask.shape[0]))
+    v.data[:, 6] = 1
+    return v
+
+
+def _quat_identity(args: list[Any], ctx: OpCtx) -> Value:
+    rest, dt = _dtype_kw("quat_identity", args, ctx)
+    _need(not rest, "quat_identity", args, ctx)
+    v = const_value(make_quat(dt or Scalar("float32")), 0, int(ctx.mask.shape[0]))
+    v.data[:, 3] = 1
+    return v
+
+
+def _transformation(name: str) -> Any:
+    """transformation(p, q[, dtype=]) / transform[f|d](p, q) / transformf(7 scalars) / ()."""
+
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        rest, dt = _dtype_kw(name, args, ctx)
+        want = {"transformf": "float32", "transformd": "float64", "transformh": "float16"}.get(name)
+        if want is not None:
+            _need(dt is None, name, args, ctx)
+            dt = Scalar(want)
+        lanes = int(ctx.mask.shape[0])
+        if not rest:
+            return const_value(make_transform(dt or Scalar("float32")), 0, lanes)
+        if len(rest) == 2 and _kind(rest[0], "vec", 3) and _kind(rest[1], "quat"):
+            p, q = rest
+            _need(p.t.scalar == q.t.scalar and (dt is None or dt == p.t.scalar), name, args, ctx)
+            return _tf(p, q)
+        if len(rest) == 7 and all(isinstance(a, Value) and isinstance(a.t, Scalar) for a in rest):
+            s = dt or rest[0].t
+            from oracle.numeric import cast
+
+            vals = [a if a.t == s else cast(a, s, ctx) if a.literal is not None else None for a in rest]
+            _need(all(v is not None for v in vals), name, args, ctx)
+            return stack(make_transform(s), vals)  # type: ignore[arg-type]
+        _need(False, name, args, ctx)
+        raise AssertionError
+
+    return fn
+
+
+def _tf_unary(name: str) -> Any:
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        _need(len(args) == 1 and _kind(args[0], "transform"), name, args, ctx)
+        (t,) = args
+        if name == "transform_get_translation":
+            return _p(t)
+        if name == "transform_get_rotation":
+            return _q(t)
+        # transform_inverse: q_inv = quat_inverse(q); (-quat_rotate(q_inv, p), q_inv)
+        qi = _quat_inv(_q(t), ctx)
+        return _tf(_neg(_quat_rotate(qi, _p(t), ctx, inverse=False), ctx), qi)
+
+    return fn
+
+
+def _tf_binary(name: str) -> Any:
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        if name == "transform_multiply":
+            _need(len(args) == 2 and _kind(args[0], "transform") and args[1].t == args[0].t, name, args, ctx)
+            a, b = args
+            p = _add(_quat_rotate(_q(a), _p(b), ctx, inverse=False), _p(a), ctx)
+            return _tf(p, _quat_mul(_q(a), _q(b), ctx))
+        _need(
+            len(args) == 2
+            and _kind(args[0], "transform")
+            and _kind(args[1], "vec", 3)
+            and args[1].t.scalar == args[0].t.scalar,
+            name,
+            args,
+            ctx,
+        )
+        t, x = args
+        r = _quat_rotate(_q(t), x, ctx, inverse=False)
+        return _add(_p(t), r, ctx) if name == "transform_point" else r
+
+    return fn
+
+
+def _bit_count(args: list[Any], ctx: OpCtx) -> Value:
+    """Set bits of the two's-complement representation (builtin.h), as int32."""
+    _need(
+        len(args) == 1 and isinstance(args[0], Value) and isinstance(args[0].t, Scalar) and args[0].t.is_int,
+        "bit_count",
+        args,
+        ctx,
+    )
+    v = args[0]
+    u = v.data.view(np.dtype(f"u{v.t.np.itemsize}"))
+    bits = np.unpackbits(u.astype(">u8").view(np.uint8).reshape(len(u), 8), axis=1).sum(axis=1)
+    return Value(INT32, bits.astype(np.int32), np.zeros(v.lanes), v.taint.copy())
+
+
+def spatial_builtins() -> list[Builtin]:
+    out = [
+        Builtin("quat_slerp", _slerp, "quat.h: q0 * axis_angle(axis, t*angle) of q0^-1 q1"),
+        Builtin("quat_rpy", _rpy, "quat.h half-angle products"),
+        Builtin("quat_from_matrix", _from_matrix, "quat.h trace / largest-diagonal branches, normalize"),
+        Builtin("normalize", _normalize, "vec.h a/l or 0; quat.h q*(1/l) or identity"),
+        Builtin("quat_identity", _quat_identity, "(0, 0, 0, 1)", static=True),
+        Builtin("transform_identity", _transform_identity, "p = 0, q = identity", static=True),
+        Builtin("transformation", _transformation("transformation"), "(p, q)", static=True),
+        Builtin("bit_count", _bit_count, "popcount of the two's-complement bits"),
+    ]
+    for nm in ("transform", "transformf", "transformd"):
+        out.append(Builtin(nm, _transformation(nm), "(p, q) or 7 components", static=True))
+    for nm in ("transform_get_translation", "transform_get_rotation", "transform_inverse"):
+        out.append(Builtin(nm, _tf_unary(nm), "spatial.h"))
+    for nm in ("transform_multiply", "transform_point", "transform_vector"):
+        out.append(Builtin(nm, _tf_binary(nm), "spatial.h"))
+    return out
+
+
+_ = _cross
