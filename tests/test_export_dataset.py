@@ -82,16 +82,21 @@ RENAMED_4 = "res[i] = wp.min( x[i],y[i] )*2.0   # twice the smaller one"
 XYR = (_arr("x"), _arr("y"), _arr("res", role="out"))
 
 
-def _run_cases(cases: list[KernelCase], work: Path) -> list[CaseResult]:
+def _run_cases(cases: list[KernelCase], work: Path, backward: bool = False) -> list[CaseResult]:
     from fuzz.execute import BatchRunner
 
-    runner = BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=False), str(work), tag="xt")
+    runner = BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=backward), str(work), tag="xt")
     results, _ = runner.run(cases)
     return results
 
 
 def _write_run(
-    run_dir: Path, results: list[CaseResult], *, summary: bool = True, argv: list[str] | None = None
+    run_dir: Path,
+    results: list[CaseResult],
+    *,
+    summary: bool = True,
+    argv: list[str] | None = None,
+    backward: bool = False,
 ) -> None:
     import warp as wp
 
@@ -105,7 +110,7 @@ def _write_run(
             "warp_version": str(wp.__version__),
             "generator_version": "test",
             "devices": ["cpu"],
-            "session": {"settings": {"enable_backward": False, "cuda_arch": None, "gen_config": {}}},
+            "session": {"settings": {"enable_backward": backward, "cuda_arch": None, "gen_config": {}}},
         }
         (run_dir / "summary.json").write_text(json.dumps(s))
 
@@ -144,6 +149,14 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         _fake(91, "verified", failed, good),  # verdict says verified, the check says otherwise
         _fake(92, "verified", [], good),  # verified without any device check
         _fake(93, "compile_error", [], good, stage="compile:cpu", device="cpu", message="CompileError: boom"),
+        # forward verified, but the stored gradient check disagrees
+        _fake(
+            94,
+            "verified",
+            passed,
+            good,
+            gradient_check=[{"device": "cpu", "status": "mismatch", "message": "dF"}],
+        ),
     ]
     run_a = base / "runA"
     _write_run(run_a, [r for s, r in results.items() if s != 104] + rejects)
@@ -171,14 +184,18 @@ def exported(runs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> 
 def test_rejected_cases_never_enter_verified_splits(exported: Path) -> None:
     rows = _rows(exported)
     seeds = {r["seed"] for r in rows}
-    assert seeds.isdisjoint({90, 91, 92, 93}), seeds
+    assert seeds.isdisjoint({90, 91, 92, 93, 94}), seeds
     assert all(r["checks"] and all(c["passed"] for c in r["checks"]) for r in rows)
     rejects = {r["seed"]: r for r in _rows(exported, "rejects")}
-    assert set(rejects) == {90, 91, 92, 93}
+    assert set(rejects) == {90, 91, 92, 93, 94}
     assert rejects[90]["reason"].startswith("mismatch at judge on cpu")
     assert "device check failed on cpu" in rejects[91]["reason"]
     assert "no device check" in rejects[92]["reason"]
     assert rejects[93]["reason"].startswith("compile_error")
+    assert (
+        "gradient check failed on cpu" in rejects[94]["reason"]
+        and rejects[94]["gradient_check"] == "mismatch"
+    )
 
 
 def test_rejects_are_written_only_on_request(runs: dict[str, Any], tmp_path: Path) -> None:
@@ -186,7 +203,7 @@ def test_rejects_are_written_only_on_request(runs: dict[str, Any], tmp_path: Pat
     res = export_dataset([str(runs["a"])], str(out), ExportOptions(fmt="jsonl"))
     assert not (out / "rejects").exists()
     assert not any(e["path"].startswith("rejects/") for e in res.manifest["files"])
-    assert res.stats.rejects == {"mismatch": 1, "compile_error": 1, "verified (refused by export gate)": 2}
+    assert res.stats.rejects == {"mismatch": 1, "compile_error": 1, "verified (refused by export gate)": 3}
 
 
 def test_exact_duplicates_dropped_across_merged_runs(exported: Path, runs: dict[str, Any]) -> None:
@@ -352,3 +369,27 @@ def test_split_is_stable_when_runs_are_added(runs: dict[str, Any], exported: Pat
     )
     assert sum(res.stats.rows.values()) == len(SOURCES)
     assert [r["name"] for r in res.stats.runs] == ["runA", "twin"]
+
+
+def test_backward_run_exports_gradient_checks_and_reverifies(tmp_path: Path) -> None:
+    from fuzz.export import VerifyOptions, verify_dataset
+
+    body, params, fam = SOURCES[6]  # sin/cos: differentiable
+    (res,) = _run_cases([_case(6, body, params, fam)], tmp_path / "work", backward=True)
+    assert res.verdict == "verified", res.message
+    run = tmp_path / "run"
+    _write_run(run, [res], backward=True)
+    out = tmp_path / "ds"
+    export_dataset([str(run)], str(out))
+    (row,) = _rows(out)
+    assert row["codegen_options"] == {"enable_backward": True, "cuda_arch": None}
+    assert row["cpp_backward"] and "adj_" in row["cpp_backward"]
+    assert row["gradient_check"] == "verified"
+    (g,) = row["gradient_checks"]
+    assert g["device"] == "cpu" and g["status"] == "verified" and g["checked"] > 0
+    assert (
+        "gradient checks (backward code against finite differences of the oracle): verified 1"
+        in (out / "README.md").read_text()
+    )
+    rep = verify_dataset(str(out), VerifyOptions(sample=1, devices=("cpu",)))
+    assert rep.ok and rep.records[0].code_compared, rep.render()

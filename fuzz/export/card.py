@@ -44,6 +44,7 @@ class Stats:
     generator_versions: Counter[str] = field(default_factory=Counter)
     devices: Counter[str] = field(default_factory=Counter)
     codegen_options: Counter[str] = field(default_factory=Counter)
+    gradients: Counter[str] = field(default_factory=Counter)
     rejects_written: int = 0
 
 
@@ -238,6 +239,8 @@ def render(stats: Stats, schema: Any, fmt: str, rejects: bool, manifest_name: st
         f"{_rate(stats.near_dup_records, total)} rows share a cluster with another row; "
         f"{stats.clusters} clusters, the largest has {stats.largest_cluster} rows",
         f"- rows with backward code: {_rate(stats.with_backward, total)}; with CUDA code: {_rate(stats.with_cuda, total)}",
+        "- gradient checks (backward code against finite differences of the oracle): "
+        + ", ".join(f"{k} {_rate(v, total)}" for k, v in stats.gradients.most_common()),
         "",
     ]
     if stats.rejects:

@@ -55,7 +55,7 @@ def shingles(tokens: tuple[str, ...] | list[str], k: int) -> set[str]:
 
 
 def signature(tokens: tuple[str, ...] | list[str], cfg: MinHashConfig) -> np.ndarray:
-    """MinHash signature (uint64[perms]) of the token stream's k-shingle set."""
+    """MinHash signature (uint32[perms]: the low half of 64-bit minima) of the k-shingle set."""
     sh = shingles(tokens, cfg.shingle)
     base = np.fromiter(
         (int.from_bytes(hashlib.blake2b(s.encode(), digest_size=8).digest(), "little") for s in sh),
@@ -63,7 +63,7 @@ def signature(tokens: tuple[str, ...] | list[str], cfg: MinHashConfig) -> np.nda
         count=len(sh),
     )
     mixed = _splitmix(base[:, None] ^ _salts(cfg)[None, :])
-    return mixed.min(axis=0)
+    return (mixed.min(axis=0) & np.uint64(0xFFFFFFFF)).astype(np.uint32)
 
 
 def estimate_jaccard(a: np.ndarray, b: np.ndarray) -> float:

@@ -237,3 +237,4 @@ def _account(stats: C.Stats, row: dict[str, Any]) -> None:
     stats.generator_versions[str(row["generator_version"])] += 1
     stats.devices.update(ch["device"] for ch in row["checks"])
     stats.codegen_options[json.dumps(row["codegen_options"], sort_keys=True)] += 1
+    stats.gradients[str(row["gradient_check"] or "not checked")] += 1

@@ -44,15 +44,18 @@ class StoredCase:
     session: int | None
     has_code: bool
     code: dict[str, str | None]
+    gradient: list[dict[str, Any]]
 
 
 def iter_cases(run_index: int, run: RunInfo, with_code: bool) -> Iterator[StoredCase]:
     """Stream a run's cases in seed order (read-only; safe while a campaign is writing)."""
     db = sqlite3.connect(f"file:{os.path.join(run.path, 'campaign.db')}?mode=ro", uri=True)
+    cols = {r[1] for r in db.execute("PRAGMA table_info(cases)")}
+    grad_col = "gradient_json" if "gradient_json" in cols else "NULL"  # runs from before gradient checks
     code_cols = ", ".join(f"code.{k}" for k in CODE_KEYS) if with_code else "NULL, NULL, NULL, NULL"
     sql = (
         "SELECT cases.seed, kernel_name, family, generator_version, verdict, stage, device, message,"
-        " case_json, checks_json, unstable_fraction, oracle_ops, session,"
+        " case_json, checks_json, unstable_fraction, oracle_ops, session, " + grad_col + ","
         " (code.cpp_forward IS NOT NULL OR code.cuda_forward IS NOT NULL), " + code_cols + " FROM cases"
         " LEFT JOIN code ON code.seed = cases.seed ORDER BY cases.seed"
     )
@@ -63,8 +66,8 @@ def iter_cases(run_index: int, run: RunInfo, with_code: bool) -> Iterator[Stored
                 generator_version=row[3], verdict=row[4], stage=row[5] or "", device=row[6] or "",
                 message=row[7] or "", case=_loads(row[8], {}), checks=_loads(row[9], []),
                 unstable_fraction=float(row[10] or 0.0), oracle_ops=int(row[11] or 0),
-                session=row[12], has_code=bool(row[13]),
-                code=dict(zip(CODE_KEYS, row[14:18], strict=True)) if with_code else {},
+                session=row[12], gradient=_loads(row[13], []), has_code=bool(row[14]),
+                code=dict(zip(CODE_KEYS, row[15:19], strict=True)) if with_code else {},
             )  # fmt: skip
     finally:
         db.close()
@@ -92,6 +95,9 @@ def reject_reason(c: StoredCase) -> str | None:
     failed = [str(ch.get("device", "?")) for ch in c.checks if ch.get("passed") is not True]
     if failed:
         return f"verified verdict but device check failed on {', '.join(failed)}"
+    bad_grad = [str(g.get("device", "?")) for g in c.gradient if g.get("status") == "mismatch"]
+    if bad_grad:
+        return f"verified verdict but gradient check failed on {', '.join(bad_grad)}"
     if not c.has_code:
         return "verified verdict but no emitted C++/CUDA code stored"
     return None
@@ -152,6 +158,27 @@ def summarize_check(ch: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def gradient_status(grads: list[dict[str, Any]]) -> str | None:
+    """One word for the gradient checks: null when none ran, the shared status, or "mixed"."""
+    statuses = {str(g.get("status")) for g in grads}
+    if not statuses:
+        return None
+    if "mismatch" in statuses:
+        return "mismatch"
+    return statuses.pop() if len(statuses) == 1 else "mixed"
+
+
+def summarize_gradient(g: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "device": str(g.get("device", "")),
+        "status": str(g.get("status", "")),
+        "max_rel_err": _finite(g.get("max_rel_err")),
+        "tolerance": _finite(g.get("tolerance")),
+        "checked": int(g.get("checked", 0)),
+        "message": str(g.get("message", "")),
+    }
+
+
 def input_spec(case: dict[str, Any]) -> dict[str, Any]:
     """What rebuilds the inputs: `grammar.make_inputs` is a function of exactly these fields."""
     return {
@@ -190,7 +217,8 @@ def build_record(
         "input_spec": json.dumps(input_spec(case), sort_keys=True),
         "constructs": [str(x) for x in case.get("constructs", [])],
         "checks": [summarize_check(ch) for ch in c.checks],
-        "gradient_check": None,
+        "gradient_check": gradient_status(c.gradient),
+        "gradient_checks": [summarize_gradient(g) for g in c.gradient],
         "builtins": builtins_used(str(case["source"])),
         "source_sha": source_sha,
         "unstable_fraction": _finite(c.unstable_fraction),
@@ -222,5 +250,6 @@ def build_reject(c: StoredCase, run: RunInfo, session: SessionInfo, reason: str)
         "codegen_options": session.codegen_options,
         "input_spec": json.dumps(input_spec(c.case), sort_keys=True) if c.case else None,
         "checks": [summarize_check(ch) for ch in c.checks],
+        "gradient_check": gradient_status(c.gradient),
         "run": run.name,
     }

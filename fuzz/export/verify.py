@@ -147,6 +147,8 @@ def _consistency(row: dict[str, Any], split: str) -> str | None:
     checks = row.get("checks") or []
     if not checks or not all(ch.get("passed") is True for ch in checks):
         return "stored device checks are missing or not all passed"
+    if row.get("gradient_check") == "mismatch":
+        return "stored gradient check is a mismatch"
     return None
 
 

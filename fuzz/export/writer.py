@@ -35,6 +35,21 @@ def _check_type() -> Any:
     )
 
 
+def _gradient_type() -> Any:
+    import pyarrow as pa
+
+    return pa.struct(
+        [
+            ("device", pa.string()),
+            ("status", pa.string()),
+            ("max_rel_err", pa.float64()),
+            ("tolerance", pa.float64()),
+            ("checked", pa.int64()),
+            ("message", pa.string()),
+        ]
+    )
+
+
 def _codegen_type() -> Any:
     import pyarrow as pa
 
@@ -64,6 +79,7 @@ def record_schema() -> Any:
             ("constructs", pa.list_(s)),
             ("checks", pa.list_(_check_type())),
             ("gradient_check", s),
+            ("gradient_checks", pa.list_(_gradient_type())),
             ("builtins", pa.list_(s)),
             ("source_sha", s),
             ("unstable_fraction", pa.float64()),
@@ -101,6 +117,7 @@ def reject_schema() -> Any:
             ("codegen_options", _codegen_type()),
             ("input_spec", s),
             ("checks", pa.list_(_check_type())),
+            ("gradient_check", s),
             ("run", s),
         ]
     )
