@@ -12,13 +12,17 @@ process and turns its death or silence into a `crash` / `timeout` result.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -36,15 +40,32 @@ def rename(case: KernelCase, new_name: str) -> KernelCase:
 
 
 class Runner(Protocol):
-    def run_candidates(self, cases: list[KernelCase]) -> list[CaseResult]: ...
+    def run_candidates(
+        self, cases: list[KernelCase], stop: Callable[[CaseResult], bool] | None = None
+    ) -> list[CaseResult]: ...
 
     def close(self) -> None: ...
+
+
+class _InOrder(dict[int, CaseResult]):
+    """What `BatchRunner._check_all` stores as `results[seed] = ...`, kept in case order (the
+    candidates share one seed, so a dict keyed by seed would keep only the last)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[CaseResult] = []
+
+    def __setitem__(self, key: int, value: CaseResult) -> None:
+        self.order.append(value)
 
 
 class CandidateRunner(BatchRunner):
     """`BatchRunner` for candidates that share a seed: results keyed by (unique) kernel name."""
 
-    def run_candidates(self, cases: list[KernelCase]) -> list[CaseResult]:
+    def run_candidates(
+        self, cases: list[KernelCase], stop: Callable[[CaseResult], bool] | None = None
+    ) -> list[CaseResult]:
+        """Results in order (`stop` is ignored: one module judges all candidates at once)."""
         names = [c.kernel_name for c in cases]
         if len(set(names)) != len(names):
             raise ValueError(f"candidates need unique kernel names, got {names}")
@@ -74,11 +95,14 @@ class CandidateRunner(BatchRunner):
                 pymod = None
                 self._split(cases, out, stats)
                 return
-            for c in cases:
-                try:
-                    out[c.kernel_name] = self._check_one(pymod, c, sources, stats)
-                except Exception as e:  # e.g. DevicePoisoned: this process can judge no more
+            collected = _InOrder()
+            try:
+                self._check_all(pymod, cases, sources, collected, stats)  # type: ignore[arg-type]
+            except Exception as e:  # e.g. DevicePoisoned: this process can judge no more
+                for c in cases[len(collected.order) :]:
                     out[c.kernel_name] = self._fail(c, J.CRASH, "worker", "", e)
+            for c, r in zip(cases, collected.order, strict=False):
+                out[c.kernel_name] = r
         finally:
             if pymod is not None:
                 self._discard(pymod)
@@ -93,7 +117,12 @@ class CandidateRunner(BatchRunner):
 
 
 class SubprocessRunner:
-    """Runs each candidate in a child process (`python -m corpus.subrun`), with a deadline."""
+    """Runs candidates in a child process (`python -m corpus.subrun`), one Warp module each.
+
+    The child appends one result line per finished candidate; when it dies or stays silent past
+    `timeout_s`, the candidate it was on gets a `crash` / `timeout` result and a fresh child
+    carries on with the rest (so Warp start-up is paid per crash, not per candidate).
+    """
 
     def __init__(self, settings: WorkerSettings, work_dir: str, timeout_s: float = 60.0) -> None:
         self.settings = settings
@@ -101,33 +130,65 @@ class SubprocessRunner:
         self.timeout_s = timeout_s
         os.makedirs(work_dir, exist_ok=True)
 
-    def run_candidates(self, cases: list[KernelCase]) -> list[CaseResult]:
-        return [self._one(c) for c in cases]
+    def run_candidates(
+        self, cases: list[KernelCase], stop: Callable[[CaseResult], bool] | None = None
+    ) -> list[CaseResult]:
+        """Results in order; once one satisfies `stop`, the rest are not run (`inconclusive`)."""
+        out: list[CaseResult] = []
+        while len(out) < len(cases):
+            out += self._child(cases[len(out) :])
+            if stop is not None and any(stop(r) for r in out):
+                rest = cases[len(out) :]
+                out += [
+                    self._lost(c, J.INCONCLUSIVE, "not run: an earlier candidate settled it") for c in rest
+                ]
+        return out
 
-    def _one(self, case: KernelCase) -> CaseResult:
+    def _child(self, cases: list[KernelCase]) -> list[CaseResult]:
+        """Results of a prefix of `cases` (at least one: the last may be a crash or timeout)."""
         with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
             src = os.path.join(tmp, "in.pickle")
-            dst = os.path.join(tmp, "out.json")
+            dst = os.path.join(tmp, "out.jsonl")
             with open(src, "wb") as f:
-                pickle.dump((self.settings, os.path.join(self.work_dir, "child"), [case.to_json()]), f)
+                pickle.dump(
+                    (self.settings, os.path.join(self.work_dir, "child"), [c.to_json() for c in cases]), f
+                )
             env = dict(os.environ)
             root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-            env["PYTHONPATH"] = os.pathsep.join([root, *sys.path[1:], env.get("PYTHONPATH", "")])
-            try:
-                proc = subprocess.run(
-                    [sys.executable, "-m", "corpus.subrun", src, dst],
-                    timeout=self.timeout_s,
-                    capture_output=True,
-                    text=True,
-                    env=env,
-                    start_new_session=True,
-                )
-            except subprocess.TimeoutExpired:
-                return self._lost(case, J.TIMEOUT, f"no answer within {self.timeout_s:.0f} s")
-            if proc.returncode != 0 or not os.path.exists(dst):
-                return self._lost(case, J.CRASH, f"worker exited with status {proc.returncode}")
-            with open(dst, encoding="utf-8") as f:
-                return CaseResult.from_json(json.load(f)[0])
+            env["PYTHONPATH"] = os.pathsep.join(p for p in [root, env.get("PYTHONPATH", "")] if p)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "corpus.subrun", src, dst],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+            done: list[CaseResult] = []
+            # Warp start-up counts toward the first candidate's deadline
+            deadline = time.monotonic() + self.timeout_s + 60.0
+            lost: tuple[str, str] | None = None
+            while True:
+                rc = proc.poll()
+                lines = _read_lines(dst)
+                if len(lines) > len(done):
+                    done += [CaseResult.from_json(json.loads(x)) for x in lines[len(done) :]]
+                    deadline = time.monotonic() + self.timeout_s
+                if len(done) == len(cases):
+                    break
+                if rc is not None:
+                    lost = (J.CRASH, f"worker exited with status {rc}")
+                    break
+                if time.monotonic() > deadline:
+                    lost = (J.TIMEOUT, f"no answer within {self.timeout_s:.0f} s")
+                    break
+                time.sleep(0.1)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            if lost is not None:
+                done.append(self._lost(cases[len(done)], *lost))
+            return done
 
     @staticmethod
     def _lost(case: KernelCase, verdict: str, detail: str) -> CaseResult:
@@ -138,3 +199,13 @@ class SubprocessRunner:
 
     def close(self) -> None:
         pass
+
+
+def _read_lines(path: str) -> list[str]:
+    """Complete lines written so far (a line is complete once its newline is there)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    return text.split("\n")[:-1]

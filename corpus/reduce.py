@@ -99,7 +99,7 @@ class _Reducer:
         self.tested += len(cases)
         base = cases[0].kernel_name
         named = [rename(c, f"{base}_c{next(self.names)}") for c in cases]
-        return self.runner.run_candidates(named)
+        return self.runner.run_candidates(named, stop=lambda r: same_failure(self.target, signature_of(r)))
 
     def admissible(self, cand: KernelCase, current_size: tuple[int, ...]) -> bool:
         """Cheap checks before compiling: smaller, parses, inputs build, oracle finds no UB."""
@@ -278,6 +278,30 @@ def reduce_folder(
     return dest
 
 
+def pending_representatives(run_dir: str) -> list[str]:
+    """Folders to reduce: the first (lowest seed) of each signature under RUN_DIR/corpus, unless
+    some folder of that signature already has a reduced/ one. Lowest seed first."""
+    from corpus.save import corpus_dir
+
+    root = corpus_dir(run_dir)
+    if not os.path.isdir(root):
+        return []
+    firsts: dict[str, E.Entry] = {}
+    done: set[str] = set()
+    for name in sorted(os.listdir(root)):
+        p = os.path.join(root, name)
+        if not os.path.isfile(os.path.join(p, E.META)):
+            continue
+        ent = E.load_entry(p)
+        key = ent.signature.key()
+        if os.path.isfile(os.path.join(p, E.REDUCED, E.META)):
+            done.add(key)
+        if ent.case is not None and (key not in firsts or ent.seed < firsts[key].seed):
+            firsts[key] = ent
+    todo = [e for k, e in firsts.items() if k not in done]
+    return [e.path for e in sorted(todo, key=lambda e: e.seed)]
+
+
 def reduce_new_signatures(
     run_dir: str,
     *,
@@ -286,37 +310,18 @@ def reduce_new_signatures(
     per_case_s: float = 120.0,
     log: Callable[[str], None] | None = None,
 ) -> list[str]:
-    """Reduce the first folder (lowest seed) of every signature under RUN_DIR/corpus that has no
-    reduced representative yet; stop starting new ones when `budget_s` is spent."""
-    from corpus.save import corpus_dir
-
-    root = corpus_dir(run_dir)
-    if not os.path.isdir(root):
-        return []
-    firsts: dict[str, E.Entry] = {}
-    done: set[str] = set()
-    for name in sorted(os.listdir(root), key=lambda n: (len(n), n)):
-        p = os.path.join(root, name)
-        if not os.path.isfile(os.path.join(p, E.META)):
-            continue
-        ent = E.load_entry(p)
-        key = ent.signature.key()
-        if os.path.isfile(os.path.join(p, E.REDUCED, E.META)):
-            done.add(key)
-        if key not in firsts or ent.seed < firsts[key].seed:
-            firsts[key] = ent
+    """Reduce `pending_representatives(run_dir)` until `budget_s` is spent; return the reduced
+    folders. `settings` default to each folder's recorded ones (the campaign's)."""
     out = []
     start = time.monotonic()
-    for key, ent in sorted(firsts.items(), key=lambda kv: kv[1].seed):
-        if key in done or ent.case is None:
-            continue
+    for path in pending_representatives(run_dir):
         left = budget_s - (time.monotonic() - start)
         if left <= 5:
             break
         try:
-            st = settings or settings_for(ent.meta, run_dir=run_dir)
-            out.append(reduce_folder(ent.path, settings=st, budget_s=min(per_case_s, left), log=log))
+            st = settings or settings_for(E.load_entry(path).meta, run_dir=run_dir)
+            out.append(reduce_folder(path, settings=st, budget_s=min(per_case_s, left), log=log))
         except ReduceError as e:
             if log:
-                log(f"{ent.path}: {e}")
+                log(f"{path}: {e}")
     return out

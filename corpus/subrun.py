@@ -1,12 +1,14 @@
-"""Child process of `SubprocessRunner`: run candidates, write their results as JSON.
+"""Child process of `SubprocessRunner`: run candidates one by one, append each result as a line.
 
-Usage: python -m corpus.subrun IN.pickle OUT.json, where IN holds (settings, work_dir, [case json]).
-If Warp crashes or hangs here, OUT is never written and the parent records a crash or timeout.
+Usage: python -m corpus.subrun IN.pickle OUT.jsonl, where IN holds (settings, work_dir, [case json]).
+If Warp crashes or hangs on a candidate, its line never comes: the parent records a crash or
+timeout for it and starts a new child for the rest.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import sys
 
@@ -18,13 +20,12 @@ def main(argv: list[str]) -> int:
     from corpus.candidates import CandidateRunner
     from grammar.case import KernelCase
 
-    runner = CandidateRunner(settings, work_dir, tag="sub")
-    results = runner.run_candidates([KernelCase.from_json(c) for c in cases])
-    with open(dst + ".tmp", "w", encoding="utf-8") as f:
-        json.dump([r.to_json() for r in results], f)
-    import os
-
-    os.replace(dst + ".tmp", dst)
+    runner = CandidateRunner(settings, work_dir, tag=f"sub{os.getpid()}")
+    with open(dst, "a", encoding="utf-8") as out:
+        for c in cases:
+            (result,) = runner.run_candidates([KernelCase.from_json(c)])
+            out.write(json.dumps(result.to_json()) + "\n")
+            out.flush()
     return 0
 
 
