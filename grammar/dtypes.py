@@ -121,7 +121,9 @@ def cap(name: str) -> Interval:
         return Interval(0, 1)
     s = scalar(name)
     if s.kind == "uint":
-        return dtype_range(name)
+        # Warp 1.19 emits uint64 constants above INT64_MAX as unsuffixed C++ literals, which do
+        # not compile ("integer literal is too large"); stay at or below INT64_MAX
+        return Interval(0, min(2**s.bits - 1, 2**63 - 1))
     if s.kind == "sint":
         m = 2 ** (s.bits - 1) - 1
         return Interval(-m, m)

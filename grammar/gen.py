@@ -141,7 +141,7 @@ class Gen:
                 menu = menu[:3] + [(-4.0, 4.0)]
             return Interval(*self.rng.pick(menu))
         if s.kind == "uint":
-            hi = self.rng.pick((10, 100, min(255, 2**s.bits - 1), 2**s.bits - 1))
+            hi = self.rng.pick((10, 100, min(255, 2**s.bits - 1), int(cap(dtype).hi)))
             return Interval(0, hi)
         c = cap(dtype)
         lo, hi = self.rng.pick(((-10, 10), (-100, 100), (0, 50), (-1000, 1000), (int(c.lo), int(c.hi))))

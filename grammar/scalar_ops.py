@@ -389,7 +389,9 @@ def _cast(bare: bool) -> Production:
     def args(gen: Gen, d: str) -> tuple[str, ...] | None:
         if d not in NUMERIC or (bare and d not in ("float32", "int32")):
             return None
-        srcs = [t for t in gen.dtypes if t != d] + ([BOOL] if not bare and gen.wave2 else [])
+        # bool -> float16 breaks Warp 1.19's backward pass (ambiguous half -> bool in adj_float16)
+        with_bool = not bare and gen.wave2 and d != "float16"
+        srcs = [t for t in gen.dtypes if t != d] + ([BOOL] if with_bool else [])
         return (gen.rng.pick(srcs),) if srcs else None
 
     def guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
