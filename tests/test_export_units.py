@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -141,3 +142,21 @@ def test_line_markers_follow_the_record_python() -> None:
     )
     assert rebase_line_markers(code, "k_6", python) == code  # not found: unchanged, not guessed
     assert rebase_line_markers(None, "k_5", python) is None
+
+
+def test_shard_writer_rotates_by_rows_and_by_bytes(tmp_path: Path) -> None:
+    from fuzz.export.writer import ShardWriter, read_rows
+
+    w = ShardWriter(str(tmp_path), "data", "train", "jsonl", max_rows=3, max_bytes=1000)
+    for i in range(3):
+        w.write({"i": i, "text": "x"})  # 3 rows: a shard
+    w.write({"i": 3, "text": "y" * 900})
+    w.write({"i": 4, "text": "y" * 900})  # 1800 bytes of text: a shard of 2 rows
+    w.write({"i": 5, "text": "z"})
+    files = w.close()
+    assert [f.rows for f in files] == [3, 2, 1]
+    assert [f.path for f in files][0] == "data/train-00000-of-00003.jsonl"
+    rows = [r["i"] for f in files for r in read_rows(str(tmp_path / f.path))]
+    assert rows == list(range(6))
+    empty = ShardWriter(str(tmp_path), "data", "test", "jsonl", max_rows=3).close()
+    assert [(f.path, f.rows) for f in empty] == [("data/test-00000-of-00001.jsonl", 0)]

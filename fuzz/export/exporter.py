@@ -48,7 +48,7 @@ class ExportResult:
     seconds: float
 
 
-@dataclass
+@dataclass(slots=True)
 class _Key:
     """What pass 1 keeps of one verified case."""
 
@@ -57,6 +57,7 @@ class _Key:
     family: str
     source_sha: str
     pair: str
+    builtins: tuple[str, ...]
 
 
 def _unique_names(runs: list[RunInfo]) -> None:
@@ -133,7 +134,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
                 stats.exact_duplicates += 1
                 continue
             seen_pairs.add(pid)
-            keys.append(_Key(ri, c.seed, c.family, norm.source_sha, pid))
+            keys.append(_Key(ri, c.seed, c.family, norm.source_sha, pid, norm.builtins))
             if norm.source_sha not in sigs_by_sha:
                 sigs_by_sha[norm.source_sha] = signature(norm.tokens, opt.minhash)
     del seen_pairs
@@ -174,7 +175,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
             group = cluster_key[k.source_sha]
             split = split_of(group, opt.fractions)
             row = build_record(
-                c, run, sess, pair=k.pair, source_sha=k.source_sha, split=split,
+                c, run, sess, pair=k.pair, source_sha=k.source_sha, builtins=k.builtins, split=split,
                 split_group=group[:16], cluster_size=rows_per_cluster[group],
             )  # fmt: skip
             writers[split].write(row)

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from fuzz import judge as J
-from fuzz.export.normalize import builtins_used
 from fuzz.export.runs import RunInfo, SessionInfo
 from grammar.case import MODULE_HEADER
 
@@ -197,6 +196,7 @@ def build_record(
     *,
     pair: str,
     source_sha: str,
+    builtins: tuple[str, ...],
     split: str,
     split_group: str,
     cluster_size: int,
@@ -219,7 +219,7 @@ def build_record(
         "checks": [summarize_check(ch) for ch in c.checks],
         "gradient_check": gradient_status(c.gradient),
         "gradient_checks": [summarize_gradient(g) for g in c.gradient],
-        "builtins": builtins_used(str(case["source"])),
+        "builtins": list(builtins),
         "source_sha": source_sha,
         "unstable_fraction": _finite(c.unstable_fraction),
         "oracle_ops": c.oracle_ops,

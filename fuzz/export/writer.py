@@ -1,6 +1,7 @@
 """Sharded writers: Parquet (fixed schema, Hugging Face layout) or JSONL, at most N rows a shard.
 
-Rows stream in and are flushed a shard at a time, so memory stays bounded whatever the run size.
+Rows stream in and are flushed a shard at a time (at N rows or about 64 MiB of text, whichever
+comes first), so memory stays bounded whatever the run size.
 Shards are written under temporary names and renamed to `<split>-00000-of-00003.<ext>` once the
 total is known. A split with no rows still gets one empty shard, so every path the card names
 exists and loaders see the schema.
@@ -142,7 +143,9 @@ class ShardWriter:
     fmt: str
     max_rows: int
     schema_fn: Any = None
+    max_bytes: int = 64 << 20
     _buf: list[dict[str, Any]] = field(default_factory=list)
+    _buf_bytes: int = 0
     _tmp: list[tuple[str, int]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -153,8 +156,10 @@ class ShardWriter:
         os.makedirs(os.path.join(self.root, self.subdir), exist_ok=True)
 
     def write(self, row: dict[str, Any]) -> None:
+        """Buffer a row; flush at `max_rows` rows or about `max_bytes` of text (C++ is large)."""
         self._buf.append(row)
-        if len(self._buf) >= self.max_rows:
+        self._buf_bytes += sum(len(v) for v in row.values() if isinstance(v, str))
+        if len(self._buf) >= self.max_rows or self._buf_bytes >= self.max_bytes:
             self._flush()
 
     def _flush(self) -> None:
@@ -171,6 +176,7 @@ class ShardWriter:
                     f.write(json.dumps(row, sort_keys=False, ensure_ascii=False, allow_nan=False) + "\n")
         self._tmp.append((tmp, len(self._buf)))
         self._buf = []
+        self._buf_bytes = 0
 
     def close(self) -> list[ShardFile]:
         if self._buf or not self._tmp:
