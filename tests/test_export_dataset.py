@@ -353,6 +353,24 @@ def test_cli_export_and_usage_errors(runs: dict[str, Any], tmp_path: Path) -> No
     assert p.returncode == 2 and "--overwrite" in p.stderr
     p = subprocess.run([sys.executable, "-m", "fuzz", "export", "--out", str(out)], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)  # fmt: skip
     assert p.returncode == 2 and "RUN_DIR" in p.stderr
+    # --verify: exit 0 on the export, 1 once a listed file is gone
+    verify = [
+        sys.executable,
+        "-m",
+        "fuzz",
+        "export",
+        "--verify",
+        str(out),
+        "--sample",
+        "0",
+        "--devices",
+        "cpu",
+    ]
+    p = subprocess.run(verify, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert p.returncode == 0 and "OK" in p.stdout, p.stdout + p.stderr
+    (out / "README.md").unlink()
+    p = subprocess.run(verify, capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
+    assert p.returncode == 1 and "README.md: listed in the manifest but missing" in p.stdout, p.stdout
 
 
 def test_split_is_stable_when_runs_are_added(runs: dict[str, Any], exported: Path, tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 """Sharded writers: Parquet (fixed schema, Hugging Face layout) or JSONL, at most N rows a shard.
 
-Rows stream in and are flushed a shard at a time (at N rows or about 64 MiB of text, whichever
+Rows stream in and are flushed a shard at a time (at N rows or about 32 MiB of text, whichever
 comes first), so memory stays bounded whatever the run size.
 Shards are written under temporary names and renamed to `<split>-00000-of-00003.<ext>` once the
 total is known. A split with no rows still gets one empty shard, so every path the card names
@@ -143,7 +143,7 @@ class ShardWriter:
     fmt: str
     max_rows: int
     schema_fn: Any = None
-    max_bytes: int = 64 << 20
+    max_bytes: int = 32 << 20
     _buf: list[dict[str, Any]] = field(default_factory=list)
     _buf_bytes: int = 0
     _tmp: list[tuple[str, int]] = field(default_factory=list)
