@@ -23,9 +23,10 @@ from fuzz import judge as J
 from fuzz.execute import BatchRunner
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
-from grammar.case import KernelCase
+from grammar.case import MODULE_HEADER, KernelCase
 
 KINDS = ("operator", "comparison", "constant", "index")
+MAX_WHILE = 2000  # while-loop iterations the oracle allows a mutant (then: draw another mutation)
 
 # Replacement operators per operator class: same operand types, so the mutant still type-checks.
 _BINOPS: dict[type[cst.BaseBinaryOp], tuple[type[cst.BaseBinaryOp], ...]] = {
@@ -405,7 +406,10 @@ def run_selftest(
         inputs = grammar.make_inputs(case)
 
         def evaluate(src: str, case: KernelCase = case, inputs: dict[str, Any] = inputs) -> Any:
-            return oracle.evaluate("import warp as wp\n\n" + src, case.kernel_name, inputs, case.dim)
+            # a mutated loop condition can make a while loop endless: give up early on those
+            return oracle.evaluate(
+                MODULE_HEADER + src, case.kernel_name, inputs, case.dim, max_while_iterations=MAX_WHILE
+            )
 
         try:
             orig = evaluate(case.source)
@@ -423,6 +427,8 @@ def run_selftest(
             case.constructs,
         )  # fmt: skip
         planned.append(_Planned(case, mutant, mutation, diff))
+        if log and len(planned) % 50 == 0:
+            log(f"{len(planned)}/{n_mutants} mutants planned (seed {s - 1})")
     report.stage_seconds["plan"] = time.perf_counter() - t0
     if len(planned) < n_mutants and log:
         log(f"only {len(planned)} mutants from seeds {seed}..{s - 1}")

@@ -105,13 +105,20 @@ class Frame:
 class Interpreter:
     """Interprets kernels and functions of one parsed module for a fixed launch."""
 
-    def __init__(self, info: ModuleInfo, dim: tuple[int, ...], registry: Registry) -> None:
+    def __init__(
+        self,
+        info: ModuleInfo,
+        dim: tuple[int, ...],
+        registry: Registry,
+        max_while_iterations: int = MAX_WHILE_ITERATIONS,
+    ) -> None:
         if not 1 <= len(dim) <= 4 or any(int(d) < 0 for d in dim):
             raise Unsupported(f"launch dim {dim}")
         self.info = info
         self.dim = tuple(int(d) for d in dim)
         self.lanes = int(np.prod(self.dim))
         self.registry = registry
+        self.max_while_iterations = max_while_iterations
         self.stats = Stats()
         self.frames: list[Frame] = []
         self.lineno = 0
@@ -302,7 +309,7 @@ class Interpreter:
         self.frame.loops.append(loop)
         try:
             act = m.copy()
-            for _ in range(MAX_WHILE_ITERATIONS):
+            for _ in range(self.max_while_iterations):
                 loop.cont = np.zeros(self.lanes, bool)
                 act = act & ~loop.broken & ~self.frame.returned
                 if not act.any():
@@ -312,7 +319,9 @@ class Interpreter:
                 if not act.any():
                     return
                 self.exec_block(st.body, act)
-            raise self.unsupported("while loop", f"no termination within {MAX_WHILE_ITERATIONS} iterations")
+            raise self.unsupported(
+                "while loop", f"no termination within {self.max_while_iterations} iterations"
+            )
         finally:
             self.frame.loops.pop()
 
@@ -793,11 +802,13 @@ def evaluate(
     dim: tuple[int, ...],
     *,
     registry: Registry | None = None,
+    max_while_iterations: int = MAX_WHILE_ITERATIONS,
 ) -> OracleResult:
     """Interpret `kernel_name` from `source` over the launch `dim` with `args` (oracle
-    representation, as for `fuzz.launch.launch`). Inputs are copied, never mutated."""
+    representation, as for `fuzz.launch.launch`). Inputs are copied, never mutated. A `while`
+    loop still running after `max_while_iterations` raises Unsupported (it may never end)."""
     info = parse_module(source)
-    interp = Interpreter(info, tuple(dim), registry or default_registry())
+    interp = Interpreter(info, tuple(dim), registry or default_registry(), max_while_iterations)
     with np.errstate(all="ignore"):
         arrays = interp.run_kernel(kernel_name, args)
     out_arrays: dict[str, np.ndarray] = {}
