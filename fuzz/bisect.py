@@ -1,0 +1,164 @@
+"""Replay one corpus seed on many warp-lang releases: where does the failure start and stop?
+
+Each release runs `python -m fuzz replay SEED --json` in its own interpreter (a cached venv from
+`fuzz.venvs`, or this one for the installed release) with this repository on PYTHONPATH, so the
+generator, oracle and judge are identical and only Warp differs. The replay's outcome maps to:
+
+- failing:   the recorded failure signature reproduces (replay status "still failing");
+- passing:   the kernel now verifies ("fixed");
+- different: another verdict or signature ("changed") — e.g. a compile error on a release that
+             lacks a construct the kernel uses (the note names the gate);
+- skipped:   the replay refused (e.g. the seed needs CUDA and none is here);
+- error:     the environment could not be built or the replay itself crashed.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+from fuzz.venvs import Report, VenvError, WarpEnv, ensure_env
+from grammar.gates import missing_features, parse_version
+
+FAILING = "failing"
+PASSING = "passing"
+DIFFERENT = "different"
+SKIPPED = "skipped"
+ERROR = "error"
+
+_STATUS = {"still failing": FAILING, "fixed": PASSING, "changed": DIFFERENT, "skipped": SKIPPED}
+
+
+@dataclass
+class VersionRow:
+    version: str
+    status: str
+    verdict: str = ""
+    signature: str = ""
+    note: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class BisectResult:
+    seed_path: str
+    recorded_signature: str
+    recorded_warp: str
+    rows: list[VersionRow] = field(default_factory=list)
+
+    @property
+    def failing(self) -> list[str]:
+        return [r.version for r in self.rows if r.status == FAILING]
+
+    @property
+    def first_failing(self) -> str | None:
+        return self.failing[0] if self.failing else None
+
+    @property
+    def last_failing(self) -> str | None:
+        return self.failing[-1] if self.failing else None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "seed_path": self.seed_path,
+            "recorded_signature": self.recorded_signature,
+            "recorded_warp": self.recorded_warp,
+            "first_failing": self.first_failing,
+            "last_failing": self.last_failing,
+            "rows": [asdict(r) for r in self.rows],
+        }
+
+
+def replay_in(
+    env: WarpEnv, seed_path: str, *, devices: str | None = None, timeout_s: float = 600.0
+) -> VersionRow:
+    """Replay one corpus folder with `env`'s interpreter and classify the outcome."""
+    cmd = [env.python, "-m", "fuzz", "replay", seed_path, "--json"]
+    if devices:
+        cmd += ["--devices", devices]
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, env=env.env(), timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return VersionRow(
+            env.version, ERROR, note=f"replay timed out after {timeout_s:.0f} s", seconds=timeout_s
+        )
+    dt = time.perf_counter() - t0
+    tail = (p.stderr.strip().splitlines() or ["no output"])[-1][:300]
+    if p.returncode not in (0, 1):
+        return VersionRow(env.version, ERROR, note=f"replay exited {p.returncode}: {tail}", seconds=dt)
+    try:
+        outcomes = json.loads(p.stdout[p.stdout.index("[") :])
+        o = outcomes[0]
+    except (ValueError, IndexError, KeyError):
+        return VersionRow(env.version, ERROR, note=f"replay printed no JSON outcome: {tail}", seconds=dt)
+    status = _STATUS.get(str(o.get("status")), ERROR)
+    note = str(o.get("note") or "")
+    if status == DIFFERENT and o.get("message"):
+        note = (note + "; " if note else "") + str(o["message"]).strip().splitlines()[0][:200]
+    sig = str(o.get("new") or o.get("old") or "")
+    return VersionRow(env.version, status, str(o.get("verdict") or ""), sig, note, dt)
+
+
+def bisect(
+    seed_path: str,
+    versions: list[str],
+    *,
+    cache_dir: str | None = None,
+    devices: str | None = None,
+    report: Report | None = None,
+    on_row: Callable[[VersionRow], None] | None = None,
+    timeout_s: float = 600.0,
+) -> BisectResult:
+    """Replay `seed_path` on every release in `versions` (oldest first), building envs on demand."""
+    from corpus.entry import load_entry
+
+    ent = load_entry(seed_path)
+    source = ent.case.source if ent.case is not None else ""
+    res = BisectResult(seed_path, ent.signature.key(), str(ent.meta.get("warp_version", "?")))
+    say = report or (lambda _line: None)
+    for v in sorted(versions, key=parse_version):
+        t0 = time.perf_counter()
+        try:
+            env = ensure_env(v, cache_dir=cache_dir, report=say)
+        except (VenvError, OSError) as e:
+            row = VersionRow(v, ERROR, note=str(e).splitlines()[0], seconds=time.perf_counter() - t0)
+        else:
+            say(f"warp {v}: replaying {seed_path}")
+            row = replay_in(env, seed_path, devices=devices, timeout_s=timeout_s)
+        lacking = missing_features(source, v) if source else []
+        if lacking and row.status != FAILING:
+            gates = ", ".join(f"{g.name} (from {g.since})" for g in lacking)
+            row.note = f"warp {v} lacks {gates}" + (f"; {row.note}" if row.note else "")
+        res.rows.append(row)
+        if on_row:
+            on_row(row)
+    return res
+
+
+def format_table(res: BisectResult) -> str:
+    """The version -> outcome table, then the first and last failing releases."""
+    lines = [
+        f"seed {res.seed_path}",
+        f"recorded on warp {res.recorded_warp}: {res.recorded_signature}",
+        "",
+        f"{'warp':<10} {'result':<10} {'verdict':<18} note",
+    ]
+    for r in res.rows:
+        lines.append(f"{r.version:<10} {r.status:<10} {r.verdict:<18} {r.note}".rstrip())
+    lines.append("")
+    if res.failing:
+        lines.append(f"first failing: {res.first_failing}   last failing: {res.last_failing}")
+        passing_after = [
+            r.version
+            for r in res.rows
+            if r.status == PASSING and parse_version(r.version) > parse_version(res.last_failing or "0")
+        ]
+        if passing_after:
+            lines.append(f"fixed in: {passing_after[0]}")
+    else:
+        lines.append("no release reproduces the recorded failure")
+    return "\n".join(lines)

@@ -1,0 +1,637 @@
+"""Which language constructs each warp-lang release accepts: a version-keyed table, confirmed by probes.
+
+Older releases reject (or silently miscompile) constructs the generator can emit; generating them
+there would show up as false `compile_error` findings. The table says from which release each
+construct works; `confirm_gates` compiles one tiny probe kernel per gate on the installed Warp, so
+a wrong table entry shows up as one clear message instead of as a flood of bogus failures.
+
+Every probe is a kernel `{K}(out: wp.array(dtype=wp.int32), s0, s1, ...)` launched with dim 1 on the
+CPU; it writes `out[0] = 1` only when the construct behaved as documented. A kernel that failed to
+compile (and was silently dropped, as before 1.17) or computed the wrong thing leaves `out[0] = 0`:
+each probe can say no both at compile time and at run time (short-circuit `and`/`or` compiles on
+every release and differs only in what it evaluates).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import json
+import os
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+GATES_FORMAT = 1
+
+
+class GateTableError(ValueError):
+    """The gate table itself is malformed (bad version string, duplicate name, bad probe)."""
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One construct that appeared in a given warp-lang release.
+
+    name: the feature name the generator checks (`"ternary" in features`).
+    since: the first release that accepts it, "MAJOR.MINOR.PATCH".
+    probe_source: module-level code defining the probe kernel; `{K}` stands for its unique name
+      (helpers must be named `{K}_...`). Its parameters are `out` then one array per `scratch` dtype.
+    scratch: Warp scalar dtype names of extra zero-filled length-4 arrays the probe receives.
+    """
+
+    name: str
+    since: str
+    probe_source: str
+    description: str
+    scratch: tuple[str, ...] = ()
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """ "1.12.0" -> (1, 12, 0); dev/rc suffixes ("1.13.0rc1", "1.19.0.dev20250101") count as that release."""
+    m = re.match(r"^\s*(\d+)\.(\d+)(?:\.(\d+))?", str(text))
+    if not m:
+        raise GateTableError(f"not a warp-lang version: {text!r} (expected MAJOR.MINOR[.PATCH], e.g. 1.12.0)")
+    return int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+
+
+_OUT = "out: wp.array(dtype=wp.int32)"
+
+GATES: tuple[Gate, ...] = (
+    Gate(
+        "while_break_continue",
+        "1.1.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    i = int(0)
+    s = int(0)
+    while i < 10:
+        i += 1
+        if i == 2:
+            continue
+        if i == 5:
+            break
+        s += i
+    if s == 8:
+        out[0] = 1
+""",
+        "`break` / `continue` inside a `while` loop",
+    ),
+    Gate(
+        "func_default_args",
+        "1.4.0",
+        f"""
+@wp.func
+def {{K}}_f(x: int, y: int = 2):
+    return x + y
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    if {{K}}_f(1) == 3:
+        out[0] = 1
+""",
+        "`@wp.func` parameters with default values",
+    ),
+    Gate(
+        "array_index_any_int",
+        "1.4.2",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
+    s0[wp.int8(1)] = 3
+    s0[wp.uint32(2)] = 4
+    if s0[wp.int64(1)] + s0[wp.uint8(2)] == 7:
+        out[0] = 1
+""",
+        "indexing arrays with int8/uint8/uint32/int64 values",
+        ("int32",),
+    ),
+    Gate(
+        "vec_mat_len",
+        "1.6.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    m = wp.mat22(1.0, 2.0, 3.0, 4.0)
+    if len(v) == 3:
+        if len(m) == 2:
+            out[0] = 1
+""",
+        "`len()` of vectors and matrices",
+    ),
+    Gate(
+        "uint_atomics",
+        "1.7.2",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.uint32), s1: wp.array(dtype=wp.uint64)):
+    wp.atomic_add(s0, 0, wp.uint32(3))
+    wp.atomic_max(s0, 0, wp.uint32(5))
+    wp.atomic_add(s1, 0, wp.uint64(2))
+    wp.atomic_sub(s1, 0, wp.uint64(1))
+    if s0[0] == wp.uint32(5):
+        if s1[0] == wp.uint64(1):
+            out[0] = 1
+""",
+        "atomics on uint32/uint64 arrays",
+        ("uint32", "uint64"),
+    ),
+    Gate(
+        "ternary",
+        "1.8.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    x = 3 if out[0] == 0 else 4
+    if x == 3:
+        out[0] = 1
+""",
+        "conditional expressions `a if c else b`",
+    ),
+    Gate(
+        "atomic_cas_exch",
+        "1.8.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
+    wp.atomic_cas(s0, 0, 0, 7)
+    wp.atomic_exch(s0, 1, 9)
+    if s0[0] == 7:
+        if s0[1] == 9:
+            out[0] = 1
+""",
+        "`wp.atomic_cas` and `wp.atomic_exch`",
+        ("int32",),
+    ),
+    Gate(
+        "wp_cast",
+        "1.10.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    b = wp.cast(wp.float32(1.0), wp.int32)
+    if b == 1065353216:
+        out[0] = 1
+""",
+        "`wp.cast(x, dtype)` (bit reinterpretation)",
+    ),
+    Gate(
+        "bitwise_atomics",
+        "1.10.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
+    s0[0] = 12
+    s0[1] = 12
+    s0[2] = 12
+    wp.atomic_and(s0, 0, 10)
+    wp.atomic_or(s0, 1, 3)
+    wp.atomic_xor(s0, 2, 5)
+    if s0[0] == 8:
+        if s0[1] == 15:
+            if s0[2] == 9:
+                out[0] = 1
+""",
+        "`wp.atomic_and` / `atomic_or` / `atomic_xor`",
+        ("int32",),
+    ),
+    Gate(
+        "array_bitwise_augassign",
+        "1.10.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
+    s0[0] = 12
+    s0[1] = 12
+    s0[2] = 12
+    s0[0] &= 10
+    s0[1] |= 3
+    s0[2] ^= 5
+    if s0[0] == 8:
+        if s0[1] == 15:
+            if s0[2] == 9:
+                out[0] = 1
+""",
+        "`&=`, `|=`, `^=` on array elements",
+        ("int32",),
+    ),
+    Gate(
+        "composite_index_any_int",
+        "1.12.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    m = wp.mat22(1.0, 2.0, 3.0, 4.0)
+    j = wp.int64(1)
+    v[wp.uint32(0)] = 5.0
+    if v[j] + v[0] == 7.0:
+        if m[wp.uint32(1), wp.int8(0)] == 3.0:
+            out[0] = 1
+""",
+        "indexing vectors/matrices with int8/uint32/int64 (not only int32) values; before 1.12 the "
+        "forward code compiles but the backward (adjoint) code does not",
+    ),
+    Gate(
+        "typed_ctor_float_literals",
+        "1.13.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    v = wp.vec3d(0.5, 0.25, 2.0)
+    m = wp.mat22h(0.5, 1.0, 1.5, 2.0)
+    if v[0] + v[1] + v[2] == wp.float64(2.75):
+        if m[1, 1] == wp.float16(2.0):
+            out[0] = 1
+""",
+        "typed composite constructors from float literals (`wp.vec3d(0.1, ...)`, `wp.mat22h(...)`)",
+    ),
+    Gate(
+        "bfloat16",
+        "1.13.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    x = wp.bfloat16(1.5)
+    if wp.float32(x) == 1.5:
+        out[0] = 1
+""",
+        "the `wp.bfloat16` scalar type",
+    ),
+    Gate(
+        "short_circuit_boolops",
+        "1.13.0",
+        f"""
+@wp.func
+def {{K}}_side(s: wp.array(dtype=wp.int32)) -> bool:
+    wp.atomic_add(s, 0, 1)
+    return True
+
+
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
+    f = out[0] != 0
+    t = out[0] == 0
+    a = f and {{K}}_side(s0)
+    b = t or {{K}}_side(s0)
+    if s0[0] == 0:
+        if b:
+            if not a:
+                out[0] = 1
+""",
+        "`and` / `or` evaluate their right side only when needed (before: both sides always run)",
+        ("int32",),
+    ),
+)
+
+
+def check_table(gates: tuple[Gate, ...] = GATES) -> None:
+    """Fail loudly on a malformed table: unparsable versions, duplicate names, probes without `{K}`."""
+    seen: set[str] = set()
+    for g in gates:
+        if g.name in seen:
+            raise GateTableError(f"gate {g.name!r} appears twice in the gate table")
+        seen.add(g.name)
+        parse_version(g.since)
+        if "def {K}(" not in g.probe_source:
+            raise GateTableError(f"gate {g.name!r}: probe_source must define `def {{K}}(...)`")
+
+
+def enabled_features(warp_version: str, gates: tuple[Gate, ...] = GATES) -> frozenset[str]:
+    """Names of the gated constructs that `warp_version` accepts, by the table alone."""
+    v = parse_version(warp_version)
+    return frozenset(g.name for g in gates if parse_version(g.since) <= v)
+
+
+def disabled_features(warp_version: str, gates: tuple[Gate, ...] = GATES) -> frozenset[str]:
+    return frozenset(g.name for g in gates) - enabled_features(warp_version, gates)
+
+
+# ---- confirmation by probe kernels ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """What one probe showed: expected (table) vs observed (compiled and computed `out[0] == 1`)."""
+
+    name: str
+    since: str
+    expected: bool
+    observed: bool
+    detail: str = ""
+
+    @property
+    def agrees(self) -> bool:
+        return self.expected == self.observed
+
+
+@dataclass
+class GateReport:
+    """The table's view of one Warp release, confirmed (or contradicted) by probe kernels."""
+
+    warp_version: str
+    table_hash: str
+    checks: list[GateCheck] = field(default_factory=list)
+    seconds: float = 0.0
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return all(c.agrees for c in self.checks)
+
+    @property
+    def disagreements(self) -> list[GateCheck]:
+        return [c for c in self.checks if not c.agrees]
+
+    @property
+    def features(self) -> frozenset[str]:
+        """Constructs that are both listed as present and observed working: what to generate."""
+        return frozenset(c.name for c in self.checks if c.expected and c.observed)
+
+    def message(self) -> str:
+        if self.ok:
+            return (
+                f"gate table confirmed for warp {self.warp_version}: "
+                f"{sum(c.expected for c in self.checks)} present, "
+                f"{sum(not c.expected for c in self.checks)} absent"
+                + (" (cached)" if self.cached else f" ({self.seconds:.1f} s)")
+            )
+        lines = [f"gate table is wrong for warp {self.warp_version} (grammar/gates.py GATES):"]
+        for c in self.disagreements:
+            if c.expected:
+                lines.append(
+                    f"  {c.name} (since {c.since}): the table says warp {self.warp_version} has it, "
+                    f"but its probe failed: {c.detail or 'no detail'}; the generator will not emit it. "
+                    "Raise its `since` or fix the probe."
+                )
+            else:
+                lines.append(
+                    f"  {c.name} (since {c.since}): the table says warp {self.warp_version} lacks it, "
+                    f"but its probe compiled and ran correctly; lower its `since` to enable it."
+                )
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": GATES_FORMAT,
+            "warp_version": self.warp_version,
+            "table_hash": self.table_hash,
+            "seconds": self.seconds,
+            "checks": [asdict(c) for c in self.checks],
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> GateReport:
+        return cls(
+            str(d["warp_version"]),
+            str(d["table_hash"]),
+            [GateCheck(**c) for c in d["checks"]],
+            float(d.get("seconds", 0.0)),
+            cached=True,
+        )
+
+
+def table_hash(gates: tuple[Gate, ...] = GATES) -> str:
+    """Changes whenever an entry or probe changes, so a cached confirmation is never stale."""
+    blob = json.dumps([asdict(g) for g in gates], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def default_cache_dir() -> str:
+    """`$XDG_CACHE_HOME/warpfuzz` (or `~/.cache/warpfuzz`), shared with the per-release venvs."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "warpfuzz")
+
+
+def confirm_gates(
+    warp_version: str | None = None,
+    cache_dir: str | None = None,
+    *,
+    gates: tuple[Gate, ...] = GATES,
+    refresh: bool = False,
+) -> GateReport:
+    """Compile every probe on the installed Warp's CPU and compare with the table for its version.
+
+    Probes of constructs the table says are present go into ONE module (the common case costs one
+    compile); if that module fails or a probe computes the wrong value, each is retried alone to
+    name the culprit. Probes of absent constructs compile one per module (they are expected to
+    fail, and from 1.17 on one failure fails its whole module). The result is cached per version
+    and table hash in `cache_dir/gates-<version>.json`.
+    """
+    import warp as wp
+
+    installed = str(wp.__version__)
+    version = warp_version or installed
+    if parse_version(version) != parse_version(installed):
+        raise ValueError(
+            f"confirm_gates: asked to confirm warp {version}, but warp {installed} is installed; "
+            "probes can only run on the installed release (use `fuzz bisect` to reach others)"
+        )
+    check_table(gates)
+    th = table_hash(gates)
+    cache_dir = cache_dir or default_cache_dir()
+    path = os.path.join(cache_dir, f"gates-{version}.json")
+    if not refresh and os.path.isfile(path):
+        try:
+            with open(path, encoding="utf-8") as f:
+                d = json.load(f)
+            if d.get("format") == GATES_FORMAT and d.get("table_hash") == th:
+                return GateReport.from_json(d)
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # unreadable cache: recompute and overwrite
+    t0 = time.perf_counter()
+    present = enabled_features(version, gates)
+    observed = _run_probes(gates, present)
+    checks = [
+        GateCheck(g.name, g.since, g.name in present, observed[g.name][0], observed[g.name][1]) for g in gates
+    ]
+    report = GateReport(version, th, checks, time.perf_counter() - t0)
+    os.makedirs(cache_dir, exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(report.to_json(), f, indent=2)
+    os.replace(tmp, path)
+    return report
+
+
+def _run_probes(gates: tuple[Gate, ...], present: frozenset[str]) -> dict[str, tuple[bool, str]]:
+    """name -> (worked, detail) for every gate."""
+    out: dict[str, tuple[bool, str]] = {}
+    with tempfile.TemporaryDirectory(prefix="warpfuzz-gates-") as tmp:
+        yes = [g for g in gates if g.name in present]
+        if yes:
+            batch = _probe_module(yes, tmp)
+            for g in yes:
+                if not batch[g.name][0]:
+                    out[g.name] = _probe_module([g], tmp)[g.name]  # alone: name the culprit
+                else:
+                    out[g.name] = batch[g.name]
+        for g in gates:
+            if g.name not in present:
+                out[g.name] = _probe_module([g], tmp)[g.name]
+    return out
+
+
+def _kname(g: Gate) -> str:
+    return f"gate_{g.name}"
+
+
+def _probe_module(gates: list[Gate], tmp: str) -> dict[str, tuple[bool, str]]:
+    """Write the probes as one module file, load it on the CPU and launch each once."""
+
+    tag = hashlib.sha1(("|".join(g.name for g in gates) + str(time.perf_counter_ns())).encode()).hexdigest()[
+        :10
+    ]
+    modname = f"warpfuzz_gates_{tag}"
+    # with backward code, as campaigns compile: some gates (composite_index_any_int) fail only there
+    src = 'import warp as wp\n\nwp.set_module_options({"enable_backward": True})\n' + "\n".join(
+        g.probe_source.replace("{K}", _kname(g)) for g in gates
+    )
+    path = os.path.join(tmp, f"{modname}.py")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(src)
+    with _stderr_to(os.path.join(tmp, f"{modname}.log")) as log:
+        result = _load_and_launch(gates, modname, path)
+    # the compiler's first complaint says more than Warp's generic "build failed"
+    first_error = next((ln.strip() for ln in _read(log) if "error:" in ln), "")
+    for name, (ok, detail) in result.items():
+        if not ok and first_error and "build failed" in detail:
+            result[name] = (ok, f"{detail}: {first_error[:300]}")
+    return result
+
+
+@contextlib.contextmanager
+def _stderr_to(path: str) -> Iterator[str]:
+    """Send fd 2 (where Warp's native compiler writes) to `path`: absent probes fail on purpose."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with open(path, "w", encoding="utf-8") as f:
+        os.dup2(f.fileno(), 2)
+        try:
+            yield path
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _read(path: str) -> list[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readlines()
+    except OSError:
+        return []
+
+
+def _load_and_launch(gates: list[Gate], modname: str, path: str) -> dict[str, tuple[bool, str]]:
+    import warp as wp
+
+    result: dict[str, tuple[bool, str]] = {}
+    try:
+        spec = importlib.util.spec_from_file_location(modname, path)
+        assert spec is not None and spec.loader is not None
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[modname] = mod
+        spec.loader.exec_module(mod)
+    except Exception as e:  # the Python side rejected it (e.g. no wp.bfloat16 attribute)
+        msg = f"defining the probe failed: {type(e).__name__}: {_first_line(e)}"
+        return {g.name: (False, msg) for g in gates}
+    try:
+        for g in gates:
+            kernel = getattr(mod, _kname(g))
+            try:
+                o = wp.zeros(1, dtype=wp.int32, device="cpu")
+                scratch = [wp.zeros(4, dtype=getattr(wp, t), device="cpu") for t in g.scratch]
+                wp.launch(kernel, dim=1, inputs=[o, *scratch], device="cpu")
+                wp.synchronize()
+                v = int(o.numpy()[0])
+                result[g.name] = (
+                    v == 1,
+                    ""
+                    if v == 1
+                    else "the probe did not run (dropped at compile time) or computed the wrong value",
+                )
+            except Exception as e:
+                result[g.name] = (False, f"{type(e).__name__}: {_first_line(e)}")
+    finally:
+        sys.modules.pop(modname, None)
+    return result
+
+
+def _first_line(e: BaseException) -> str:
+    lines = [ln.strip(" ;:") for ln in str(e).strip().splitlines() if ln.strip(" ;:")]
+    return (lines[-1] if lines else type(e).__name__)[:300]
+
+
+# ---- which gated constructs a kernel source uses -------------------------------------------------
+
+_TYPED_CTOR = re.compile(r"^(vec[234]|mat(22|33|44)|quat|transform|spatial_vector|spatial_matrix)[dh]$")
+_UNDETECTABLE = frozenset({"composite_index_any_int", "array_index_any_int"})
+
+
+def features_used(source: str) -> frozenset[str]:
+    """Gated constructs `source` visibly uses (syntax only, no types).
+
+    Indexing with a non-int32 integer (`array_index_any_int`, `composite_index_any_int`) needs
+    types to see and is not reported; `len()` is reported whatever its argument.
+    """
+    import ast
+
+    found: set[str] = set()
+    tree = ast.parse(source)
+
+    def wp_name(n: ast.AST) -> str | None:
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "wp":
+            return n.attr
+        return None
+
+    for n in ast.walk(tree):
+        if isinstance(n, ast.IfExp):
+            found.add("ternary")
+        elif isinstance(n, ast.BoolOp):
+            found.add("short_circuit_boolops")
+        elif isinstance(n, ast.Attribute) and wp_name(n) == "bfloat16":
+            found.add("bfloat16")
+        elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitAnd | ast.BitOr | ast.BitXor):
+            if isinstance(n.target, ast.Subscript):
+                found.add("array_bitwise_augassign")
+        elif isinstance(n, ast.While):
+            for m in ast.walk(n):
+                if isinstance(m, ast.Break | ast.Continue):
+                    found.add("while_break_continue")
+        elif isinstance(n, ast.FunctionDef):
+            if (n.args.defaults or any(d is not None for d in n.args.kw_defaults)) and any(
+                wp_name(d) == "func" for d in n.decorator_list
+            ):
+                found.add("func_default_args")
+        elif isinstance(n, ast.Call):
+            fn = wp_name(n.func)
+            if fn == "cast":
+                found.add("wp_cast")
+            elif fn in ("atomic_and", "atomic_or", "atomic_xor"):
+                found.add("bitwise_atomics")
+            elif fn in ("atomic_cas", "atomic_exch"):
+                found.add("atomic_cas_exch")
+            elif fn and _TYPED_CTOR.match(fn):
+                if any(isinstance(a, ast.Constant) and isinstance(a.value, float) for a in ast.walk(n)):
+                    found.add("typed_ctor_float_literals")
+            elif isinstance(n.func, ast.Name) and n.func.id == "len":
+                found.add("vec_mat_len")
+    return frozenset(found)
+
+
+def missing_features(source: str, warp_version: str, gates: tuple[Gate, ...] = GATES) -> list[Gate]:
+    """Gates `source` uses that `warp_version` lacks (by the table), oldest requirement first."""
+    used = features_used(source)
+    off = disabled_features(warp_version, gates)
+    return sorted(
+        (g for g in gates if g.name in used and g.name in off), key=lambda g: parse_version(g.since)
+    )
