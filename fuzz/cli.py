@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "fuzz.commands.bench",
     "fuzz.commands.export",
     "fuzz.commands.selftest",
+    "fuzz.commands.bisect",
 )
 
 
