@@ -24,7 +24,7 @@ def warp_version() -> str:
 
 def quiet() -> None:
     """Silence Warp's per-module load lines (releases differ in which switch controls them)."""
-    wp.config.quiet = True
+    wp.config.quiet = True  # type: ignore[attr-defined]
     if hasattr(wp.config, "log_level") and hasattr(wp, "LOG_WARNING"):
         wp.config.log_level = wp.LOG_WARNING
     if hasattr(wp.config, "verbose"):
@@ -40,8 +40,7 @@ def device_facts(device: str) -> dict[str, Any]:
     if d.is_cuda:
         facts["sm_arch"] = int(d.arch)
         try:
-            from warp._src.context import runtime
-
+            runtime = _runtime()
             tk = runtime.toolkit_version
             facts["toolkit_version"] = ".".join(map(str, tk)) if tk else None
             drv = getattr(runtime, "driver_version", None)
@@ -51,6 +50,23 @@ def device_facts(device: str) -> dict[str, Any]:
     else:
         facts["cpu"] = platform.processor() or platform.machine()
     return facts
+
+
+def _runtime() -> Any:
+    """Warp's runtime object: `warp._src.context` from 1.10 on, `warp.context` before."""
+    import importlib
+
+    for name in ("warp._src.context", "warp.context"):
+        try:
+            rt = getattr(importlib.import_module(name), "runtime", None)
+        except ImportError:
+            continue
+        if rt is not None:
+            return rt
+    raise WarpCompatError(
+        f"warp {warp_version()}: neither warp._src.context.runtime nor warp.context.runtime exists "
+        "(toolkit and driver versions are unavailable); call wp.init() first"
+    )
 
 
 def load_module(module: Any, device: str) -> None:
@@ -79,7 +95,7 @@ def module_identifier(module: Any, device: str) -> str:
 
 def module_source(module: Any, device: str) -> str | None:
     """The C++ (cpu) or CUDA source Warp generated for `module`, read from the kernel cache."""
-    folder = os.path.join(wp.config.kernel_cache_dir, module_identifier(module, device))
+    folder = os.path.join(str(wp.config.kernel_cache_dir), module_identifier(module, device))
     pattern = "*.cpp" if str(device).startswith("cpu") else "*.cu"
     files = sorted(glob.glob(os.path.join(folder, pattern)))
     if not files:
@@ -91,7 +107,7 @@ def module_source(module: Any, device: str) -> str | None:
 def module_cache_dirs(module: Any) -> list[str]:
     """Every folder of the kernel cache that holds a variant of `module` (for pruning)."""
     name = getattr(module, "name", "")
-    return sorted(glob.glob(os.path.join(wp.config.kernel_cache_dir, f"wp_{name}_*")))
+    return sorted(glob.glob(os.path.join(str(wp.config.kernel_cache_dir), f"wp_{name}_*")))
 
 
 def compile_cuda_aot(module: Any, arch: int, out_dir: str) -> str:
