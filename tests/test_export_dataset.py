@@ -158,6 +158,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             gradient_check=[{"device": "cpu", "status": "mismatch", "message": "dF"}],
         ),
     ]
+    broken = _fake(95, "verified", passed, good)  # a damaged store: the source no longer parses
+    broken.case["source"] = broken.case["source"].replace("):", ")", 1)
+    rejects.append(broken)
     run_a = base / "runA"
     _write_run(run_a, [r for s, r in results.items() if s != 104] + rejects)
     run_b = base / "runB"
@@ -184,10 +187,10 @@ def exported(runs: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> 
 def test_rejected_cases_never_enter_verified_splits(exported: Path) -> None:
     rows = _rows(exported)
     seeds = {r["seed"] for r in rows}
-    assert seeds.isdisjoint({90, 91, 92, 93, 94}), seeds
+    assert seeds.isdisjoint({90, 91, 92, 93, 94, 95}), seeds
     assert all(r["checks"] and all(c["passed"] for c in r["checks"]) for r in rows)
     rejects = {r["seed"]: r for r in _rows(exported, "rejects")}
-    assert set(rejects) == {90, 91, 92, 93, 94}
+    assert set(rejects) == {90, 91, 92, 93, 94, 95}
     assert rejects[90]["reason"].startswith("mismatch at judge on cpu")
     assert "device check failed on cpu" in rejects[91]["reason"]
     assert "no device check" in rejects[92]["reason"]
@@ -203,7 +206,7 @@ def test_rejects_are_written_only_on_request(runs: dict[str, Any], tmp_path: Pat
     res = export_dataset([str(runs["a"])], str(out), ExportOptions(fmt="jsonl"))
     assert not (out / "rejects").exists()
     assert not any(e["path"].startswith("rejects/") for e in res.manifest["files"])
-    assert res.stats.rejects == {"mismatch": 1, "compile_error": 1, "verified (refused by export gate)": 3}
+    assert res.stats.rejects == {"mismatch": 1, "compile_error": 1, "verified (refused by export gate)": 4}
 
 
 def test_exact_duplicates_dropped_across_merged_runs(exported: Path, runs: dict[str, Any]) -> None:

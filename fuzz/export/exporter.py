@@ -107,6 +107,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
     keys: list[_Key] = []
     sigs_by_sha: dict[str, Any] = {}
     seen_pairs: set[str] = set()
+    unparsable: dict[tuple[int, int], str] = {}  # gate rejects only pass 1 can see
     per_run: list[Counter[str]] = [Counter() for _ in runs]
     for ri, run in enumerate(runs):
         for c in iter_cases(ri, run, with_code=False):
@@ -119,6 +120,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
                     norm = normalize(str(c.case["source"]), c.kernel_name)
                 except NormalizeError as e:
                     reason = f"source does not parse: {e}"
+                    unparsable[(ri, c.seed)] = reason
             if reason is not None or norm is None:
                 if c.verdict == "verified":
                     stats.gate_rejects[str(reason).split(":")[0]] += 1
@@ -167,7 +169,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
             sess = run.session(c.session)
             if k is None:
                 if rej_writer is not None:
-                    reason = reject_reason(c)
+                    reason = reject_reason(c) or unparsable.get((ri, c.seed))
                     if reason is not None:
                         rej_writer.write(build_reject(c, run, sess, reason))
                         stats.rejects_written += 1
