@@ -160,3 +160,21 @@ def test_shard_writer_rotates_by_rows_and_by_bytes(tmp_path: Path) -> None:
     assert rows == list(range(6))
     empty = ShardWriter(str(tmp_path), "data", "test", "jsonl", max_rows=3).close()
     assert [(f.path, f.rows) for f in empty] == [("data/test-00000-of-00001.jsonl", 0)]
+
+
+def test_banding_follows_the_threshold() -> None:
+    default = MinHashConfig()
+    assert MinHashConfig.for_threshold(0.85) == default
+    for t in (0.7, 0.5, 0.3):
+        c = MinHashConfig.for_threshold(t)
+        assert c.perms == 128 and c.threshold == t
+        assert (1 / c.bands) ** (1 / c.rows) < t  # the S-curve rises below the threshold
+    # a pair near J=0.6: found at threshold 0.5, kept apart at the default 0.85
+    x = _long("0.5")
+    y = x[: len(x) // 2] + ["<9>"] * 3 + x[len(x) // 2 + 140 :]  # true Jaccard about 0.62
+    sx, sy = signature(x, default), signature(y, default)
+    j = estimate_jaccard(sx, sy)
+    assert 0.5 < j < 0.85, j
+    assert len(set(cluster([sx, sy], default).root)) == 2
+    low = MinHashConfig.for_threshold(0.5)
+    assert len(set(cluster([signature(x, low), signature(y, low)], low).root)) == 1

@@ -56,8 +56,6 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(
                 "--format parquet needs pyarrow (pip install 'warpfuzz[export]'), or use --format jsonl"
             ) from e
-    from dataclasses import replace
-
     from fuzz.export import ExportOptions, export_dataset
     from fuzz.export.dedup import MinHashConfig
 
@@ -65,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     if args.near_dup_threshold is not None:
         if not 0.0 < args.near_dup_threshold <= 1.0:
             raise UsageError("--near-dup-threshold must lie in (0, 1]")
-        mh = replace(mh, threshold=args.near_dup_threshold)
+        mh = MinHashConfig.for_threshold(args.near_dup_threshold)
     opts = ExportOptions(
         fmt=args.format,
         include_rejects=args.include_rejects,

@@ -34,6 +34,14 @@ class MinHashConfig:
     def perms(self) -> int:
         return self.bands * self.rows
 
+    @staticmethod
+    def for_threshold(threshold: float, perms: int = 128) -> MinHashConfig:
+        """Banding whose S-curve rises well below `threshold` (LSH then misses few true pairs)."""
+        rows = 8
+        while rows > 1 and (rows / perms) ** (1.0 / rows) > threshold - 0.1:
+            rows //= 2
+        return MinHashConfig(bands=perms // rows, rows=rows, threshold=threshold)
+
 
 def _splitmix(x: np.ndarray) -> np.ndarray:
     """A 64-bit mixing function (wrapping uint64 arithmetic): a cheap family of hash functions."""
