@@ -141,6 +141,54 @@ def _check_mismatch(outs: dict[str, dict[str, np.ndarray]]) -> int:
     return 1 if failing else 0
 
 
+def _check_gradient(wp: Any, kernel: Any, device: str) -> int:
+    """Warp's adjoint of one input element under loss = sum(float outputs), against a central
+    finite difference of the same loss through Warp's own forward code (float64 sums)."""
+    g = CONFIG.get("gradient")
+    if not g:
+        print("no gradient target recorded; judge with `python -m fuzz replay`")
+        return 2
+    args = _inputs()
+    name, index = g["input"], tuple(g["index"])
+
+    def run(values: dict[str, Any], tape: Any = None) -> tuple[float, dict[str, Any]]:
+        warp_args, arrays = [], {}
+        for arg in kernel.adj.args:
+            v = _to_warp(wp, arg.type, values[arg.label], device)
+            if wp.types.is_array(arg.type):
+                v.requires_grad = arg.label == name or arg.label in g["outputs"]
+                arrays[arg.label] = v
+            warp_args.append(v)
+        if tape is not None:
+            with tape:
+                wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        else:
+            wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        wp.synchronize_device(device)
+        loss = sum(float(np.sum(arrays[o].numpy().astype(np.float64))) for o in g["outputs"])
+        return loss, arrays
+
+    tape = wp.Tape()
+    _, arrays = run(args, tape)
+    tape.backward(grads={arrays[o]: wp.ones_like(arrays[o]) for o in g["outputs"]})
+    analytic = float(arrays[name].grad.numpy()[index])
+    x = float(np.asarray(args[name])[index])
+    h = 1e-3 * max(1.0, abs(x))
+
+    def copy() -> dict[str, Any]:
+        return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+    plus, minus = copy(), copy()
+    plus[name][index] = x + h
+    minus[name][index] = x - h
+    fd = (run(plus)[0] - run(minus)[0]) / (float(plus[name][index]) - float(minus[name][index]))
+    tol = 1e-2 * max(1.0, abs(fd))
+    print(
+        f"{device}: d loss / d {name}{list(index)}: Warp {analytic!r}, finite differences {fd!r} (tolerance {tol:.3g})"
+    )
+    return 1 if not abs(analytic - fd) <= tol else 0
+
+
 def _devices(wp: Any, asked: str | None) -> list[str]:
     if asked:
         return [asked]
@@ -171,6 +219,8 @@ def check(asked: str | None) -> int:
     if verdict == "compile_error":
         print("the kernel compiles now")
         return 0
+    if verdict == "gradient_mismatch":
+        return max(_check_gradient(wp, kernel, d) for d in devices)
     outs: dict[str, dict[str, np.ndarray]] = {}
     for d in devices:
         try:

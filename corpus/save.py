@@ -24,8 +24,18 @@ from fuzz.settings import WorkerSettings
 from grammar.case import KernelCase
 
 # verdicts that are failures worth a folder; verified, inconclusive and oracle_unsupported are not
+GRADIENT_MISMATCH = getattr(J, "GRADIENT_MISMATCH", "gradient_mismatch")
 FAILURE_VERDICTS = frozenset(
-    {J.MISMATCH, J.COMPILE_ERROR, J.LAUNCH_ERROR, J.CRASH, J.TIMEOUT, J.INVALID_KERNEL, J.INTERNAL_ERROR}
+    {
+        J.MISMATCH,
+        GRADIENT_MISMATCH,
+        J.COMPILE_ERROR,
+        J.LAUNCH_ERROR,
+        J.CRASH,
+        J.TIMEOUT,
+        J.INVALID_KERNEL,
+        J.INTERNAL_ERROR,
+    }
 )
 _TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "repro_script.py")
 
@@ -110,6 +120,23 @@ def _worst(result: CaseResult) -> list[dict[str, Any]]:
                     }
                 )
     return out
+
+
+def _gradient_target(result: CaseResult, case: KernelCase) -> dict[str, Any] | None:
+    """For a gradient mismatch: the input element the checker named and the float outputs."""
+    import re
+
+    if result.verdict != GRADIENT_MISMATCH:
+        return None
+    m = re.search(r"/d(\w+)\[([^\]]*)\]", result.message)
+    if not m:
+        return None
+    index = [int(x) for x in m.group(2).replace(" ", "").split(",") if x.lstrip("-").isdigit()]
+    floats = ("float32", "float64", "float16")
+    outs = [
+        p.name for p in case.params if p.kind == "array" and p.role in ("out", "inout") and p.dtype in floats
+    ]
+    return {"input": m.group(1), "index": index, "outputs": outs}
 
 
 def _flat_inputs(args: dict[str, Any]) -> dict[str, np.ndarray]:
@@ -219,6 +246,7 @@ def write_folder(
         "worst": _worst(result),
         "unstable_fraction": result.unstable_fraction,
         "checks": result.checks,
+        "gradient_check": getattr(result, "gradient_check", []),
         "known": {"status": "open", "issue": None, "note": ""},
         "reduced_from": None,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -240,6 +268,7 @@ def write_folder(
             "enable_backward": settings.enable_backward,
             "elem_ndim": {p.name: elem_ndim(p.dtype) for p in case.params if p.kind == "array"},
             "timeout_s": 60,
+            "gradient": _gradient_target(result, case),
         }
         with open(_TEMPLATE, encoding="utf-8") as f:
             template = f.read()

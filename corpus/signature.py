@@ -316,6 +316,8 @@ def signature_of(result: CaseResult) -> Signature:
                     kinds.add(f"{a.get('dtype', '?')}:{_nature(a)}")
         path = slice_constructs(source, kname, targets) if targets else all_constructs(source, kname)
         return Signature(result.stage, "+".join(sorted(pairs)), verdict, ",".join(sorted(kinds)), path)
+    if verdict == "gradient_mismatch":
+        return _gradient_signature(result, source, kname)
     device = re.sub(r"cuda:\d+", "cuda", result.device)
     if verdict in ("crash", "timeout"):
         kind = ""
@@ -335,6 +337,30 @@ def signature_of(result: CaseResult) -> Signature:
     if not constructs:
         constructs = all_constructs(source, kname)
     return Signature(result.stage, device, verdict, kind, constructs)
+
+
+_GRAD_MSG = re.compile(r"/d(?P<input>\w+)\[[^\]]*\]: Warp (?P<warp>\S+) vs")
+
+
+def _gradient_signature(result: CaseResult, source: str, kname: str) -> Signature:
+    """Backward code against finite differences: which input's gradient, and whether Warp's is
+    zero (a missing adjoint) or another value; constructs on the path to the outputs."""
+    checks = [g for g in getattr(result, "gradient_check", None) or [] if g.get("status") == "mismatch"]
+    devices = sorted({re.sub(r"cuda:\d+", "cuda", str(g.get("device", ""))) + "~fd" for g in checks})
+    if not devices:
+        devices = [re.sub(r"cuda:\d+", "cuda", result.device) + "~fd"]
+    params = {p.get("name"): p for p in (result.case or {}).get("params", [])}
+    kinds = set()
+    for text in [g.get("message", "") for g in checks] or [result.message]:
+        m = _GRAD_MSG.search(str(text))
+        if m:
+            dtype = params.get(m.group("input"), {}).get("dtype", "?")
+            warp = m.group("warp")
+            nature = "zero" if warp in ("0", "0.0", "-0.0", "-0") else "nan" if "nan" in warp else "value"
+            kinds.add(f"d/d{dtype}:{nature}")
+    outs = {n for n, p in params.items() if p.get("role") in ("out", "inout")}
+    path = slice_constructs(source, kname, outs) if outs else all_constructs(source, kname)
+    return Signature(result.stage, "+".join(devices), result.verdict, ",".join(sorted(kinds)), path)
 
 
 def signature_key(result: CaseResult) -> str:

@@ -101,3 +101,21 @@ def test_crash_keeps_the_exit_status() -> None:
 
     assert signature_of(crash(1, -6)).key() == signature_of(crash(2, -6)).key()
     assert signature_of(crash(1, -6)).key() != signature_of(crash(1, -11)).key()
+
+
+def test_gradient_mismatch_names_the_input_dtype_and_a_missing_adjoint() -> None:
+    def grad(seed: int, warp_value: str) -> CaseResult:
+        src = f"@wp.kernel\ndef k_{seed}(a1: wp.array(dtype=wp.float32), acc2: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    wp.atomic_add(acc2, 0, wp.frac(a1[i]))\n"
+        params = [
+            {"name": "a1", "dtype": "float32", "role": "in"},
+            {"name": "acc2", "dtype": "float32", "role": "out"},
+        ]
+        msg = f"d(sum w*out)/da1[{seed % 7}]: Warp {warp_value} vs finite differences 0.{seed} (|err| 1, tolerance 0.001)"
+        r = CaseResult(seed, f"k_{seed}", "reduction", "1", {"kernel_name": f"k_{seed}", "source": src, "params": params},
+                       "gradient_mismatch", "gradient", "cpu", "cpu backward: " + msg)  # fmt: skip
+        r.gradient_check = [{"device": "cpu", "status": "mismatch", "message": msg}]  # type: ignore[attr-defined]
+        return r
+
+    a, b = signature_of(grad(40, "0")), signature_of(grad(41, "0"))
+    assert a.key() == b.key() == "gradient|cpu~fd|gradient_mismatch|d/dfloat32:zero|atomic_add,frac"
+    assert signature_of(grad(40, "0.5")).kind == "d/dfloat32:value"
