@@ -1,5 +1,6 @@
 import warp as wp
 
+
 @wp.kernel
 def k_40(a1: wp.array(dtype=wp.float32), acc3: wp.array(dtype=wp.float32)):
     i = wp.tid()

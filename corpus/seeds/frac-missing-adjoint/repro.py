@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-CONFIG: dict[str, Any] = json.loads("{\"seed\": 40, \"kernel\": \"k_40\", \"verdict\": \"gradient_mismatch\", \"stage\": \"gradient\", \"signature\": \"gradient|cpu~fd|gradient_mismatch|d/dfloat32:zero|atomic_add,frac\", \"title\": \"seed 40 (reduction): gradient_mismatch at gradient\", \"dim\": [2], \"devices\": [\"cpu\"], \"cuda_arch\": 90, \"enable_backward\": true, \"elem_ndim\": {\"a1\": 0, \"acc3\": 0}, \"timeout_s\": 60, \"gradient\": {\"input\": \"a1\", \"index\": [0], \"outputs\": [\"acc3\"]}}")
+CONFIG: dict[str, Any] = json.loads(
+    '{"seed": 40, "kernel": "k_40", "verdict": "gradient_mismatch", "stage": "gradient", "signature": "gradient|cpu~fd|gradient_mismatch|d/dfloat32:zero|atomic_add,frac", "title": "seed 40 (reduction): gradient_mismatch at gradient", "dim": [2], "devices": ["cpu"], "cuda_arch": 90, "enable_backward": true, "elem_ndim": {"a1": 0, "acc3": 0}, "timeout_s": 60, "gradient": {"input": "a1", "index": [0], "outputs": ["acc3"]}}'
+)
 
 
 def _warp() -> Any:
