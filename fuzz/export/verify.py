@@ -52,6 +52,7 @@ class RecordCheck:
     verdict: str
     detail: str = ""
     code_compared: bool = False
+    generator_version: str = ""
 
 
 @dataclass
@@ -63,6 +64,7 @@ class VerifyReport:
     devices: tuple[str, ...] = ()
     seconds: float = 0.0
     requested: int = 0
+    generator_version: str = ""
 
     @property
     def ok(self) -> bool:
@@ -76,6 +78,12 @@ class VerifyReport:
             f"{len(self.records)} sampled records re-verified on {','.join(self.devices)} "
             f"(of {self.rows} rows; emitted code compared for {compared}) in {self.seconds:.1f}s",
         ]
+        other_gen = [r for r in self.records if r.generator_version not in ("", self.generator_version)]
+        if other_gen:
+            lines.append(
+                f"  note: {len(other_gen)} records come from another generator version than the installed "
+                f"{self.generator_version}; their inputs were rebuilt by the installed one"
+            )
         lines += [f"  problem: {p}" for p in self.problems]
         lines += [
             f"  {r.kernel_name} (seed {r.seed}, {r.split}, pair {r.pair_id}): {r.verdict}: {r.detail}"
@@ -187,9 +195,11 @@ def verify_dataset(root: str, options: VerifyOptions | None = None) -> VerifyRep
     """Check `root` (files, card, then `options.sample` rebuilt and re-run records)."""
     import warp as wp
 
+    import grammar
+
     opt = options or VerifyOptions()
     t0 = time.perf_counter()
-    report = VerifyReport(dataset=root, devices=opt.devices)
+    report = VerifyReport(dataset=root, devices=opt.devices, generator_version=grammar.GENERATOR_VERSION)
     shards = _check_files(root, report)
     report.rows = sum(n for _, _, n in shards)
     n = min(opt.sample, report.rows)
@@ -262,6 +272,7 @@ def _rerun(
 
 def _judge_rerun(row: dict[str, Any], res: Any, warp_version: str) -> RecordCheck:
     rc = RecordCheck(row["pair_id"], row["kernel_name"], int(row["seed"]), row["split"], False, res.verdict)
+    rc.generator_version = str(row.get("generator_version") or "")
     if res.verdict != "verified":
         rc.detail = (res.message.splitlines() or [""])[0][:300]
         return rc
