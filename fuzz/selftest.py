@@ -214,17 +214,21 @@ def mutation_candidates(source: str, rng: random.Random) -> Iterator[tuple[Mutat
 # ------------------------------------------------------------------ equivalence
 
 
-def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float]:
-    """(elements differing on stable elements, differing only where unstable, max |diff|).
+def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float, float]:
+    """(elements differing on stable elements, differing only where unstable, max |diff|,
+    max |diff| / (bound_orig + bound_mut) over the stable differing elements).
 
     Stable means: not unstable in the original's oracle result nor in the mutant's; NaN equals
-    NaN and 0.0 equals -0.0 (the judge cannot tell them apart either)."""
+    NaN and 0.0 equals -0.0 (the judge cannot tell them apart either). A ratio <= 1 means the two
+    results agree within the oracle's own rounding bounds: a mutant equivalent in exact arithmetic
+    (a reordered sum), which no rounding-aware checker can kill."""
     stable_diff = unstable_diff = 0
-    worst = 0.0
+    worst = ratio = 0.0
     for name, a in orig.arrays.items():
         b = mut.arrays.get(name)
         if b is None or b.shape != a.shape:
             stable_diff += int(a.size)
+            ratio = np.inf
             continue
         with np.errstate(all="ignore"):
             a64, b64 = a.astype(np.float64), b.astype(np.float64)
@@ -232,12 +236,17 @@ def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float]:
             if not np.issubdtype(a.dtype, np.floating):
                 same = a == b
             unst = orig.unstable[name] | mut.unstable[name]
-            stable_diff += int((~same & ~unst).sum())
+            diff = ~same & ~unst
+            stable_diff += int(diff.sum())
             unstable_diff += int((~same & unst).sum())
-            d = np.abs(a64 - b64)[~same & ~unst]
+            d = np.abs(a64 - b64)[diff]
+            d = np.where(np.isnan(d), np.inf, d)
             if d.size:
-                worst = max(worst, float(np.nanmax(np.where(np.isnan(d), np.inf, d))))
-    return stable_diff, unstable_diff, worst
+                worst = max(worst, float(d.max()))
+                bound = (orig.error_bound[name] + mut.error_bound[name])[diff]
+                r = np.where(d == 0, 0.0, np.where(bound > 0, d / np.where(bound > 0, bound, 1.0), np.inf))
+                ratio = max(ratio, float(r.max()))
+    return stable_diff, unstable_diff, worst, ratio
 
 
 # ------------------------------------------------------------------ records
@@ -260,8 +269,11 @@ class MutantOutcome:
     message: str = ""
     oracle_diff_elements: int = 0
     oracle_max_diff: float = 0.0
+    oracle_diff_over_bound: float = 0.0  # <= 1: the results agree within the oracle's bounds
     max_abs_err: float = 0.0
     tolerance: float = 0.0
+    source: str = ""  # the original kernel (the generator changes; seeds alone do not replay)
+    mutant_source: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -319,7 +331,7 @@ class _Planned:
     original: KernelCase
     mutant: KernelCase
     mutation: Mutation
-    diff: tuple[int, int, float]
+    diff: tuple[int, int, float, float]
 
 
 class MutantRunner(BatchRunner):
@@ -344,7 +356,7 @@ def plan_mutant(
     rng: random.Random,
     live_tries: int = 1,
     max_tries: int = 40,
-) -> tuple[Mutation, str, tuple[int, int, float], int] | str:
+) -> tuple[Mutation, str, tuple[int, int, float, float], int] | str:
     """Draw mutations of `case` until one is interpretable by the oracle without UB and differs
     from the original `orig` on a stable element (at most `live_tries` valid draws; the last
     valid one is kept even when equivalent). Returns (mutation, source, oracle difference,
@@ -353,7 +365,7 @@ def plan_mutant(
     import oracle
 
     last = "no mutation site"
-    kept: tuple[Mutation, str, tuple[int, int, float], int] | None = None
+    kept: tuple[Mutation, str, tuple[int, int, float, float], int] | None = None
     valid = 0
     for k, (mut, src) in enumerate(mutation_candidates(case.source, rng)):
         if k >= max_tries or valid >= live_tries:
@@ -456,7 +468,8 @@ def run_selftest(
 def _outcome(p: _Planned, status: str) -> MutantOutcome:
     return MutantOutcome(
         p.original.seed, p.original.kernel_name, p.original.family, p.mutation, status,
-        oracle_diff_elements=p.diff[0], oracle_max_diff=p.diff[2],
+        oracle_diff_elements=p.diff[0], oracle_max_diff=p.diff[2], oracle_diff_over_bound=p.diff[3],
+        source=p.original.source, mutant_source=p.mutant.source,
     )  # fmt: skip
 
 
@@ -497,7 +510,12 @@ def format_report(rep: SelftestReport) -> str:
             lines.append(
                 f"  seed {o.seed} ({o.family}) {o.mutation.describe()}: verdict {o.verdict}, "
                 f"oracle(mutant) differs on {o.oracle_diff_elements} elements by up to {o.oracle_max_diff:.3g}; "
-                f"device max err {o.max_abs_err:.3g} vs tolerance {o.tolerance:.3g}"
+                f"device max err {o.max_abs_err:.3g} vs tolerance {o.tolerance:.3g}; "
+                + (
+                    "within the oracle's rounding bounds (equivalent in exact arithmetic)"
+                    if o.oracle_diff_over_bound <= 1
+                    else f"{o.oracle_diff_over_bound:.3g}x the summed oracle bounds"
+                )
                 + (f" [{o.message}]" if o.message else "")
             )
     inval = [o for o in rep.outcomes if o.status == "invalid"]
