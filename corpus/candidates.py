@@ -95,6 +95,10 @@ class CandidateRunner(BatchRunner):
                 pymod = None
                 self._split(cases, out, stats)
                 return
+            except Exception as e:  # not Warp refusing the code: warpfuzz or the machine
+                for c in cases:
+                    out[c.kernel_name] = self._fail(c, J.INTERNAL_ERROR, "worker", "", e)
+                return
             collected = _InOrder()
             try:
                 self._check_all(pymod, cases, sources, collected, stats)  # type: ignore[arg-type]

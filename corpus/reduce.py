@@ -233,16 +233,30 @@ def reduce_case(
             shutil.rmtree(wdir, ignore_errors=True)
 
 
+def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    """The recorded devices this machine has (CPU always; CUDA devices only with a GPU)."""
+    wanted = tuple(recorded) or ("cpu",)
+    if not any(d.startswith("cuda") for d in wanted):
+        return wanted
+    import warp as wp
+
+    wp.config.quiet = True  # type: ignore[attr-defined]
+    wp.init()
+    have = tuple(d for d in wanted if d == "cpu" or (d.startswith("cuda") and wp.is_cuda_available()))
+    return have or ("cpu",)
+
+
 def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None, registry: str | None = None,
                  run_dir: str = "") -> WorkerSettings:  # fmt: skip
-    """Worker settings that judge like the campaign that saved `meta`."""
+    """Worker settings that judge like the campaign that saved `meta`, on the recorded devices
+    this machine has (unless `devices` says otherwise)."""
     tol = meta.get("tolerance") or {}
     pol = J.TolerancePolicy(
         **{k: tol[k] for k in ("safety", "floor_ulps", "max_unstable_fraction") if k in tol}
     )
     return WorkerSettings(
         run_dir=run_dir,
-        devices=devices or tuple(meta.get("devices") or ("cpu",)),
+        devices=devices or available_devices(meta.get("devices") or ("cpu",)),
         enable_backward=bool(meta.get("enable_backward", False)),
         cuda_arch=meta.get("cuda_arch"),
         gen_config=meta.get("gen_config") or {},

@@ -37,6 +37,8 @@ FAILURE_VERDICTS = frozenset(
         J.INTERNAL_ERROR,
     }
 )
+# Warp annotations (`wp.array(dtype=...)`) are calls, which type checkers reject
+KERNEL_HEADER = "# mypy: ignore-errors\n"
 _TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "repro_script.py")
 
 
@@ -204,7 +206,7 @@ def write_folder(
     if case is not None:
         E.write_json(os.path.join(path, E.CASE), case.to_json())
         with open(os.path.join(path, E.KERNEL), "w", encoding="utf-8") as f:
-            f.write(case.module_source())
+            f.write(KERNEL_HEADER + case.module_source())
         files += [E.CASE, E.KERNEL]
         try:
             import grammar

@@ -40,6 +40,7 @@ def _case(seed: int) -> KernelCase:
     return KernelCase(f"k_{seed}", SRC.format(seed=seed), "branch", seed, "test", params, (32,))
 
 
+@pytest.mark.slow
 def test_mismatch_reduces_to_the_wrong_builtin(tmp_path: Path) -> None:
     case = _case(7)
     settings = WorkerSettings(run_dir=str(tmp_path), enable_backward=False, registry_factory=WRONG)

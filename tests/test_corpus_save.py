@@ -119,6 +119,7 @@ def test_repro_fails_while_present_and_passes_once_fixed(
     assert p.returncode == 0, p.stdout + p.stderr
 
 
+@pytest.mark.slow
 def test_repro_of_a_compile_error(run_dir: tuple[Path, list[CaseResult], WorkerSettings]) -> None:
     run, results, settings = run_dir
     save_failures(str(run), results, settings=settings)
