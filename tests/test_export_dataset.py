@@ -414,3 +414,17 @@ def test_backward_run_exports_gradient_checks_and_reverifies(tmp_path: Path) -> 
     )
     rep = verify_dataset(str(out), VerifyOptions(sample=1, devices=("cpu",)))
     assert rep.ok and rep.records[0].code_compared, rep.render()
+
+
+def test_parallel_pass_gives_the_same_dataset(exported: Path, runs: dict[str, Any], tmp_path: Path) -> None:
+    out = tmp_path / "jobs2"
+    res = export_dataset(
+        [str(runs["a"]), str(runs["b"])], str(out), ExportOptions(include_rejects=True, shard_rows=3, jobs=2)
+    )
+    assert sorted(_rows(out), key=lambda r: r["pair_id"]) == sorted(
+        _rows(exported), key=lambda r: r["pair_id"]
+    )
+    assert sorted(_rows(out, "rejects"), key=lambda r: r["seed"]) == sorted(
+        _rows(exported, "rejects"), key=lambda r: r["seed"]
+    )
+    assert res.stats.exact_duplicates == 2

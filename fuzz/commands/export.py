@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="estimated Jaccard similarity at which two kernels count as near-duplicates (default 0.85)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a previous export in --out")
+    p.add_argument(
+        "--jobs", type=int, default=1, help="processes that normalize and hash sources (default 1)"
+    )
     v = p.add_argument_group("verify")
     v.add_argument(
         "--verify", default=None, metavar="DIR", help="check an exported dataset instead of exporting"
@@ -47,8 +50,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("name at least one RUN_DIR to export (or use --verify DIR)")
     if not args.out:
         raise UsageError("--out DIR is required when exporting")
-    if args.shard_rows < 1:
-        raise UsageError("--shard-rows must be at least 1")
+    if args.shard_rows < 1 or args.jobs < 1:
+        raise UsageError("--shard-rows and --jobs must be at least 1")
     if args.format == "parquet":
         try:
             import pyarrow  # noqa: F401
@@ -70,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
         shard_rows=args.shard_rows,
         minhash=mh,
         overwrite=args.overwrite,
+        jobs=args.jobs,
     )
     res = export_dataset(list(args.runs), args.out, opts)
     s = res.stats

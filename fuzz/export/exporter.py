@@ -13,14 +13,15 @@ import os
 import shutil
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from fuzz.cliutil import UsageError
 from fuzz.export import card as C
-from fuzz.export.dedup import MinHashConfig, cluster, signature
+from fuzz.export.dedup import MinHashConfig, cluster
+from fuzz.export.digest import DigestIn, digest_stream
 from fuzz.export.manifest import MANIFEST, file_entry, write_manifest
-from fuzz.export.normalize import NormalizeError, normalize, pair_id
 from fuzz.export.records import build_record, build_reject, iter_cases, reject_reason
 from fuzz.export.runs import RunInfo, read_run
 from fuzz.export.split import DEFAULT_FRACTIONS, SPLITS, split_of
@@ -37,6 +38,7 @@ class ExportOptions:
     fractions: tuple[float, float, float] = DEFAULT_FRACTIONS
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     overwrite: bool = False
+    jobs: int = 1  # processes normalizing and hashing sources in pass 1
 
 
 @dataclass
@@ -109,36 +111,34 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
     seen_pairs: set[str] = set()
     unparsable: dict[tuple[int, int], str] = {}  # gate rejects only pass 1 can see
     per_run: list[Counter[str]] = [Counter() for _ in runs]
-    for ri, run in enumerate(runs):
-        for c in iter_cases(ri, run, with_code=False):
-            stats.cases += 1
-            per_run[ri]["cases"] += 1
-            reason = reject_reason(c)
-            norm = None
-            if reason is None:
-                try:
-                    norm = normalize(str(c.case["source"]), c.kernel_name)
-                except NormalizeError as e:
-                    reason = f"source does not parse: {e}"
-                    unparsable[(ri, c.seed)] = reason
-            if reason is not None or norm is None:
-                if c.verdict == "verified":
-                    stats.gate_rejects[str(reason).split(":")[0]] += 1
-                    stats.rejects["verified (refused by export gate)"] += 1
-                else:
-                    stats.rejects[c.verdict] += 1
-                continue
-            stats.passed_gate += 1
-            per_run[ri]["verified"] += 1
-            sess = run.session(c.session)
-            pid = pair_id(norm.text, sess.warp_version, sess.codegen_options)
-            if pid in seen_pairs:
-                stats.exact_duplicates += 1
-                continue
-            seen_pairs.add(pid)
-            keys.append(_Key(ri, c.seed, c.family, norm.source_sha, pid, norm.builtins))
-            if norm.source_sha not in sigs_by_sha:
-                sigs_by_sha[norm.source_sha] = signature(norm.tokens, opt.minhash)
+
+    def gated() -> Iterator[tuple[tuple[int, int, str], DigestIn]]:
+        for ri, run in enumerate(runs):
+            for c in iter_cases(ri, run, with_code=False):
+                stats.cases += 1
+                per_run[ri]["cases"] += 1
+                reason = reject_reason(c)
+                if reason is not None:
+                    _count_reject(stats, c.verdict, reason)
+                    continue
+                sess = run.session(c.session)
+                item = DigestIn(str(c.case["source"]), c.kernel_name, sess.warp_version, sess.codegen_options)
+                yield (ri, c.seed, c.family), item
+
+    for (ri, seed, family), d in digest_stream(gated(), opt.minhash, opt.jobs):
+        if d.error:
+            unparsable[(ri, seed)] = f"source does not parse: {d.error}"
+            _count_reject(stats, "verified", unparsable[(ri, seed)])
+            continue
+        stats.passed_gate += 1
+        per_run[ri]["verified"] += 1
+        if d.pair in seen_pairs:
+            stats.exact_duplicates += 1
+            continue
+        seen_pairs.add(d.pair)
+        keys.append(_Key(ri, seed, family, d.source_sha, d.pair, d.builtins))
+        if d.source_sha not in sigs_by_sha:
+            sigs_by_sha[d.source_sha] = d.signature
     del seen_pairs
 
     # ---- near-duplicate clusters over distinct sources -------------------------------------
@@ -225,6 +225,14 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
     }
     write_manifest(out, manifest)
     return ExportResult(out, stats, files, manifest, time.perf_counter() - t0)
+
+
+def _count_reject(stats: C.Stats, verdict: str, reason: str) -> None:
+    if verdict == "verified":
+        stats.gate_rejects[reason.split(":")[0]] += 1
+        stats.rejects["verified (refused by export gate)"] += 1
+    else:
+        stats.rejects[verdict] += 1
 
 
 def _account(stats: C.Stats, row: dict[str, Any]) -> None:
