@@ -1,7 +1,8 @@
 """Compile (and launch) generated kernels with real Warp on CPU, batched into shared modules.
 
 Warp 1.19 refuses a whole module when one kernel fails, so a failing batch is retried kernel by
-kernel to name the culprits.
+kernel to name the culprits. Modules load through `fuzz.warpcompat.load_module`, which compiles
+the CPU variant `wp.launch` uses (block_dim=1) instead of a second, unused one.
 """
 
 from __future__ import annotations
@@ -49,12 +50,14 @@ def _module_source(cases: list[KernelCase]) -> str:
 
 def compile_batch(cases: list[KernelCase], workdir: Path, tag: str, launch: bool = True) -> list[Failure]:
     """Compile `cases` as one module; on failure retry each alone. Then launch each that compiled."""
+    from fuzz.warpcompat import load_module
+
     path = workdir / f"gm_{tag}.py"
     path.write_text(_module_source(cases))
     fails: list[Failure] = []
     try:
         mod = _import(path, f"gm_{tag}")
-        getattr(mod, cases[0].kernel_name).module.load("cpu")
+        load_module(getattr(mod, cases[0].kernel_name).module, "cpu")
         ok_mods = {c.kernel_name: mod for c in cases}
     except Exception:
         ok_mods = {}
@@ -63,7 +66,7 @@ def compile_batch(cases: list[KernelCase], workdir: Path, tag: str, launch: bool
             p1.write_text(_module_source([c]))
             try:
                 m1 = _import(p1, f"gm_{tag}_{c.seed}")
-                getattr(m1, c.kernel_name).module.load("cpu")
+                load_module(getattr(m1, c.kernel_name).module, "cpu")
                 ok_mods[c.kernel_name] = m1
             except Exception as e:
                 fails.append(Failure(c.seed, c.family, "compile", _short(e)))

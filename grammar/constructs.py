@@ -12,19 +12,42 @@ BARE_CALLS = frozenset({"int", "float", "range", "len"})
 
 
 def constructs_of(source: str, prefix: str) -> tuple[str, ...]:
-    """Sorted call names (`wp.<name>`, bare int/float/range/len) and operator names in bodies."""
+    """Sorted call names (`wp.<name>`, bare int/float/range/len) and operator names in bodies.
+
+    Component reads of vector/matrix/quaternion values (`v[0]`, `m[1, 2]`, `v.x`) count as
+    Warp's `extract`, component writes (`v[1] = e`) as `assign_inplace`: a subscript on anything
+    but an array parameter (or its `.shape`) is a composite in generated code.
+    """
     found: set[str] = set()
     tree = ast.parse(source)
     for top in tree.body:
         if isinstance(top, ast.FunctionDef):
+            arrays = {a.arg for a in top.args.args if _is_array_annotation(a.annotation)}
             for stmt in top.body:
-                _walk(stmt, found, prefix)
+                _walk(stmt, found, prefix, arrays)
     return tuple(sorted(found))
 
 
-def _walk(node: ast.AST, found: set[str], prefix: str) -> None:
+def _is_array_annotation(ann: ast.expr | None) -> bool:
+    return (
+        isinstance(ann, ast.Call)
+        and isinstance(ann.func, ast.Attribute)
+        and ann.func.attr.startswith("array")
+    )
+
+
+def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None:
     for n in ast.walk(node):
-        if isinstance(n, ast.Call):
+        if isinstance(n, ast.Subscript):
+            v = n.value
+            on_array = (isinstance(v, ast.Name) and v.id in arrays) or (
+                isinstance(v, ast.Attribute) and v.attr == "shape"
+            )
+            if not on_array:
+                found.add("assign_inplace" if isinstance(n.ctx, ast.Store) else "extract")
+        elif isinstance(n, ast.Attribute) and n.attr in ("x", "y", "z", "w"):
+            found.add("extract")
+        elif isinstance(n, ast.Call):
             f = n.func
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "wp":
                 found.add(f.attr)

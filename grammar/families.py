@@ -138,7 +138,7 @@ def _unary(gen: Gen) -> list[cst.BaseStatement]:
 
 def composite_layout(kind: str) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
-        from grammar.composite_ops import composite_body
+        from grammar.composite_families import composite_body
 
         return composite_body(gen, kind)
 

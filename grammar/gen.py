@@ -82,8 +82,11 @@ class Gen:
         self.stmt_budget = knobs.max_stmts
         self.p_internal = 0.7
         self._counter = 0
-        self.funcs: list[object] = []
+        self.funcs: list[object] = []  # grammar.helpers.Helper, in definition order
         self.allow_return = True
+        self.ctypes: list[str] = []  # composite types statements may assign
+        self.fields: list[Expr] = []  # struct fields readable as leaves (`p.field`)
+        self.mutable: set[str] = set()  # composite locals whose components may be assigned
 
     # ---- names, parameters -------------------------------------------------------------------
 
@@ -153,8 +156,14 @@ class Gen:
         return float(self.tag_weights.get(tag, 0.0))
 
     def expr(self, dtype: str, depth: int) -> Expr:
+        if dtype.startswith("@"):  # a helper call's callee operand (grammar.extras)
+            return Expr(name(dtype[1:]), dtype, Interval(0, 0))
         if depth > 0 and self.rng.chance(self.p_internal):
-            cands = [p for p in self.registry.productions if dtype in p.makes]
+            cands = [
+                p
+                for p in self.registry.productions
+                if dtype in p.makes and (p.available is None or p.available(self))
+            ]
             weights = [p.weight * self.tag_weight(p.tag) for p in cands]
             if cands and sum(weights) > 0:
                 for _ in range(4):
@@ -174,10 +183,13 @@ class Gen:
         opts: list[str] = []
         vars_ = self.scope.readable(dtype)
         arrs = [a for a in self.arrays if a.dtype == dtype and a.role == "in"]
+        fields = [f for f in self.fields if f.dtype == dtype]
         if vars_:
             opts += ["var", "var"]
         if arrs:
             opts += ["array", "array", "array"]
+        if fields:
+            opts += ["field", "field"]
         if composite(dtype) is not None:
             opts.append("compose")
         elif dtype == BOOL:
@@ -187,6 +199,8 @@ class Gen:
             if not vars_ and not arrs and self.dtypes and any(t != dtype for t in self.dtypes):
                 opts.append("cast")
         choice = self.rng.pick(opts)
+        if choice == "field":
+            return self.rng.pick(fields)
         if choice == "var":
             v = self.rng.pick(vars_)
             return Expr(name(v.name), dtype, v.iv)
@@ -256,7 +270,12 @@ class Gen:
 
     def array_read(self, a: ArrayParam) -> Expr:
         assert a.iv is not None
-        return Expr(subscript(name(a.name), *self.index_of(a)), a.dtype, a.iv)
+        node = subscript(name(a.name), *self.index_of(a))
+        if composite(a.dtype) is not None:
+            from grammar.composite_ops import read_input
+
+            return read_input(self, a.dtype, node, a.iv)
+        return Expr(node, a.dtype, a.iv)
 
     # ---- statements --------------------------------------------------------------------------
 
@@ -277,6 +296,10 @@ class Gen:
     def assign_new(self, dtype: str) -> tuple[cst.BaseStatement, Var]:
         e = self.expr(dtype, self.knobs.max_depth)
         v = Var(self.fresh("v"), dtype, e.iv, len(self.loop_trips))
+        comp = composite(dtype)
+        if comp is not None and comp.kind in ("vec", "mat") and isinstance(e.node, cst.Call):
+            # a fresh value (not an alias of another variable or an array element): safe to mutate
+            self.mutable.add(v.name)
         st = cst.SimpleStatementLine(
             [cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=dynamic(e).node)]
         )
@@ -286,7 +309,10 @@ class Gen:
     def reassign(self, v: Var) -> cst.BaseStatement:
         e = self.expr(v.dtype, self.knobs.max_depth)
         v.iv = v.iv.union(e.iv)
-        return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=e.node)])
+        if not isinstance(e.node, cst.Call):
+            self.mutable.discard(v.name)  # may now alias another value
+        value = dynamic(e).node  # `v = 1.5` would make v a constant that loops may not mutate
+        return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(name(v.name))], value=value)])
 
     def augassign(self, v: Var) -> cst.BaseStatement:
         """`v += e` / `v -= e` / `v *= e`, guarded for the loop trips it may repeat over."""
@@ -294,6 +320,14 @@ class Gen:
         d = v.dtype
         s = component_scalar(d)
         c = cap(s)
+        comp = composite(d)
+        if comp is not None:
+            if comp.kind in ("quat", "transform"):
+                return self.reassign(v)  # `q += e` would leave the unit quaternions
+            from grammar.composite_ops import ccap
+
+            c = Interval(-ccap(s), ccap(s))
+
         ops = ["+", "-"] + (["*"] if composite(d) is None else [])
         op = self.rng.pick(ops)
         e = self.expr(d, self.knobs.max_depth - 1)
@@ -331,9 +365,9 @@ class Gen:
             lo_d = min(e.iv.lo, 0) if op == "+" else -max(e.iv.hi, 0)
             hi_d = max(e.iv.hi, 0) if op == "+" else -min(e.iv.lo, 0)
             new = Interval(v.iv.lo + mult * lo_d, v.iv.hi + mult * hi_d)
+        if not widen(s, new).within(c):  # rounding at the edge of the cap: assign instead
+            return self.reassign(v)
         v.iv = widen(s, new)
-        if not v.iv.within(c):
-            raise AssertionError(f"augmented assignment of {v.name} leaves the safe range: {v.iv}")
         cst_op = {"+": cst.AddAssign, "-": cst.SubtractAssign, "*": cst.MultiplyAssign}[op]()  # type: ignore[abstract]
         return cst.SimpleStatementLine([cst.AugAssign(target=name(v.name), operator=cst_op, value=e.node)])
 

@@ -16,10 +16,10 @@ from grammar.gen import Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser
 
-GENERATOR_VERSION = "1.0.0"
+GENERATOR_VERSION = "1.1.0"
 MAX_RETRIES = 32
 
-_PENDING = frozenset({"vector", "matrix", "quaternion", "helper_func", "struct"})
+_PENDING: frozenset[str] = frozenset()
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({f: 0.0 if f in _PENDING else 1.0 for f in FAMILIES})
 
 

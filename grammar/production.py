@@ -25,6 +25,8 @@ ArgsFn = Callable[["Gen", str], "tuple[str, ...] | None"]
 GuardFn = Callable[["Gen", str, "list[Expr]"], "list[Expr]"]
 IntervalFn = Callable[[str, "list[Expr]"], Interval]
 EmitFn = Callable[[list[cst.BaseExpression]], cst.BaseExpression]
+TypedEmitFn = Callable[["Gen", str, "list[Expr]"], cst.BaseExpression]
+AvailableFn = Callable[["Gen"], bool]
 
 
 def no_guard(gen: Gen, dtype: str, args: list[Expr]) -> list[Expr]:
@@ -49,8 +51,12 @@ class Production:
     calls: frozenset[str] = frozenset()
     operators: frozenset[str] = frozenset()
     weight: float = 1.0
-    makes: frozenset[str] = frozenset()
-    rounds: bool = True  # False for exact results (select, min/max, clamp, abs, negation)  # result dtypes; filled by `with_makes` at registry build
+    makes: frozenset[str] = frozenset()  # result dtypes; filled by `with_makes` at registry build
+    rounds: bool = True  # False for exact results (select, min/max, clamp, abs, negation)
+    # composite emitters need the result type, the argument types and a few choices (an index)
+    emit_typed: TypedEmitFn | None = None
+    # False where this case cannot use the production at all (no helper function defined yet)
+    available: AvailableFn | None = None
 
     def build(self, gen: Gen, dtype: str, depth: int) -> Expr:
         arg_types = self.args(gen, dtype)
@@ -65,7 +71,11 @@ class Production:
 
         if self.rounds:
             iv = widen(component_scalar(dtype), iv)
-        return checked(Expr(self.emit([a.node for a in args]), dtype, iv))
+        if self.emit_typed is not None:
+            node = self.emit_typed(gen, dtype, args)
+        else:
+            node = self.emit([a.node for a in args])
+        return checked(Expr(node, dtype, iv))
 
 
 @dataclass(frozen=True)

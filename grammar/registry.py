@@ -36,6 +36,9 @@ class _Probe:
 
 
 def with_makes(p: Production) -> Production:
+    """Resolve the result types a production can make (kept where it declares them itself)."""
+    if p.makes:
+        return p
     probe = _Probe()
     makes = frozenset(t for t in ALL_TYPES if p.args(probe, t) is not None)  # type: ignore[arg-type]
     return dataclasses.replace(p, makes=makes)
@@ -45,9 +48,16 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     """Every production, with result types resolved; `extra` lets a test add its own."""
     from grammar.bits import bit_productions
     from grammar.composite_ops import composite_productions
+    from grammar.extras import helper_call_production
     from grammar.scalar_ops import scalar_productions
 
-    prods = (*scalar_productions(), *bit_productions(), *composite_productions(), *extra)
+    prods = (
+        *scalar_productions(),
+        *bit_productions(),
+        *composite_productions(),
+        helper_call_production(),
+        *extra,
+    )
     return Registry(
         productions=tuple(with_makes(p) for p in prods),
         extra_calls=STRUCTURAL_CALLS | _other_calls(),

@@ -16,7 +16,19 @@ from grammar.fixers import clamp_to
 from grammar.gen import Gen
 from grammar.scope import Var
 
-STMT_KINDS = ("assign", "reassign", "aug", "store", "if", "for", "while", "return", "break", "atomic")
+STMT_KINDS = (
+    "assign",
+    "reassign",
+    "aug",
+    "store",
+    "if",
+    "for",
+    "while",
+    "return",
+    "break",
+    "atomic",
+    "mutate",
+)
 
 
 def statements(gen: Gen, n: int, weights: Mapping[str, float], depth: int = 0) -> list[cst.BaseStatement]:
@@ -49,6 +61,8 @@ def _possible(gen: Gen, k: str, depth: int) -> bool:
         return gen.in_loop() and gen.wave2
     if k == "atomic":
         return any(a.role == "inout" for a in gen.arrays)
+    if k == "mutate":
+        return bool(_mutable(gen))
     if k in ("for", "while"):
         return gen.wave2
     return True
@@ -56,7 +70,10 @@ def _possible(gen: Gen, k: str, depth: int) -> bool:
 
 def _one(gen: Gen, k: str, weights: Mapping[str, float], depth: int) -> list[cst.BaseStatement]:
     if k == "assign":
-        return [gen.assign_new(gen.rng.pick(gen.dtypes))[0]]
+        types = gen.dtypes + gen.ctypes
+        return [gen.assign_new(gen.rng.pick(types))[0]]
+    if k == "mutate":
+        return [mutate_stmt(gen, gen.rng.pick(_mutable(gen)))]
     if k == "reassign":
         return [gen.reassign(gen.rng.pick(gen.writable()))]
     if k == "aug":
@@ -78,6 +95,26 @@ def _one(gen: Gen, k: str, weights: Mapping[str, float], depth: int) -> list[cst
 
         return [atomic_stmt(gen)]
     raise AssertionError(k)
+
+
+def _mutable(gen: Gen) -> list[Var]:
+    return [v for v in gen.writable() if v.name in gen.mutable]
+
+
+def mutate_stmt(gen: Gen, v: Var) -> cst.BaseStatement:
+    """`v[k] = e` / `m[i, j] = e`: one component of a fresh vector/matrix local."""
+    from grammar.composite import component_scalar, composite
+    from grammar.composite_ops import ccap
+    from grammar.expr import subscript
+
+    c = composite(v.dtype)
+    assert c is not None
+    s = component_scalar(v.dtype)
+    e = clamp_to(gen.expr(s, gen.knobs.max_depth - 1), -ccap(s), ccap(s))
+    idx = [cst.Integer(str(gen.rng.integer(0, n - 1))) for n in c.shape]
+    v.iv = v.iv.union(e.iv)
+    tgt = subscript(name(v.name), *idx)
+    return cst.SimpleStatementLine([cst.Assign(targets=[cst.AssignTarget(tgt)], value=e.node)])
 
 
 def _guarded(gen: Gen, small: cst.BaseSmallStatement) -> cst.If:
