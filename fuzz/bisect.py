@@ -158,7 +158,7 @@ def format_table(res: BisectResult) -> str:
             if r.status == PASSING and parse_version(r.version) > parse_version(res.last_failing or "0")
         ]
         if passing_after:
-            lines.append(f"fixed in: {passing_after[0]}")
+            lines.append(f"first passing release after the last failing one: {passing_after[0]}")
     else:
         lines.append("no release reproduces the recorded failure")
     return "\n".join(lines)

@@ -39,17 +39,21 @@ class Gate:
     """One construct that appeared in a given warp-lang release.
 
     name: the feature name the generator checks (`"ternary" in features`).
-    since: the first release that accepts it, "MAJOR.MINOR.PATCH".
+    since: the first release that accepts it, "MAJOR.MINOR.PATCH"; None while no release does (the
+      probe then tracks the Warp bug: confirmation says so once a release fixes it).
     probe_source: module-level code defining the probe kernel; `{K}` stands for its unique name
       (helpers must be named `{K}_...`). Its parameters are `out` then one array per `scratch` dtype.
     scratch: Warp scalar dtype names of extra zero-filled length-4 arrays the probe receives.
+    backward: compile the probe with backward (adjoint) code, for constructs whose forward code
+      works but whose adjoint does not; campaigns compile backward code by default.
     """
 
     name: str
-    since: str
+    since: str | None
     probe_source: str
     description: str
     scratch: tuple[str, ...] = ()
+    backward: bool = False
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -232,13 +236,30 @@ def {{K}}({_OUT}):
     v = wp.vec3(1.0, 2.0, 3.0)
     m = wp.mat22(1.0, 2.0, 3.0, 4.0)
     j = wp.int64(1)
-    v[wp.uint32(0)] = 5.0
-    if v[j] + v[0] == 7.0:
+    if v[j] + v[wp.uint8(0)] == 3.0:
         if m[wp.uint32(1), wp.int8(0)] == 3.0:
             out[0] = 1
 """,
-        "indexing vectors/matrices with int8/uint32/int64 (not only int32) values; before 1.12 the "
-        "forward code compiles but the backward (adjoint) code does not",
+        "reading vector/matrix components with int8/uint32/int64 (not only int32) indices; before 1.12 "
+        "the forward code compiles but the backward (adjoint) code does not",
+        backward=True,
+    ),
+    Gate(
+        "composite_store_any_int",
+        None,
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    v = wp.vec3(1.0, 2.0, 3.0)
+    v[wp.uint32(0)] = 5.0
+    m = wp.mat22(1.0, 2.0, 3.0, 4.0)
+    m[wp.int64(1), wp.int8(0)] = 6.0
+    if v[0] + m[1, 0] == 11.0:
+        out[0] = 1
+""",
+        "assigning vector/matrix components through int8/uint32/int64 indices; no release through "
+        "1.19.0 compiles its backward code (no adj_assign_inplace overload for non-int indices)",
+        backward=True,
     ),
     Gate(
         "typed_ctor_float_literals",
@@ -300,15 +321,16 @@ def check_table(gates: tuple[Gate, ...] = GATES) -> None:
         if g.name in seen:
             raise GateTableError(f"gate {g.name!r} appears twice in the gate table")
         seen.add(g.name)
-        parse_version(g.since)
-        if "def {K}(" not in g.probe_source:
-            raise GateTableError(f"gate {g.name!r}: probe_source must define `def {{K}}(...)`")
+        if g.since is not None:
+            parse_version(g.since)
+        if "@wp.kernel\ndef {K}(" not in g.probe_source:
+            raise GateTableError(f"gate {g.name!r}: probe_source must define `@wp.kernel\\ndef {{K}}(...)`")
 
 
 def enabled_features(warp_version: str, gates: tuple[Gate, ...] = GATES) -> frozenset[str]:
     """Names of the gated constructs that `warp_version` accepts, by the table alone."""
     v = parse_version(warp_version)
-    return frozenset(g.name for g in gates if parse_version(g.since) <= v)
+    return frozenset(g.name for g in gates if g.since is not None and parse_version(g.since) <= v)
 
 
 def disabled_features(warp_version: str, gates: tuple[Gate, ...] = GATES) -> frozenset[str]:
@@ -323,7 +345,7 @@ class GateCheck:
     """What one probe showed: expected (table) vs observed (compiled and computed `out[0] == 1`)."""
 
     name: str
-    since: str
+    since: str | None
     expected: bool
     observed: bool
     detail: str = ""
@@ -371,6 +393,11 @@ class GateReport:
                     f"  {c.name} (since {c.since}): the table says warp {self.warp_version} has it, "
                     f"but its probe failed: {c.detail or 'no detail'}; the generator will not emit it. "
                     "Raise its `since` or fix the probe."
+                )
+            elif c.since is None:
+                lines.append(
+                    f"  {c.name} (no release yet): its probe now compiles and runs correctly on warp "
+                    f"{self.warp_version}; set its `since` to the first release that has it."
                 )
             else:
                 lines.append(
@@ -491,10 +518,14 @@ def _probe_module(gates: list[Gate], tmp: str) -> dict[str, tuple[bool, str]]:
         :10
     ]
     modname = f"warpfuzz_gates_{tag}"
-    # with backward code, as campaigns compile: some gates (composite_index_any_int) fail only there
-    src = 'import warp as wp\n\nwp.set_module_options({"enable_backward": True})\n' + "\n".join(
-        g.probe_source.replace("{K}", _kname(g)) for g in gates
-    )
+    # forward code only (backward triples compile time), except where a gate is about the adjoint
+    parts = []
+    for g in gates:
+        text = g.probe_source
+        if g.backward:
+            text = text.replace("@wp.kernel\ndef {K}(", "@wp.kernel(enable_backward=True)\ndef {K}(")
+        parts.append(text.replace("{K}", _kname(g)))
+    src = 'import warp as wp\n\nwp.set_module_options({"enable_backward": False})\n' + "\n".join(parts)
     path = os.path.join(tmp, f"{modname}.py")
     with open(path, "w", encoding="utf-8") as f:
         f.write(src)
@@ -633,5 +664,6 @@ def missing_features(source: str, warp_version: str, gates: tuple[Gate, ...] = G
     used = features_used(source)
     off = disabled_features(warp_version, gates)
     return sorted(
-        (g for g in gates if g.name in used and g.name in off), key=lambda g: parse_version(g.since)
+        (g for g in gates if g.name in used and g.name in off),
+        key=lambda g: parse_version(g.since) if g.since else (10**6, 0, 0),
     )

@@ -66,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
 
         def report(line: str) -> None:
             status.update(line[:150])
+            if not console.is_terminal and line.startswith("warp "):
+                console.print(line)  # no live status off a terminal: keep the steps in the log
 
         def on_row(row: VersionRow) -> None:
             console.print(f"  warp {row.version}: {row.status}")

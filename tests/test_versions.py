@@ -1,0 +1,309 @@
+"""Any Warp release: the gate table, its confirmation by probe kernels, version specs, and bisect.
+
+Probe confirmation runs the real installed Warp (1.19.0) on CPU. The slow test builds (or reuses)
+a cached venv with warp-lang 1.10.1, produces a real corpus seed there, and bisects it across
+1.10.1 and the installed release; it skips, saying why, when PyPI cannot be reached.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fuzz import venvs
+from grammar import gates as G
+
+ROOT = Path(__file__).resolve().parents[1]
+ALL = frozenset(g.name for g in G.GATES if g.since is not None)  # in some release already
+
+
+# ---- the table -----------------------------------------------------------------------------------
+
+
+def test_parse_version() -> None:
+    assert G.parse_version("1.12.0") == (1, 12, 0)
+    assert G.parse_version("1.13.0rc1") == (1, 13, 0)
+    assert G.parse_version("1.19.0.dev20250101") == (1, 19, 0)
+    assert G.parse_version("1.9") == (1, 9, 0)
+    with pytest.raises(G.GateTableError, match="not a warp-lang version"):
+        G.parse_version("latest")
+
+
+def test_enabled_features_by_version() -> None:
+    G.check_table()
+    assert G.enabled_features("1.19.0") == ALL
+    assert G.enabled_features("1.13.0") == ALL
+    v12 = G.enabled_features("1.12.1")
+    assert "composite_index_any_int" in v12 and "wp_cast" in v12
+    assert {"typed_ctor_float_literals", "bfloat16", "short_circuit_boolops"}.isdisjoint(v12)
+    v10 = G.enabled_features("1.10.0")
+    assert {"wp_cast", "bitwise_atomics", "array_bitwise_augassign", "ternary", "atomic_cas_exch"} <= v10
+    assert "composite_store_any_int" not in G.enabled_features("1.19.0")  # no release yet
+    assert G.disabled_features("1.10.1") == {
+        "composite_store_any_int",
+        "composite_index_any_int",
+        "typed_ctor_float_literals",
+        "bfloat16",
+        "short_circuit_boolops",
+    }
+    v9 = G.enabled_features("1.9.1")
+    assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9
+    assert G.enabled_features("1.7.1") & {"uint_atomics", "ternary"} == set()
+    assert G.enabled_features("1.0.2") == set()
+    # the first release of a gate has it; the patch before does not
+    assert "array_index_any_int" in G.enabled_features("1.4.2")
+    assert "array_index_any_int" not in G.enabled_features("1.4.1")
+
+
+def test_malformed_tables_are_refused() -> None:
+    g = G.GATES[0]
+    with pytest.raises(G.GateTableError, match="appears twice"):
+        G.check_table((g, g))
+    with pytest.raises(G.GateTableError, match="not a warp-lang version"):
+        G.check_table((G.Gate("x", "soon", g.probe_source, ""),))
+    with pytest.raises(G.GateTableError, match="must define"):
+        G.check_table((G.Gate("x", "1.0.0", "@wp.kernel\ndef k(out): pass\n", ""),))
+
+
+def test_features_used_and_missing() -> None:
+    src = """
+@wp.func
+def f(x: float, y: float = 1.0):
+    return x + y
+
+
+@wp.kernel
+def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
+    i = wp.tid()
+    x = 1 if a[i] > 0 else 2
+    v = wp.vec3d(0.1, 1.0, 2.0)
+    c = wp.cast(x, wp.float32)
+    a[i] &= 3
+    wp.atomic_xor(a, 0, 1)
+    ok = x > 0 and x < 3
+    j = int(0)
+    while j < 3:
+        j += 1
+        if j == 2:
+            break
+"""
+    assert G.features_used(src) == {
+        "func_default_args",
+        "ternary",
+        "typed_ctor_float_literals",
+        "wp_cast",
+        "array_bitwise_augassign",
+        "bitwise_atomics",
+        "short_circuit_boolops",
+        "while_break_continue",
+    }
+    plain = "@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    a[i] = wp.vec3(1.0, 2.0, 3.0)[0]\n"
+    assert G.features_used(plain) == set()
+    assert [g.name for g in G.missing_features(src, "1.10.1")] == [
+        "typed_ctor_float_literals",
+        "short_circuit_boolops",
+    ]
+    assert G.missing_features(src, "1.19.0") == []
+    assert [g.name for g in G.missing_features(src, "1.9.0")][:2] == ["wp_cast", "bitwise_atomics"]
+
+
+# ---- versions spec -------------------------------------------------------------------------------
+
+KNOWN = ["1.9.1", "1.10.0", "1.10.1", "1.11.0", "1.12.0", "1.12.1", "1.13.0", "1.19.0"]
+
+
+def test_resolve_versions() -> None:
+    assert venvs.resolve_versions("1.10.0..1.12.0", KNOWN) == ["1.10.0", "1.10.1", "1.11.0", "1.12.0"]
+    assert venvs.resolve_versions("1.12.1..", KNOWN) == ["1.12.1", "1.13.0", "1.19.0"]
+    assert venvs.resolve_versions("..1.10.0", KNOWN) == ["1.9.1", "1.10.0"]
+    assert venvs.resolve_versions("1.19.0, 1.10.1", KNOWN) == ["1.10.1", "1.19.0"]
+    assert venvs.resolve_versions("1.19.0,1.10.1", None) == ["1.10.1", "1.19.0"]
+    with pytest.raises(venvs.VenvError, match="not a release pip can see"):
+        venvs.resolve_versions("1.10.2", KNOWN)
+    with pytest.raises(venvs.VenvError, match="range is empty"):
+        venvs.resolve_versions("1.13.0..1.10.0", KNOWN)
+    with pytest.raises(venvs.VenvError, match="no warp-lang release in that range"):
+        venvs.resolve_versions("1.14.0..1.18.0", KNOWN)
+    with pytest.raises(G.GateTableError):
+        venvs.resolve_versions("newest", KNOWN)
+
+
+def test_venv_paths_and_readiness(tmp_path: Path) -> None:
+    p = venvs.venv_path("1.12.0", str(tmp_path))
+    assert p == str(tmp_path / "venvs" / "warp-1.12.0")
+    assert not venvs.is_ready("1.12.0", str(tmp_path))
+    os.makedirs(p)
+    assert not venvs.is_ready("1.12.0", str(tmp_path))  # no marker: a half-built folder is not usable
+    # the installed release needs no venv at all
+    installed = venvs.installed_warp_version()
+    assert installed is not None
+    env = venvs.ensure_env(installed, cache_dir=str(tmp_path))
+    assert env.python == sys.executable and not os.listdir(tmp_path / "venvs" / "warp-1.12.0")
+
+
+# ---- probe confirmation on the installed Warp ----------------------------------------------------
+
+_BROKEN = """
+@wp.kernel
+def {K}(out: wp.array(dtype=wp.int32)):
+    out[0] = wp.no_such_builtin(1)
+"""
+_WRONG_VALUE = """
+@wp.kernel
+def {K}(out: wp.array(dtype=wp.int32)):
+    x = 7 // -2
+    if x == -3:
+        out[0] = 1
+"""
+_WORKS = """
+@wp.kernel
+def {K}(out: wp.array(dtype=wp.int32)):
+    out[0] = 1
+"""
+
+
+@pytest.fixture(scope="module")
+def warp_cpu(tmp_path_factory: pytest.TempPathFactory) -> str:
+    import warp as wp
+
+    wp.config.quiet = True
+    wp.init()
+    return str(wp.__version__)
+
+
+def test_gate_table_confirmed_on_installed_warp(warp_cpu: str, tmp_path: Path) -> None:
+    rep = G.confirm_gates(warp_cpu, str(tmp_path))
+    assert rep.ok, rep.message()
+    # the one gate no release has yet is confirmed absent: its probe fails in the adjoint code
+    (store,) = [c for c in rep.checks if c.name == "composite_store_any_int"]
+    assert not store.expected and not store.observed and "adj_assign_inplace" in store.detail
+    assert rep.features == G.enabled_features(warp_cpu)
+    assert all(c.observed for c in rep.checks if c.expected)
+    assert "confirmed" in rep.message()
+    cached = json.loads((tmp_path / f"gates-{warp_cpu}.json").read_text())
+    assert cached["table_hash"] == G.table_hash()
+    again = G.confirm_gates(warp_cpu, str(tmp_path))
+    assert again.cached and again.checks == rep.checks
+
+
+def test_wrong_gate_entries_are_reported(warp_cpu: str, tmp_path: Path) -> None:
+    """A 'present' gate whose probe fails (at compile or run time) and an 'absent' gate whose probe
+    works are both named, with what to change; correct entries alongside still agree."""
+    table = (
+        *[g for g in G.GATES if g.name in ("ternary", "wp_cast")],
+        G.Gate("fake_builtin", "1.0.0", _BROKEN, "a builtin Warp does not have"),
+        G.Gate("python_floor_division", "1.0.0", _WRONG_VALUE, "int // floors, so 7 // -2 == -4, not -3"),
+        G.Gate("from_the_future", "99.0.0", _WORKS, "listed as absent but works"),
+    )
+    rep = G.confirm_gates(warp_cpu, str(tmp_path), gates=table)
+    assert not rep.ok
+    by = {c.name: c for c in rep.checks}
+    assert by["ternary"].agrees and by["wp_cast"].agrees
+    assert by["fake_builtin"].expected and not by["fake_builtin"].observed
+    assert "no_such_builtin" in by["fake_builtin"].detail
+    assert not by["python_floor_division"].observed and "wrong value" in by["python_floor_division"].detail
+    assert not by["from_the_future"].expected and by["from_the_future"].observed
+    assert [c.name for c in rep.disagreements] == ["fake_builtin", "python_floor_division", "from_the_future"]
+    msg = rep.message()
+    assert "gate table is wrong" in msg and "Raise its `since`" in msg and "lower its `since`" in msg
+    assert "fake_builtin" in msg and "from_the_future" in msg
+    assert rep.features == {"ternary", "wp_cast"}
+    # the cache is keyed by the table: the real table is not answered from this one's result
+    assert G.table_hash(table) != G.table_hash()
+    with pytest.raises(ValueError, match="is installed"):
+        G.confirm_gates("1.10.1", str(tmp_path))
+
+
+# ---- bisect across a real old release -------------------------------------------------------------
+
+# Reduced from a generated kernel (seed 161, multi_statement) that a campaign on warp 1.10.1 found
+# mismatching: there, int32 `//` truncates toward zero; 1.19.0 floors (-7 // 2 == -4), as the oracle.
+_SEED_SCRIPT = r"""
+import json, sys
+from corpus.candidates import CandidateRunner
+from corpus.save import save_failures
+from fuzz.settings import WorkerSettings
+from grammar.case import KernelCase, ParamSpec
+
+run = sys.argv[1]
+src = (
+    "@wp.kernel\n"
+    "def k_161(a1: wp.array(dtype=wp.int32), out2: wp.array(dtype=wp.int32)):\n"
+    "    i = wp.tid()\n"
+    "    out2[i] = a1[i] // wp.max(i, 1)\n"
+)
+params = (
+    ParamSpec("a1", "array", "int32", (64,), "in", -10, 10, integral=True),
+    ParamSpec("out2", "array", "int32", (64,), "out", integral=True),
+)
+case = KernelCase("k_161", src, "multi_statement", 161, "test", params, (64,))
+st = WorkerSettings(run_dir=run, enable_backward=False)
+res = CandidateRunner(st, run + "/work", tag="seed").run_candidates([case])
+print(json.dumps({"verdict": res[0].verdict, "paths": save_failures(run, res, settings=st)}))
+"""
+
+
+@pytest.mark.slow
+def test_bisect_real_seed_across_releases(tmp_path: Path) -> None:
+    old = "1.10.1"
+    try:
+        env = venvs.ensure_env(old, report=lambda line: None)
+    except venvs.VenvError as e:
+        pytest.skip(f"cannot build a warp-lang {old} environment (PyPI unreachable?): {e}")
+    run = tmp_path / "run"
+    run.mkdir()
+    made = subprocess.run(
+        [env.python, "-c", _SEED_SCRIPT, str(run)],
+        capture_output=True,
+        text=True,
+        env=env.env(),
+        timeout=600,
+    )
+    assert made.returncode == 0, made.stderr[-3000:]
+    out = json.loads(made.stdout.strip().splitlines()[-1])
+    assert out["verdict"] == "mismatch", out
+    (seed,) = out["paths"]
+    meta = json.loads(Path(seed, "meta.json").read_text())
+    assert meta["warp_version"] == old
+
+    installed = venvs.installed_warp_version()
+    p = subprocess.run(
+        [sys.executable, "-m", "fuzz", "bisect", seed, "--versions", f"{old},{installed}", "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads(p.stdout)
+    rows = {r["version"]: r for r in res["rows"]}
+    assert rows[old]["status"] == "failing" and rows[old]["verdict"] == "mismatch"
+    assert rows[installed]["status"] == "passing" and rows[installed]["verdict"] == "verified"
+    assert res["first_failing"] == old and res["last_failing"] == old
+
+    table = subprocess.run(
+        [sys.executable, "-m", "fuzz", "bisect", seed, "--versions", f"{old},{installed}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=900,
+    )
+    assert table.returncode == 0, table.stderr[-3000:]
+    assert f"first failing: {old}   last failing: {old}" in table.stdout
+    assert f"{installed:<10} passing" in table.stdout
+
+
+def test_bisect_refuses_a_non_seed(tmp_path: Path) -> None:
+    p = subprocess.run(
+        [sys.executable, "-m", "fuzz", "bisect", str(tmp_path), "--versions", "1.19.0"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert p.returncode == 2 and "no meta.json here" in p.stderr
