@@ -240,7 +240,7 @@ def _nonzero(args: list[Any], ctx: OpCtx) -> Value:
 
 
 def _minmax(name: str) -> BuiltinFn:
-    """Float min/max follow fmin/fmax (the non-NaN operand wins); error max(ea, eb): continuous."""
+    """Float min/max follow fmin/fmax (the non-NaN operand wins); continuous (no taint)."""
 
     def fn(args: list[Any], ctx: OpCtx) -> Value:
         a, b = _values(name, args, ctx, 2)
@@ -252,10 +252,22 @@ def _minmax(name: str) -> BuiltinFn:
 
 
 def minmax(name: str, a: Value, b: Value, ctx: OpCtx) -> Value:
+    """fmin/fmax. The exact result lies in [f(a-ea, b-eb), f(a+ea, b+eb)] (f is monotone in
+    both operands), so the error is the larger distance from the result to that interval's ends:
+    the chosen operand's own error when the choice is clear (clamp(x, lo, hi) at a literal bound
+    is exact), never more than max(ea, eb) (f is 1-Lipschitz). Using max(ea, eb) everywhere made
+    `exp(clamp(big, -12, 12))` carry big's error: a mutation self-test survivor."""
     if a.t.is_float:
         ctx.count()
         r = np.fmin(a.data, b.data) if name == "min" else np.fmax(a.data, b.data)
-        return Value(a.t, r, np.maximum(a.err, b.err), a.taint | b.taint)
+        f = np.fmin if name == "min" else np.fmax
+        with np.errstate(all="ignore"):
+            x, y, r64 = f64(a), f64(b), np.asarray(r, dtype=np.float64)
+            lo, hi = f(x - a.err, y - b.err), f(x + a.err, y + b.err)
+            err = np.maximum(r64 - lo, hi - r64) * (1 + 2.0**-50)
+            lip = np.maximum(a.err, b.err)
+            err = np.where(np.isfinite(err), np.minimum(err, lip), lip)
+        return Value(a.t, r, err, a.taint | b.taint)
     r = np.minimum(a.data, b.data) if name == "min" else np.maximum(a.data, b.data)
     return Value(a.t, r, np.zeros(r.shape), a.taint | b.taint)
 
@@ -282,7 +294,10 @@ def _atan2(args: list[Any], ctx: OpCtx) -> Value:
         xv, yv = f64(x), f64(y)
         r64 = np.arctan2(yv, xv)
         rmin = np.hypot(xv, yv) - np.hypot(x.err, y.err)
-        prop = np.where(rmin > 0, (x.err + y.err) / rmin, np.inf)
+        # |d atan2/dx| = |y|/r^2, |d atan2/dy| = |x|/r^2, bounded over the input box; the angle
+        # bound (ex + ey)/r alone is far too loose when |y| << |x| (or the reverse)
+        deriv = ((np.abs(yv) + y.err) * x.err + (np.abs(xv) + x.err) * y.err) / (rmin * rmin)
+        prop = np.where(rmin > 0, np.minimum((x.err + y.err) / rmin, deriv), np.inf)
         prop = np.where((x.err == 0) & (y.err == 0), 0.0, prop)
         cut = (xv < 0) & (np.abs(yv) <= y.err) & (y.err > 0)  # branch cut along the negative x axis
     return finish_float(y.t, r64.astype(y.t.np), prop, ULPS["atan2"], [y, x], r64, extra_taint=cut)
