@@ -652,11 +652,19 @@ def features_used(source: str) -> frozenset[str]:
             elif fn in ("atomic_cas", "atomic_exch"):
                 found.add("atomic_cas_exch")
             elif fn and _TYPED_CTOR.match(fn):
-                if any(isinstance(a, ast.Constant) and isinstance(a.value, float) for a in ast.walk(n)):
+                if any(_bare_float(a) for a in n.args):  # `wp.float64(0.1)` arguments are fine
                     found.add("typed_ctor_float_literals")
             elif isinstance(n.func, ast.Name) and n.func.id == "len":
                 found.add("vec_mat_len")
     return frozenset(found)
+
+
+def _bare_float(n: object) -> bool:
+    import ast
+
+    if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub | ast.UAdd):
+        n = n.operand
+    return isinstance(n, ast.Constant) and isinstance(n.value, float)
 
 
 def missing_features(source: str, warp_version: str, gates: tuple[Gate, ...] = GATES) -> list[Gate]:

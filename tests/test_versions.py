@@ -81,7 +81,7 @@ def f(x: float, y: float = 1.0):
 def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
     i = wp.tid()
     x = 1 if a[i] > 0 else 2
-    v = wp.vec3d(0.1, 1.0, 2.0)
+    v = wp.vec3d(wp.float64(0.1), -1.0, wp.float64(2.0))
     c = wp.cast(x, wp.float32)
     a[i] &= 3
     wp.atomic_xor(a, 0, 1)
@@ -102,7 +102,10 @@ def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
         "short_circuit_boolops",
         "while_break_continue",
     }
-    plain = "@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n    a[i] = wp.vec3(1.0, 2.0, 3.0)[0]\n"
+    plain = (
+        "@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n"
+        "    a[i] = wp.vec3(1.0, 2.0, 3.0)[0] + float(wp.vec2d(wp.float64(0.5), -wp.float64(1.0))[1])\n"
+    )
     assert G.features_used(plain) == set()
     assert [g.name for g in G.missing_features(src, "1.10.1")] == [
         "typed_ctor_float_literals",
