@@ -118,7 +118,7 @@ class Campaign:
         deadline = start + cfg.budget_s
         batch_ids = iter(range(1, 1 << 62))
         dispatched = 0
-        batch_times: deque[float] = deque(maxlen=20)
+        batch_times: deque[tuple[float, int]] = deque(maxlen=20)  # (seconds, kernels) of recent batches
         started_at: dict[int, float] = {}
         pool = WorkerPool(
             settings,
@@ -133,15 +133,23 @@ class Campaign:
         try:
             while True:
                 now = time.monotonic()
-                est = (sum(batch_times) / len(batch_times)) if batch_times else 0.0
-                may_start = not self.stop_requested and now + est <= deadline
+                # near the end, shrink batches so the last ones finish within the budget
+                size = cfg.batch
+                if batch_times:
+                    per_kernel = sum(t for t, _ in batch_times) / max(1, sum(n for _, n in batch_times))
+                    size = (
+                        min(cfg.batch, int(0.8 * (deadline - now) / per_kernel))
+                        if per_kernel > 0
+                        else cfg.batch
+                    )
+                may_start = not self.stop_requested and now < deadline and size >= 1
                 if cfg.max_kernels is not None and dispatched >= cfg.max_kernels:
                     may_start = False
                 for idx in pool.idle():
                     if retry:
                         task = retry.popleft()
                     elif may_start:
-                        n = cfg.batch
+                        n = size
                         if cfg.max_kernels is not None:
                             n = min(n, cfg.max_kernels - dispatched)
                         if n <= 0:
@@ -160,7 +168,7 @@ class Campaign:
                     t0 = started_at.pop(ev.task.batch_id, None)
                     if isinstance(ev, Done):
                         if t0 is not None and not ev.task.single:
-                            batch_times.append(time.monotonic() - t0)
+                            batch_times.append((time.monotonic() - t0, len(ev.task.seeds)))
                         results = [CaseResult.from_json(r) for r in ev.results]
                         store.add_results(results, session)
                         self._account(results, ev.stats)

@@ -183,10 +183,14 @@ class BatchRunner:
             try:
                 sources = self._compile(pymod, stats)
                 self._check_all(pymod, cases, sources, results, stats)
+            except DevicePoisoned:
+                raise  # nothing more can run in this process
             except Exception:
                 groups = [[c] for c in cases]  # isolate: rebuild each case on its own
             finally:
                 self._discard(pymod)
+        except DevicePoisoned:
+            raise
         except Exception:
             groups = [[c] for c in cases]
         if len(groups) > 1 or (groups and not results):
@@ -207,6 +211,8 @@ class BatchRunner:
             self._check_all(pymod, [case], sources, results, stats)
         except CompileFailure as e:
             results[case.seed] = self._fail(case, J.COMPILE_ERROR, f"compile:{e.device}", e.device, e)
+        except DevicePoisoned:
+            raise
         except Exception as e:
             results[case.seed] = self._fail(case, J.INTERNAL_ERROR, "worker", "", e)
         finally:
