@@ -16,7 +16,7 @@ import os
 import resource
 import sys
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -31,7 +31,7 @@ class Phase:
     name: str
     kernels: int = 0
     seconds: float = 0.0
-    stage_seconds: Counter[str] = field(default_factory=Counter)
+    stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     verdicts: Counter[str] = field(default_factory=Counter)
     peak_rss_kb: dict[str, int] = field(default_factory=dict)
 

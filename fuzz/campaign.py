@@ -10,7 +10,7 @@ import json
 import os
 import signal
 import time
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -35,6 +35,8 @@ class CampaignConfig:
     argv: list[str] = field(default_factory=list)
     max_kernels: int | None = None
     grace_s: float = 20.0
+    reduce_share: float = 0.1  # share of the budget kept for reducing new failure signatures (0: off)
+    save_corpus: bool = True
     base_timeout_s: float = 60.0
     per_kernel_timeout_s: float = 15.0
 
@@ -51,9 +53,11 @@ class Snapshot:
     budget_s: float = 0.0
     in_flight: int = 0
     restarts: int = 0
-    stage_s: Counter[str] = field(default_factory=Counter)
+    stage_s: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     total_kernels: int = 0
     total_verified: int = 0
+    phase: str = "fuzzing"
+    reduced: int = 0
 
 
 def _seed_stream(first: int, done: set[int]) -> Iterator[int]:
@@ -115,7 +119,8 @@ class Campaign:
         seeds = _seed_stream(cfg.seed, done)
         retry: deque[Task] = deque()
         start = time.monotonic()
-        deadline = start + cfg.budget_s
+        end = start + cfg.budget_s
+        deadline = end - cfg.budget_s * cfg.reduce_share  # new batches stop here; reduction uses the rest
         batch_ids = iter(range(1, 1 << 62))
         dispatched = 0
         batch_times: deque[tuple[float, int]] = deque(maxlen=20)  # (seconds, kernels) of recent batches
@@ -171,6 +176,7 @@ class Campaign:
                             batch_times.append((time.monotonic() - t0, len(ev.task.seeds)))
                         results = [CaseResult.from_json(r) for r in ev.results]
                         store.add_results(results, session)
+                        self._save_failures(results, settings)
                         self._account(results, ev.stats)
                     else:
                         self._lost(ev, retry, batch_ids, store, session, settings)
@@ -178,6 +184,9 @@ class Campaign:
                 snap.in_flight = pool.busy()
                 snap.restarts = pool.restarts
                 self.on_progress(snap)
+            pool.close()
+            if cfg.reduce_share > 0 and not self.stop_requested:
+                self._reduce(settings, end - time.monotonic())
         except KeyboardInterrupt:
             self.stop_requested = True
         finally:
@@ -192,6 +201,25 @@ class Campaign:
         return summary
 
     _stop_at = 0.0
+
+    def _save_failures(self, results: list[CaseResult], settings: WorkerSettings) -> None:
+        """Every failure becomes a corpus folder as soon as its batch is stored."""
+        if not self.config.save_corpus:
+            return
+        from corpus.save import save_failures
+
+        save_failures(self.config.run_dir, results, settings=settings)
+
+    def _reduce(self, settings: WorkerSettings, seconds: float) -> None:
+        """Reduce the first representative of each new failure signature in the time left."""
+        if seconds < 10:
+            return
+        from corpus.reduce import reduce_new_signatures
+
+        self.snapshot.phase = "reducing new failure signatures"
+        self.on_progress(self.snapshot)
+        done = reduce_new_signatures(self.config.run_dir, budget_s=seconds)
+        self.snapshot.reduced = len(done)
 
     def _request_stop(self) -> None:
         self.stop_requested = True
@@ -279,6 +307,7 @@ class Campaign:
                 "workers": self.config.workers,
                 "batch": self.config.batch,
                 "worker_restarts": pool.restarts,
+                "reduced_signatures": snap.reduced,
                 "interrupted": self.stop_requested,
                 "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},
                 "worker_peak_rss_kb": {"first": pool.first_rss_kb, "last": pool.last_rss_kb},

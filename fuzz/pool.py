@@ -130,10 +130,10 @@ class WorkerPool:
     def poll(self, timeout: float) -> list[Done | Lost]:
         events: list[Done | Lost] = []
         conns = {h.conn: h for h in self.handles}
-        for conn in wait(list(conns), timeout=timeout):
-            h = conns[conn]  # type: ignore[index]
+        for ready in wait(list(conns), timeout=timeout):
+            h = conns[ready]  # type: ignore[index]
             try:
-                msg = conn.recv()  # type: ignore[union-attr]
+                msg: Any = h.conn.recv()
             except (EOFError, OSError):
                 code = h.proc.exitcode if h.proc.exitcode is not None else h.proc.join(5) or h.proc.exitcode
                 if h.task is not None:

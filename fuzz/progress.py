@@ -26,6 +26,8 @@ def _table(s: Snapshot, title: str) -> Table:
     fails = {k: v for k, v in s.verdicts.items() if k != "verified"}
     t.add_row("not verified", ", ".join(f"{k}={v}" for k, v in sorted(fails.items())) or "none")
     t.add_row("in flight / worker restarts", f"{s.in_flight} / {s.restarts}")
+    if s.phase != "fuzzing":
+        t.add_row("phase", s.phase)
     return t
 
 

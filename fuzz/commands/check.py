@@ -102,14 +102,6 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _fmt(v: Any) -> str:
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    if isinstance(v, list):
-        return "[" + ", ".join(_fmt(x) for x in v) + "]"
-    return str(v)
-
-
 def _print(result: Any) -> None:
     """One row per (array, device): counts, worst error and the worst element with its tolerance."""
     from rich.console import Console

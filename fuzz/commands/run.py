@@ -45,6 +45,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="seconds allowed per kernel of a batch (plus 60 s per batch) before its worker counts as hung",
     )
     p.add_argument("--max-kernels", type=int, default=None, help="stop after this many kernels")
+    p.add_argument(
+        "--no-reduce",
+        action="store_true",
+        help="do not reduce new failure signatures (by default the last 10%% of the budget reduces them)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
     add_generator_options(p)
 
@@ -85,6 +90,7 @@ def run(args: argparse.Namespace) -> int:
         argv=sys.argv[1:],
         max_kernels=args.max_kernels,
         per_kernel_timeout_s=args.kernel_timeout,
+        reduce_share=0.0 if args.no_reduce else 0.1,
     )
     print(f"warpfuzz: campaign in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
     with Progress(enabled=not args.no_progress) as progress:
