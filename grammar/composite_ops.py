@@ -1155,9 +1155,9 @@ def compose(gen: Gen, dtype: str, depth: int) -> Expr:
     if k == "transform":
         if gen.rng.chance(0.15):
             return Expr(call("transform_identity", dtype=_typed(s)), dtype, Interval(0.0, 1.0))
-        p = compose(gen, vec_type(3, s), depth)
-        q = compose(gen, _QUAT_OF[s], depth)
-        return checked(Expr(call(dtype, p.node, q.node), dtype, p.iv.union(sym(1.0))))
+        pos = compose(gen, vec_type(3, s), depth)
+        rot = compose(gen, _QUAT_OF[s], depth)
+        return checked(Expr(call(dtype, pos.node, rot.node), dtype, pos.iv.union(sym(1.0))))
     raise Rejected(f"no composite leaf for {dtype}")
 
 

@@ -28,6 +28,7 @@ def test_unknown_family_is_refused():
         kernels(families=["nope"])
 
 
+@pytest.mark.slow  # shrinking runs hundreds of generations (~1.5 min on 2 busy cores)
 def test_strategy_shrinks_toward_small_kernels():
     """Hypothesis's minimal kernel satisfying 'has an if' is small: choices shrink toward less code."""
     from hypothesis import find
