@@ -164,7 +164,9 @@ def compare_array(
         with np.errstate(divide="ignore", invalid="ignore"):
             ulps = np.where(ulp > 0, diff / ulp, np.inf)
         ulps[unst] = 0.0
-        score = np.where(unst, -1.0, np.where(bad, diff / np.maximum(tol, 1e-300), diff))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            score = np.where(unst, -1.0, np.where(bad, diff / np.maximum(tol, 1e-300), diff))
+        score[np.isnan(score)] = np.inf
     else:
         tol = np.zeros(exp.shape)
         bad = (obs != exp) & ~unst
