@@ -144,11 +144,15 @@ def format_table(res: BisectResult) -> str:
     lines = [
         f"seed {res.seed_path}",
         f"recorded on warp {res.recorded_warp}: {res.recorded_signature}",
-        "",
-        f"{'warp':<10} {'result':<10} {'verdict':<18} note",
     ]
+    notes = {r.note for r in res.rows}
+    common = notes.pop() if len(notes) == 1 and len(res.rows) > 1 else ""
+    if common:
+        lines.append(f"note (every release): {common}")
+    lines += ["", f"{'warp':<10} {'result':<10} {'verdict':<18} note"]
     for r in res.rows:
-        lines.append(f"{r.version:<10} {r.status:<10} {r.verdict:<18} {r.note}".rstrip())
+        note = "" if common else r.note
+        lines.append(f"{r.version:<10} {r.status:<10} {r.verdict:<18} {note}".rstrip())
     lines.append("")
     if res.failing:
         lines.append(f"first failing: {res.first_failing}   last failing: {res.last_failing}")

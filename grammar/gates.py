@@ -288,6 +288,21 @@ def {{K}}({_OUT}):
         "the `wp.bfloat16` scalar type",
     ),
     Gate(
+        "int_floordiv_floors",
+        "1.18.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    x = out[0] - 7
+    y = wp.int64(x)
+    if x // 2 == -4:
+        if y // wp.int64(2) == wp.int64(-4):
+            if x // -2 == 3:
+                out[0] = 1
+""",
+        "integer `//` floors like Python (-7 // 2 == -4); older releases truncate toward zero (-3)",
+    ),
+    Gate(
         "short_circuit_boolops",
         "1.13.0",
         f"""

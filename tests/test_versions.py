@@ -37,7 +37,9 @@ def test_parse_version() -> None:
 def test_enabled_features_by_version() -> None:
     G.check_table()
     assert G.enabled_features("1.19.0") == ALL
-    assert G.enabled_features("1.13.0") == ALL
+    assert G.enabled_features("1.18.0") == ALL
+    assert G.disabled_features("1.17.0") == {"int_floordiv_floors", "composite_store_any_int"}
+    assert "short_circuit_boolops" in G.enabled_features("1.13.0")
     v12 = G.enabled_features("1.12.1")
     assert "composite_index_any_int" in v12 and "wp_cast" in v12
     assert {"typed_ctor_float_literals", "bfloat16", "short_circuit_boolops"}.isdisjoint(v12)
@@ -46,6 +48,7 @@ def test_enabled_features_by_version() -> None:
     assert "composite_store_any_int" not in G.enabled_features("1.19.0")  # no release yet
     assert G.disabled_features("1.10.1") == {
         "composite_store_any_int",
+        "int_floordiv_floors",
         "composite_index_any_int",
         "typed_ctor_float_literals",
         "bfloat16",
