@@ -83,6 +83,7 @@ class _Reducer:
         self.settings = settings
         self.runner = runner
         self.batch = max(1, batch)
+        self.grow = 1
         self.deadline = deadline
         self.say = say
         self.registry = load_registry(settings.registry_factory)
@@ -134,7 +135,12 @@ class _Reducer:
     def one_pass(
         self, current: KernelCase, proposals: Iterator[Candidate]
     ) -> tuple[Candidate, CaseResult] | None:
-        """Test proposals batch by batch; return the first (biggest cut) that keeps the failure."""
+        """Test proposals batch by batch; return the first (biggest cut) that keeps the failure.
+
+        The batch grows (1, 2, 4, ... up to `batch`) while candidates keep being rejected and
+        falls back to 1 after a keep: when most cuts succeed (early deletions) the candidates
+        after the first kept one are wasted compiles; when most fail (literals) one module per
+        many candidates saves the per-module compile cost."""
         cur_size = size(current)
         pending: list[Candidate] = []
         exhausted = False
@@ -143,7 +149,7 @@ class _Reducer:
             for cand in proposals:
                 if self.admissible(cand.case, cur_size):
                     pending.append(cand)
-                    if len(pending) >= self.batch:
+                    if len(pending) >= self.grow:
                         break
             else:
                 exhausted = True
@@ -152,7 +158,9 @@ class _Reducer:
             results = self.run([c.case for c in pending])
             for cand, res in zip(pending, results, strict=True):
                 if same_failure(self.target, signature_of(res)):
+                    self.grow = 1
                     return cand, res
+            self.grow = min(self.batch, self.grow * 2)
         return None
 
 
