@@ -345,12 +345,21 @@ _DEG_TO_RAD = 0.017453292519943295
 
 
 def _angle(name: str) -> BuiltinFn:
-    """degrees/radians: x * RAD_TO_DEG (resp. DEG_TO_RAD) with the constant in the dtype."""
+    """degrees/radians: `x * RAD_TO_DEG` where the constant is a C++ double literal (builtin.h),
+    so half and float arguments are promoted: the product is taken in double and rounded once to
+    the argument's type (measured: half degrees(-4.2578125) is -244.0, not -243.875 as a product
+    with the constant rounded to half would give)."""
 
     def fn(args: list[Any], ctx: OpCtx) -> Value:
         (v,) = _float_args(name, args, ctx, 1)
-        c = const_value(v.t, _RAD_TO_DEG if name == "degrees" else _DEG_TO_RAD, v.lanes)
-        return float_binop("Mult", v, c, ctx)
+        c = _RAD_TO_DEG if name == "degrees" else _DEG_TO_RAD
+        if not v.t.shape:
+            ctx.count()
+            with np.errstate(all="ignore"):
+                r64 = v.data.astype(np.float64) * c
+                r = r64.astype(v.t.np)
+            return finish_float(v.t, r, abs(c) * v.err, 1, [v], r64)
+        return float_binop("Mult", v, const_value(v.t, c, v.lanes), ctx)
 
     return fn
 
