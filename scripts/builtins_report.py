@@ -73,8 +73,13 @@ def main(argv: list[str] | None = None) -> int:
     shapes: set[str] = set()
     fams: collections.Counter[str] = collections.Counter()
     cases = []
+    errors: list[str] = []
     for s in range(args.start, args.start + args.seeds):
-        c = generate(s)
+        try:
+            c = generate(s)
+        except Exception as e:  # a generator bug: name the seed, keep counting the rest
+            errors.append(f"seed {s}: {type(e).__name__}: {e}")
+            continue
         cases.append(c)
         fams[c.family] += 1
         for k in c.constructs:
@@ -94,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     print("families: " + ", ".join(f"{f}={n}" for f, n in sorted(fams.items())))
     print(f"distinct AST shapes per 1000 kernels: {shapes_per_k}")
     print(f"generation speed: {len(cases) / gen_s:.0f} kernels/s (no compiling)")
-    return 0
+    for err in errors:
+        print(f"GENERATOR ERROR {err}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
