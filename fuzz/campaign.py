@@ -271,6 +271,7 @@ class Campaign:
             case = None
         result = _lost_result(seed, case, ev.reason, ev.detail)
         store.add_results([result], session)
+        self._save_failures([result], settings)
         self._account([result], {})
 
     def summary(

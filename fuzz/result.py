@@ -37,25 +37,8 @@ class CaseResult:
         return CaseResult(**d)
 
     def signature(self) -> str:
-        """Failure identity for grouping duplicates: stage, device, verdict and what differs."""
-        what = ""
-        if self.verdict == "mismatch":
-            bad = sorted(
-                {
-                    a["name"]
-                    for c in self.checks
-                    if not c.get("passed", True)
-                    for a in c.get("arrays", [])
-                    if not a["passed"]
-                }
-            )
-            what = ",".join(bad)
-        elif self.verdict in (
-            "compile_error",
-            "launch_error",
-            "internal_error",
-            "oracle_unsupported",
-            "invalid_kernel",
-        ):
-            what = self.message.splitlines()[0][:120] if self.message else ""
-        return "|".join((self.stage, self.device, self.verdict, what))
+        """Failure identity for grouping duplicates: stage, devices, verdict, kind and the constructs
+        on the path that differs, free of seed-specific names (see corpus.signature)."""
+        from corpus.signature import signature_key
+
+        return signature_key(self)
