@@ -627,7 +627,8 @@ def features_used(source: str) -> frozenset[str]:
     """Gated constructs `source` visibly uses (syntax only, no types).
 
     Indexing with a non-int32 integer (`array_index_any_int`, `composite_index_any_int`) needs
-    types to see and is not reported; `len()` is reported whatever its argument.
+    types to see and is not reported; `len()` is reported whatever its argument, and every `//`
+    as `int_floordiv_floors` (float `//` too: conservative).
     """
     import ast
 
@@ -644,6 +645,10 @@ def features_used(source: str) -> frozenset[str]:
             found.add("ternary")
         elif isinstance(n, ast.BoolOp):
             found.add("short_circuit_boolops")
+        elif isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv):
+            # types are not visible here: every `//` counts, so releases before 1.18 (where integer
+            # `//` truncates) get no `//` at all rather than false mismatches on signed operands
+            found.add("int_floordiv_floors")
         elif isinstance(n, ast.Attribute) and wp_name(n) == "bfloat16":
             found.add("bfloat16")
         elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitAnd | ast.BitOr | ast.BitXor):

@@ -54,6 +54,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_generator_options(p)
 
 
+def _confirm_gates() -> None:
+    """Probe the feature-gate table on the installed Warp (cached per release): a wrong entry is a
+    clear message here rather than a stream of false compile errors later."""
+    from grammar.gates import confirm_gates
+
+    try:
+        report = confirm_gates()
+    except Exception as e:  # a broken probe machinery must not stop a campaign: say so
+        print(f"warning: could not confirm the feature-gate table: {type(e).__name__}: {e}", file=sys.stderr)
+        return
+    print(("" if report.ok else "WARNING: ") + report.message(), file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from fuzz.campaign import Campaign, CampaignConfig
     from fuzz.judge import TolerancePolicy
@@ -69,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers and --batch must be at least 1")
     gen_config = gen_config_from_args(args)
     devices = resolve_devices(args.devices)
+    _confirm_gates()
     run_dir = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
     settings = WorkerSettings(
         run_dir=run_dir,
