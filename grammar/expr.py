@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -70,9 +71,30 @@ def wp_attr(attr: str) -> cst.Attribute:
     return cst.Attribute(value=cst.Name("wp"), attr=cst.Name(attr))
 
 
+# Warp 1.19 `wp.float64(x)` / `wp.int64(x)` / `wp.uint64(x)` of a *named constant* (the counter of
+# an unrolled `for k in range(3)`) retypes the variable itself, so every later use of `k` is a
+# 64-bit value and `k + 1` fails with "Input types must be the same" (codegen.py, the 64-bit
+# constant cast shortcut). `int(k)` is a fresh, non-constant int32 the cast may retype safely.
+WIDE_CASTS = frozenset({"float64", "int64", "uint64"})
+_LOOP_COUNTER = re.compile(r"k[0-9]+")
+
+
+def is_loop_counter(node: cst.BaseExpression) -> bool:
+    """A bare `for` counter name (`gen.fresh("k")`): Warp may hold it as a constant."""
+    return isinstance(node, cst.Name) and not node.lpar and _LOOP_COUNTER.fullmatch(node.value) is not None
+
+
 def call(func: str | cst.BaseExpression, *args: cst.BaseExpression, **kwargs: cst.BaseExpression) -> cst.Call:
     """`wp.<func>(args)` when func is a string (bare Python builtins go through `bare_call`)."""
     f = wp_attr(func) if isinstance(func, str) else func
+    if (
+        isinstance(func, str)
+        and func in WIDE_CASTS
+        and len(args) == 1
+        and not kwargs
+        and is_loop_counter(args[0])
+    ):
+        args = (bare_call("int", args[0]),)
     a = [cst.Arg(value=x) for x in args]
     a += [cst.Arg(keyword=cst.Name(k), value=v, equal=_EQ) for k, v in kwargs.items()]
     return cst.Call(func=f, args=a)
