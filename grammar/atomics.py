@@ -81,8 +81,13 @@ def atomic_stmt(gen: Gen) -> cst.BaseStatement:
         e = clamp_to(gen.expr(a.dtype, 2), 0, 255)
         new_iv = Interval(0, max(a.iv.hi, 255) * 2) if op != "atomic_and" else a.iv
     else:
-        e = clamp_to(gen.expr(a.dtype, 2), -100 if scalar(a.dtype).kind != "uint" else 0, 100)
-        new_iv = Interval(a.iv.lo - 100, a.iv.hi + 100)
+        unsigned = scalar(a.dtype).kind == "uint"
+        if unsigned and op == "atomic_sub" and a.iv.lo < 100:
+            op = "atomic_add"  # the slot could go below 0 and wrap
+        e = clamp_to(gen.expr(a.dtype, 2), 0 if unsigned else -100, 100)
+        # unsigned: e >= 0, so only a subtraction lowers the slot (and it cannot wrap, above)
+        lo = a.iv.lo - 100 if not unsigned or op == "atomic_sub" else a.iv.lo
+        new_iv = Interval(lo, a.iv.hi + 100)
     old = Var(gen.fresh("old"), a.dtype, a.iv, len(gen.loop_trips))
     a.iv = a.iv.union(new_iv)
     st = cst.SimpleStatementLine(

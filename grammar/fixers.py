@@ -44,7 +44,8 @@ def away_from_zero(rng: Chooser, e: Expr, margin: float) -> Expr:
     choice = rng.integer(0, 3)
     mag = e.iv.mag
     if choice == 0 and mag + margin <= cap(d).hi:
-        iv = widen(d, Interval(margin, mag + margin))
+        # rounding is monotone and `margin` is representable, so the sum never drops below it
+        iv = Interval(margin, widen(d, Interval(margin, mag + margin)).hi)
         return checked(Expr(binop(call("abs", e.node), cst.Add(), m.node), d, iv))
     if choice == 1:
         return checked(Expr(call("max", call("abs", e.node), m.node), d, Interval(margin, max(mag, margin))))

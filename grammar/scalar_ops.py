@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from grammar.dtypes import BOOL, FLOATS, INTS, SINTS, UINTS, Interval, cap, corners, scalar
+from grammar.dtypes import BOOL, FLOATS, INTS, SINTS, UINTS, Interval, cap, corners, scalar, widen
 from grammar.expr import Expr, Rejected, bare_call, binop, call, literal, paren
 from grammar.fixers import FIXER_CALLS, away_from_zero, clamp_mag, clamp_to
 from grammar.production import Production
@@ -49,9 +49,14 @@ def _half(dtype: str) -> float:
     return c.hi * 0.49 if scalar(dtype).is_float else c.hi // 2
 
 
+def fits(d: str, iv: Interval) -> bool:
+    """Whether a result in `iv` stays in the cap after its rounding (what `checked` will test)."""
+    return widen(d, iv).within(cap(d))
+
+
 def _guard_add(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
     x, y = a
-    if not Interval(x.iv.lo + y.iv.lo, x.iv.hi + y.iv.hi).within(cap(d)):
+    if not fits(d, Interval(x.iv.lo + y.iv.lo, x.iv.hi + y.iv.hi)):
         x, y = clamp_mag(x, _half(d)), clamp_mag(y, _half(d))
     return [x, y]
 
@@ -62,14 +67,14 @@ def _guard_sub(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         if x.iv.lo < y.iv.hi:
             raise Rejected("unsigned subtraction could wrap")
         return [x, y]
-    if not Interval(x.iv.lo - y.iv.hi, x.iv.hi - y.iv.lo).within(cap(d)):
+    if not fits(d, Interval(x.iv.lo - y.iv.hi, x.iv.hi - y.iv.lo)):
         x, y = clamp_mag(x, _half(d)), clamp_mag(y, _half(d))
     return [x, y]
 
 
 def _guard_mul(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
     x, y = a
-    if not corners(lambda p, q: p * q, x.iv, y.iv).within(cap(d)):
+    if not fits(d, corners(lambda p, q: p * q, x.iv, y.iv)):
         r = math.isqrt(int(cap(d).hi)) if scalar(d).is_int else math.sqrt(cap(d).hi) * 0.99
         x, y = clamp_mag(x, r), clamp_mag(y, r)
     return [x, y]
@@ -80,7 +85,7 @@ def _guard_div(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
     x, y = a
     margin = 0.5 if scalar(d).is_float else 1
     y = away_from_zero(gen.rng, y, margin)
-    if not corners(lambda p, q: p / q, x.iv, y.iv).within(cap(d)):
+    if not fits(d, corners(lambda p, q: p / q, x.iv, y.iv)):
         x = clamp_mag(x, _half(d) * margin)
     return [x, y]
 
