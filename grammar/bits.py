@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from grammar.dtypes import INTS, Interval, cap, scalar
-from grammar.expr import Expr, binop, literal, paren
+from grammar.expr import Expr, binop, call, literal, paren
 from grammar.fixers import clamp_to
 from grammar.production import Production
 
@@ -69,6 +69,19 @@ def _invert_args(gen: Gen, d: str) -> tuple[str, ...] | None:
 
 def _invert_emit(a: list[cst.BaseExpression]) -> cst.BaseExpression:
     return cst.UnaryOperation(operator=cst.BitInvert(), expression=paren(a[0]))
+
+
+def _bit_count_args(gen: Gen, d: str) -> tuple[str, ...] | None:
+    """`wp.bit_count(x)` is an int32 from any integer type (two's complement, so negatives too)."""
+    srcs = [t for t in gen.dtypes if t in INTS]
+    return (gen.rng.pick(srcs),) if d == "int32" and srcs and gen.wave2 else None
+
+
+def _bit_count_iv(d: str, a: list[Expr]) -> Interval:
+    x = a[0]
+    if x.iv.lo >= 0:  # at most the bits of its largest value
+        return Interval(0, int(x.iv.hi).bit_length())
+    return Interval(0, scalar(x.dtype).bits)
 
 
 def bit_productions() -> tuple[Production, ...]:
@@ -137,5 +150,15 @@ def bit_productions() -> tuple[Production, ...]:
             frozenset({"clamp"}),
             frozenset({"Invert"}),
             0.5,
+        ),
+        Production(
+            "bit_count",
+            "bits",
+            _bit_count_args,
+            _bit_count_iv,
+            lambda a: call("bit_count", a[0]),
+            calls=frozenset({"bit_count"}),
+            weight=0.5,
+            rounds=False,
         ),
     )

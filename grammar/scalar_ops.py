@@ -438,6 +438,24 @@ def build_cast(gen: Gen, p: Production, d: str, depth: int) -> Expr:
     return checked(Expr(node, d, widen(d, p.interval(d, [x]))))
 
 
+def _bool_cast() -> Production:
+    """`wp.bool(x)`: a condition from any numeric value (true where nonzero)."""
+
+    def args(gen: Gen, d: str) -> tuple[str, ...] | None:
+        # Warp 1.19 `wp.bool(<float16>)` fails to compile on CPU: the C++ `bool(half)` is an
+        # ambiguous conversion (half converts to every builtin scalar type)
+        srcs = [t for t in gen.dtypes if t in NUMERIC and t != "float16"]
+        return (gen.rng.pick(srcs),) if d == BOOL and srcs and gen.wave2 else None
+
+    def interval(d: str, a: list[Expr]) -> Interval:
+        iv = a[0].iv
+        return Interval(0 if iv.contains(0) else 1, 0 if iv.lo == iv.hi == 0 else 1)
+
+    return Production(
+        "bool", "cast", args, interval, _wp("bool"), calls=frozenset({"bool"}), weight=0.5, rounds=False
+    )
+
+
 def _where() -> Production:
     def args(gen: Gen, d: str) -> tuple[str, ...] | None:
         return (BOOL, d, d) if d != BOOL else None
@@ -706,6 +724,7 @@ def scalar_productions() -> tuple[Production, ...]:
         _scale("radians", math.pi / 180.0),
         _cast(bare=False),
         _cast(bare=True),
+        _bool_cast(),
         _where(),
         _ifexp(),
         *(_compare(op) for op in _CMP),
