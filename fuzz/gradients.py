@@ -73,8 +73,8 @@ class GradientConfig:
     rtol: float = 2e-3
     step: float = 1e-6
     directions: int = 2
-    coordinates: int = 3
-    max_evals: int = 80
+    coordinates: int = 1
+    max_evals: int = 60
     max_rel_forward_err: float = 1e-4
 
 
