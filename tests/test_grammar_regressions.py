@@ -132,3 +132,35 @@ def test_float16_sum_guard_accounts_for_rounding():
 
     assert not fits("float16", Interval(-999.5, 999.5))
     assert fits("float16", Interval(-990.0, 990.0))
+
+
+def test_bool_cast_and_bit_count_are_drawn_and_evaluated():
+    """Both builtins appear in generated kernels and the oracle runs them."""
+    import oracle
+    from grammar import make_inputs
+
+    found: dict[str, int] = {}
+    for s in range(60):
+        c = generate(s)
+        for b in ("bool", "bit_count"):
+            if f"wp.{b}(" in c.source and b not in found:
+                found[b] = s
+                res = oracle.evaluate(c.module_source(), c.kernel_name, make_inputs(c), c.dim)
+                assert res.arrays, (s, b)
+    assert set(found) == {"bool", "bit_count"}, found
+
+
+def test_bool_cast_never_takes_float16():
+    """`wp.bool(<float16>)` does not compile with Warp 1.19 (ambiguous C++ conversion)."""
+    from grammar.gen import Gen, Knobs
+    from grammar.generate import default_registry
+    from grammar.rand import SeededChooser
+
+    reg = default_registry()
+    (p,) = [q for q in reg.productions if q.name == "bool"]
+    gen = Gen(SeededChooser(0), reg, {}, Knobs(), "k_0")
+    gen.dtypes = ["float16"]
+    assert p.args(gen, "bool") is None
+    gen.dtypes = ["float16", "int8"]
+    assert {p.args(gen, "bool") for _ in range(20)} == {("int8",)}
+    assert p.args(gen, "int8") is None
