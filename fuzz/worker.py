@@ -26,7 +26,10 @@ def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
     """The case for `seed` under the campaign's generator settings."""
     import grammar
 
-    cfg = grammar.GenConfig(**gen_config) if gen_config else None
+    import warp as wp
+
+    # target the installed release: constructs it lacks are never generated (grammar.gates)
+    cfg = grammar.GenConfig(**gen_config, warp_version=str(wp.__version__))
     return grammar.generate(seed, cfg)
 
 

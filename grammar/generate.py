@@ -26,12 +26,19 @@ DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({f: 0.0 if f in _PENDING
 
 @dataclass(frozen=True)
 class GenConfig:
-    """Family weights (0 disables a family) and size knobs."""
+    """Family weights (0 disables a family), size knobs, and the Warp release to target.
+
+    warp_version: draws that use a construct this release lacks (grammar.gates) are rejected and
+    redrawn, so a campaign against an older Warp gets no false compile errors or mismatches from
+    version gaps. None targets every construct (the newest release). The same seed gives the same
+    case for the same target release.
+    """
 
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
     max_stmts: int = 8
     max_depth: int = 4
     max_loop_nesting: int = 2
+    warp_version: str | None = None
 
 
 class GeneratorHealthError(RuntimeError):
@@ -110,12 +117,21 @@ def build_case(
     knobs = Knobs(config.max_stmts, config.max_depth, config.max_loop_nesting)
     for attempt in range(MAX_RETRIES):
         try:
-            return _build(rng, seed, fam, knobs, registry), attempt
+            case = _build(rng, seed, fam, knobs, registry)
         except Rejected:
             continue
+        if config.warp_version is not None and _lacks_features(case.source, config.warp_version):
+            continue
+        return case, attempt
     raise GeneratorHealthError(
         f"seed {seed}, family {family}: {MAX_RETRIES} draws rejected in a row; a guard is too strict"
     )
+
+
+def _lacks_features(source: str, warp_version: str) -> bool:
+    from grammar.gates import missing_features
+
+    return bool(missing_features(source, warp_version))
 
 
 def _build(rng: Chooser, seed: int, fam: Family, knobs: Knobs, registry: Registry) -> KernelCase:

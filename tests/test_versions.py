@@ -313,3 +313,17 @@ def test_bisect_refuses_a_non_seed(tmp_path: Path) -> None:
         timeout=120,
     )
     assert p.returncode == 2 and "no meta.json here" in p.stderr
+
+
+def test_generator_targets_the_release_it_runs_on() -> None:
+    """Draws using a construct the target release lacks are redrawn (here: `//` before 1.18)."""
+    import grammar
+    from grammar.gates import missing_features
+
+    old = grammar.GenConfig(warp_version="1.10.1")
+    new = grammar.GenConfig(warp_version="1.19.0")
+    olds = [grammar.generate(s, old) for s in range(60)]
+    assert all(not missing_features(c.source, "1.10.1") for c in olds)
+    assert not any("//" in c.source for c in olds)
+    assert any("//" in grammar.generate(s, new).source for s in range(60))  # the gate is what removed it
+    assert grammar.generate(7, old).source == olds[7].source  # still deterministic per (seed, release)
