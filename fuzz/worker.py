@@ -24,9 +24,9 @@ def peak_rss_kb() -> int:
 
 def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
     """The case for `seed` under the campaign's generator settings."""
-    import grammar
-
     import warp as wp
+
+    import grammar
 
     # target the installed release: constructs it lacks are never generated (grammar.gates)
     cfg = grammar.GenConfig(**gen_config, warp_version=str(wp.__version__))
