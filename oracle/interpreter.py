@@ -790,6 +790,10 @@ class Interpreter:
         if frame.ret_t is None:
             return None
         if frame.ret is None:
+            if not np.any(m):
+                # called on no active lane (e.g. inside a branch nobody takes): the value is never
+                # observed, but the caller still needs one of the declared type
+                return const_value(frame.ret_t, 0, m.shape[0])
             raise self.unsupported("function that never returns a value", name)
         r = frame.ret
         return Value(r.t, r.data, r.err, r.taint | (frame.ctl_taint & m))
