@@ -186,7 +186,8 @@ class Campaign:
                 self.on_progress(snap)
             pool.close()
             if cfg.reduce_share > 0 and not self.stop_requested:
-                self._reduce(settings, end - time.monotonic())
+                # at most the reserved share, also when max_kernels ended the fuzzing early
+                self._reduce(settings, min(end - time.monotonic(), cfg.budget_s * cfg.reduce_share))
         except KeyboardInterrupt:
             self.stop_requested = True
         finally:

@@ -85,12 +85,13 @@ def test_saved_triaged_reduced_replayed(tmp_path: Path, capsys: pytest.CaptureFi
     )
     cfg = CampaignConfig(
         run_dir=str(run),
-        budget_s=240,
+        budget_s=900,
         seed=_first_seed(),
         workers=2,
         batch=4,
         settings=settings,
         max_kernels=8,
+        reduce_share=0.0,  # this test reduces through the CLI below
     )
     summary = Campaign(cfg).run()
     assert summary["verdicts"].get("mismatch", 0) >= 1, summary["verdicts"]

@@ -34,7 +34,14 @@ def _campaign(run: Path, n: int, **settings: object) -> dict:
 
     ws = WorkerSettings(run_dir=str(run), devices=("cpu", "cuda:0"), **settings)  # type: ignore[arg-type]
     cfg = CampaignConfig(
-        run_dir=str(run), budget_s=300, seed=2000, workers=2, batch=8, settings=ws, max_kernels=n
+        run_dir=str(run),
+        budget_s=900,
+        seed=2000,
+        workers=2,
+        batch=8,
+        settings=ws,
+        max_kernels=n,
+        reduce_share=0.0,
     )
     return Campaign(cfg).run()
 

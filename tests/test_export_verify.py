@@ -160,7 +160,14 @@ def test_campaign_export_passes_verify_on_50_samples(tmp_path: Path) -> None:
     run = tmp_path / "run"
     settings = WorkerSettings(run_dir=str(run), enable_backward=False)
     cfg = CampaignConfig(
-        run_dir=str(run), budget_s=300, seed=5000, workers=2, batch=16, settings=settings, max_kernels=80
+        run_dir=str(run),
+        budget_s=900,
+        seed=5000,
+        workers=2,
+        batch=16,
+        settings=settings,
+        max_kernels=80,
+        reduce_share=0.0,
     )
     summary = Campaign(cfg).run()
     assert summary["verified"] >= 50, summary["verdicts"]
