@@ -127,6 +127,7 @@ class BatchRunner:
         dirs = warpcompat.module_cache_dirs(wmod)
         with contextlib.suppress(Exception):
             wmod.unload()
+        warpcompat.forget_module(name)
         for d in dirs:
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(os.path.join(self.work_dir, name + "-cuda"), ignore_errors=True)

@@ -104,6 +104,23 @@ def module_source(module: Any, device: str) -> str | None:
         return f.read()
 
 
+def forget_module(name: str) -> None:
+    """Drop a Warp module from Warp's registry of user modules once it is unloaded.
+
+    Warp keeps every module it has seen (with its kernels and their adjoint state) in a
+    process-wide dict; a campaign creates one module per batch, so without this a worker's memory
+    grows for as long as it runs.
+    """
+    for where in ("warp._src.context", "warp.context"):
+        try:
+            registry = getattr(__import__(where, fromlist=["user_modules"]), "user_modules", None)
+        except ImportError:
+            continue
+        if isinstance(registry, dict):
+            registry.pop(name, None)
+            return
+
+
 def module_cache_dirs(module: Any) -> list[str]:
     """Every folder of the kernel cache that holds a variant of `module` (for pruning)."""
     name = getattr(module, "name", "")
