@@ -30,3 +30,14 @@ def wrong_sin() -> Any:
     cos = reg.get("cos")
     assert cos is not None
     return reg.with_entries([Builtin("sin", cos.fn, "deliberately wrong")])
+
+
+def wrong_cos() -> Any:
+    """`wp.cos` modelled as `wp.sin`: wrong almost everywhere (cos is among the most drawn unary builtins)."""
+    from oracle import default_registry
+    from oracle.builtins import Builtin
+
+    reg = default_registry()
+    sin = reg.get("sin")
+    assert sin is not None
+    return reg.with_entries([Builtin("cos", sin.fn, "deliberately wrong")])

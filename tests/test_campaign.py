@@ -121,20 +121,20 @@ def test_kill_9_mid_campaign_then_resume(tmp_path: Path) -> None:
 
 
 def test_a_wrong_oracle_entry_is_never_verified(tmp_path: Path) -> None:
-    """Plant `sin` modelled as `cos`: kernels that really use sin must come out as mismatches."""
+    """Plant `cos` modelled as `sin`: kernels that really use cos must come out as mismatches."""
     run = tmp_path / "run"
     s = _campaign(
         run,
         24,
         gen={"weights": {"unary": 1.0}},
-        settings={"registry_factory": "fuzz.wrong_oracles:wrong_sin"},
+        settings={"registry_factory": "fuzz.wrong_oracles:wrong_cos"},
     )
     assert s["kernels"] == 24
     with sqlite3.connect(run / "campaign.db") as db:
         rows = db.execute("SELECT verdict, case_json FROM cases").fetchall()
     mismatches = [json.loads(c)["source"] for v, c in rows if v == "mismatch"]
     assert mismatches, "no case noticed the planted oracle fault"
-    assert all("wp.sin(" in src for src in mismatches)
+    assert all("wp.cos(" in src for src in mismatches)
     # control: the same seeds with the real oracle produce no mismatch
     s2 = _campaign(tmp_path / "control", 24, gen={"weights": {"unary": 1.0}})
     assert s2["verdicts"].get("mismatch", 0) == 0, s2["verdicts"]
