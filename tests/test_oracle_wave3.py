@@ -36,12 +36,7 @@ def src():
 
 
 def _check(mod, src, kernel, args, dim, min_checked):
-    dev = h.run_device(mod, kernel, args, dim)
-    orc = oracle.evaluate(src, kernel, args, dim)
-    cmp = h.compare(dev, orc)
-    assert cmp.ok, f"{kernel}: " + "; ".join(cmp.mismatches[:8])
-    assert cmp.checked >= min_checked, f"{kernel}: only {cmp.checked} checked ({cmp.unstable} unstable)"
-    return orc
+    return h.check_against_oracle(mod, src, kernel, args, dim, min_checked)
 
 
 def _f(rng, lo, hi, shape, dt=np.float32):

@@ -115,3 +115,17 @@ def compare(dev: dict[str, np.ndarray], orc: Any, names: list[str] | None = None
                     f"{name}{list(t)}: device {d[t]!r} oracle {o[t]!r} bound {orc.error_bound[name][t]!r}"
                 )
     return Comparison(mism, checked, unstable, ratio)
+
+
+def check_against_oracle(
+    mod: Any, src: str, kernel: str, args: dict[str, Any], dim: tuple[int, ...], min_checked: int
+) -> Any:
+    """Run `kernel` on Warp CPU and in the oracle; fail on any mismatch or too few checked elements."""
+    import oracle
+
+    dev = run_device(mod, kernel, args, dim)
+    orc = oracle.evaluate(src, kernel, args, dim)
+    cmp = compare(dev, orc)
+    assert cmp.ok, f"{kernel}: " + "; ".join(cmp.mismatches[:8])
+    assert cmp.checked >= min_checked, f"{kernel}: only {cmp.checked} checked ({cmp.unstable} unstable)"
+    return orc
