@@ -303,6 +303,20 @@ def {{K}}({_OUT}):
         "integer `//` floors like Python (-7 // 2 == -4); older releases truncate toward zero (-3)",
     ),
     Gate(
+        "bit_count",
+        "1.19.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    x = wp.uint32(out[0] + 7)
+    y = wp.int64(out[0] - 1)
+    if wp.bit_count(x) == 3:
+        if wp.bit_count(y) == 64:
+            out[0] = 1
+""",
+        "`wp.bit_count(x)` (population count of any integer type)",
+    ),
+    Gate(
         "short_circuit_boolops",
         "1.13.0",
         f"""
@@ -506,8 +520,10 @@ def confirm_gates(
 
 def _run_probes(gates: tuple[Gate, ...], present: frozenset[str]) -> dict[str, tuple[bool, str]]:
     """name -> (worked, detail) for every gate."""
+    import warp as wp
+
     out: dict[str, tuple[bool, str]] = {}
-    with tempfile.TemporaryDirectory(prefix="warpfuzz-gates-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="warpfuzz-gates-") as tmp, _kernel_cache(wp, tmp):
         yes = [g for g in gates if g.name in present]
         if yes:
             batch = _probe_module(yes, tmp)
@@ -520,6 +536,18 @@ def _run_probes(gates: tuple[Gate, ...], present: frozenset[str]) -> dict[str, t
             if g.name not in present:
                 out[g.name] = _probe_module([g], tmp)[g.name]
     return out
+
+
+@contextlib.contextmanager
+def _kernel_cache(wp: Any, tmp: str) -> Iterator[None]:
+    """Probe modules compile into `tmp`, not into the user's Warp kernel cache (which would keep
+    one folder per probe module forever); Warp reads the setting at each module load."""
+    saved = wp.config.kernel_cache_dir
+    wp.config.kernel_cache_dir = os.path.join(tmp, "kernel-cache")
+    try:
+        yield
+    finally:
+        wp.config.kernel_cache_dir = saved
 
 
 def _kname(g: Gate) -> str:
@@ -667,6 +695,8 @@ def features_used(source: str) -> frozenset[str]:
             fn = wp_name(n.func)
             if fn == "cast":
                 found.add("wp_cast")
+            elif fn == "bit_count":
+                found.add("bit_count")
             elif fn in ("atomic_and", "atomic_or", "atomic_xor"):
                 found.add("bitwise_atomics")
             elif fn in ("atomic_cas", "atomic_exch"):

@@ -37,8 +37,8 @@ def test_parse_version() -> None:
 def test_enabled_features_by_version() -> None:
     G.check_table()
     assert G.enabled_features("1.19.0") == ALL
-    assert G.enabled_features("1.18.0") == ALL
-    assert G.disabled_features("1.17.0") == {"int_floordiv_floors", "composite_store_any_int"}
+    assert G.disabled_features("1.18.0") == {"bit_count", "composite_store_any_int"}  # bit_count: 1.19.0
+    assert G.disabled_features("1.17.0") == {"int_floordiv_floors", "bit_count", "composite_store_any_int"}
     assert "short_circuit_boolops" in G.enabled_features("1.13.0")
     v12 = G.enabled_features("1.12.1")
     assert "composite_index_any_int" in v12 and "wp_cast" in v12
@@ -53,6 +53,7 @@ def test_enabled_features_by_version() -> None:
         "typed_ctor_float_literals",
         "bfloat16",
         "short_circuit_boolops",
+        "bit_count",
     }
     v9 = G.enabled_features("1.9.1")
     assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9
@@ -94,6 +95,7 @@ def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
         j += 1
         if j == 2:
             break
+    a[0] = wp.bit_count(a[1])
 """
     assert G.features_used(src) == {
         "func_default_args",
@@ -104,6 +106,7 @@ def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
         "bitwise_atomics",
         "short_circuit_boolops",
         "while_break_continue",
+        "bit_count",
     }
     plain = (
         "@wp.kernel\ndef k(a: wp.array(dtype=float)):\n    i = wp.tid()\n"
@@ -113,6 +116,7 @@ def k(a: wp.array(dtype=wp.int32), b: wp.array(dtype=wp.float64)):
     assert [g.name for g in G.missing_features(src, "1.10.1")] == [
         "typed_ctor_float_literals",
         "short_circuit_boolops",
+        "bit_count",
     ]
     assert G.missing_features(src, "1.19.0") == []
     assert [g.name for g in G.missing_features(src, "1.9.0")][:2] == ["wp_cast", "bitwise_atomics"]
