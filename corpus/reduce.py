@@ -267,6 +267,7 @@ def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None
         devices=devices or available_devices(meta.get("devices") or ("cpu",)),
         enable_backward=bool(meta.get("enable_backward", False)),
         cuda_arch=meta.get("cuda_arch"),
+        cpu_opt_level=meta.get("cpu_opt_level"),
         gen_config=meta.get("gen_config") or {},
         policy=pol,
         registry_factory=registry if registry is not None else meta.get("registry_factory"),

@@ -85,7 +85,15 @@ def _case_for(ent: E.Entry) -> tuple[KernelCase | None, str]:
 
 def _settings_key(st: WorkerSettings) -> str:
     return json.dumps(
-        [st.devices, st.enable_backward, st.cuda_arch, asdict(st.policy), st.registry_factory], default=str
+        [
+            st.devices,
+            st.enable_backward,
+            st.cuda_arch,
+            st.cpu_opt_level,
+            asdict(st.policy),
+            st.registry_factory,
+        ],
+        default=str,
     )
 
 

@@ -42,7 +42,11 @@ def _kernel(wp: Any) -> Any:
     mod = importlib.util.module_from_spec(spec)
     sys.modules[name] = mod
     spec.loader.exec_module(mod)
-    wp.set_module_options({"enable_backward": bool(CONFIG.get("enable_backward", False))}, mod)
+    options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
+    level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
+    if level is not None and "optimization_level" in wp.get_module(name).options:
+        options["optimization_level"] = level
+    wp.set_module_options(options, mod)
     return getattr(mod, CONFIG["kernel"])
 
 

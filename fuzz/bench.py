@@ -176,12 +176,22 @@ def run_bench(
     seed: int,
     out_dir: str,
     gen_config: dict[str, Any],
+    cpu_opt_level: int | None,
     log: Callable[[str], None],
 ) -> dict[str, Any]:
-    """Run the four phases; return figures and the two ratios."""
+    """Run the four phases; return figures and the two ratios.
+
+    cpu_opt_level applies to the three pool phases; the naive baseline keeps Warp's default, as
+    the earlier prototype did."""
     import grammar
 
-    base = WorkerSettings(run_dir=out_dir, devices=("cpu",), enable_backward=True, gen_config=gen_config)
+    base = WorkerSettings(
+        run_dir=out_dir,
+        devices=("cpu",),
+        enable_backward=True,
+        gen_config=gen_config,
+        cpu_opt_level=cpu_opt_level,
+    )
     slice_s = budget_s / 4
     seeds_all = list(range(seed, seed + 1_000_000))
 
@@ -218,6 +228,7 @@ def run_bench(
         "cores": os.cpu_count(),
         "workers": workers,
         "batch": batch,
+        "cpu_opt_level": cpu_opt_level,
         "seeds": [seeds[0], seeds[-1]] if seeds else [],
         "phases": {
             p.name: {

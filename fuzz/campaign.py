@@ -316,6 +316,7 @@ class Campaign:
                 "settings": {
                     "enable_backward": settings.enable_backward,
                     "cuda_arch": settings.cuda_arch,
+                    "cpu_opt_level": settings.cpu_opt_level,
                     "gen_config": settings.gen_config,
                     "policy": asdict(settings.policy),
                 },

@@ -98,6 +98,10 @@ class BatchRunner:
         wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
         wp.init()
         self.registry = _load_registry(settings.registry_factory)
+        note = warpcompat.cpu_opt_level_note(settings.cpu_opt_level, settings.compiles_cuda)
+        self.module_options: dict[str, Any] = {"enable_backward": settings.enable_backward}
+        if settings.cpu_opt_level is not None and note is None:
+            self.module_options["optimization_level"] = settings.cpu_opt_level
         self._counter = itertools.count()
 
     # ---- module handling -------------------------------------------------------------
@@ -115,7 +119,7 @@ class BatchRunner:
         except BaseException:
             sys.modules.pop(name, None)
             raise
-        self.wp.set_module_options({"enable_backward": self.settings.enable_backward}, pymod)
+        self.wp.set_module_options(dict(self.module_options), pymod)
         return pymod
 
     def _discard(self, pymod: Any) -> None:

@@ -19,6 +19,8 @@ class WorkerSettings:
     fault_seeds: before that seed's CUDA launch, launch a real kernel that writes out of bounds,
     poisoning the CUDA context the way a faulting kernel does.
     compile_only: compile each batch and stop (the compile floor that `bench` measures).
+    cpu_opt_level: clang -O level for CPU code (Warp's `optimization_level`); None keeps Warp's
+    default (-O2). The emitted C++/CUDA text does not depend on it; see docs/throughput.md.
     """
 
     run_dir: str
@@ -33,3 +35,8 @@ class WorkerSettings:
     fault_seeds: frozenset[int] = frozenset()
     gradients: bool = True  # check the backward code against the oracle (needs enable_backward)
     compile_only: bool = False
+    cpu_opt_level: int | None = None
+
+    @property
+    def compiles_cuda(self) -> bool:
+        return self.cuda_arch is not None or any(d.startswith("cuda") for d in self.devices)

@@ -82,6 +82,34 @@ def load_module(module: Any, device: str) -> None:
         module.load(device)
 
 
+def has_optimization_level() -> bool:
+    """Whether this release has the `optimization_level` module option (warp-lang 1.11.0 on)."""
+    probe = wp.get_module("warpfuzz_option_probe")
+    has = "optimization_level" in getattr(probe, "options", {})
+    forget_module("warpfuzz_option_probe")
+    return has
+
+
+def cpu_opt_level_note(level: int | None, compiles_cuda: bool) -> str | None:
+    """Why a requested CPU -O level will not be applied in this run, or None when it will.
+
+    Warp's `optimization_level` is one module option for every device, so a run that also
+    compiles CUDA keeps Warp's defaults for both (CUDA is not to be compiled at -O0)."""
+    if level is None:
+        return None
+    if compiles_cuda:
+        return (
+            f"--cpu-opt-level {level} not applied: this run also compiles CUDA, and Warp's "
+            "optimization_level module option would change the CUDA build too; both use Warp's defaults"
+        )
+    if not has_optimization_level():
+        return (
+            f"--cpu-opt-level {level} not applied: warp {warp_version()} has no optimization_level "
+            "module option (added in 1.11.0); CPU code is compiled at Warp's default -O2"
+        )
+    return None
+
+
 def module_identifier(module: Any, device: str) -> str:
     """Name of the module's folder in the kernel cache for the variant `wp.launch` uses."""
     ident = getattr(module, "get_module_identifier", None)

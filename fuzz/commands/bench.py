@@ -9,7 +9,13 @@ import sys
 import tempfile
 
 from fuzz.budget import BudgetError, parse_budget
-from fuzz.cliutil import UsageError, add_generator_options, gen_config_from_args
+from fuzz.cliutil import (
+    UsageError,
+    add_cpu_opt_option,
+    add_generator_options,
+    cpu_opt_level_from_args,
+    gen_config_from_args,
+)
 
 NAME = "bench"
 HELP = "measure kernels/s of the campaign path against the compile floor and the naive baseline"
@@ -21,6 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch", type=int, default=16)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default=None, help="write the figures as JSON here too")
+    add_cpu_opt_option(p)
     add_generator_options(p)
 
 
@@ -34,6 +41,13 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
     gen_config = gen_config_from_args(args)
+    import warp as wp
+
+    from fuzz import warpcompat
+
+    warpcompat.quiet()
+    wp.init()
+    cpu_opt_level = cpu_opt_level_from_args(args, compiles_cuda=False)
     with tempfile.TemporaryDirectory(prefix="warpfuzz-bench-") as tmp:
         res = run_bench(
             budget,
@@ -42,9 +56,14 @@ def run(args: argparse.Namespace) -> int:
             args.seed,
             tmp,
             gen_config,
+            cpu_opt_level,
             lambda m: print(m, file=sys.stderr, flush=True),
         )
-    print(f"cores: {res['cores']}  workers: {res['workers']}  batch: {res['batch']}")
+    opt = "warp default (-O2)" if res["cpu_opt_level"] is None else f"-O{res['cpu_opt_level']}"
+    print(
+        f"cores: {res['cores']}  workers: {res['workers']}  batch: {res['batch']}  "
+        f"CPU code: {opt} (naive: warp default)"
+    )
     for name, ph in res["phases"].items():
         print(
             f"{name:>15}: {ph['kernels_per_s']:8.3f} kernels/s  ({ph['kernels']} kernels in {ph['seconds']} s)"

@@ -8,7 +8,14 @@ import sys
 import time
 
 from fuzz.budget import BudgetError, parse_budget
-from fuzz.cliutil import UsageError, add_generator_options, gen_config_from_args, resolve_devices
+from fuzz.cliutil import (
+    UsageError,
+    add_cpu_opt_option,
+    add_generator_options,
+    cpu_opt_level_from_args,
+    gen_config_from_args,
+    resolve_devices,
+)
 
 NAME = "run"
 HELP = "run a campaign (the default command)"
@@ -51,6 +58,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="do not reduce new failure signatures (by default the last 10%% of the budget reduces them)",
     )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
+    add_cpu_opt_option(p)
     add_generator_options(p)
 
 
@@ -92,6 +100,9 @@ def run(args: argparse.Namespace) -> int:
         cuda_arch=args.cuda_arch,
         gen_config=gen_config,
         policy=TolerancePolicy(),
+        cpu_opt_level=cpu_opt_level_from_args(
+            args, args.cuda_arch is not None or any(d.startswith("cuda") for d in devices)
+        ),
     )
     cfg = CampaignConfig(
         run_dir=run_dir,
