@@ -357,8 +357,10 @@ class _Objective:
         weights: dict[str, np.ndarray],
         max_evals: int,
         registry: Any,
+        oracle_many: OracleFn | None = None,
     ) -> None:
         self.oracle_fn = oracle_fn
+        self.oracle_many = oracle_many
         self.source64 = source64
         self.case = case
         self.base_args = base_args
@@ -370,14 +372,27 @@ class _Objective:
         self.magnitude = 0.0  # sum |w * out| at the base point, for rounding noise
 
     def __call__(self, x: np.ndarray) -> float:
-        if self.evals >= self.max_evals:
+        return self.many([x])[0]
+
+    def many(self, xs: list[np.ndarray]) -> list[float]:
+        """F at several points: one interpreter pass when `oracle_many` is given (the points are
+        independent launches), else one oracle call each. Each point counts against the budget."""
+        if self.evals + len(xs) > self.max_evals:
             raise _Budget()
-        self.evals += 1
-        args = dict(self.base_args)
-        args.update(self.prob.unflatten(x))
-        res = self.oracle_fn(
-            self.source64, self.case.kernel_name, args, self.case.dim, registry=self.registry
-        )
+        self.evals += len(xs)
+        arg_sets = []
+        for x in xs:
+            args = dict(self.base_args)
+            args.update(self.prob.unflatten(x))
+            arg_sets.append(args)
+        name, dim = self.case.kernel_name, self.case.dim
+        if self.oracle_many is not None and len(xs) > 1:
+            results = self.oracle_many(self.source64, name, arg_sets, dim, registry=self.registry)
+        else:
+            results = [self.oracle_fn(self.source64, name, a, dim, registry=self.registry) for a in arg_sets]
+        return [self._total(res) for res in results]
+
+    def _total(self, res: Any) -> float:
         total = 0.0
         mag = 0.0
         for name, w in self.weights.items():
@@ -409,8 +424,7 @@ def _probe(
     h = cfg.step
     d = np.zeros_like(prob.x)
     d[idx] = v * prob.scale[idx]
-    fp, fm = F(prob.x + h * d), F(prob.x - h * d)
-    fp2, fm2 = F(prob.x + 0.5 * h * d), F(prob.x - 0.5 * h * d)
+    fp, fm, fp2, fm2 = F.many([prob.x + h * d, prob.x - h * d, prob.x + 0.5 * h * d, prob.x - 0.5 * h * d])
     c1 = (fp - fm) / (2 * h)
     c2 = (fp2 - fm2) / h
     right = (fp2 - f0) / (0.5 * h)
@@ -472,18 +486,20 @@ def check_gradients(
     forward: Any = None,
     registry: Any = None,
     config: GradientConfig | None = None,
+    oracle_many: OracleFn | None = None,
 ) -> GradientCheck:
     """Check the backward pass Warp emitted for `kernel` on `device` against the float64 oracle.
 
     `forward` is the oracle's (float32) result for `inputs` when the caller already has it: its
     unstable/ill-conditioned outputs are excluded from the objective. `oracle_fn` has the
-    signature of `oracle.evaluate`.
+    signature of `oracle.evaluate`; `oracle_many`, when given, that of `oracle.evaluate_many`
+    (the four points of each finite-difference probe are then interpreted in one pass).
     """
     import time
 
     cfg = config or GradientConfig()
     t0 = time.perf_counter()
-    gc = _check(kernel, case, inputs, device, oracle_fn, rng, forward, registry, cfg)
+    gc = _check(kernel, case, inputs, device, oracle_fn, rng, forward, registry, cfg, oracle_many)
     gc.seconds = time.perf_counter() - t0
     gc.tolerance = cfg.rtol
     return gc
@@ -499,6 +515,7 @@ def _check(
     forward: Any,
     registry: Any,
     cfg: GradientConfig,
+    oracle_many: OracleFn | None = None,
 ) -> GradientCheck:
     ins, outs = differentiable_params(case)
     excluded: Counter[str] = Counter()
@@ -551,7 +568,7 @@ def _check(
     scale = np.maximum(np.abs(x), max(1e-3 * float(np.max(np.abs(x), initial=0.0)), 1e-6))
     prob = _Problem(names, slices, [tuple(s) for s in shapes], x, g, scale, labels)
     base_args = {k: v for k, v in inputs.items()}
-    F = _Objective(oracle_fn, source64, case, base_args, prob, weights, cfg.max_evals, registry)
+    F = _Objective(oracle_fn, source64, case, base_args, prob, weights, cfg.max_evals, registry, oracle_many)
     try:
         f0 = F(x)
     except Exception as e:
@@ -688,6 +705,7 @@ def check_all_devices(
             forward=forward,
             registry=registry,
             config=config,
+            oracle_many=oracle.evaluate_many,
         )  # fmt: skip
         for dev in devices
     ]

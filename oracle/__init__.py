@@ -3,7 +3,7 @@ Warp's semantics, with per-element error bounds, instability taint and UB detect
 
 from oracle.builtins import Builtin, Registry, default_registry
 from oracle.errors import UndefinedBehavior, Unsupported
-from oracle.interpreter import evaluate, supported_calls, supported_operators
+from oracle.interpreter import evaluate, evaluate_many, supported_calls, supported_operators
 from oracle.result import OracleResult
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "Unsupported",
     "default_registry",
     "evaluate",
+    "evaluate_many",
     "supported_calls",
     "supported_operators",
 ]

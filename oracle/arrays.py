@@ -29,4 +29,4 @@ def flat_index(arr: ArrayRef, idx: list[Value], m: np.ndarray, lineno: int) -> t
         ok &= inb
         cols.append(np.where(inb, i, 0).astype(np.int64))
     flat = np.ravel_multi_index(tuple(cols), shape) if all(shape) else np.zeros(lanes, np.int64)
-    return np.asarray(flat, dtype=np.int64), ok
+    return arr.offset(np.asarray(flat, dtype=np.int64)), ok

@@ -27,7 +27,7 @@ def atomic_update(kind: str, arr: ArrayRef, idx: list[Value], v: Value, ctx: OpC
         raise ctx.unsupported(f"call wp.atomic_{kind}", f"on {v.t}")
     flat, ok = flat_index(arr, idx, ctx.mask, ctx.lineno)
     comp = arr.t.dtype.shape
-    n = int(np.prod(arr.shape))
+    n = arr.elements
     data = arr.data.reshape(n, *comp)
     err = arr.err.reshape(n, *comp)
     uns = arr.unstable.reshape(n)

@@ -111,12 +111,17 @@ class Interpreter:
         dim: tuple[int, ...],
         registry: Registry,
         max_while_iterations: int = MAX_WHILE_ITERATIONS,
+        copies: int = 1,
     ) -> None:
         if not 1 <= len(dim) <= 4 or any(int(d) < 0 for d in dim):
             raise Unsupported(f"launch dim {dim}")
+        if copies < 1:
+            raise ValueError(f"copies must be at least 1, got {copies}")
         self.info = info
         self.dim = tuple(int(d) for d in dim)
-        self.lanes = int(np.prod(self.dim))
+        self.copies = copies  # independent launches interpreted side by side (evaluate_many)
+        self.launch_lanes = int(np.prod(self.dim))
+        self.lanes = self.launch_lanes * copies
         self.registry = registry
         self.max_while_iterations = max_while_iterations
         self.stats = Stats()
@@ -141,7 +146,11 @@ class Interpreter:
 
     # ------------------------------------------------------------------ entry
 
-    def run_kernel(self, name: str, args: dict[str, Any]) -> dict[str, ArrayRef]:
+    def run_kernel(self, name: str, args: dict[str, Any] | list[dict[str, Any]]) -> dict[str, ArrayRef]:
+        """Run kernel `name`; with `copies` > 1, `args` is one dict per launch."""
+        args_list = args if isinstance(args, list) else [args]
+        if len(args_list) != self.copies:
+            raise ValueError(f"{len(args_list)} argument sets for {self.copies} launches")
         fn = self.info.kernels.get(name)
         if fn is None:
             raise Unsupported(
@@ -150,35 +159,48 @@ class Interpreter:
         env: dict[str, Any] = {}
         arrays: dict[str, ArrayRef] = {}
         for pname, ptype in param_types(fn, self.info.structs):
-            if pname not in args:
+            if any(pname not in a for a in args_list):
                 raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
-            env[pname] = self.bind_arg(pname, ptype, args[pname], arrays)
+            env[pname] = self.bind_arg(pname, ptype, [a[pname] for a in args_list], arrays)
         self.frames.append(Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name))
         self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
         self.frames.pop()
         return arrays
 
-    def bind_arg(self, pname: str, ptype: object, value: Any, arrays: dict[str, ArrayRef]) -> Any:
+    def bind_arg(self, pname: str, ptype: object, values: list[Any], arrays: dict[str, ArrayRef]) -> Any:
+        """Bind one parameter from its value in each launch (one value unless `copies` > 1)."""
         if isinstance(ptype, ArrayT):
-            data = np.array(value, dtype=ptype.dtype.np, copy=True)
+            datas = [np.array(v, dtype=ptype.dtype.np, copy=True) for v in values]
+            data = datas[0]
             want = data.ndim - len(ptype.dtype.shape)
             if want != ptype.ndim or tuple(data.shape[ptype.ndim :]) != ptype.dtype.shape:
                 raise ValueError(f"argument {pname!r}: shape {data.shape} does not fit {ptype}")
-            ref = ArrayRef(pname, ptype, data, np.zeros(data.shape), np.zeros(data.shape[: ptype.ndim], bool))
+            if any(d.shape != data.shape for d in datas):
+                raise ValueError(f"argument {pname!r}: the launches pass arrays of different shapes")
+            base = None
+            if self.copies > 1:
+                n = int(np.prod(data.shape[: ptype.ndim]))
+                base = np.repeat(np.arange(self.copies, dtype=np.int64) * n, self.launch_lanes)
+                data = np.concatenate(datas, axis=0)
+            uns = np.zeros(data.shape[: ptype.ndim], bool)
+            ref = ArrayRef(pname, ptype, data, np.zeros(data.shape), uns, self.copies, base)
             arrays[pname] = ref
             return ref
         if isinstance(ptype, StructT):
-            if not isinstance(value, dict):
+            if not all(isinstance(v, dict) for v in values):
                 raise ValueError(f"argument {pname!r}: struct {ptype.name} needs a dict of fields")
             fields = {}
             for fname, ftype in ptype.fields:
-                fields[fname] = self.bind_arg(f"{pname}.{fname}", ftype, value[fname], arrays)
+                fields[fname] = self.bind_arg(f"{pname}.{fname}", ftype, [v[fname] for v in values], arrays)
             return StructVal(ptype, fields)
         assert isinstance(ptype, Scalar | Composite)
-        arr = np.asarray(value, dtype=ptype.np)
-        if arr.shape != ptype.shape:
-            raise ValueError(f"argument {pname!r}: shape {arr.shape} does not fit {ptype}")
-        data = np.broadcast_to(arr, (self.lanes, *ptype.shape)).copy()
+        parts = []
+        for value in values:
+            arr = np.asarray(value, dtype=ptype.np)
+            if arr.shape != ptype.shape:
+                raise ValueError(f"argument {pname!r}: shape {arr.shape} does not fit {ptype}")
+            parts.append(np.broadcast_to(arr, (self.launch_lanes, *ptype.shape)))
+        data = np.concatenate(parts, axis=0) if len(parts) > 1 else parts[0].copy()
         return Value(ptype, data, np.zeros(data.shape), np.zeros(self.lanes, bool))
 
     # ------------------------------------------------------------------ statements
@@ -371,7 +393,9 @@ class Interpreter:
 
     def tid_values(self) -> list[Value]:
         idx = (
-            np.unravel_index(np.arange(self.lanes), self.dim) if self.lanes else [np.zeros(0)] * len(self.dim)
+            np.unravel_index(np.arange(self.lanes) % self.launch_lanes, self.dim)
+            if self.lanes
+            else [np.zeros(0)] * len(self.dim)
         )
         z = np.zeros(self.lanes, bool)
         return [Value(INT32, np.asarray(i, dtype=np.int32), np.zeros(self.lanes), z.copy()) for i in idx]
@@ -474,12 +498,12 @@ class Interpreter:
             ok &= inb
             cols.append(np.where(inb, i, 0).astype(np.int64))
         flat = np.ravel_multi_index(tuple(cols), shape) if all(shape) else np.zeros(self.lanes, np.int64)
-        return flat, ok
+        return arr.offset(np.asarray(flat, dtype=np.int64)), ok
 
     def array_load(self, arr: ArrayRef, idx: list[Value], m: np.ndarray) -> Value:
         flat, ok = self.flat_index(arr, idx, m)
         comp = arr.t.dtype.shape
-        n = int(np.prod(arr.shape))
+        n = arr.elements
         if n == 0:
             data = np.zeros((self.lanes, *comp), arr.t.dtype.np)
             return Value(arr.t.dtype, data, np.zeros(data.shape), np.zeros(self.lanes, bool))
@@ -495,7 +519,7 @@ class Interpreter:
             raise self.unsupported("array store of a different type", f"{v.t} into {arr.t}")
         flat, ok = self.flat_index(arr, idx, m)
         comp = arr.t.dtype.shape
-        n = int(np.prod(arr.shape))
+        n = arr.elements
         data = arr.data.reshape(n, *comp)
         err = arr.err.reshape(n, *comp)
         uns = arr.unstable.reshape(n)
@@ -811,19 +835,49 @@ def evaluate(
     """Interpret `kernel_name` from `source` over the launch `dim` with `args` (oracle
     representation, as for `fuzz.launch.launch`). Inputs are copied, never mutated. A `while`
     loop still running after `max_while_iterations` raises Unsupported (it may never end)."""
+    return evaluate_many(
+        source, kernel_name, [args], dim, registry=registry, max_while_iterations=max_while_iterations
+    )[0]
+
+
+def evaluate_many(
+    source: str,
+    kernel_name: str,
+    args_list: list[dict[str, Any]],
+    dim: tuple[int, ...],
+    *,
+    registry: Registry | None = None,
+    max_while_iterations: int = MAX_WHILE_ITERATIONS,
+) -> list[OracleResult]:
+    """`evaluate` for several independent launches of one kernel (one argument set each), in one
+    pass of the interpreter: the launches run side by side as extra lanes, each lane addressing
+    its own launch's copy of every array. Interpretation cost is mostly per statement, not per
+    lane, so K launches cost far less than K calls (the gradient check's finite differences).
+    Each result equals what `evaluate` gives for that argument set; UB or an unsupported
+    construct in any launch raises for all. `ops` is the total split evenly."""
+    if not args_list:
+        return []
     info = parse_module(source)
-    interp = Interpreter(info, tuple(dim), registry or default_registry(), max_while_iterations)
+    k = len(args_list)
+    interp = Interpreter(info, tuple(dim), registry or default_registry(), max_while_iterations, copies=k)
     with np.errstate(all="ignore"):
-        arrays = interp.run_kernel(kernel_name, args)
-    out_arrays: dict[str, np.ndarray] = {}
-    bounds: dict[str, np.ndarray] = {}
-    unstable: dict[str, np.ndarray] = {}
-    for name, ref in arrays.items():
-        out_arrays[name] = ref.data
-        bounds[name] = ref.err if ref.t.dtype.is_float else np.zeros(ref.data.shape)
-        u = ref.unstable.reshape(ref.unstable.shape + (1,) * len(ref.t.dtype.shape))
-        unstable[name] = np.broadcast_to(u, ref.data.shape).copy()
-    return OracleResult(out_arrays, bounds, unstable, interp.stats.ops)
+        arrays = interp.run_kernel(kernel_name, list(args_list))
+    results = []
+    for c in range(k):
+        out_arrays: dict[str, np.ndarray] = {}
+        bounds: dict[str, np.ndarray] = {}
+        unstable: dict[str, np.ndarray] = {}
+        for name, ref in arrays.items():
+            rows = ref.data.shape[0] // k
+            part = slice(c * rows, (c + 1) * rows)
+            data = ref.data[part] if k > 1 else ref.data
+            out_arrays[name] = data
+            bounds[name] = ref.err[part] if ref.t.dtype.is_float else np.zeros(data.shape)
+            uns = ref.unstable[part]
+            u = uns.reshape(uns.shape + (1,) * len(ref.t.dtype.shape))
+            unstable[name] = np.broadcast_to(u, data.shape).copy()
+        results.append(OracleResult(out_arrays, bounds, unstable, interp.stats.ops // k))
+    return results
 
 
 def supported_operators() -> frozenset[str]:

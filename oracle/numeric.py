@@ -86,18 +86,20 @@ def finish_float(
         if rnd is None:
             rnd = k * s.u * np.abs(r64v) + float(info.smallest_subnormal)
         err = np.asarray(prop, dtype=np.float64) + rnd
-        exact_in = np.ones(r.shape, dtype=bool)
-        for v in inputs:
-            exact_in &= np.broadcast_to(v.err == 0, r.shape) & np.broadcast_to(
-                lane_broadcast(~v.taint, r), r.shape
-            )
-        nan_r = np.isnan(r64v)
-        err = np.where(nan_r, np.where(exact_in, 0.0, np.inf), err)
-        inf_r = np.isinf(r64v)
-        if inf_r.any():
-            ref = np.abs(np.asarray(r64 if r64 is not None else r64v, dtype=np.float64))
-            sure = np.isinf(ref) | (ref > float(info.max) * (1 + 8 * k * s.u + 1e-3))
-            err = np.where(inf_r, np.where(exact_in & sure, 0.0, np.inf), err)
+        finite_r = np.isfinite(r64v)
+        if not finite_r.all():  # rare: only then is it worth knowing which inputs were exact
+            exact_in = np.ones(r.shape, dtype=bool)
+            for v in inputs:
+                exact_in &= np.broadcast_to(v.err == 0, r.shape) & np.broadcast_to(
+                    lane_broadcast(~v.taint, r), r.shape
+                )
+            nan_r = np.isnan(r64v)
+            err = np.where(nan_r, np.where(exact_in, 0.0, np.inf), err)
+            inf_r = np.isinf(r64v)
+            if inf_r.any():
+                ref = np.abs(np.asarray(r64 if r64 is not None else r64v, dtype=np.float64))
+                sure = np.isinf(ref) | (ref > float(info.max) * (1 + 8 * k * s.u + 1e-3))
+                err = np.where(inf_r, np.where(exact_in & sure, 0.0, np.inf), err)
     taint = any_taint(inputs) | per_lane(~np.isfinite(err))
     if extra_taint is not None:
         taint = taint | extra_taint
@@ -305,6 +307,8 @@ def wrap_int(exact: np.ndarray, s: Scalar) -> np.ndarray:
     mod = 1 << s.bits
     if exact.dtype != object:
         exact = _obj(exact)
+    if exact.size and lo <= exact.min() and exact.max() <= lo + mod - 1:
+        return exact.astype(s.np)  # the common case: nothing to wrap, no per-element Python call
     wrapped = np.frompyfunc(lambda z: ((int(z) - lo) % mod) + lo, 1, 1)(exact)
     return np.asarray(wrapped, dtype=object).astype(s.np).reshape(exact.shape)
 

@@ -50,17 +50,33 @@ class Keyword:
 
 @dataclass
 class ArrayRef:
-    """An array parameter: shared storage (no lane axis) with per-element error and instability."""
+    """An array parameter: shared storage (no lane axis) with per-element error and instability.
+
+    copies > 1 (see `evaluate_many`): the storage holds that many independent arrays stacked on
+    axis 0, and `lane_base` is each lane's offset (in elements) into its own launch's copy."""
 
     name: str
     t: ArrayT
     data: np.ndarray
     err: np.ndarray
     unstable: np.ndarray  # bool, shape = array shape (without component axes)
+    copies: int = 1
+    lane_base: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return tuple(self.data.shape[: self.t.ndim])
+        """The shape one launch sees."""
+        s = self.data.shape[: self.t.ndim]
+        return (s[0] // self.copies, *s[1:]) if self.copies > 1 else tuple(s)
+
+    @property
+    def elements(self) -> int:
+        """Elements in the storage (all copies)."""
+        return int(np.prod(self.data.shape[: self.t.ndim]))
+
+    def offset(self, flat: np.ndarray) -> np.ndarray:
+        """Per-lane flat indices of one launch's array -> indices into the storage."""
+        return flat if self.lane_base is None else flat + self.lane_base
 
 
 @dataclass
