@@ -67,8 +67,10 @@ def _case_for(ent: E.Entry) -> tuple[KernelCase | None, str]:
     if ent.reduced or stored is None:
         return stored, ""
     try:
-        cfg = ent.meta.get("gen_config") or {}
-        regen = grammar.generate(ent.seed, grammar.GenConfig(**cfg) if cfg else None)
+        # the campaign generated for its own release (grammar.gates): regenerate for that release
+        cfg = dict(ent.meta.get("gen_config") or {})
+        recorded = ent.meta.get("warp_version")
+        regen = grammar.generate(ent.seed, grammar.GenConfig(**cfg, warp_version=recorded and str(recorded)))
     except Exception as e:
         return (
             stored,

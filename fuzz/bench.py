@@ -24,6 +24,7 @@ from typing import Any
 from fuzz.pool import Done, Task, WorkerPool
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
+from fuzz.worker import generate_case
 
 
 @dataclass
@@ -138,10 +139,9 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
     warpcompat.quiet()
     wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
     wp.init()
-    cfg = grammar.GenConfig(**gen_config) if gen_config else None
 
     def one(seed: int, tag: str) -> None:
-        case = grammar.generate(seed, cfg)
+        case = generate_case(seed, gen_config)  # the same kernels the pool phases get
         name = f"wf_naive_{tag}_{seed}"
         path = os.path.join(work_dir, name + ".py")
         with open(path, "w", encoding="utf-8") as f:
@@ -153,18 +153,22 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
         spec.loader.exec_module(mod)
         launch(getattr(mod, case.kernel_name), grammar.make_inputs(case), case.dim, "cpu")
 
-    one(seeds[0] + 20_000_000, "warm")  # compiler start-up excluded, as for the pools
-    t0 = time.monotonic()
-    for s in seeds:
-        if time.monotonic() - t0 > deadline_s:
-            break
-        try:
-            one(s, "b")
-            phase.verdicts["launched"] += 1
-        except Exception:
-            phase.verdicts["failed"] += 1
-        phase.kernels += 1
-    phase.seconds = time.monotonic() - t0
+    from grammar.gates import stderr_to
+
+    # clang's warnings go to a log, as the pool workers' do, instead of flooding the bench output
+    with stderr_to(os.path.join(work_dir, "naive.log")):
+        one(seeds[0] + 20_000_000, "warm")  # compiler start-up excluded, as for the pools
+        t0 = time.monotonic()
+        for s in seeds:
+            if time.monotonic() - t0 > deadline_s:
+                break
+            try:
+                one(s, "b")
+                phase.verdicts["launched"] += 1
+            except Exception:
+                phase.verdicts["failed"] += 1
+            phase.kernels += 1
+        phase.seconds = time.monotonic() - t0
     phase.peak_rss_kb = {"main": int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)}
     return phase
 
@@ -183,7 +187,6 @@ def run_bench(
 
     cpu_opt_level applies to the three pool phases; the naive baseline keeps Warp's default, as
     the earlier prototype did."""
-    import grammar
 
     base = WorkerSettings(
         run_dir=out_dir,
@@ -200,8 +203,7 @@ def run_bench(
         for k in range(0, len(seeds), batch):
             chunk = seeds[k : k + batch]
             if cases:
-                cfg = grammar.GenConfig(**gen_config) if gen_config else None
-                out.append(Task(k, chunk, cases=[grammar.generate(s, cfg).to_json() for s in chunk]))
+                out.append(Task(k, chunk, cases=[generate_case(s, gen_config).to_json() for s in chunk]))
             else:
                 out.append(Task(k, chunk))
         return out

@@ -572,7 +572,7 @@ def _probe_module(gates: list[Gate], tmp: str) -> dict[str, tuple[bool, str]]:
     path = os.path.join(tmp, f"{modname}.py")
     with open(path, "w", encoding="utf-8") as f:
         f.write(src)
-    with _stderr_to(os.path.join(tmp, f"{modname}.log")) as log:
+    with stderr_to(os.path.join(tmp, f"{modname}.log")) as log:
         result = _load_and_launch(gates, modname, path)
     # the compiler's first complaint says more than Warp's generic "build failed"
     first_error = next((ln.strip() for ln in _read(log) if "error:" in ln), "")
@@ -583,7 +583,7 @@ def _probe_module(gates: list[Gate], tmp: str) -> dict[str, tuple[bool, str]]:
 
 
 @contextlib.contextmanager
-def _stderr_to(path: str) -> Iterator[str]:
+def stderr_to(path: str) -> Iterator[str]:
     """Send fd 2 (where Warp's native compiler writes) to `path`: absent probes fail on purpose."""
     sys.stderr.flush()
     saved = os.dup(2)

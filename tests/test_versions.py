@@ -316,7 +316,7 @@ def test_bisect_refuses_a_non_seed(tmp_path: Path) -> None:
         cwd=ROOT,
         timeout=120,
     )
-    assert p.returncode == 2 and "no meta.json here" in p.stderr
+    assert p.returncode == 2 and "no meta.json" in p.stderr
 
 
 def test_generator_targets_the_release_it_runs_on() -> None:

@@ -1,23 +1,28 @@
-"""`python -m fuzz bisect CORPUS_SEED --versions 1.10.0..1.19.0`: replay one seed on many releases."""
+"""`python -m fuzz bisect CORPUS_SEED... --versions 1.10.0..1.19.0`: replay seeds on many releases."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 from fuzz.cliutil import UsageError
 
 NAME = "bisect"
 HELP = (
-    "replay a corpus seed on several warp-lang releases (one cached venv each) and print "
+    "replay corpus seeds on several warp-lang releases (one cached venv each) and print "
     "which fail, pass or differ, with the first and last failing release"
 )
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("seed", metavar="CORPUS_SEED", help="a corpus folder (holding meta.json and case.json)")
+    p.add_argument(
+        "seeds",
+        metavar="CORPUS_SEED",
+        nargs="+",
+        help="corpus folders (holding meta.json and case.json), or directories searched for them; "
+        "all are replayed together, one run per release",
+    )
     p.add_argument(
         "--versions",
         default="1.10.0..",
@@ -32,7 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="where venvs live (default: $XDG_CACHE_HOME/warpfuzz or ~/.cache/warpfuzz)",
     )
-    p.add_argument("--timeout", type=float, default=600.0, help="seconds allowed per release's replay")
+    p.add_argument(
+        "--timeout", type=float, default=600.0, help="seconds allowed per seed in each release's replay"
+    )
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
@@ -40,15 +47,15 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when every release gave an outcome, 1 when some release could not be evaluated."""
     from rich.console import Console
 
-    from corpus.entry import CorpusError, load_entry
-    from fuzz.bisect import ERROR, VersionRow, bisect, format_table
+    from corpus.entry import CorpusError, find_entries, load_entry
+    from fuzz.bisect import ERROR, VersionRow, bisect_many, format_summary, format_table
     from fuzz.venvs import VenvError, available_versions, resolve_versions
     from grammar.gates import GateTableError
 
-    if not os.path.isdir(args.seed):
-        raise UsageError(f"{args.seed}: no such corpus folder")
     try:
-        load_entry(args.seed)
+        seeds = list(dict.fromkeys(find_entries(args.seeds)))
+        for seed in seeds:
+            load_entry(seed)
     except CorpusError as e:
         raise UsageError(str(e)) from e
     console = Console(stderr=True)
@@ -61,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         versions = resolve_versions(spec, known)
     except (VenvError, GateTableError) as e:
         raise UsageError(str(e)) from e
-    console.print(f"bisecting {args.seed} over warp {', '.join(versions)}")
+    what = seeds[0] if len(seeds) == 1 else f"{len(seeds)} seeds"
+    console.print(f"bisecting {what} over warp {', '.join(versions)}")
     with console.status("starting") as status:
 
         def report(line: str) -> None:
@@ -69,21 +77,25 @@ def run(args: argparse.Namespace) -> int:
             if not console.is_terminal and line.startswith("warp "):
                 console.print(line)  # no live status off a terminal: keep the steps in the log
 
-        def on_row(row: VersionRow) -> None:
-            console.print(f"  warp {row.version}: {row.status}")
+        def on_row(path: str, row: VersionRow) -> None:
+            if len(seeds) == 1:
+                console.print(f"  warp {row.version}: {row.status}")
 
-        result = bisect(
-            args.seed,
+        results = bisect_many(
+            seeds,
             versions,
             cache_dir=args.cache_dir,
             devices=args.devices,
             report=report,
             on_row=on_row,
-            timeout_s=args.timeout,
+            timeout_s=args.timeout * len(seeds),
         )
     if args.json:
-        print(json.dumps(result.to_json(), indent=2))
+        data = [r.to_json() for r in results]
+        print(json.dumps(data[0] if len(data) == 1 else data, indent=2))
     else:
-        print(format_table(result))
+        print("\n\n".join(format_table(r) for r in results))
+        if len(results) > 1:
+            print("\n" + format_summary(results))
     sys.stdout.flush()
-    return 1 if any(r.status == ERROR for r in result.rows) else 0
+    return 1 if any(r.status == ERROR for res in results for r in res.rows) else 0
