@@ -319,6 +319,49 @@ def test_bisect_refuses_a_non_seed(tmp_path: Path) -> None:
     assert p.returncode == 2 and "no meta.json" in p.stderr
 
 
+def test_bisect_replays_several_seeds_in_one_run_per_release(tmp_path: Path) -> None:
+    """Two seeds (a directory of them) on the installed release: one table each, one summary."""
+    import shutil
+
+    src = ROOT / "corpus" / "seeds" / "frac-missing-adjoint"
+    for name in ("a", "b"):
+        shutil.copytree(src, tmp_path / name, ignore=shutil.ignore_patterns("reduced"))
+    installed = venvs.installed_warp_version()
+    p = subprocess.run(
+        [sys.executable, "-m", "fuzz", "bisect", str(tmp_path), "--versions", installed, "--json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert p.returncode == 0, p.stderr[-3000:]
+    res = json.loads(p.stdout)
+    assert [Path(r["seed_path"]).name for r in res] == ["a", "b"]
+    for r in res:
+        assert [row["status"] for row in r["rows"]] == ["failing"], r
+        assert r["first_failing"] == r["last_failing"] == installed
+    assert "replaying 2 seeds" in p.stderr
+    text = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fuzz",
+            "bisect",
+            str(tmp_path / "a"),
+            str(tmp_path / "b"),
+            "--versions",
+            installed,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert text.returncode == 0, text.stderr[-3000:]
+    summary = text.stdout.split("first failing  last failing")[-1]
+    assert summary.count(installed) == 4 and "gradient_mismatch" in summary
+
+
 def test_generator_targets_the_release_it_runs_on() -> None:
     """Draws using a construct the target release lacks are redrawn (here: `//` before 1.18)."""
     import grammar
