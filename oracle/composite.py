@@ -47,9 +47,20 @@ def _sum(vals: Sequence[Value], ctx: OpCtx) -> Value:
     return acc
 
 
+def _plus_zero(v: Value) -> Value:
+    """v + 0: what a sum that starts from `Type(0)` gives. Equal to v except that -0 becomes +0
+    (x + 0 is exact for every other x), so error bounds and taint are unchanged."""
+    if not scalar_of(v.t).is_float:
+        return v
+    return Value(v.t, (v.data + v.data.dtype.type(0)).astype(v.data.dtype, copy=False), v.err, v.taint)
+
+
 def _dot(a: Value, b: Value, ctx: OpCtx) -> Value:
+    """vec.h: vec2/vec3 sum their products directly; longer vectors accumulate into `Type ret(0)`,
+    which turns a -0 result into +0 (seen through atan2's sign on a 1.10.1 campaign, seed 200739)."""
     n = a.t.shape[0]
-    return _sum([sop("Mult", comp(a, i), comp(b, i), ctx) for i in range(n)], ctx)
+    r = _sum([sop("Mult", comp(a, i), comp(b, i), ctx) for i in range(n)], ctx)
+    return _plus_zero(r) if n >= 4 else r
 
 
 def _flat(v: Value) -> list[Value]:
@@ -148,8 +159,8 @@ def _vecmat(v: Value, m: Value, ctx: OpCtx) -> Value:
 def _matmat(a: Value, b: Value, ctx: OpCtx) -> Value:
     r, k = a.t.shape
     _, c = b.t.shape
-    out = [
-        _sum([sop("Mult", comp(a, i, x), comp(b, x, j), ctx) for x in range(k)], ctx)
+    out = [  # mat.h accumulates each entry into `Type sum(0.0)`: a -0 entry is +0
+        _plus_zero(_sum([sop("Mult", comp(a, i, x), comp(b, x, j), ctx) for x in range(k)], ctx))
         for i in range(r)
         for j in range(c)
     ]

@@ -24,6 +24,19 @@ def half_degrees_frac(x: wp.array(dtype=wp.float16), out: wp.array(dtype=wp.floa
 
 
 @wp.kernel
+def signed_zero_sums(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    z = a[i] * wp.float32(0.0)
+    y4 = wp.dot(wp.vec4f(z, z, z, z), wp.vec4f(1.0, 2.0, 3.0, 4.0))
+    y3 = wp.dot(wp.vec3f(z, z, z), wp.vec3f(1.0, 2.0, 3.0))
+    m = wp.mat22f(z, z, z, z) * wp.mat22f(1.0, 2.0, 3.0, 4.0)
+    out[4 * i + 0] = wp.atan2(y4, a[i])
+    out[4 * i + 1] = wp.atan2(y3, a[i])
+    out[4 * i + 2] = wp.atan2(m[0, 1], a[i])
+    out[4 * i + 3] = wp.atan2(z, a[i])
+
+
+@wp.kernel
 def float_degrees(x: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
     i = wp.tid()
     out[i] = wp.degrees(x[i]) + wp.radians(x[i])
@@ -82,3 +95,18 @@ def test_a_function_called_on_no_active_lane_is_not_unsupported() -> None:
     )
     orc = oracle.evaluate(case.module_source(), case.kernel_name, grammar.make_inputs(case), case.dim)
     assert orc.arrays["out14"].shape == (case.params[-1].shape[0], 3)
+
+
+def test_long_dot_and_matrix_products_start_from_plus_zero(mod) -> None:
+    # campaign seed 200739 (warp 1.10.1, still on 1.19.0): y = dot(vec4 of -0 products) is +0 in
+    # Warp (vec.h accumulates into Type ret(0)) but was -0 in the oracle, so atan2(y, -0) came out
+    # +pi on the CPU and -pi in the oracle. vec3 dot sums its products directly and keeps -0.
+    a = np.array([-1.5, -0.0, 2.0], dtype=np.float32)
+    args = {"a": a, "out": np.zeros(12, np.float32)}
+    dev = launch(mod.signed_zero_sums, args, (3,), "cpu")
+    orc = oracle.evaluate(SOURCE, "signed_zero_sums", args, (3,))
+    pi = np.float32(np.pi)
+    assert dev["out"][0] == pi and dev["out"][1] == -pi  # -1.5 * 0 = -0: vec4 -> +0, vec3 -> -0
+    assert not orc.unstable["out"][[0, 1, 4, 5]].any()
+    np.testing.assert_array_equal(np.signbit(orc.arrays["out"]), np.signbit(dev["out"]))
+    np.testing.assert_array_equal(orc.arrays["out"], dev["out"])
