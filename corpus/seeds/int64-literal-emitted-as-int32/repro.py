@@ -1,0 +1,275 @@
+#!/usr/bin/env python3
+"""Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
+
+It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
+a mismatch against the reference values in expected.npz (per-element tolerance, elements
+unstable under rounding skipped), a compile error, a launch error, or a crash/hang (checked in
+a child process). Exit status: 1 while the failure is present, 0 once it is gone, 2 when this
+machine cannot judge it (e.g. it needs a CUDA device).
+
+Usage: python repro.py [--device cpu|cuda:0]
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG: dict[str, Any] = json.loads(
+    '{"seed": 200534, "kernel": "k_200534", "verdict": "mismatch", "stage": "judge", "signature": "judge|cpu~oracle|mismatch|int64:value|int64", "title": "seed 200534 (bitwise): mismatch at judge", "dim": [1], "devices": ["cpu"], "cuda_arch": null, "enable_backward": true, "cpu_opt_level": null, "elem_ndim": {"out3": 0}, "timeout_s": 60, "gradient": null}'
+)
+
+
+def _warp() -> Any:
+    import warp as wp
+
+    wp.config.quiet = True  # type: ignore[attr-defined]
+    wp.config.kernel_cache_dir = tempfile.mkdtemp(prefix="warp-repro-cache-")
+    wp.init()
+    return wp
+
+
+def _kernel(wp: Any) -> Any:
+    name = f"repro_{CONFIG['kernel']}_{os.getpid()}"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "kernel.py"))
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
+    level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
+    if level is not None and "optimization_level" in wp.get_module(name).options:
+        options["optimization_level"] = level
+    wp.set_module_options(options, mod)
+    return getattr(mod, CONFIG["kernel"])
+
+
+def _load(module: Any, device: str) -> None:
+    """Compile for `device` the variant `wp.launch` uses (CPU launches use block_dim=1 from 1.19)."""
+    import inspect
+
+    if "block_dim" in inspect.signature(module.load).parameters and device.startswith("cpu"):
+        module.load(device, block_dim=1)
+    else:
+        module.load(device)
+
+
+def _inputs() -> dict[str, Any]:
+    data = np.load(os.path.join(HERE, "inputs.npz"))
+    args: dict[str, Any] = {}
+    for key in data.files:
+        if "." in key:  # struct field "param.field"
+            p, f = key.split(".", 1)
+            args.setdefault(p, {})[f] = data[key]
+        else:
+            args[key] = data[key]
+    return args
+
+
+def _to_warp(wp: Any, t: Any, v: Any, device: str) -> Any:
+    if wp.types.is_array(t):
+        scalar = getattr(t.dtype, "_wp_scalar_type_", t.dtype)
+        return wp.array(
+            np.ascontiguousarray(v, dtype=wp.dtype_to_numpy(scalar)), dtype=t.dtype, device=device
+        )
+    if hasattr(t, "vars") and hasattr(t, "cls"):  # a @wp.struct
+        inst = t()
+        for name, var in t.vars.items():
+            setattr(inst, name, _to_warp(wp, var.type, v[name], device))
+        return inst
+    if hasattr(t, "_wp_scalar_type_") and hasattr(t, "_shape_"):  # vector / matrix value
+        return t(*np.asarray(v).reshape(-1).tolist())
+    return t(np.asarray(v).item())
+
+
+def _launch(wp: Any, kernel: Any, device: str) -> dict[str, np.ndarray]:
+    args = _inputs()
+    warp_args, arrays = [], {}
+    for arg in kernel.adj.args:
+        v = _to_warp(wp, arg.type, args[arg.label], device)
+        if wp.types.is_array(arg.type):
+            arrays[arg.label] = v
+        warp_args.append(v)
+    wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+    wp.synchronize_device(device)
+    return {n: a.numpy() for n, a in arrays.items()}
+
+
+def _bad(obs: np.ndarray, exp: np.ndarray, tol: np.ndarray, unstable: np.ndarray) -> np.ndarray:
+    """Elements outside tolerance (NaN matches only NaN, an infinity only the same infinity)."""
+    if exp.dtype.kind == "f":
+        o, e = obs.astype(np.float64), exp.astype(np.float64)
+        both_nan = np.isnan(o) & np.isnan(e)
+        same_inf = np.isinf(o) & np.isinf(e) & (np.sign(o) == np.sign(e))
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(o - e)
+        diff[both_nan | same_inf] = 0.0
+        diff[np.isnan(diff)] = np.inf
+        special = (np.isnan(o) != np.isnan(e)) | ((np.isinf(o) | np.isinf(e)) & ~same_inf & ~both_nan)
+        return ((diff > tol) | special) & ~unstable
+    return (obs != exp) & ~unstable
+
+
+def _check_mismatch(outs: dict[str, dict[str, np.ndarray]]) -> int:
+    ref = np.load(os.path.join(HERE, "expected.npz"))
+    failing = 0
+    for device, observed in outs.items():
+        for name in sorted(k for k in ref.files if "__" not in k):
+            exp = ref[name]
+            obs = observed[name]
+            if obs.shape != exp.shape:
+                print(f"{device}: {name}: shape {obs.shape}, expected {exp.shape}")
+                failing += 1
+                continue
+            bad = _bad(obs, exp, ref[name + "__tol"], ref[name + "__unstable"])
+            nd = int(CONFIG["elem_ndim"].get(name, 0))
+            elem_bad = bad.any(axis=tuple(range(bad.ndim - nd, bad.ndim))) if nd else bad
+            n_bad = int(elem_bad.sum())
+            if not n_bad:
+                print(f"{device}: {name}: all {elem_bad.size} elements agree")
+                continue
+            failing += 1
+            print(f"{device}: {name}: {n_bad}/{elem_bad.size} elements differ; first ones:")
+            for idx in list(zip(*np.nonzero(elem_bad), strict=True))[:5]:
+                tol = ref[name + "__tol"][idx]
+                where = ", ".join(str(int(k)) for k in idx)
+                print(
+                    f"  [{where}] observed {obs[idx].tolist()} expected {exp[idx].tolist()} tolerance {tol.tolist()}"
+                )
+    return 1 if failing else 0
+
+
+def _check_gradient(wp: Any, kernel: Any, device: str) -> int:
+    """Warp's adjoint of one input element under loss = sum(float outputs), against a central
+    finite difference of the same loss through Warp's own forward code (float64 sums)."""
+    g = CONFIG.get("gradient")
+    if not g:
+        print("no gradient target recorded; judge with `python -m fuzz replay`")
+        return 2
+    args = _inputs()
+    name, index = g["input"], tuple(g["index"])
+
+    def run(values: dict[str, Any], tape: Any = None) -> tuple[float, dict[str, Any]]:
+        warp_args, arrays = [], {}
+        for arg in kernel.adj.args:
+            v = _to_warp(wp, arg.type, values[arg.label], device)
+            if wp.types.is_array(arg.type):
+                v.requires_grad = arg.label == name or arg.label in g["outputs"]
+                arrays[arg.label] = v
+            warp_args.append(v)
+        if tape is not None:
+            with tape:
+                wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        else:
+            wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        wp.synchronize_device(device)
+        loss = sum(float(np.sum(arrays[o].numpy().astype(np.float64))) for o in g["outputs"])
+        return loss, arrays
+
+    tape = wp.Tape()
+    _, arrays = run(args, tape)
+    tape.backward(grads={arrays[o]: wp.ones_like(arrays[o]) for o in g["outputs"]})
+    analytic = float(arrays[name].grad.numpy()[index])
+    x = float(np.asarray(args[name])[index])
+    h = 1e-3 * max(1.0, abs(x))
+
+    def copy() -> dict[str, Any]:
+        return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+    plus, minus = copy(), copy()
+    plus[name][index] = x + h
+    minus[name][index] = x - h
+    fd = (run(plus)[0] - run(minus)[0]) / (float(plus[name][index]) - float(minus[name][index]))
+    tol = 1e-2 * max(1.0, abs(fd))
+    print(
+        f"{device}: d loss / d {name}{list(index)}: Warp {analytic!r}, finite differences {fd!r} (tolerance {tol:.3g})"
+    )
+    return 1 if not abs(analytic - fd) <= tol else 0
+
+
+def _devices(wp: Any, asked: str | None) -> list[str]:
+    if asked:
+        return [asked]
+    have = [d for d in CONFIG["devices"] if d == "cpu" or wp.is_cuda_available()]
+    return have
+
+
+def check(asked: str | None) -> int:
+    verdict = CONFIG["verdict"]
+    wp = _warp()
+    devices = _devices(wp, asked)
+    print(f"warp {wp.__version__}; {CONFIG['title']}")
+    cuda_compile = CONFIG["stage"] == "compile:cuda" and not wp.is_cuda_available()
+    if not devices and not cuda_compile:
+        print(f"cannot judge here: needs one of {CONFIG['devices']}")
+        return 2
+    try:
+        kernel = _kernel(wp)
+        if cuda_compile:  # compile the CUDA code with NVRTC, no GPU needed
+            wp.compile_aot_module(
+                kernel.module, arch=int(CONFIG.get("cuda_arch") or 90), module_dir=tempfile.mkdtemp()
+            )
+        for d in devices:
+            _load(kernel.module, d)
+    except Exception as e:
+        print(f"compile error: {type(e).__name__}: {e}")
+        return 1
+    if verdict == "compile_error":
+        print("the kernel compiles now")
+        return 0
+    if verdict == "gradient_mismatch":
+        return max(_check_gradient(wp, kernel, d) for d in devices)
+    outs: dict[str, dict[str, np.ndarray]] = {}
+    for d in devices:
+        try:
+            outs[d] = _launch(wp, kernel, d)
+        except Exception as e:
+            print(f"launch error on {d}: {type(e).__name__}: {e}")
+            return 1
+    if verdict == "mismatch":
+        return _check_mismatch(outs)
+    if verdict == "launch_error":
+        print("the kernel launches now")
+        return 0
+    if verdict in ("crash", "timeout"):
+        print("ran to completion")
+        return 0
+    for d, o in outs.items():
+        for n, a in o.items():
+            print(f"{d}: {n} = {np.array2string(a.reshape(-1)[:8], threshold=8)} ...")
+    print(f"verdict {verdict!r} concerns warpfuzz itself; judge it with `python -m fuzz replay {HERE}`")
+    return 2
+
+
+def main(argv: list[str]) -> int:
+    asked = argv[argv.index("--device") + 1] if "--device" in argv else None
+    if "--child" in argv or CONFIG["verdict"] not in ("crash", "timeout"):
+        return check(asked)
+    # a crash or hang kills the process: run the check in a child and read its fate
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", *argv]
+    try:
+        proc = subprocess.run(cmd, timeout=float(CONFIG.get("timeout_s", 60)), capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        print(f"hang: no answer within {CONFIG.get('timeout_s', 60)} s")
+        return 1
+    sys.stdout.write(proc.stdout)
+    if proc.returncode < 0 or proc.returncode > 2:
+        print(f"crash: the child exited with status {proc.returncode}")
+        print(proc.stderr[-2000:])
+        return 1
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    if not CONFIG:
+        sys.exit(f"{__file__}: this is the template; run the repro.py of a corpus folder")
+    print(json.dumps({k: CONFIG[k] for k in ("seed", "verdict", "signature")}))
+    sys.exit(main(sys.argv[1:]))
