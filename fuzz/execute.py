@@ -12,6 +12,7 @@ import contextlib
 import importlib
 import importlib.util
 import itertools
+import linecache
 import os
 import shutil
 import sys
@@ -136,8 +137,10 @@ class BatchRunner:
             shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(os.path.join(self.work_dir, name + "-cuda"), ignore_errors=True)
         sys.modules.pop(name, None)
+        path = os.path.join(self.work_dir, name + ".py")
+        linecache.cache.pop(path, None)  # Warp reads kernel sources through linecache
         with contextlib.suppress(OSError):
-            os.remove(os.path.join(self.work_dir, name + ".py"))
+            os.remove(path)
 
     def _compile(self, pymod: Any, stats: Stats) -> dict[str, str | None]:
         """Compile the module for every device (and CUDA AOT if asked); return module sources."""

@@ -136,8 +136,10 @@ def forget_module(name: str) -> None:
     """Drop a Warp module from Warp's registry of user modules once it is unloaded.
 
     Warp keeps every module it has seen (with its kernels and their adjoint state) in a
-    process-wide dict; a campaign creates one module per batch, so without this a worker's memory
-    grows for as long as it runs.
+    process-wide dict, and every module whose functions a kernel calls (`warp.math`'s `norm_l1`,
+    a struct's module...) keeps that kernel's module in its `dependents` set; a campaign creates
+    one module per batch, so unless both links are cut a worker's memory grows for as long as it
+    runs (measured: 185 -> 470 MB over a 30-minute campaign with only the first one cut).
     """
     for where in ("warp._src.context", "warp.context"):
         try:
@@ -145,7 +147,14 @@ def forget_module(name: str) -> None:
         except ImportError:
             continue
         if isinstance(registry, dict):
-            registry.pop(name, None)
+            module = registry.pop(name, None)
+            refs = getattr(module, "references", None)
+            if isinstance(refs, set):
+                for ref in tuple(refs):
+                    deps = getattr(ref, "dependents", None)
+                    if isinstance(deps, set):
+                        deps.discard(module)
+                refs.clear()
             return
 
 
