@@ -417,14 +417,49 @@ class _Probe:
     kink: str = ""
 
 
-def _probe(
-    F: _Objective, f0: float, prob: _Problem, idx: np.ndarray, v: np.ndarray, cfg: GradientConfig
-) -> _Probe:
-    """Compare g.v with dF/dt along v (restricted to elements idx)."""
+Prefetched = dict[tuple[bytes, bytes], list[float]]
+
+
+def _probe_points(
+    prob: _Problem, idx: np.ndarray, v: np.ndarray, cfg: GradientConfig
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The step direction d and the four points x +- h d, x +- h/2 d of a probe."""
     h = cfg.step
     d = np.zeros_like(prob.x)
     d[idx] = v * prob.scale[idx]
-    fp, fm, fp2, fm2 = F.many([prob.x + h * d, prob.x - h * d, prob.x + 0.5 * h * d, prob.x - 0.5 * h * d])
+    return d, [prob.x + h * d, prob.x - h * d, prob.x + 0.5 * h * d, prob.x - 0.5 * h * d]
+
+
+def _key(idx: np.ndarray, v: np.ndarray) -> tuple[bytes, bytes]:
+    return np.asarray(idx, np.int64).tobytes(), np.asarray(v, np.float64).tobytes()
+
+
+def _prefetch(
+    F: _Objective, prob: _Problem, specs: list[tuple[np.ndarray, np.ndarray]], cfg: GradientConfig
+) -> Prefetched:
+    """F at the points of every planned top-level probe, in ONE oracle pass (they do not depend on
+    each other's outcome); probes that bisection adds later are evaluated as they come."""
+    points: list[np.ndarray] = []
+    for idx, v in specs:
+        points += _probe_points(prob, idx, v, cfg)[1]
+    values = F.many(points) if points else []
+    return {_key(idx, v): values[4 * k : 4 * k + 4] for k, (idx, v) in enumerate(specs)}
+
+
+def _probe(
+    F: _Objective,
+    f0: float,
+    prob: _Problem,
+    idx: np.ndarray,
+    v: np.ndarray,
+    cfg: GradientConfig,
+    pre: Prefetched | None = None,
+) -> _Probe:
+    """Compare g.v with dF/dt along v (restricted to elements idx)."""
+    h = cfg.step
+    d, points = _probe_points(prob, idx, v, cfg)
+    cached = pre.get(_key(idx, v)) if pre else None
+    fp, fm, fp2, fm2 = cached if cached is not None else F.many(points)
     c1 = (fp - fm) / (2 * h)
     c2 = (fp2 - fm2) / h
     right = (fp2 - f0) / (0.5 * h)
@@ -586,19 +621,24 @@ def _check(
 
     state = _State()
     suspect = _suspects(prob, all_idx, case)
+    # the planned probes, in order (the random draws do not depend on any outcome)
+    specs: list[tuple[np.ndarray, np.ndarray]] = []
+    for k in range(cfg.directions):
+        v = rng.standard_normal(all_idx.size)
+        if k == 0 and suspect.any() and not suspect.all():
+            # edge values (0, integers, thresholds) are where kinks sit: isolate them cheaply
+            specs += [(all_idx[~suspect], v[~suspect]), (all_idx[suspect], v[suspect])]
+        else:
+            specs.append((all_idx, v))
+    picks = rng.choice(all_idx, size=min(cfg.coordinates, all_idx.size), replace=False)
+    coords = [(np.array([int(i)]), np.ones(1)) for i in picks]
     try:
-        for k in range(cfg.directions):
-            v = rng.standard_normal(all_idx.size)
-            if k == 0 and suspect.any() and not suspect.all():
-                # edge values (0, integers, thresholds) are where kinks sit: isolate them cheaply
-                _bisect(F, f0, prob, all_idx[~suspect], v[~suspect], cfg, state)
-                _bisect(F, f0, prob, all_idx[suspect], v[suspect], cfg, state)
-            else:
-                _bisect(F, f0, prob, all_idx, v, cfg, state)
-        picks = rng.choice(all_idx, size=min(cfg.coordinates, all_idx.size), replace=False)
-        for i in picks:
-            if int(i) not in state.kinked:
-                _bisect(F, f0, prob, np.array([int(i)]), np.ones(1), cfg, state)
+        pre = _prefetch(F, prob, specs + coords, cfg)
+        for idx, v in specs:
+            _bisect(F, f0, prob, idx, v, cfg, state, pre)
+        for idx, v in coords:
+            if int(idx[0]) not in state.kinked:
+                _bisect(F, f0, prob, idx, v, cfg, state, pre)
     except _Found:
         pass
     except _Budget:
@@ -656,13 +696,14 @@ def _bisect(
     v: np.ndarray,
     cfg: GradientConfig,
     state: _State,
+    pre: Prefetched | None = None,
 ) -> None:
     """Probe direction v on idx; split on kinks (to isolate them) and on mismatches (to localize)."""
     keep = np.array([int(i) not in state.kinked for i in idx], dtype=bool)
     idx, v = idx[keep], v[keep]
     if idx.size == 0:
         return
-    pr = _probe(F, f0, prob, idx, v, cfg)
+    pr = _probe(F, f0, prob, idx, v, cfg, pre)
     if pr.kink and idx.size == 1:
         state.kinked.add(int(idx[0]))
         return
@@ -678,8 +719,8 @@ def _bisect(
         if idx.size == 1:
             raise _Found()
     mid = idx.size // 2
-    _bisect(F, f0, prob, idx[:mid], v[:mid], cfg, state)
-    _bisect(F, f0, prob, idx[mid:], v[mid:], cfg, state)
+    _bisect(F, f0, prob, idx[:mid], v[:mid], cfg, state, pre)
+    _bisect(F, f0, prob, idx[mid:], v[mid:], cfg, state, pre)
 
 
 def check_all_devices(
