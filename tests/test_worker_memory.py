@@ -32,19 +32,20 @@ def _case(seed: int) -> KernelCase:
     return KernelCase(name, src, "vector", seed, grammar.GENERATOR_VERSION, params, (8,))
 
 
-def _alive(kernel_names: set[str]) -> tuple[list[str], list[str]]:
-    """This test's batch modules and kernels still reachable (other tests' may be, in one session)."""
+def _alive() -> tuple[list[str], list[str]]:
+    """This test's batch modules (`wf_mem_*`) and their kernels still reachable; other tests' may
+    be, in one pytest session, so they are not counted."""
     gc.collect()
     objs = gc.get_objects()
-    mods = [
-        str(o.name)
-        for o in objs
-        if type(o).__name__ == "Module" and str(getattr(o, "name", "")).startswith("wf_mem_")
-    ]
+
+    def ours(name: object) -> bool:
+        return str(name).startswith("wf_mem_")
+
+    mods = [str(o.name) for o in objs if type(o).__name__ == "Module" and ours(getattr(o, "name", ""))]
     kernels = [
         str(o.key)
         for o in objs
-        if type(o).__name__ == "Kernel" and str(getattr(o, "key", "")) in kernel_names
+        if type(o).__name__ == "Kernel" and ours(getattr(getattr(o, "module", None), "name", ""))
     ]
     return mods, kernels
 
@@ -53,12 +54,9 @@ def test_judged_batches_leave_nothing_behind(tmp_path):
     runner = BatchRunner(
         WorkerSettings(run_dir=str(tmp_path), enable_backward=False), str(tmp_path / "w"), tag="mem"
     )
-    names: set[str] = set()
     for b in range(3):
-        cases = [_case(1000 + 10 * b + k) for k in range(2)]
-        names |= {c.kernel_name for c in cases}
-        results, _ = runner.run(cases)
+        results, _ = runner.run([_case(1000 + 10 * b + k) for k in range(2)])
         assert [r.verdict for r in results] == ["verified", "verified"], [r.message for r in results]
-    mods, kernels = _alive(names)
+    mods, kernels = _alive()
     assert mods == [] and kernels == [], (mods, kernels)
     assert not [p for p in linecache.cache if "wf_mem_" in str(p)]
