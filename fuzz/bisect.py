@@ -73,13 +73,6 @@ class BisectResult:
         }
 
 
-def replay_in(
-    env: WarpEnv, seed_path: str, *, devices: str | None = None, timeout_s: float = 600.0
-) -> VersionRow:
-    """Replay one corpus folder with `env`'s interpreter and classify the outcome."""
-    return replay_many_in(env, [seed_path], devices=devices, timeout_s=timeout_s)[seed_path]
-
-
 def replay_many_in(
     env: WarpEnv, seed_paths: list[str], *, devices: str | None = None, timeout_s: float = 600.0
 ) -> dict[str, VersionRow]:
@@ -122,28 +115,6 @@ def replay_many_in(
         sig = str(o.get("new") or o.get("old") or "")
         rows[path] = VersionRow(env.version, status, str(o.get("verdict") or ""), sig, note, each)
     return rows
-
-
-def bisect(
-    seed_path: str,
-    versions: list[str],
-    *,
-    cache_dir: str | None = None,
-    devices: str | None = None,
-    report: Report | None = None,
-    on_row: Callable[[VersionRow], None] | None = None,
-    timeout_s: float = 600.0,
-) -> BisectResult:
-    """Replay `seed_path` on every release in `versions` (oldest first), building envs on demand."""
-    return bisect_many(
-        [seed_path],
-        versions,
-        cache_dir=cache_dir,
-        devices=devices,
-        report=report,
-        on_row=(lambda _path, row: on_row(row)) if on_row else None,
-        timeout_s=timeout_s,
-    )[0]
 
 
 def bisect_many(
