@@ -91,8 +91,8 @@ def _drive(
             queue.clear()
     phase.seconds = time.monotonic() - t0
     phase.kernels = len(done)
-    phase.peak_rss_kb = {f"w{k}": v for k, v in pool.last_rss_kb.items()}
-    phase.peak_rss_kb.update({f"w{k}_start": v for k, v in pool.first_rss_kb.items()})
+    # each worker's highest RSS over the phase (start-up and warm-up batch included)
+    phase.peak_rss_kb = {f"w{k}": max(p.peak_kb for p in ps) for k, ps in sorted(pool.memory.items())}
     return sorted(done)
 
 

@@ -58,6 +58,7 @@ class Snapshot:
     total_verified: int = 0
     phase: str = "fuzzing"
     reduced: int = 0
+    worker_rss_kb: dict[int, int] = field(default_factory=dict)  # each worker's RSS after its last batch
 
 
 def _seed_stream(first: int, done: set[int]) -> Iterator[int]:
@@ -183,6 +184,7 @@ class Campaign:
                 snap.elapsed_s = time.monotonic() - start
                 snap.in_flight = pool.busy()
                 snap.restarts = pool.restarts
+                snap.worker_rss_kb = {w: ps[-1].rss_kb for w, ps in sorted(pool.memory.items())}
                 self.on_progress(snap)
             pool.close()
             if cfg.reduce_share > 0 and not self.stop_requested:
@@ -312,7 +314,7 @@ class Campaign:
                 "reduced_signatures": snap.reduced,
                 "interrupted": self.stop_requested,
                 "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},
-                "worker_peak_rss_kb": {"first": pool.first_rss_kb, "last": pool.last_rss_kb},
+                "worker_memory": pool.memory_report(),
                 "settings": {
                     "enable_backward": settings.enable_backward,
                     "cuda_arch": settings.cuda_arch,

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from fuzz.memory import MemoryPoint, MemorySample
+from fuzz.memory import report as memory_report
 from fuzz.settings import WorkerSettings
 from fuzz.worker import worker_main
 
@@ -39,7 +41,7 @@ class Done:
     results: list[dict[str, Any]]
     stats: dict[str, float]
     worker: int
-    rss_kb: int
+    memory: MemorySample
 
 
 @dataclass
@@ -61,7 +63,7 @@ class _Handle:
     task: Task | None = None
     deadline: float = 0.0
     allowed: float = 0.0
-    rss_kb: list[int] = field(default_factory=list)
+    batches: int = 0
 
 
 class WorkerPool:
@@ -82,8 +84,9 @@ class WorkerPool:
         self.per_kernel_timeout = per_kernel_timeout
         self.handles: list[_Handle] = [self._spawn(i) for i in range(n)]
         self.restarts = 0
-        self.first_rss_kb: dict[int, int] = {}
-        self.last_rss_kb: dict[int, int] = {}
+        self.started = time.monotonic()
+        self.memory: dict[int, list[MemoryPoint]] = {}
+        self.memory_windowed = True
 
     def _spawn(self, index: int) -> _Handle:
         parent, child = self.ctx.Pipe()
@@ -151,8 +154,7 @@ class WorkerPool:
             if msg[0] == "ready":
                 h.ready = True
                 h.task = None
-                self.first_rss_kb.setdefault(h.index, msg[2])
-                self.last_rss_kb[h.index] = msg[2]
+                self._remember(h, MemorySample.from_json(msg[2]))
             elif msg[0] == "fatal":
                 if h.task is not None:
                     events.append(Lost(h.task, "crash", msg[2], h.index))
@@ -161,8 +163,10 @@ class WorkerPool:
             elif msg[0] == "done":
                 task, h.task = h.task, None
                 assert task is not None
-                self.last_rss_kb[h.index] = msg[4]
-                events.append(Done(task, msg[2], msg[3], h.index, msg[4]))
+                h.batches += 1
+                mem = MemorySample.from_json(msg[4])
+                self._remember(h, mem)
+                events.append(Done(task, msg[2], msg[3], h.index, mem))
         now = time.monotonic()
         for h in list(self.handles):
             if now > h.deadline and (h.task is not None or not h.ready):
@@ -172,6 +176,15 @@ class WorkerPool:
                 else:
                     raise RuntimeError(f"worker {h.index} did not start within {self.startup_timeout:.0f}s")
         return events
+
+    def _remember(self, h: _Handle, m: MemorySample) -> None:
+        point = MemoryPoint(time.monotonic() - self.started, h.batches, m.peak_kb, m.rss_kb)
+        self.memory.setdefault(h.index, []).append(point)
+        self.memory_windowed = self.memory_windowed and m.windowed
+
+    def memory_report(self) -> dict[str, Any]:
+        """Workers' memory at the start and end of the run (see `fuzz.memory.report`)."""
+        return memory_report(self.memory, self.memory_windowed)
 
     def close(self) -> None:
         for h in self.handles:

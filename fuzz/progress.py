@@ -26,6 +26,8 @@ def _table(s: Snapshot, title: str) -> Table:
     fails = {k: v for k, v in s.verdicts.items() if k != "verified"}
     t.add_row("not verified", ", ".join(f"{k}={v}" for k, v in sorted(fails.items())) or "none")
     t.add_row("in flight / worker restarts", f"{s.in_flight} / {s.restarts}")
+    if s.worker_rss_kb:
+        t.add_row("worker RSS (MiB)", ", ".join(f"w{w} {kb / 1024:.0f}" for w, kb in s.worker_rss_kb.items()))
     if s.phase != "fuzzing":
         t.add_row("phase", s.phase)
     return t
@@ -65,7 +67,8 @@ class Progress:
             fails = ", ".join(f"{k}={v}" for k, v in sorted(s.verdicts.items()) if k != "verified")
             print(
                 f"[{format_duration(s.elapsed_s)}/{format_duration(s.budget_s)}] kernels {s.kernels} "
-                f"({rate:.2f}/s) verified {s.verified} | {fails or 'no failures'}",
+                f"({rate:.2f}/s) verified {s.verified} | {fails or 'no failures'}"
+                + (" | RSS MiB " + "/".join(f"{kb / 1024:.0f}" for kb in s.worker_rss_kb.values()) if s.worker_rss_kb else ""),
                 file=sys.stderr,
                 flush=True,
             )
@@ -84,4 +87,12 @@ def print_summary(summary: dict[str, Any]) -> None:
         t.add_row(f"verdict {k}", str(v))
     for k, v in summary["families"].items():
         t.add_row(f"family {k}", str(v))
+    mem = summary.get("session", {}).get("worker_memory", {})
+    for w, start in mem.get("start", {}).items():
+        end = mem["end"][w]
+        t.add_row(
+            f"worker {w} memory (MiB)",
+            f"peak {start['peak_kb'] / 1024:.0f} -> {end['peak_kb'] / 1024:.0f}, "
+            f"rss {start['rss_kb'] / 1024:.0f} -> {end['rss_kb'] / 1024:.0f}",
+        )
     console.print(t)

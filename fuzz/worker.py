@@ -2,24 +2,22 @@
 
 Generation happens here too, from seeds, so the campaign process stays light. Messages:
 main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...]) | ("stop",)
-worker -> main: ("ready", pid, rss_kb) | ("done", batch_id, [result_json, ...], stats, rss_kb)
+worker -> main: ("ready", pid, memory) | ("done", batch_id, [result_json, ...], stats, memory)
                | ("fatal", batch_id, message)  (CUDA context poisoned; the worker exits next)
+`memory` is a `fuzz.memory.MemorySample` as JSON, taken after the heap is trimmed; its peak covers
+the batch just done (or start-up, for "ready").
 """
 
 from __future__ import annotations
 
 import os
-import resource
 import traceback
 from typing import Any
 
 from fuzz import judge as J
+from fuzz import memory
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
-
-
-def peak_rss_kb() -> int:
-    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
@@ -59,7 +57,7 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     os.makedirs(work_dir, exist_ok=True)
     _redirect_output(os.path.join(work_dir, "worker.log"))
     runner = BatchRunner(settings, work_dir, tag=f"w{index}")
-    conn.send(("ready", os.getpid(), peak_rss_kb()))
+    conn.send(("ready", os.getpid(), memory.after_batch().to_json()))
     log_path = os.path.join(work_dir, "worker.log")
     while True:
         if os.path.getsize(log_path) > 20 * 2**20:  # compiler warnings pile up over hours
@@ -96,4 +94,6 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
             conn.close()
             os._exit(3)
         stats["generate"] = stats.get("generate", 0.0) + gen_s
-        conn.send(("done", batch_id, [r.to_json() for r in results + failed], stats, peak_rss_kb()))
+        payload = [r.to_json() for r in results + failed]
+        del cases, results, failed
+        conn.send(("done", batch_id, payload, stats, memory.after_batch().to_json()))

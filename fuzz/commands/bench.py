@@ -73,8 +73,9 @@ def run(args: argparse.Namespace) -> int:
     print("where the full path's time goes (summed over workers):")
     for k, v in sorted(full.items(), key=lambda kv: -kv[1]):
         print(f"  {k:>14}: {v:8.2f} s  {100 * v / total:5.1f} %")
-    rss = {k: v for p in res["phases"].values() for k, v in p["peak_rss_kb"].items()}
-    print(f"peak RSS (KiB): {json.dumps(rss, sort_keys=True)}")
+    print("peak RSS (KiB): " + "; ".join(
+        f"{name} " + " ".join(f"{k} {v}" for k, v in ph["peak_rss_kb"].items()) for name, ph in res["phases"].items()
+    ))  # fmt: skip
     print(f"full/floor: {res['full/floor']}")
     print(f"full/naive: {res['full/naive']}")
     if args.out:
