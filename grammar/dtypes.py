@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from fractions import Fraction
 from types import MappingProxyType
 
 
@@ -140,6 +141,15 @@ def widen(name: str, iv: Interval) -> Interval:
     lo = iv.lo - e if iv.lo < 0 else max(iv.lo - e, 0.0)
     hi = iv.hi + e if iv.hi > 0 else min(iv.hi + e, 0.0)
     return Interval(lo, hi)
+
+
+def point_in(lo: float, hi: float, num: int, den: int, is_int: bool) -> float:
+    """lo + (hi - lo) * num / den: floored and exact for ints (in float64, full-range int64 bounds
+    round past INT64_MAX), plain float arithmetic otherwise."""
+    if is_int:
+        lo_f = Fraction(math.ceil(lo))
+        return math.floor(lo_f + (Fraction(math.floor(hi)) - lo_f) * num / den)
+    return lo + (hi - lo) * num / den
 
 
 def corners(fn: object, *ivs: Interval) -> Interval:

@@ -138,6 +138,9 @@ def literal(dtype: str, v: float) -> Expr:
     s = scalar(dtype)
     if s.is_int:
         iv_val: float = int(v)
+        if not cap(dtype).contains(iv_val):
+            # an out-of-range literal wraps (or fails to compile) in Warp: always a generator bug
+            raise GuardViolation(f"{dtype} literal {iv_val} lies outside the safe range {cap(dtype)}")
         text = str(abs(int(v)))
         node: cst.BaseExpression = cst.Integer(text)
     else:

@@ -15,7 +15,7 @@ import libcst as cst
 
 from grammar.case import ParamSpec
 from grammar.composite import component_scalar, composite
-from grammar.dtypes import BOOL, Interval, cap, scalar, widen
+from grammar.dtypes import BOOL, Interval, cap, point_in, scalar, widen
 from grammar.expr import Expr, Rejected, binop, call, checked, literal, name, subscript
 from grammar.fixers import clamp_to
 from grammar.production import Registry
@@ -237,8 +237,8 @@ class Gen:
         """A comparison of an available value against a threshold inside its range."""
         t = self.rng.pick(self.dtypes) if self.dtypes else "float32"
         x = self.leaf(t)
-        th = x.iv.lo + (x.iv.hi - x.iv.lo) * self.rng.integer(1, 7) / 8
-        th = math.floor(th) if scalar(t).is_int else round(th, 2)
+        th = point_in(x.iv.lo, x.iv.hi, self.rng.integer(1, 7), 8, scalar(t).is_int)
+        th = th if scalar(t).is_int else round(th, 2)
         self.note_threshold(th)
         op = self.rng.pick((cst.LessThan, cst.GreaterThan, cst.LessThanEqual, cst.GreaterThanEqual))
         target = cst.ComparisonTarget(operator=op(), comparator=literal(t, th).node)  # type: ignore[abstract]

@@ -17,7 +17,7 @@ from grammar.gen import Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser
 
-GENERATOR_VERSION = "1.2.2"
+GENERATOR_VERSION = "1.2.3"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from grammar.dtypes import BOOL, FLOATS, INTS, SINTS, UINTS, Interval, cap, corners, scalar, widen
+from grammar.dtypes import BOOL, FLOATS, INTS, SINTS, UINTS, Interval, cap, corners, point_in, scalar, widen
 from grammar.expr import Expr, Rejected, bare_call, binop, call, literal, paren
 from grammar.fixers import FIXER_CALLS, away_from_zero, clamp_mag, clamp_to
 from grammar.production import Production
@@ -289,11 +290,16 @@ def _clamp() -> Production:
 
     def guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         x = a[0]
-        lo_v = x.iv.lo + (x.iv.hi - x.iv.lo) * gen.rng.integer(0, 4) / 8
-        hi_v = lo_v + (x.iv.hi - lo_v) * gen.rng.integer(1, 4) / 4
+        k_lo, k_hi = gen.rng.integer(0, 4), gen.rng.integer(1, 4)
         if scalar(d).is_int:
-            lo_v, hi_v = math.floor(lo_v), math.floor(hi_v)
+            # exact: in float64 a full-range int64's bounds round past INT64_MAX (seed 305770
+            # emitted wp.int64(9223372036854775808))
+            lo_q = x.iv.lo + Fraction(math.floor(x.iv.hi) - x.iv.lo) * k_lo / 8
+            hi_q = lo_q + (math.floor(x.iv.hi) - lo_q) * k_hi / 4
+            lo_v, hi_v = math.floor(lo_q), math.floor(hi_q)
         else:
+            lo_v = x.iv.lo + (x.iv.hi - x.iv.lo) * k_lo / 8
+            hi_v = lo_v + (x.iv.hi - lo_v) * k_hi / 4
             lo_v, hi_v = round(lo_v, 2), round(hi_v, 2)
         if hi_v < lo_v:
             hi_v = lo_v
@@ -516,8 +522,8 @@ def _compare(opname: str) -> Production:
     def guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         x, y = a
         if gen.rng.chance(0.5):  # compare against a threshold inside x's range
-            t = x.iv.lo + (x.iv.hi - x.iv.lo) * gen.rng.integer(0, 8) / 8
-            t = math.floor(t) if scalar(x.dtype).is_int else round(t, 2)
+            t = point_in(x.iv.lo, x.iv.hi, gen.rng.integer(0, 8), 8, scalar(x.dtype).is_int)
+            t = t if scalar(x.dtype).is_int else round(t, 2)
             gen.note_threshold(t)
             y = literal(x.dtype, t)
         return [x, y]

@@ -164,3 +164,52 @@ def test_bool_cast_never_takes_float16():
     gen.dtypes = ["float16", "int8"]
     assert {p.args(gen, "bool") for _ in range(20)} == {("int8",)}
     assert p.args(gen, "int8") is None
+
+
+# int64 clamp bounds and comparison thresholds computed in float64 rounded past INT64_MAX
+# (generator 1.2.2): `wp.int64(9223372036854775808)` wraps in Warp, and seed 305770's kernel
+# overflowed in a subtraction the guard had judged safe (the oracle called it invalid_kernel)
+OUT_OF_RANGE_LITERAL_SEEDS = (305770, 300499, 300635, 300798, 301044)
+_RANGES = {f"{k}{b}": (0 if k == "uint" else -(2 ** (b - 1)), (2**b if k == "uint" else 2 ** (b - 1)) - 1)
+           for k in ("int", "uint") for b in (8, 16, 32, 64)}  # fmt: skip
+
+
+def int_literals_out_of_range(source: str) -> list[str]:
+    """Every `wp.<int dtype>(<integer literal>)` whose value its dtype cannot hold."""
+    bad = []
+    for c in ast.walk(ast.parse(source)):
+        if not (isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute) and c.func.attr in _RANGES):
+            continue
+        if len(c.args) != 1:
+            continue
+        a = c.args[0]
+        neg = isinstance(a, ast.UnaryOp) and isinstance(a.op, ast.USub)
+        v = a.operand if neg else a  # type: ignore[attr-defined]
+        if isinstance(v, ast.Constant) and type(v.value) is int:
+            val = -v.value if neg else v.value
+            lo, hi = _RANGES[c.func.attr]
+            if not lo <= val <= hi:
+                bad.append(ast.unparse(c))
+    return bad
+
+
+def test_the_literal_scan_finds_an_out_of_range_literal():
+    src = "def k(x):\n    return wp.int64(9223372036854775808) + wp.uint8(3) + wp.int8(-129)\n"
+    assert sorted(int_literals_out_of_range(src)) == ["wp.int64(9223372036854775808)", "wp.int8(-129)"]
+
+
+@pytest.mark.parametrize("seed", OUT_OF_RANGE_LITERAL_SEEDS)
+def test_int_literals_stay_in_their_dtype(seed: int) -> None:
+    src = generate(seed).source
+    assert "int64(" in src  # int64 or uint64 literals are what went wrong
+    assert int_literals_out_of_range(src) == []
+
+
+def test_literal_refuses_a_value_its_dtype_cannot_hold():
+    from grammar.expr import GuardViolation, literal
+
+    assert code(literal("int64", 2**63 - 1).node) == "wp.int64(9223372036854775807)"
+    with pytest.raises(GuardViolation, match="int64 literal 9223372036854775808"):
+        literal("int64", 2**63)
+    with pytest.raises(GuardViolation):
+        literal("uint8", -1)
