@@ -30,6 +30,7 @@ from fuzz import judge as J
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
 from grammar.case import KernelCase
+from grammar.native_output import stderr_to
 
 
 class ReduceError(RuntimeError):
@@ -196,49 +197,52 @@ def reduce_case(
         else CandidateRunner(settings, wdir, tag="red")
     )
     red = _Reducer(sig, settings, runner, batch, start + budget_s, say)
-    try:
-        first = red.run([case])[0]
-        got = signature_of(first)
-        if not same_failure(sig, got):
-            raise ReduceError(
-                f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {sig.key()!r}, "
-                f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
-            )
-        out = Reduction(case, first, got, statement_count(case), statement_count(case))
-        current, best = case, first
-        progress = True
-        while progress and time.monotonic() < red.deadline:
-            progress = False
-            for name, p in passes:
-                while time.monotonic() < red.deadline:
-                    found = red.one_pass(current, p(current))
-                    if found is None:
-                        break
-                    cand, res = found
-                    current, best = cand.case, res
-                    out.accepted += 1
-                    progress = True
-                    line = f"{name}: {cand.what} -> {statement_count(current)} statements"
-                    out.log.append(line)
-                    say(line)
-        # the reduced case under its own name, judged once more from scratch
-        final = rename(current, case.kernel_name)
-        with contextlib.suppress(Exception):
-            again = runner.run_candidates([final])[0]
-            if same_failure(sig, signature_of(again)):
-                best = again
-        best = replace(best, case=final.to_json(), kernel_name=final.kernel_name)
-        out.case = final
-        out.result = best
-        out.signature = signature_of(best)
-        out.statements_after = statement_count(final)
-        out.tested, out.rejected_early, out.batches = red.tested, red.rejected_early, red.batches
-        out.seconds = time.monotonic() - start
-        return out
-    finally:
-        runner.close()
-        if own_dir:
-            shutil.rmtree(wdir, ignore_errors=True)
+    # candidates compiled in this process make clang warn on fd 2; keep that off the terminal
+    quiet = contextlib.nullcontext() if isolate else stderr_to(os.path.join(wdir, "compiler.log"))
+    with quiet:
+        try:
+            first = red.run([case])[0]
+            got = signature_of(first)
+            if not same_failure(sig, got):
+                raise ReduceError(
+                    f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {sig.key()!r}, "
+                    f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
+                )
+            out = Reduction(case, first, got, statement_count(case), statement_count(case))
+            current, best = case, first
+            progress = True
+            while progress and time.monotonic() < red.deadline:
+                progress = False
+                for name, p in passes:
+                    while time.monotonic() < red.deadline:
+                        found = red.one_pass(current, p(current))
+                        if found is None:
+                            break
+                        cand, res = found
+                        current, best = cand.case, res
+                        out.accepted += 1
+                        progress = True
+                        line = f"{name}: {cand.what} -> {statement_count(current)} statements"
+                        out.log.append(line)
+                        say(line)
+            # the reduced case under its own name, judged once more from scratch
+            final = rename(current, case.kernel_name)
+            with contextlib.suppress(Exception):
+                again = runner.run_candidates([final])[0]
+                if same_failure(sig, signature_of(again)):
+                    best = again
+            best = replace(best, case=final.to_json(), kernel_name=final.kernel_name)
+            out.case = final
+            out.result = best
+            out.signature = signature_of(best)
+            out.statements_after = statement_count(final)
+            out.tested, out.rejected_early, out.batches = red.tested, red.rejected_early, red.batches
+            out.seconds = time.monotonic() - start
+            return out
+        finally:
+            runner.close()
+            if own_dir:
+                shutil.rmtree(wdir, ignore_errors=True)
 
 
 def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:

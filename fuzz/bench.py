@@ -153,7 +153,7 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
         spec.loader.exec_module(mod)
         launch(getattr(mod, case.kernel_name), grammar.make_inputs(case), case.dim, "cpu")
 
-    from grammar.gates import stderr_to
+    from grammar.native_output import stderr_to
 
     # clang's warnings go to a log, as the pool workers' do, instead of flooding the bench output
     with stderr_to(os.path.join(work_dir, "naive.log")):

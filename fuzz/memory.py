@@ -102,9 +102,19 @@ def report(points: dict[int, list[MemoryPoint]], windowed: bool, history: int = 
     """
 
     def window(ps: list[MemoryPoint]) -> dict[str, int]:
-        return {"batches": len(ps), "peak_kb": max(p.peak_kb for p in ps), "rss_kb": max(p.rss_kb for p in ps)}
+        return {
+            "batches": len(ps),
+            "peak_kb": max(p.peak_kb for p in ps),
+            "rss_kb": max(p.rss_kb for p in ps),
+        }
 
-    out: dict[str, Any] = {"peak_per_batch": windowed, "start": {}, "end": {}, "ready_rss_kb": {}, "history": {}}
+    out: dict[str, Any] = {
+        "peak_per_batch": windowed,
+        "start": {},
+        "end": {},
+        "ready_rss_kb": {},
+        "history": {},
+    }
     for w, ps in sorted(points.items()):
         ready = [p for p in ps if p.batch == 0]
         done = [p for p in ps if p.batch > 0]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 

@@ -68,7 +68,11 @@ class Progress:
             print(
                 f"[{format_duration(s.elapsed_s)}/{format_duration(s.budget_s)}] kernels {s.kernels} "
                 f"({rate:.2f}/s) verified {s.verified} | {fails or 'no failures'}"
-                + (" | RSS MiB " + "/".join(f"{kb / 1024:.0f}" for kb in s.worker_rss_kb.values()) if s.worker_rss_kb else ""),
+                + (
+                    " | RSS MiB " + "/".join(f"{kb / 1024:.0f}" for kb in s.worker_rss_kb.values())
+                    if s.worker_rss_kb
+                    else ""
+                ),
                 file=sys.stderr,
                 flush=True,
             )

@@ -27,6 +27,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from grammar.native_output import stderr_to
+
 GATES_FORMAT = 1
 
 
@@ -580,21 +582,6 @@ def _probe_module(gates: list[Gate], tmp: str) -> dict[str, tuple[bool, str]]:
         if not ok and first_error and "build failed" in detail:
             result[name] = (ok, f"{detail}: {first_error[:300]}")
     return result
-
-
-@contextlib.contextmanager
-def stderr_to(path: str) -> Iterator[str]:
-    """Send fd 2 (where Warp's native compiler writes) to `path`: absent probes fail on purpose."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    with open(path, "w", encoding="utf-8") as f:
-        os.dup2(f.fileno(), 2)
-        try:
-            yield path
-        finally:
-            sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def _read(path: str) -> list[str]:

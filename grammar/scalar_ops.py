@@ -294,13 +294,15 @@ def _clamp() -> Production:
         if scalar(d).is_int:
             # exact: in float64 a full-range int64's bounds round past INT64_MAX (seed 305770
             # emitted wp.int64(9223372036854775808))
-            lo_q = x.iv.lo + Fraction(math.floor(x.iv.hi) - x.iv.lo) * k_lo / 8
-            hi_q = lo_q + (math.floor(x.iv.hi) - lo_q) * k_hi / 4
-            lo_v, hi_v = math.floor(lo_q), math.floor(hi_q)
+            xlo, xhi = Fraction(math.ceil(x.iv.lo)), Fraction(math.floor(x.iv.hi))
+            lo_q = xlo + (xhi - xlo) * k_lo / 8
+            hi_q = lo_q + (xhi - lo_q) * k_hi / 4
+            lo_v: float = math.floor(lo_q)
+            hi_v: float = math.floor(hi_q)
         else:
-            lo_v = x.iv.lo + (x.iv.hi - x.iv.lo) * k_lo / 8
-            hi_v = lo_v + (x.iv.hi - lo_v) * k_hi / 4
-            lo_v, hi_v = round(lo_v, 2), round(hi_v, 2)
+            lo_f = x.iv.lo + (x.iv.hi - x.iv.lo) * k_lo / 8
+            hi_f = lo_f + (x.iv.hi - lo_f) * k_hi / 4
+            lo_v, hi_v = round(lo_f, 2), round(hi_f, 2)
         if hi_v < lo_v:
             hi_v = lo_v
         gen.note_threshold(lo_v)

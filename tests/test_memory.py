@@ -17,7 +17,9 @@ def _probe_windowed() -> bool:
 @pytest.mark.skipif(sys.platform != "linux", reason="per-batch peaks need Linux's /proc/self/clear_refs")
 def test_peak_window_resets_after_a_freed_allocation() -> None:
     if not _probe_windowed():
-        pytest.skip("this kernel does not let a process reset its RSS high-water mark (/proc/self/clear_refs)")
+        pytest.skip(
+            "this kernel does not let a process reset its RSS high-water mark (/proc/self/clear_refs)"
+        )
     memory.sample(reset=True)
     block = bytearray(96 * 2**20)  # touched pages: 96 MiB resident
     del block
@@ -86,7 +88,9 @@ def test_progress_and_summary_show_worker_memory(capsys: pytest.CaptureFixture[s
     from fuzz.campaign import Snapshot
     from fuzz.progress import Progress, print_summary
 
-    snap = Snapshot(kernels=10, verified=9, elapsed_s=5.0, budget_s=60.0, worker_rss_kb={0: 230_400, 1: 225_280})
+    snap = Snapshot(
+        kernels=10, verified=9, elapsed_s=5.0, budget_s=60.0, worker_rss_kb={0: 230_400, 1: 225_280}
+    )
     Progress(enabled=True, interval=0.0).update(snap)
     assert "RSS MiB 225/220" in capsys.readouterr().err
     mem = memory.report({0: _points([200_000 + 1_024 * i for i in range(20)], [260_000] * 20)}, windowed=True)
