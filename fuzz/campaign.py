@@ -39,6 +39,7 @@ class CampaignConfig:
     save_corpus: bool = True
     base_timeout_s: float = 60.0
     per_kernel_timeout_s: float = 15.0
+    recycle_mb: int | None = 16  # replace a worker whose RSS grew this much past its warm level (None: never)
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Campaign:
             cfg.workers,
             base_timeout=cfg.base_timeout_s,
             per_kernel_timeout=cfg.per_kernel_timeout_s,
+            recycle_growth_kb=None if cfg.recycle_mb is None else cfg.recycle_mb * 1024,
         )
         old_term = signal.signal(signal.SIGTERM, lambda *_: self._request_stop())
         snap = self.snapshot
@@ -311,6 +313,7 @@ class Campaign:
                 "workers": self.config.workers,
                 "batch": self.config.batch,
                 "worker_restarts": pool.restarts,
+                "workers_recycled": pool.recycled,
                 "reduced_signatures": snap.reduced,
                 "interrupted": self.stop_requested,
                 "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},

@@ -64,6 +64,7 @@ class _Handle:
     deadline: float = 0.0
     allowed: float = 0.0
     batches: int = 0
+    baseline_kb: int | None = None  # RSS after the process's warm-up batches
 
 
 class WorkerPool:
@@ -76,14 +77,23 @@ class WorkerPool:
         startup_timeout: float = 180.0,
         base_timeout: float = 60.0,
         per_kernel_timeout: float = 15.0,
+        recycle_growth_kb: int | None = 16 * 1024,
+        warm_batches: int = 10,
     ) -> None:
+        """recycle_growth_kb: a worker whose RSS after a batch exceeds its RSS after its first
+        `warm_batches` batches by more than this is replaced by a fresh process (None: never).
+        Warp's in-process compile-and-load path keeps some native memory per batch (a few tens of
+        KB, see docs/throughput.md) that no Python-side cleanup can return."""
         self.settings = settings
         self.ctx = mp.get_context("spawn")
         self.startup_timeout = startup_timeout
         self.base_timeout = base_timeout
         self.per_kernel_timeout = per_kernel_timeout
         self.handles: list[_Handle] = [self._spawn(i) for i in range(n)]
+        self.recycle_growth_kb = recycle_growth_kb
+        self.warm_batches = warm_batches
         self.restarts = 0
+        self.recycled = 0
         self.started = time.monotonic()
         self.memory: dict[int, list[MemoryPoint]] = {}
         self.memory_windowed = True
@@ -167,6 +177,10 @@ class WorkerPool:
                 mem = MemorySample.from_json(msg[4])
                 self._remember(h, mem)
                 events.append(Done(task, msg[2], msg[3], h.index, mem))
+                if h.batches == self.warm_batches:
+                    h.baseline_kb = mem.rss_kb
+                elif self._grown(h, mem):
+                    self._recycle(h)
         now = time.monotonic()
         for h in list(self.handles):
             if now > h.deadline and (h.task is not None or not h.ready):
@@ -176,6 +190,22 @@ class WorkerPool:
                 else:
                     raise RuntimeError(f"worker {h.index} did not start within {self.startup_timeout:.0f}s")
         return events
+
+    def _grown(self, h: _Handle, m: MemorySample) -> bool:
+        limit = self.recycle_growth_kb
+        return limit is not None and h.baseline_kb is not None and m.rss_kb > h.baseline_kb + limit
+
+    def _recycle(self, h: _Handle) -> None:
+        """Replace an idle worker by a fresh process (its memory grew; see __init__)."""
+        with contextlib.suppress(Exception):
+            h.conn.send(("stop",))
+        h.proc.join(timeout=10)
+        if h.proc.is_alive():
+            h.proc.kill()
+            h.proc.join(timeout=5)
+        h.conn.close()
+        self.recycled += 1
+        self.handles[h.index] = self._spawn(h.index)
 
     def _remember(self, h: _Handle, m: MemorySample) -> None:
         point = MemoryPoint(time.monotonic() - self.started, h.batches, m.peak_kb, m.rss_kb)

@@ -100,3 +100,52 @@ def test_progress_and_summary_show_worker_memory(capsys: pytest.CaptureFixture[s
     print_summary(summary)
     out = capsys.readouterr().out
     assert "worker 0 memory (MiB)" in out and "rss 196 -> 214" in out, out
+
+
+def _drive(pool, tasks):  # type: ignore[no-untyped-def]
+    from fuzz.pool import Done
+
+    done = []
+    queue = list(tasks)
+    import time
+
+    deadline = time.monotonic() + 600
+    while queue or pool.busy():
+        for idx in pool.idle():
+            if queue:
+                pool.submit(idx, queue.pop(0))
+        done += [e for e in pool.poll(0.2) if isinstance(e, Done)]
+        assert time.monotonic() < deadline, "pool did not finish"
+    return done
+
+
+def test_pool_replaces_a_worker_whose_memory_grew(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """With a growth allowance below zero every batch after the warm-up counts as grown: the worker
+    must be replaced by a new process, and the pool must keep working with it."""
+    from fuzz.pool import Task, WorkerPool
+    from fuzz.settings import WorkerSettings
+
+    pool = WorkerPool(WorkerSettings(run_dir=str(tmp_path)), 1, recycle_growth_kb=-(2**30), warm_batches=1)
+    try:
+        first_pid = pool.handles[0].proc.pid
+        done = _drive(pool, [Task(i, [500 + i]) for i in range(3)])
+        assert len(done) == 3 and all(len(d.results) == 1 for d in done)
+        assert pool.recycled >= 1 and pool.restarts == 0
+        assert pool.handles[0].proc.pid != first_pid
+        rep = pool.memory_report()
+        assert rep["start"][0]["batches"] >= 1 and rep["end"][0]["batches"] >= 1
+    finally:
+        pool.close()
+
+
+def test_pool_keeps_a_worker_within_its_allowance(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fuzz.pool import Task, WorkerPool
+    from fuzz.settings import WorkerSettings
+
+    pool = WorkerPool(WorkerSettings(run_dir=str(tmp_path)), 1, recycle_growth_kb=2**30, warm_batches=1)
+    try:
+        first_pid = pool.handles[0].proc.pid
+        _drive(pool, [Task(i, [600 + i]) for i in range(2)])
+        assert pool.recycled == 0 and pool.handles[0].proc.pid == first_pid
+    finally:
+        pool.close()

@@ -51,6 +51,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=15.0,
         help="seconds allowed per kernel of a batch (plus 60 s per batch) before its worker counts as hung",
     )
+    p.add_argument(
+        "--recycle-mb",
+        type=int,
+        default=16,
+        help="replace a worker by a fresh process once its RSS grows this many MiB past its level "
+        "after 10 batches (0: never; default 16; see docs/throughput.md)",
+    )
     p.add_argument("--max-kernels", type=int, default=None, help="stop after this many kernels")
     p.add_argument(
         "--no-reduce",
@@ -88,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from e
     if args.workers < 1 or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
+    if args.recycle_mb < 0:
+        raise UsageError("--recycle-mb must be 0 (never recycle) or a positive number of MiB")
     gen_config = gen_config_from_args(args)
     devices = resolve_devices(args.devices)
     _confirm_gates()
@@ -116,6 +125,7 @@ def run(args: argparse.Namespace) -> int:
         max_kernels=args.max_kernels,
         per_kernel_timeout_s=args.kernel_timeout,
         reduce_share=0.0 if args.no_reduce else 0.1,
+        recycle_mb=args.recycle_mb or None,
     )
     print(f"warpfuzz: campaign in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
     with Progress(enabled=not args.no_progress) as progress:
