@@ -132,12 +132,17 @@ class WorkerPool:
         except OSError:
             return ""
 
-    def _replace(self, h: _Handle) -> None:
+    def _replace(self, h: _Handle, stop_first: bool = False) -> None:
+        """A fresh process in `h`'s place: after a crash or hang (killed), or, with `stop_first`,
+        an idle worker asked to exit (killed only if it does not within 10 s)."""
+        if stop_first:
+            with contextlib.suppress(Exception):
+                h.conn.send(("stop",))
+                h.proc.join(timeout=10)
         with contextlib.suppress(Exception):
             h.proc.kill()
         h.proc.join(timeout=10)
         h.conn.close()
-        self.restarts += 1
         self.handles[h.index] = self._spawn(h.index)
 
     def poll(self, timeout: float) -> list[Done | Lost]:
@@ -159,6 +164,7 @@ class WorkerPool:
                         f"worker {h.index} died while starting (exit status {code}); run "
                         "`python -c 'import warp; warp.init()'` to see whether Warp itself starts"
                     ) from None
+                self.restarts += 1
                 self._replace(h)
                 continue
             if msg[0] == "ready":
@@ -169,6 +175,7 @@ class WorkerPool:
                 if h.task is not None:
                     events.append(Lost(h.task, "crash", msg[2], h.index))
                 h.task = None
+                self.restarts += 1
                 self._replace(h)
             elif msg[0] == "done":
                 task, h.task = h.task, None
@@ -180,12 +187,14 @@ class WorkerPool:
                 if h.batches == self.warm_batches:
                     h.baseline_kb = mem.rss_kb
                 elif self._grown(h, mem):
-                    self._recycle(h)
+                    self.recycled += 1
+                    self._replace(h, stop_first=True)
         now = time.monotonic()
         for h in list(self.handles):
             if now > h.deadline and (h.task is not None or not h.ready):
                 if h.task is not None:
                     events.append(Lost(h.task, "timeout", f"no answer within {h.allowed:.0f} s", h.index))
+                    self.restarts += 1
                     self._replace(h)
                 else:
                     raise RuntimeError(f"worker {h.index} did not start within {self.startup_timeout:.0f}s")
@@ -194,18 +203,6 @@ class WorkerPool:
     def _grown(self, h: _Handle, m: MemorySample) -> bool:
         limit = self.recycle_growth_kb
         return limit is not None and h.baseline_kb is not None and m.rss_kb > h.baseline_kb + limit
-
-    def _recycle(self, h: _Handle) -> None:
-        """Replace an idle worker by a fresh process (its memory grew; see __init__)."""
-        with contextlib.suppress(Exception):
-            h.conn.send(("stop",))
-        h.proc.join(timeout=10)
-        if h.proc.is_alive():
-            h.proc.kill()
-            h.proc.join(timeout=5)
-        h.conn.close()
-        self.recycled += 1
-        self.handles[h.index] = self._spawn(h.index)
 
     def _remember(self, h: _Handle, m: MemorySample) -> None:
         point = MemoryPoint(time.monotonic() - self.started, h.batches, m.peak_kb, m.rss_kb)
