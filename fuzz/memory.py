@@ -13,7 +13,6 @@ not possible `windowed` is False and the peak is the process-wide one.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import re
 import resource
 from dataclasses import asdict, dataclass
@@ -39,10 +38,8 @@ class MemorySample:
 
 def trim_heap() -> bool:
     """Return freed heap to the OS (glibc only); False where the C library has no malloc_trim."""
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name)
-        trim = libc.malloc_trim
+    try:  # the process's own symbols: no library search (find_library spawns ldconfig) per batch
+        trim = ctypes.CDLL(None).malloc_trim
     except (OSError, AttributeError, TypeError):
         return False
     trim.argtypes = [ctypes.c_size_t]
