@@ -1,6 +1,10 @@
 """Atomic read-modify-write on arrays: every active lane's contribution lands; the returned old
 value is exact only when no other active lane hits the same address (else order-dependent,
-hence tainted). Float sums get a recursive-summation error bound per address."""
+hence tainted). Float sums get a recursive-summation error bound per address.
+
+Where lanes share an address and some atomic's result is used, old values follow a real order
+(an exclusive prefix in lane order, or in reverse lane order for the re-run in
+`oracle.interpreter.evaluate_many` that proves the outputs do not depend on it)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
+from oracle.access import SharedAtomic
 from oracle.arrays import flat_index
 from oracle.builtins import Builtin
-from oracle.numeric import OpCtx, int_finish, scalar_of
+from oracle.numeric import OpCtx, int_finish, scalar_of, wrap_int
+from oracle.races import element_name, record_atomic
 from oracle.values import ArrayRef, Value
 
 KINDS = ("add", "sub", "min", "max", "and", "or", "xor")
@@ -39,6 +45,16 @@ def atomic_update(kind: str, arr: ArrayRef, idx: list[Value], v: Value, ctx: OpC
     shared = np.zeros(v.lanes, bool)
     shared[lanes] = counts[f] > 1
     vals = v.data[lanes]
+    record_atomic(arr, f, lanes, ctx.lineno)
+    log = arr.log
+    if log is not None and log.atomic_results_used and shared.any():
+        old[lanes] = ordered_old(kind, data[f], vals, f, lanes, log.reverse_atomics, s)
+        if log.shared_atomic is None:
+            e = f[shared[lanes]][0]
+            group = lanes[f == e]
+            log.shared_atomic = SharedAtomic(
+                arr.name, element_name(arr, int(e)), (log.tid(group[0]), log.tid(group[-1])), ctx.lineno
+            )
     if s.is_float:
         ctx.count(len(lanes) * max(1, int(np.prod(comp))))
         with np.errstate(all="ignore"):
@@ -85,6 +101,61 @@ def atomic_update(kind: str, arr: ArrayRef, idx: list[Value], v: Value, ctx: OpC
     uns[flat[maybe]] = True
     taint = shared | v.taint | itaint | (uns[flat] & ok)
     return Value(v.t, old, old_err, taint)
+
+
+_SCAN: dict[str, Any] = {
+    "add": np.add,
+    "sub": np.add,  # old = start - (sum of the earlier contributions)
+    "and": np.bitwise_and,
+    "or": np.bitwise_or,
+    "xor": np.bitwise_xor,
+}
+
+
+def ordered_old(
+    kind: str, start: np.ndarray, vals: np.ndarray, f: np.ndarray, lanes: np.ndarray, reverse: bool, s: Any
+) -> np.ndarray:
+    """Old value each lane's atomic returns when the lanes of one address run in lane order
+    (`reverse`: the opposite order): a segmented exclusive scan (doubling steps, vectorised)."""
+    k = len(lanes)
+    key = -lanes if reverse else lanes
+    order = np.lexsort((key, f))
+    fs = f[order]
+    floats = bool(s.is_float)
+    x = vals[order].astype(np.float64 if floats else object)
+    init = start[order].astype(np.float64 if floats else object)
+    if kind in ("min", "max"):
+        op: Any = (
+            (np.fmin if kind == "min" else np.fmax)
+            if floats
+            else (np.minimum if kind == "min" else np.maximum)
+        )
+    else:
+        op = _SCAN[kind]
+    first = np.ones(k, bool)
+    first[1:] = fs[1:] != fs[:-1]
+    seg = np.maximum.accumulate(np.where(first, np.arange(k), 0))  # start of each entry's group
+    pos = np.arange(k)
+    inc = x
+    d = 1
+    with np.errstate(all="ignore"):
+        while d < k:
+            src = pos - d
+            ok = src >= seg
+            if not ok.any():
+                break
+            okb = ok.reshape(ok.shape + (1,) * (inc.ndim - 1))
+            inc = np.where(okb, op(inc[np.where(ok, src, pos)], inc), inc)
+            d *= 2
+        prev = inc[np.maximum(pos - 1, 0)]
+        firstb = first.reshape(first.shape + (1,) * (x.ndim - 1))
+        if kind == "sub":
+            res = np.where(firstb, init, init - prev)
+        else:
+            res = np.where(firstb, init, op(init, prev))
+    out = np.empty_like(start)
+    out[order] = res.astype(start.dtype) if floats else wrap_int(res, s)
+    return out
 
 
 def _atomic(kind: str) -> Any:

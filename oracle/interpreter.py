@@ -14,9 +14,11 @@ from typing import Any
 
 import numpy as np
 
+from oracle.access import LaunchLog, SharedAtomic
 from oracle.builtins import Registry, default_registry
-from oracle.errors import UndefinedBehavior, Unsupported
+from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
+from oracle.races import atomic_results_used, element_name, record_load, record_store, same_values, written
 from oracle.result import OracleResult
 from oracle.source import ModuleInfo, param_types, parse_module, return_type
 from oracle.types import (
@@ -127,6 +129,7 @@ class Interpreter:
         self.stats = Stats()
         self.frames: list[Frame] = []
         self.lineno = 0
+        self.log = LaunchLog(self.dim, False)  # replaced by run_kernel
 
     # ------------------------------------------------------------------ plumbing
 
@@ -146,8 +149,12 @@ class Interpreter:
 
     # ------------------------------------------------------------------ entry
 
-    def run_kernel(self, name: str, args: dict[str, Any] | list[dict[str, Any]]) -> dict[str, ArrayRef]:
-        """Run kernel `name`; with `copies` > 1, `args` is one dict per launch."""
+    def run_kernel(
+        self, name: str, args: dict[str, Any] | list[dict[str, Any]], reverse_atomics: bool = False
+    ) -> dict[str, ArrayRef]:
+        """Run kernel `name`; with `copies` > 1, `args` is one dict per launch. Every array records
+        its accesses in one launch log (race detection); `reverse_atomics` makes shared-address
+        atomics return old values in reverse lane order. `self.log` keeps the log afterwards."""
         args_list = args if isinstance(args, list) else [args]
         if len(args_list) != self.copies:
             raise ValueError(f"{len(args_list)} argument sets for {self.copies} launches")
@@ -162,6 +169,10 @@ class Interpreter:
             if any(pname not in a for a in args_list):
                 raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
             env[pname] = self.bind_arg(pname, ptype, [a[pname] for a in args_list], arrays)
+        fns = [*self.info.kernels.values(), *self.info.funcs.values()]
+        self.log = LaunchLog(self.dim, atomic_results_used(fns), reverse_atomics)
+        for ref in arrays.values():
+            ref.log = self.log
         self.frames.append(Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name))
         self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
         self.frames.pop()
@@ -507,6 +518,8 @@ class Interpreter:
         if n == 0:
             data = np.zeros((self.lanes, *comp), arr.t.dtype.np)
             return Value(arr.t.dtype, data, np.zeros(data.shape), np.zeros(self.lanes, bool))
+        lanes = np.nonzero(m)[0]
+        record_load(arr, flat[lanes], lanes, self.lineno)
         d = arr.data.reshape(n, *comp)[flat]
         e = arr.err.reshape(n, *comp)[flat]
         taint = arr.unstable.reshape(n)[flat] & ok
@@ -529,17 +542,12 @@ class Interpreter:
             itaint |= iv.taint
         lanes = np.nonzero(m)[0]
         f = flat[lanes]
+        # another lane reading or writing these elements, or two lanes storing different values
+        # to one element: the result hangs on thread order (OrderDependent)
+        record_store(arr, f, lanes, v.data[lanes], data[f], self.lineno)
         data[f] = v.data[lanes]
         err[f] = v.err[lanes]
         uns[f] = (v.taint | ct | itaint)[lanes]
-        # two lanes storing different values to one element: the survivor is order-dependent
-        uniq, counts = np.unique(f, return_counts=True)
-        for dup in uniq[counts > 1]:
-            writers = lanes[f == dup]
-            vals = v.data[writers].reshape(len(writers), -1)
-            if not (vals == vals[0]).all():
-                uns[dup] = True
-                err[dup] = np.max(v.err[writers], axis=0)
         # lanes whose control (or index) is uncertain may have written elsewhere too
         maybe = (ct | itaint) & ~m & ok & self.alive_mask()
         uns[flat[maybe]] = True
@@ -859,14 +867,31 @@ def evaluate_many(
         return []
     info = parse_module(source)
     k = len(args_list)
-    interp = Interpreter(info, tuple(dim), registry or default_registry(), max_while_iterations, copies=k)
+    reg = registry or default_registry()
+    interp = Interpreter(info, tuple(dim), reg, max_while_iterations, copies=k)
     with np.errstate(all="ignore"):
         arrays = interp.run_kernel(kernel_name, list(args_list))
+    shared = interp.log.shared_atomic
+    if shared is not None:
+        # a shared-address atomic whose result is used: its old values follow the lane order, so
+        # run again with the opposite order; any output that changes depends on thread order
+        again = Interpreter(info, tuple(dim), reg, max_while_iterations, copies=k)
+        try:
+            with np.errstate(all="ignore"):
+                rev = again.run_kernel(kernel_name, list(args_list), reverse_atomics=True)
+        except UndefinedBehavior as e:
+            raise OrderDependent(
+                f"with the atomics on {shared.element} completing in another order the kernel "
+                f"executes {e} (threads {shared.threads[0]} and {shared.threads[1]} share that address)",
+                shared.array, shared.element, shared.threads, shared.lineno,
+            ) from e  # fmt: skip
+        order_difference(arrays, rev, shared)
     results = []
     for c in range(k):
         out_arrays: dict[str, np.ndarray] = {}
         bounds: dict[str, np.ndarray] = {}
         unstable: dict[str, np.ndarray] = {}
+        writes: dict[str, np.ndarray] = {}
         for name, ref in arrays.items():
             rows = ref.data.shape[0] // k
             part = slice(c * rows, (c + 1) * rows)
@@ -876,8 +901,28 @@ def evaluate_many(
             uns = ref.unstable[part]
             u = uns.reshape(uns.shape + (1,) * len(ref.t.dtype.shape))
             unstable[name] = np.broadcast_to(u, data.shape).copy()
-        results.append(OracleResult(out_arrays, bounds, unstable, interp.stats.ops // k))
+            w = written(ref).reshape(ref.unstable.shape)[part]
+            writes[name] = np.broadcast_to(w.reshape(u.shape), data.shape).copy()
+        results.append(OracleResult(out_arrays, bounds, unstable, interp.stats.ops // k, writes))
     return results
+
+
+def order_difference(first: dict[str, ArrayRef], second: dict[str, ArrayRef], shared: SharedAtomic) -> None:
+    """Raise OrderDependent at the first element whose value differs between the two runs."""
+    for name, ref in first.items():
+        other = second[name]
+        n = ref.elements
+        a = ref.data.reshape(n, -1)
+        b = other.data.reshape(n, -1)
+        same = same_values(a, b)
+        if not same.all():
+            el = element_name(ref, int(np.argmin(same)))
+            raise OrderDependent(
+                f"{el} takes a different value when the atomics on {shared.element} complete in "
+                f"another order (threads {shared.threads[0]} and {shared.threads[1]} share that "
+                "address and its returned value is used)",
+                name, el, shared.threads, shared.lineno,
+            )  # fmt: skip
 
 
 def supported_operators() -> frozenset[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from oracle.access import Access, LaunchLog
 from oracle.types import ArrayT, Composite, Scalar, StructT, ValueType
 
 
@@ -53,7 +54,9 @@ class ArrayRef:
     """An array parameter: shared storage (no lane axis) with per-element error and instability.
 
     copies > 1 (see `evaluate_many`): the storage holds that many independent arrays stacked on
-    axis 0, and `lane_base` is each lane's offset (in elements) into its own launch's copy."""
+    axis 0, and `lane_base` is each lane's offset (in elements) into its own launch's copy.
+    log/access: the launch's race-detection record and this array's accesses (`oracle.races`);
+    without a log (an array built outside `run_kernel`) nothing is recorded."""
 
     name: str
     t: ArrayT
@@ -62,6 +65,8 @@ class ArrayRef:
     unstable: np.ndarray  # bool, shape = array shape (without component axes)
     copies: int = 1
     lane_base: np.ndarray | None = None
+    log: LaunchLog | None = None
+    access: Access | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:

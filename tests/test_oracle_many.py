@@ -75,8 +75,8 @@ def shared(a: wp.array(dtype=wp.float32), idx: wp.array(dtype=wp.int32), grid: w
     wp.atomic_add(acc, 0, a[i] * 2.0)
     wp.atomic_max(acc, 1, a[i])
     wp.atomic_add(hist, idx[i], 1)
-    out[idx[i]] = a[i] - grid[i % 2, idx[i]]
-    grid[(i + 1) % 2, i % 3] = a[(i + 5) % 8]
+    wp.atomic_add(out, idx[i], a[i] - grid[i % 2, idx[i]])  # shared addresses, no race
+    wp.atomic_add(out, i % 3, grid[(i + 1) % 2, i % 3])
 """
 )
 

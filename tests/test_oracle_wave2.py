@@ -79,9 +79,10 @@ def test_atomics_histogram(mod, src):
     rng = np.random.default_rng(6)
     v = _f(rng, 0, 2, N)
     args = dict(v=v, bins=np.zeros(9, np.int32), sums=np.zeros(8, np.float32), old=np.zeros(N, np.int32))
-    orc = _check(mod, src, "histogram", args, (N,), 17)
-    assert orc.arrays["bins"][:8].sum() == N
-    assert orc.unstable["old"].all()  # every bin is shared: returned old values are order-dependent
+    # every bin is shared and `old[i]` keeps the returned old value: the result hangs on thread
+    # order, so the oracle refuses the kernel (tests/test_soundness.py verifies discarded results)
+    with pytest.raises(oracle.OrderDependent, match=r"^order-dependent: old\[\d+\] .*bins\["):
+        oracle.evaluate(src, "histogram", args, (N,))
 
 
 def test_dtype_mixes(mod, src):
