@@ -325,7 +325,14 @@ class BatchRunner:
             t = time.perf_counter()
             checks.append(
                 J.check_device(
-                    dev, observed[dev], orc.arrays, orc.error_bound, orc.unstable, elem, self.settings.policy
+                    dev,
+                    observed[dev],
+                    orc.arrays,
+                    orc.error_bound,
+                    orc.unstable,
+                    elem,
+                    self.settings.policy,
+                    orc.written,
                 )
             )
             stats.add("judge", time.perf_counter() - t)
@@ -345,28 +352,15 @@ class BatchRunner:
                         orc.unstable,
                         elem,
                         pair_policy,
+                        orc.written,
                     )
                 )
         base.checks = [c.to_json() for c in checks]
         base.unstable_fraction = J.unstable_fraction(checks)
-        failing = [c for c in checks if not c.passed]
-        if failing:
-            c = failing[0]
-            a = c.failing()[0]
-            base.verdict = J.MISMATCH
-            base.stage = "judge"
-            base.device = "+".join(x.device for x in failing)
-            what = "≠".join(c.device.split("~")) if "~" in c.device else f"{c.device}≠oracle"
-            base.message = (
-                f"{what}: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
-                f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements differ)"
-            )
-        elif base.unstable_fraction > self.settings.policy.max_unstable_fraction:
-            base.verdict = J.INCONCLUSIVE
-            base.stage = "judge"
-            base.message = (
-                f"{base.unstable_fraction:.0%} of elements unstable under rounding; nothing verified"
-            )
+        decision = J.decide(checks, self.settings.policy)
+        if decision.verdict != J.VERIFIED:
+            base.verdict, base.stage = decision.verdict, decision.stage
+            base.device, base.message = decision.device, decision.message
         elif self.settings.gradients and self.settings.enable_backward:
             from fuzz.gradients import check_all_devices, first_mismatch
 

@@ -5,11 +5,16 @@ computation: the oracle's per-element forward-error bound (its per-operation ULP
 through the kernel) times a safety factor, plus a floor of a few ULP of the expected value. NaN
 matches only NaN and infinities must agree in sign. Elements the oracle marks unstable (their value
 hangs on a decision taken within rounding error) are skipped and counted, never silently passed.
+
+"Verified" needs evidence: `decide` requires, per array the launch writes, that enough of its
+*written* elements were compared (not unstable). Arrays the kernel only reads are still compared
+(a device must leave them alone) but prove nothing about the kernel, so they never count.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from enum import Enum
 from typing import Any
 
 import numpy as np
@@ -43,7 +48,10 @@ VERDICTS = (
 
 @dataclass(frozen=True)
 class TolerancePolicy:
-    """How much a float result may differ from the oracle: safety * bound + floor_ulps * ulp."""
+    """How much a float result may differ from the oracle: safety * bound + floor_ulps * ulp.
+
+    max_unstable_fraction: per written array, the largest share of its written elements that may
+    be unstable (skipped) for the case to count as verified; above it the case is inconclusive."""
 
     safety: float = 2.0
     floor_ulps: float = 2.0
@@ -55,7 +63,10 @@ class TolerancePolicy:
 
 @dataclass
 class ArrayCheck:
-    """Comparison of one array parameter: counts, the worst element and the tolerance there."""
+    """Comparison of one array parameter: counts, the worst element and the tolerance there.
+
+    written: elements the launch wrote (None: not known, a comparison without the oracle's write
+    record); compared: written elements that were compared (written and not unstable)."""
 
     name: str
     dtype: str
@@ -70,6 +81,8 @@ class ArrayCheck:
     observed: Any = None
     expected: Any = None
     tolerance: float = 0.0
+    written: int | None = None
+    compared: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,8 +146,10 @@ def compare_array(
     unstable: np.ndarray | None,
     policy: TolerancePolicy,
     elem_ndim: int = 0,
+    written: np.ndarray | None = None,
 ) -> ArrayCheck:
-    """Compare one array; `elem_ndim` trailing axes are components of one element (vec/mat)."""
+    """Compare one array; `elem_ndim` trailing axes are components of one element (vec/mat);
+    `written` (the oracle's write record, same layout as `unstable`) adds the written counts."""
     obs = np.asarray(observed)
     exp = np.asarray(expected)
     if obs.shape != exp.shape:
@@ -183,6 +198,12 @@ def compare_array(
     n_elems = int(elem_bad.size)
     n_bad = int(elem_bad.sum())
     n_unst = int(elem_unst.sum())
+    n_written = n_compared = None
+    if written is not None:
+        wr = np.broadcast_to(written, exp.shape)
+        elem_wr = wr.any(axis=axes) if elem_ndim else wr
+        n_written = int(elem_wr.sum())
+        n_compared = int((elem_wr & ~elem_unst).sum())
     check = ArrayCheck(
         name=name,
         dtype=str(exp.dtype),
@@ -193,6 +214,8 @@ def compare_array(
         bad=n_bad,
         max_abs_err=float(np.max(np.where(unst, 0.0, diff), initial=0.0)),
         max_ulp=float(np.max(ulps, initial=0.0)),
+        written=n_written,
+        compared=n_compared,
     )
     if size:
         flat = int(np.argmax(score))
@@ -213,8 +236,10 @@ def check_device(
     unstable: dict[str, np.ndarray],
     elem_ndims: dict[str, int],
     policy: TolerancePolicy,
+    written: dict[str, np.ndarray] | None = None,
 ) -> DeviceCheck:
-    """Compare every array the oracle reports; an array missing on either side fails."""
+    """Compare every array the oracle reports; an array missing on either side fails. With
+    `written` (OracleResult.written) every ArrayCheck carries its written/compared counts."""
     arrays = []
     for name in sorted(set(expected) | set(observed)):
         if name not in observed or name not in expected:
@@ -230,13 +255,85 @@ def check_device(
                 unstable.get(name),
                 policy,
                 elem_ndims.get(name, 0),
+                None if written is None else written.get(name),
             )
         )
     return DeviceCheck(device, all(a.passed for a in arrays), arrays, policy.describe())
 
 
 def unstable_fraction(checks: list[DeviceCheck]) -> float:
-    """Share of elements skipped as unstable: a check that skipped most has verified little."""
-    total = sum(a.elements for c in checks for a in c.arrays)
-    unst = sum(a.unstable for c in checks for a in c.arrays)
+    """Share of written elements skipped as unstable (over every check's written arrays; arrays
+    without a write record count all their elements): a check that skipped most verified little."""
+    total = unst = 0
+    for c in checks:
+        for a in c.arrays:
+            if a.written is None or a.compared is None:
+                total, unst = total + a.elements, unst + a.unstable
+            else:
+                total, unst = total + a.written, unst + a.written - a.compared
     return unst / total if total else 0.0
+
+
+class Evidence(Enum):
+    """Why a comparison with no mismatch does or does not verify a case."""
+
+    COMPARED = "compared"  # every written array had enough compared written elements
+    NOTHING_WRITTEN = "nothing_written"  # the launch wrote no element at all
+    TOO_UNSTABLE = "too_unstable"  # some written array had too few compared elements
+    UNKNOWN = "unknown"  # a check without the oracle's write record
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The judge's verdict for one case, with where it arose and what to tell the user."""
+
+    verdict: str
+    stage: str = ""
+    device: str = ""
+    message: str = ""
+    evidence: Evidence | None = None
+
+
+def evidence(check: DeviceCheck, policy: TolerancePolicy) -> tuple[Evidence, str]:
+    """Did this check compare enough *written* elements? Per written array: at least one, and at
+    least (1 - max_unstable_fraction) of them. Read-only arrays never count."""
+    if any(a.written is None or a.compared is None for a in check.arrays):
+        return Evidence.UNKNOWN, f"{check.device}: no record of which elements the launch wrote"
+    out = [a for a in check.arrays if a.written]
+    if not out:
+        return Evidence.NOTHING_WRITTEN, "the launch writes no element of any array: nothing to compare"
+    need = 1.0 - policy.max_unstable_fraction
+    for a in out:
+        assert a.written is not None and a.compared is not None
+        if a.compared == 0 or a.compared < need * a.written:
+            return Evidence.TOO_UNSTABLE, (
+                f"{a.name}: {a.compared} of {a.written} written elements compared "
+                f"({a.written - a.compared} unstable under rounding)"
+            )
+    return Evidence.COMPARED, ""
+
+
+def decide(checks: list[DeviceCheck], policy: TolerancePolicy) -> Decision:
+    """Verdict over all checks of a case: the first failing check is a mismatch; otherwise every
+    device-vs-oracle check must have compared its written elements (see `evidence`), else the case
+    is inconclusive. Device-pair checks (`cpu~cuda`) can fail a case but are not evidence."""
+    failing = [c for c in checks if not c.passed]
+    if failing:
+        c = failing[0]
+        a = c.failing()[0]
+        what = "≠".join(c.device.split("~")) if "~" in c.device else f"{c.device}≠oracle"
+        return Decision(
+            MISMATCH,
+            "judge",
+            "+".join(x.device for x in failing),
+            f"{what}: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
+            f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements differ)",
+        )
+    direct = [c for c in checks if "~" not in c.device]
+    if not direct:
+        return Decision(INCONCLUSIVE, "judge", "", "no device was compared with the oracle", Evidence.UNKNOWN)
+    for c in direct:
+        ev, why = evidence(c, policy)
+        if ev is not Evidence.COMPARED:
+            return Decision(INCONCLUSIVE, "judge", c.device, f"{why}; nothing verified", ev)
+    return Decision(VERIFIED, evidence=Evidence.COMPARED)

@@ -1,6 +1,6 @@
 import numpy as np
 
-from fuzz.judge import TolerancePolicy, check_device, compare_array
+from fuzz.judge import INCONCLUSIVE, VERIFIED, TolerancePolicy, check_device, compare_array, decide
 
 P = TolerancePolicy()
 
@@ -52,3 +52,26 @@ def test_vector_elements_and_missing_arrays() -> None:
     assert not c.passed and c.bad == 1 and c.elements == 4 and c.worst_index == [2]
     d = check_device("cpu", {"a": exp}, {"a": exp, "b": exp}, {}, {}, {}, P)
     assert not d.passed and [a.name for a in d.failing()] == ["b"]
+
+
+def test_written_and_compared_counts_per_element() -> None:
+    """Counts are per element (a vec3 element is written/compared as one) and come only with the
+    oracle's write record; the read-only array's stable elements are no evidence."""
+    exp = np.zeros((4, 3), dtype=np.float32)
+    written = np.zeros((4, 3), bool)
+    written[:3] = True
+    unstable = np.zeros((4, 3), bool)
+    unstable[1] = True
+    c = compare_array("v", exp.copy(), exp, np.zeros((4, 3)), unstable, P, elem_ndim=1, written=written)
+    assert (c.elements, c.written, c.compared, c.unstable) == (4, 3, 2, 1)
+    assert compare_array("v", exp.copy(), exp, None, unstable, P, elem_ndim=1).written is None
+    d = check_device("cpu", {"a": exp, "v": exp}, {"a": exp, "v": exp}, {}, {"v": unstable}, {"a": 1, "v": 1}, P,
+                     {"a": np.zeros((4, 3), bool), "v": written})  # fmt: skip
+    checks = {a.name: a for a in d.arrays}
+    assert checks["a"].written == 0 and checks["a"].checked == 4 and checks["v"].compared == 2
+    assert decide([d], P).verdict == VERIFIED
+    unstable[0] = True  # 1 of 3 written elements compared: below half
+    d = check_device("cpu", {"a": exp, "v": exp}, {"a": exp, "v": exp}, {}, {"v": unstable}, {"a": 1, "v": 1}, P,
+                     {"a": np.zeros((4, 3), bool), "v": written})  # fmt: skip
+    got = decide([d], P)
+    assert got.verdict == INCONCLUSIVE and "v: 1 of 3 written elements compared (2 unstable" in got.message
