@@ -4,6 +4,8 @@ A folder is self-contained: `meta.json` (what failed and where), `case.json` (th
 exact recipe for source and inputs), `kernel.py` (the module Warp compiles), `inputs.npz`,
 `expected.npz` (mismatches: the oracle's values, per-element tolerance and unstable mask),
 `repro.py` (standalone: warp-lang + numpy), and the emitted C++/CUDA when there was any.
+`meta.json` records a sha256 of every other file; loading a folder checks them and the kernel
+sources' allow-list (`corpus.folder_check`) before anything of it is imported.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from corpus.folder_check import folder_damage, source_problems
 from corpus.signature import Signature
 from grammar.case import KernelCase
 
@@ -38,6 +41,27 @@ class Entry:
     path: str
     meta: dict[str, Any]
     case: KernelCase | None
+    damaged: list[str] = field(default_factory=list)  # files missing or changed since written
+    refused: list[str] = field(default_factory=list)  # kernel source lines outside the allow-list
+    note: str = ""  # e.g. written before integrity hashes
+
+    @property
+    def usable(self) -> bool:
+        """Neither damaged nor refused: its case may be imported and judged."""
+        return not self.damaged and not self.refused
+
+    def problem(self) -> str:
+        """One line saying why the folder cannot be used (empty when it can)."""
+        if self.damaged:
+            more = f" (and {len(self.damaged) - 1} more)" if len(self.damaged) > 1 else ""
+            return f"damaged: {self.damaged[0]}{more}; restore the folder from its sender or re-save it"
+        if self.refused:
+            more = f" (and {len(self.refused) - 1} more)" if len(self.refused) > 1 else ""
+            return (
+                f"refused: {self.refused[0]}{more}; a corpus kernel may hold only warp/numpy/math imports "
+                "and @wp.kernel/@wp.func/@wp.struct definitions, so nothing of it was imported"
+            )
+        return ""
 
     @property
     def signature(self) -> Signature:
@@ -63,12 +87,23 @@ def load_entry(path: str) -> Entry:
         raise CorpusError(f"{meta_path}: unreadable ({e}); restore it or delete the folder") from e
     if meta.get("format") != FORMAT or "signature" not in meta:
         raise CorpusError(f"{meta_path}: not a corpus meta.json of format {FORMAT}")
+    damaged, note = folder_damage(path, meta)
     case = None
+    refused: list[str] = []
     case_path = os.path.join(path, CASE)
-    if os.path.isfile(case_path):
-        with open(case_path, encoding="utf-8") as f:
-            case = KernelCase.from_json(json.load(f))
-    return Entry(path, meta, case)
+    if os.path.isfile(case_path) and not any(d.startswith(case_path) for d in damaged):
+        try:
+            with open(case_path, encoding="utf-8") as f:
+                case = KernelCase.from_json(json.load(f))
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            damaged.append(f"{case_path}: unreadable ({type(e).__name__}: {e})")
+    if case is not None:
+        refused += source_problems(case.module_source(), case_path)
+    kernel_path = os.path.join(path, KERNEL)
+    if os.path.isfile(kernel_path) and not any(d.startswith(kernel_path) for d in damaged):
+        with open(kernel_path, encoding="utf-8", errors="replace") as f:
+            refused += source_problems(f.read(), kernel_path)
+    return Entry(path, meta, case, damaged, refused, note)
 
 
 def find_entries(paths: list[str]) -> Iterator[str]:

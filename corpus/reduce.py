@@ -23,6 +23,7 @@ from typing import Any
 
 from corpus import entry as E
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
+from corpus.device_subset import restrict_signature
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import load_registry, write_folder
 from corpus.signature import Signature, same_failure, signature_of
@@ -35,6 +36,39 @@ from grammar.native_output import stderr_to
 
 class ReduceError(RuntimeError):
     """The case cannot be reduced (it does not reproduce, or the folder lacks its case)."""
+
+
+class UnusableFolder(ReduceError):
+    """The folder is damaged or its kernel source was refused: nothing of it was imported."""
+
+
+TEMP_PREFIX = "warpfuzz-reduce-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale_work_dirs(tmp: str | None = None) -> list[str]:
+    """Remove the temporary work folders of reductions whose process is gone (killed or crashed
+    in native code, where no `finally` runs); their names carry the owner's pid."""
+    root = tmp or tempfile.gettempdir()
+    removed = []
+    with contextlib.suppress(OSError):
+        for name in os.listdir(root):
+            if not name.startswith(TEMP_PREFIX):
+                continue
+            pid = name[len(TEMP_PREFIX) :].split("-", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+                removed.append(name)
+    return removed
 
 
 @dataclass
@@ -188,7 +222,9 @@ def reduce_case(
     say = log or (lambda s: None)
     start = time.monotonic()
     own_dir = work_dir is None
-    wdir = work_dir or tempfile.mkdtemp(prefix="warpfuzz-reduce-")
+    if own_dir:
+        sweep_stale_work_dirs()
+    wdir = work_dir or tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
     if isolate is None:
         isolate = sig.verdict in (J.CRASH, J.TIMEOUT)
     runner: Runner = (
@@ -261,7 +297,8 @@ def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None, registry: str | None = None,
                  run_dir: str = "") -> WorkerSettings:  # fmt: skip
     """Worker settings that judge like the campaign that saved `meta`, on the recorded devices
-    this machine has (unless `devices` says otherwise)."""
+    this machine has (unless `devices` says otherwise). The oracle registry is `registry` (from
+    the command line) or the installed oracle's, whatever meta.json records."""
     tol = meta.get("tolerance") or {}
     pol = J.TolerancePolicy(
         **{k: tol[k] for k in ("safety", "floor_ulps", "max_unstable_fraction") if k in tol}
@@ -274,7 +311,8 @@ def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None
         cpu_opt_level=meta.get("cpu_opt_level"),
         gen_config=meta.get("gen_config") or {},
         policy=pol,
-        registry_factory=registry if registry is not None else meta.get("registry_factory"),
+        # a folder is data: its meta.json never chooses code to import (--oracle-registry does)
+        registry_factory=registry or None,
     )
 
 
@@ -288,10 +326,21 @@ def reduce_folder(
 ) -> str:
     """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
     ent = E.load_entry(path)
+    if not ent.usable:
+        raise UnusableFolder(f"{path}: {ent.problem()}")
     if ent.case is None:
         raise ReduceError(f"{path}: no {E.CASE} (the case was never generated); nothing to reduce")
     st = settings or settings_for(ent.meta, run_dir=path)
-    red = reduce_case(ent.case, ent.signature, st, budget_s=budget_s, batch=batch, log=log)
+    target = restrict_signature(ent.signature, st.devices)
+    if target is None:
+        raise ReduceError(
+            f"{path}: its failure ({ent.signature.devices}) needs devices this machine lacks ({', '.join(st.devices)})"
+        )
+    if target.devices != ent.signature.devices and log:
+        log(
+            f"reducing the {target.devices} part of {ent.signature.devices} (the rest needs devices not here)"
+        )
+    red = reduce_case(ent.case, target, st, budget_s=budget_s, batch=batch, log=log)
     dest = os.path.join(path, E.REDUCED)
     if os.path.isdir(dest):
         shutil.rmtree(dest)

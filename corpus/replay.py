@@ -3,6 +3,11 @@
 A folder is re-run from its recipe: regenerated from (seed, generator settings) when the installed
 generator has the version that produced it (and the regenerated case is identical), otherwise
 from the stored source, with a message saying so. Reduced cases always use their stored source.
+
+Nothing of a folder is imported before its files match meta.json's sha256 and its kernel source
+passes the allow-list (`corpus.folder_check`); a folder that fails either is reported as damaged
+or refused, never as fixed or failing. A failure recorded on several devices is replayed on the
+ones this machine has and compared on those alone (`restrict_signature`).
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import Any
 
 from corpus import entry as E
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
+from corpus.device_subset import restrict_signature
 from corpus.reduce import settings_for
 from corpus.save import FAILURE_VERDICTS
 from corpus.signature import Signature, signature_of
@@ -28,6 +34,8 @@ STILL_FAILING = "still failing"
 FIXED = "fixed"
 CHANGED = "changed"
 SKIPPED = "skipped"
+DAMAGED = "damaged"  # files missing or changed since the folder was written
+REFUSED = "refused"  # its kernel source holds code outside the allow-list: never imported
 
 
 @dataclass
@@ -45,6 +53,11 @@ class Outcome:
     def failing(self) -> bool:
         """Counts toward exit status 1: the failure is still there, or another failure replaced it."""
         return self.status == STILL_FAILING or (self.status == CHANGED and self.verdict in FAILURE_VERDICTS)
+
+    @property
+    def unusable(self) -> bool:
+        """Counts toward exit status 3: the folder is damaged or its source was refused."""
+        return self.status in (DAMAGED, REFUSED)
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
@@ -118,14 +131,29 @@ def replay(
     jobs: dict[str, tuple[WorkerSettings, list[tuple[E.Entry, KernelCase, str]]]] = {}
     for ent in entries:
         old = ent.signature
+        if not ent.usable:
+            status = DAMAGED if ent.damaged else REFUSED
+            outcomes[ent.path] = Outcome(ent.path, ent.seed, status, old, note=ent.problem())
+            continue
         case, note = _case_for(ent)
         if case is None:
             outcomes[ent.path] = Outcome(ent.path, ent.seed, SKIPPED, old, note="no stored case to replay")
             continue
+        note = "; ".join(n for n in (ent.note, note) if n)
         st = settings_for(ent.meta, devices=devices, registry=registry or "")
-        if "cuda" in old.devices and not any(d.startswith("cuda") for d in st.devices):
-            outcomes[ent.path] = Outcome(ent.path, ent.seed, SKIPPED, old, note="needs a CUDA device")
+        part = restrict_signature(old, st.devices)
+        if part is None:
+            outcomes[ent.path] = Outcome(
+                ent.path, ent.seed, SKIPPED, old, note=f"needs a CUDA device ({old.devices})"
+            )
             continue
+        if part.devices != old.devices:
+            missing = sorted(set(old.devices.split("+")) - set(part.devices.split("+")))
+            note = "; ".join(
+                n
+                for n in (note, f"replayed {part.devices} only; not reproducible here: {'+'.join(missing)}")
+                if n
+            )
         jobs.setdefault(_settings_key(st), (st, []))[1].append((ent, case, note))
     for st, items in jobs.values():
         work = tempfile.mkdtemp(prefix="warpfuzz-replay-")
@@ -133,9 +161,9 @@ def replay(
             inproc = [it for it in items if it[0].signature.verdict not in (J.CRASH, J.TIMEOUT)]
             isolated = [it for it in items if it[0].signature.verdict in (J.CRASH, J.TIMEOUT)]
             if inproc:
-                _run(CandidateRunner(st, work, tag="replay"), inproc, outcomes)
+                _run(CandidateRunner(st, work, tag="replay"), inproc, outcomes, st.devices)
             if isolated:
-                _run(SubprocessRunner(st, work, timeout_s=timeout_s), isolated, outcomes)
+                _run(SubprocessRunner(st, work, timeout_s=timeout_s), isolated, outcomes, st.devices)
         finally:
             shutil.rmtree(work, ignore_errors=True)
     out = [outcomes[e.path] for e in entries]
@@ -145,17 +173,25 @@ def replay(
     return out
 
 
-def _run(runner: Runner, items: list[tuple[E.Entry, KernelCase, str]], outcomes: dict[str, Outcome]) -> None:
+def _run(
+    runner: Runner,
+    items: list[tuple[E.Entry, KernelCase, str]],
+    outcomes: dict[str, Outcome],
+    devices: tuple[str, ...],
+) -> None:
     # kernel names must be unique in one module: an original and its reduction share theirs
     named = [rename(case, f"{case.kernel_name}_r{k}") for k, (_, case, _) in enumerate(items)]
     results = runner.run_candidates(named)
     for (ent, _case, note), res in zip(items, results, strict=True):
-        outcomes[ent.path] = classify(ent, res, note)
+        outcomes[ent.path] = classify(ent, res, note, devices)
 
 
-def classify(ent: E.Entry, res: CaseResult, note: str = "") -> Outcome:
-    old = ent.signature
+def classify(
+    ent: E.Entry, res: CaseResult, note: str = "", devices: tuple[str, ...] | None = None
+) -> Outcome:
+    """Compare the replay's signature with the recorded one (its part on `devices`, if given)."""
     new = signature_of(res)
+    old = (restrict_signature(ent.signature, devices) if devices else None) or ent.signature
     if new.key() == old.key():
         status = STILL_FAILING
     elif res.verdict == J.VERIFIED:
@@ -168,7 +204,9 @@ def classify(ent: E.Entry, res: CaseResult, note: str = "") -> Outcome:
 def format_outcome(o: Outcome) -> str:
     head = f"{o.status:<13} seed {o.seed:<8} {o.path}"
     lines = [head]
-    if o.note:
+    if o.note and o.unusable:
+        lines.append(f"    {o.note}")
+    elif o.note:
         lines.append(f"    note: {o.note}")
     if o.status == STILL_FAILING:
         lines.append(f"    signature: {o.old.key()}")

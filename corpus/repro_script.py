@@ -5,16 +5,21 @@ It compiles kernel.py (beside this file), launches it on inputs.npz and checks t
 a mismatch against the reference values in expected.npz (per-element tolerance, elements
 unstable under rounding skipped), a compile error, a launch error, or a crash/hang (checked in
 a child process). Exit status: 1 while the failure is present, 0 once it is gone, 2 when this
-machine cannot judge it (e.g. it needs a CUDA device).
+machine cannot judge it (e.g. it needs a CUDA device), 3 when the folder is damaged (a file
+missing or differing from meta.json's sha256) or kernel.py holds code outside the allow-list of
+a corpus kernel: then nothing of kernel.py is imported. Warp's kernel cache goes to a temporary
+folder that is removed at exit.
 
 Usage: python repro.py [--device cpu|cuda:0]
 """
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,15 +27,48 @@ from typing import Any
 
 import numpy as np
 
+from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder_damage  # @FOLDER_CHECK@
+
+TEMPLATE_VERSION = 2  # corpus/repro_script.py's version this copy was made from
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)
+CACHE_PREFIX = "warp-repro-cache-"
+
+
+def _temp_dir(what: str) -> str:
+    """A temporary folder removed when this process exits."""
+    path = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{what}-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _folder_problem() -> str:
+    """Why this folder cannot be trusted (empty when it can): files changed since it was written,
+    or a kernel.py outside the allow-list. Nothing is imported before this is empty."""
+    try:
+        with open(os.path.join(HERE, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as e:
+        return f"{os.path.join(HERE, 'meta.json')}: unreadable ({e})"
+    damaged, note = folder_damage(HERE, meta)
+    if damaged:
+        return "damaged: " + "; ".join(damaged)
+    if note:
+        print(f"note: {note}")
+    with open(os.path.join(HERE, "kernel.py"), encoding="utf-8", errors="replace") as f:
+        source = f.read()
+    try:
+        check_source(source, os.path.join(HERE, "kernel.py"))
+    except UnsafeSource as e:
+        return str(e)
+    return ""
 
 
 def _warp() -> Any:
     import warp as wp
 
     wp.config.quiet = True  # type: ignore[attr-defined]
-    wp.config.kernel_cache_dir = tempfile.mkdtemp(prefix="warp-repro-cache-")
+    wp.config.kernel_cache_dir = _temp_dir("kernels")
     wp.init()
     return wp
 
@@ -213,7 +251,7 @@ def check(asked: str | None) -> int:
         kernel = _kernel(wp)
         if cuda_compile:  # compile the CUDA code with NVRTC, no GPU needed
             wp.compile_aot_module(
-                kernel.module, arch=int(CONFIG.get("cuda_arch") or 90), module_dir=tempfile.mkdtemp()
+                kernel.module, arch=int(CONFIG.get("cuda_arch") or 90), module_dir=_temp_dir("aot")
             )
         for d in devices:
             _load(kernel.module, d)
@@ -249,6 +287,10 @@ def check(asked: str | None) -> int:
 
 def main(argv: list[str]) -> int:
     asked = argv[argv.index("--device") + 1] if "--device" in argv else None
+    problem = "" if "--child" in argv else _folder_problem()
+    if problem:
+        print(f"cannot judge: {problem}")
+        return DAMAGED_EXIT
     if "--child" in argv or CONFIG["verdict"] not in ("crash", "timeout"):
         return check(asked)
     # a crash or hang kills the process: run the check in a child and read its fate
@@ -259,7 +301,7 @@ def main(argv: list[str]) -> int:
         print(f"hang: no answer within {CONFIG.get('timeout_s', 60)} s")
         return 1
     sys.stdout.write(proc.stdout)
-    if proc.returncode < 0 or proc.returncode > 2:
+    if proc.returncode < 0 or proc.returncode > DAMAGED_EXIT:
         print(f"crash: the child exited with status {proc.returncode}")
         print(proc.stderr[-2000:])
         return 1

@@ -2,6 +2,7 @@
 
 Saving is idempotent: a folder whose meta.json exists is left alone, so the campaign may call
 `save_failures` after every batch (and again on resume) without duplicating anything.
+meta.json, written last, records a sha256 of every other file (`corpus.folder_check`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from corpus import entry as E
+from corpus import folder_check
 from corpus.signature import signature_of
 from fuzz import judge as J
 from fuzz.result import CaseResult
@@ -40,6 +42,8 @@ FAILURE_VERDICTS = frozenset(
 # Warp annotations (`wp.array(dtype=...)`) are calls, which type checkers reject
 KERNEL_HEADER = "# mypy: ignore-errors\n"
 _TEMPLATE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "repro_script.py")
+CONFIG_MARKER = "CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)"
+CHECK_MARKER = "from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder_damage  # @FOLDER_CHECK@"
 
 
 def corpus_dir(run_dir: str) -> str:
@@ -187,6 +191,26 @@ def expected_arrays(
     return out
 
 
+def repro_text(cfg: dict[str, Any]) -> str:
+    """A folder's repro.py: the template with its CONFIG filled in and the folder checker's text
+    in place of its import (repro.py must run with warp-lang and numpy alone)."""
+    with open(_TEMPLATE, encoding="utf-8") as f:
+        template = f.read()
+    with open(folder_check.__file__, encoding="utf-8") as f:
+        checker = f.read()
+    for marker in (CONFIG_MARKER, CHECK_MARKER):
+        if marker not in template:
+            raise RuntimeError(f"{_TEMPLATE}: the marker line {marker!r} is missing")
+    checker = (
+        "# ---- copied from corpus/folder_check.py ----\n"
+        + checker
+        + "# ---- end of corpus/folder_check.py ----\n"
+    )
+    return template.replace(CHECK_MARKER, checker).replace(
+        CONFIG_MARKER, f"CONFIG: dict[str, Any] = json.loads({json.dumps(json.dumps(cfg))})"
+    )
+
+
 def write_folder(
     path: str,
     result: CaseResult,
@@ -245,7 +269,8 @@ def write_folder(
         "cuda_arch": settings.cuda_arch,
         "cpu_opt_level": settings.cpu_opt_level,
         "tolerance": {"rule": settings.policy.describe(), **asdict(settings.policy)},
-        "registry_factory": settings.registry_factory,
+        # recorded for the reader only: no command imports what a folder names (--oracle-registry does)
+        "oracle_registry": settings.registry_factory,
         "worst": _worst(result),
         "unstable_fraction": result.unstable_fraction,
         "checks": result.checks,
@@ -274,16 +299,10 @@ def write_folder(
             "timeout_s": 60,
             "gradient": _gradient_target(result, case),
         }
-        with open(_TEMPLATE, encoding="utf-8") as f:
-            template = f.read()
-        marker = "CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)"
-        assert marker in template, f"{_TEMPLATE}: the CONFIG marker line is missing"
-        filled = template.replace(
-            marker, f"CONFIG: dict[str, Any] = json.loads({json.dumps(json.dumps(cfg))})"
-        )
         with open(os.path.join(path, E.REPRO), "w", encoding="utf-8") as f:
-            f.write(filled)
+            f.write(repro_text(cfg))
         files.append(E.REPRO)
     meta["files"] = sorted(files)
+    meta["sha256"] = folder_check.folder_hashes(path, files)
     E.write_json(os.path.join(path, E.META), meta)  # last: its presence marks a complete folder
     return path

@@ -14,6 +14,8 @@ class BudgetError(ValueError):
 def parse_budget(text: str) -> float:
     """Return the budget in seconds; reject anything but `<n>h<n>m<n>s` combinations in that order."""
     s = text.strip().lower()
+    if s.startswith("-"):
+        raise BudgetError(f"invalid budget {text!r}: a budget cannot be negative; use e.g. 90s, 10m or 2h")
     m = _BUDGET_RE.fullmatch(s)
     if not s or m is None or not any(m.groups()):
         raise BudgetError(

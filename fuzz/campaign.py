@@ -2,13 +2,21 @@
 
 Seeds run from the campaign's first seed upward; a resumed campaign skips the seeds already in the
 store, so nothing is done twice and batches lost to `kill -9` are simply redone.
+
+A campaign holds RUN_DIR's lock (`fuzz.runlock`) for its whole life, so on start every earlier
+session's process is gone: a session row left open by a killed process is closed from the cases it
+stored, and dead workers' files under work/ are removed. A full disk or a read-only folder ends the
+campaign with one `RunDirError` naming the folder; what was stored stays, and a resume redoes the rest.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
+import shutil
 import signal
+import sqlite3
 import time
 from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterator
@@ -19,8 +27,64 @@ from fuzz import judge as J
 from fuzz import warpcompat
 from fuzz.pool import Done, Lost, Task, WorkerPool
 from fuzz.result import CaseResult
+from fuzz.runlock import run_lock
 from fuzz.settings import WorkerSettings
 from fuzz.store import Store, StoreError
+
+
+class RunDirError(StoreError):
+    """The run folder cannot be written (disk full, read-only, gone); the message says what to do."""
+
+
+def run_dir_error(run_dir: str, e: BaseException) -> RunDirError:
+    """One line for a storage failure: which folder, what happened, what to do."""
+    code = getattr(e, "errno", None)
+    text = str(e)
+    if code in (errno.ENOSPC, errno.EDQUOT) or "disk is full" in text:
+        what, todo = "the disk is full", "free space there (or move the folder to a larger disk)"
+    elif code == errno.EROFS or "readonly" in text or "read-only" in text:
+        what, todo = "the folder is read-only", "make it writable or pass another --out"
+    elif code in (errno.EACCES, errno.EPERM):
+        what, todo = "permission denied", "make it writable or pass another --out"
+    elif code == errno.ENOENT:
+        what, todo = "the folder (or a file in it) disappeared", "restore it or pass another --out"
+    else:
+        what, todo = "writing it failed", "check the folder"
+    return RunDirError(
+        f"{run_dir}: {what} ({type(e).__name__}: {text}); {todo}, then rerun the same command: what is "
+        "stored in campaign.db is kept and the batches in flight are redone"
+    )
+
+
+def check_run_dir(run_dir: str) -> None:
+    """Refuse a --out that exists but is not a folder, before anything is started."""
+    if os.path.exists(run_dir) and not os.path.isdir(run_dir):
+        raise RunDirError(
+            f"{run_dir}: exists and is not a folder; pass a folder (new or a run to resume) as --out"
+        )
+
+
+def remove_stale_worker_files(run_dir: str) -> int:
+    """Delete what dead workers left under RUN_DIR/work/ (module files, kernel caches); keep logs.
+    Called with the run lock held, when no worker of this folder can be alive."""
+    work = os.path.join(run_dir, "work")
+    removed = 0
+    if not os.path.isdir(work):
+        return 0
+    for w in os.listdir(work):
+        wdir = os.path.join(work, w)
+        if not os.path.isdir(wdir):
+            continue
+        for name in os.listdir(wdir):
+            if name == "worker.log":
+                continue
+            p = os.path.join(wdir, name)
+            if os.path.isdir(p):
+                shutil.rmtree(p, ignore_errors=True)
+            else:
+                os.remove(p)
+            removed += 1
+    return removed
 
 
 @dataclass
@@ -60,6 +124,7 @@ class Snapshot:
     phase: str = "fuzzing"
     reduced: int = 0
     worker_rss_kb: dict[int, int] = field(default_factory=dict)  # each worker's RSS after its last batch
+    resumed_from: int = 0  # kernels already in the store when this session started (0: a new campaign)
 
 
 def _seed_stream(first: int, done: set[int]) -> Iterator[int]:
@@ -88,6 +153,9 @@ class Campaign:
         self.on_progress = on_progress or (lambda s: None)
         self.snapshot = Snapshot(budget_s=config.budget_s)
         self.stop_requested = False
+        self.interrupted_by = ""  # "SIGINT" (Ctrl-C) or "SIGTERM" when a signal ended the session
+        self.closed_sessions: list[tuple[int, int]] = []  # (session, kernels) closed after a kill
+        self.on_event: Callable[[str], None] = lambda line: None
 
     def _check_resume(self, store: Store, settings: WorkerSettings, warp_version: str) -> None:
         import grammar
@@ -109,14 +177,31 @@ class Campaign:
                 )
 
     def run(self) -> dict[str, Any]:
+        """Run the session; raise RunLocked if another process holds the folder and RunDirError
+        when the folder cannot be written."""
+        cfg = self.config
+        check_run_dir(cfg.run_dir)
+        try:
+            os.makedirs(cfg.run_dir, exist_ok=True)
+            with run_lock(cfg.run_dir, "run"):
+                return self._run_locked()
+        except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as e:
+            raise run_dir_error(cfg.run_dir, e) from None
+
+    def _run_locked(self) -> dict[str, Any]:
         import warp as wp
 
         cfg = self.config
         settings = cfg.settings or WorkerSettings(run_dir=cfg.run_dir, devices=cfg.devices)
-        os.makedirs(cfg.run_dir, exist_ok=True)
         store = Store(cfg.run_dir)
-        self._check_resume(store, settings, wp.__version__)
-        session = store.begin_session(cfg.budget_s, cfg.argv, wp.__version__, list(settings.devices))
+        try:
+            self._check_resume(store, settings, wp.__version__)
+            self.closed_sessions = store.close_stale_sessions()
+            remove_stale_worker_files(cfg.run_dir)
+            session = store.begin_session(cfg.budget_s, cfg.argv, wp.__version__, list(settings.devices))
+        except BaseException:
+            store.close()
+            raise
         done = store.done_seeds()
         seeds = _seed_stream(cfg.seed, done)
         retry: deque[Task] = deque()
@@ -134,10 +219,14 @@ class Campaign:
             per_kernel_timeout=cfg.per_kernel_timeout_s,
             recycle_growth_kb=None if cfg.recycle_mb is None else cfg.recycle_mb * 1024,
         )
-        old_term = signal.signal(signal.SIGTERM, lambda *_: self._request_stop())
+        old_term = signal.signal(signal.SIGTERM, lambda *_: self._request_stop("SIGTERM"))
+        old_int = signal.signal(signal.SIGINT, lambda *_: self._request_stop("SIGINT"))
         snap = self.snapshot
         snap.total_kernels = store.n_cases()
+        snap.resumed_from = snap.total_kernels
         snap.total_verified = store.counts("verdict").get(J.VERIFIED, 0)
+        error: BaseException | None = None
+        summary: dict[str, Any] = {}
         try:
             while True:
                 now = time.monotonic()
@@ -181,6 +270,8 @@ class Campaign:
                         store.add_results(results, session)
                         self._save_failures(results, settings)
                         self._account(results, ev.stats)
+                        # kept current, so a killed session still counts its time
+                        store.update_session(session, time.monotonic() - start, snap.kernels)
                     else:
                         self._lost(ev, retry, batch_ids, store, session, settings)
                 snap.elapsed_s = time.monotonic() - start
@@ -192,17 +283,30 @@ class Campaign:
             if cfg.reduce_share > 0 and not self.stop_requested:
                 # at most the reserved share, also when max_kernels ended the fuzzing early
                 self._reduce(settings, min(end - time.monotonic(), cfg.budget_s * cfg.reduce_share))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt:  # a second Ctrl-C while stopping
             self.stop_requested = True
+            self.interrupted_by = self.interrupted_by or "SIGINT"
+        except BaseException as e:
+            error = e
+            raise
         finally:
             signal.signal(signal.SIGTERM, old_term)
+            signal.signal(signal.SIGINT, old_int)
             pool.close()
             snap.elapsed_s = time.monotonic() - start
-            store.update_session(session, snap.elapsed_s, snap.kernels, ended=True)
-            summary = self.summary(store, settings, wp.__version__, pool)
-            store.close()
-            with open(os.path.join(cfg.run_dir, "summary.json"), "w") as f:
-                json.dump(summary, f, indent=2, sort_keys=True)
+            try:
+                store.update_session(session, snap.elapsed_s, snap.kernels, ended=True)
+                summary = self.summary(store, settings, wp.__version__, pool)
+                tmp = os.path.join(cfg.run_dir, "summary.json.tmp")
+                with open(tmp, "w") as f:
+                    json.dump(summary, f, indent=2, sort_keys=True)
+                os.replace(tmp, os.path.join(cfg.run_dir, "summary.json"))
+            except (sqlite3.Error, OSError):
+                if error is None:
+                    raise
+                # the error in flight is the one to report; this one is its consequence
+            finally:
+                store.close()
         return summary
 
     _stop_at = 0.0
@@ -226,8 +330,11 @@ class Campaign:
         done = reduce_new_signatures(self.config.run_dir, budget_s=seconds)
         self.snapshot.reduced = len(done)
 
-    def _request_stop(self) -> None:
+    def _request_stop(self, why: str) -> None:
+        if self.stop_requested and why == "SIGINT":
+            raise KeyboardInterrupt  # Ctrl-C twice: stop now
         self.stop_requested = True
+        self.interrupted_by = self.interrupted_by or why
         self._stop_at = time.monotonic()
 
     def _account(self, results: list[CaseResult], stats: dict[str, float]) -> None:
@@ -289,8 +396,15 @@ class Campaign:
         elapsed = store.total_elapsed()
         verified = verdicts.get(J.VERIFIED, 0)
         snap = self.snapshot
+        from corpus.save import corpus_dir
+
+        corpus = corpus_dir(os.path.abspath(self.config.run_dir))
         return {
             "run_dir": os.path.abspath(self.config.run_dir),
+            "corpus_dir": corpus,
+            "corpus_folders": len(os.listdir(corpus)) if os.path.isdir(corpus) else 0,
+            "next_command": f"python -m fuzz triage {self.config.run_dir}",
+            "interrupted": self.interrupted_by or None,
             "kernels": kernels,
             "verified": verified,
             "verdicts": verdicts,
@@ -316,6 +430,8 @@ class Campaign:
                 "workers_recycled": pool.recycled,
                 "reduced_signatures": snap.reduced,
                 "interrupted": self.stop_requested,
+                "resumed_from_kernels": snap.resumed_from,
+                "closed_stale_sessions": [{"session": s, "kernels": k} for s, k in self.closed_sessions],
                 "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},
                 "worker_memory": pool.memory_report(),
                 "settings": {

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-from fuzz.cliutil import UsageError
+from fuzz.cliutil import HelpFormatter, UsageError, join_dash_values
 
 COMMAND_MODULES = (
     "fuzz.commands.run",
@@ -36,14 +36,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     handlers: dict[str, object] = {}
     for name in COMMAND_MODULES:
         mod = importlib.import_module(name)
-        sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        sp = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP, formatter_class=HelpFormatter)
         mod.add_arguments(sp)
         handlers[mod.NAME] = mod.run
     return p, handlers
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    argv = join_dash_values(list(sys.argv[1:] if argv is None else argv))
     if not argv or (argv[0].startswith("-") and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]
     parser, handlers = build_parser()

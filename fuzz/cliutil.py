@@ -11,14 +11,65 @@ class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit status 2."""
 
 
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Every option's help ends with its default, unless the help already says it or there is
+    none worth showing (None, False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if (
+            "default" in text
+            or action.default in (None, False, argparse.SUPPRESS)
+            or not action.option_strings
+        ):
+            return text
+        return super()._get_help_string(action) or text
+
+
+# options whose value may start with "-" (a negative budget must reach parse_budget, not argparse)
+VALUE_OPTIONS = ("--budget",)
+
+
+def join_dash_values(argv: list[str]) -> list[str]:
+    """`--budget -5m` -> `--budget=-5m`, so the value gets a clear error instead of argparse's
+    "expected one argument"."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if (
+            a in VALUE_OPTIONS
+            and i + 1 < len(argv)
+            and argv[i + 1].startswith("-")
+            and argv[i + 1][1:2].isdigit()
+        ):
+            out.append(f"{a}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(a)
+        i += 1
+    return out
+
+
 def add_generator_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("generator")
     g.add_argument(
-        "--weights", default="", help="family weights, e.g. loop=3,vector=0 (others keep their default)"
+        "--weights",
+        default="",
+        help="family weights, e.g. loop=3,vector=0 (others keep the built-in default weights)",
     )
-    g.add_argument("--max-stmts", type=int, default=None, help="maximum statements per kernel body")
-    g.add_argument("--max-depth", type=int, default=None, help="maximum expression depth")
-    g.add_argument("--max-loop-nesting", type=int, default=None, help="maximum loop nesting")
+    g.add_argument(
+        "--max-stmts",
+        type=int,
+        default=None,
+        help="maximum statements per kernel body (default: the generator's)",
+    )
+    g.add_argument(
+        "--max-depth", type=int, default=None, help="maximum expression depth (default: the generator's)"
+    )
+    g.add_argument(
+        "--max-loop-nesting", type=int, default=None, help="maximum loop nesting (default: the generator's)"
+    )
 
 
 def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
@@ -26,7 +77,7 @@ def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
         "--cpu-opt-level",
         choices=("0", "1", "2", "3", "warp"),
         default="0",
-        help="clang -O level for CPU code (default 0: compiles ~1.3-1.6x faster; the emitted C++ is the "
+        help="clang -O level for CPU code (default: 0, which compiles ~1.3-1.6x faster; the emitted C++ is the "
         "same); 'warp' keeps Warp's default -O2. Not applied when the run compiles CUDA (docs/throughput.md)",
     )
 

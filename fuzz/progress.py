@@ -81,7 +81,10 @@ class Progress:
 def print_summary(summary: dict[str, Any]) -> None:
     """The final table printed after a campaign (summary.json has the same figures)."""
     console = Console()
-    t = Table(title=f"warpfuzz summary: {summary['run_dir']}")
+    title = f"warpfuzz summary: {summary['run_dir']}"
+    if summary.get("interrupted"):
+        title += f" (INTERRUPTED by {summary['interrupted']}: resume with the same command)"
+    t = Table(title=title)
     t.add_column("what")
     t.add_column("value", justify="right")
     for key in ("kernels", "verified", "verified_per_s", "kernels_per_s", "elapsed_s", "warp_version"):
@@ -99,4 +102,15 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"peak {start['peak_kb'] / 1024:.0f} -> {end['peak_kb'] / 1024:.0f}, "
             f"rss {start['rss_kb'] / 1024:.0f} -> {end['rss_kb'] / 1024:.0f}",
         )
+    if summary.get("interrupted"):
+        t.add_row("interrupted", f"yes ({summary['interrupted']})")
+    if "corpus_dir" in summary:
+        t.add_row(
+            "failures saved in", f"{summary['corpus_dir']} ({summary.get('corpus_folders', 0)} folders)"
+        )
+        t.add_row("next", str(summary.get("next_command", "")))
     console.print(t)
+    if "corpus_dir" in summary:
+        # plain lines too: a narrow terminal wraps the table's cells
+        print(f"failures saved in {summary['corpus_dir']} ({summary.get('corpus_folders', 0)} folders)")
+        print(f"next: {summary.get('next_command')}  (unique failure signatures with counts)")

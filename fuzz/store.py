@@ -85,6 +85,25 @@ class Store:
                 (elapsed_s, kernels, time.time() if ended else None, session),
             )
 
+    def close_stale_sessions(self) -> list[tuple[int, int]]:
+        """Close sessions a killed process left open (call only while holding the run lock, when
+        none of them can still be running): kernels counted from the cases each stored, elapsed
+        time the larger of the last recorded one and its last stored case's. Returns (id, kernels)."""
+        rows = self.db.execute(
+            "SELECT s.id, s.started, COALESCE(s.elapsed_s, 0), COUNT(c.seed), MAX(c.created) FROM sessions s "
+            "LEFT JOIN cases c ON c.session = s.id WHERE s.ended IS NULL GROUP BY s.id"
+        ).fetchall()
+        closed = []
+        with self.db:
+            for sid, started, elapsed, kernels, last in rows:
+                elapsed = max(float(elapsed), (float(last) - float(started)) if last is not None else 0.0)
+                self.db.execute(
+                    "UPDATE sessions SET ended=?, elapsed_s=?, kernels=? WHERE id=?",
+                    (float(started) + elapsed, elapsed, int(kernels), sid),
+                )
+                closed.append((int(sid), int(kernels)))
+        return closed
+
     def total_elapsed(self) -> float:
         return float(self.db.execute("SELECT COALESCE(SUM(elapsed_s), 0) FROM sessions").fetchone()[0])
 

@@ -48,7 +48,11 @@ def _redirect_output(path: str) -> None:
 
 
 def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
+    import signal
     import time
+
+    # Ctrl-C reaches the whole process group: the campaign stops its workers itself, in order
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     from fuzz.execute import BatchRunner, DevicePoisoned
     from grammar.case import KernelCase

@@ -80,7 +80,8 @@ def test_verdicts_and_saved_folders(run_dir: tuple[Path, list[CaseResult], Worke
         "tolerance",
     ):
         assert key in meta, key
-    assert meta["registry_factory"] == WRONG
+    assert meta["oracle_registry"] == WRONG  # recorded for the reader; never obeyed
+    assert set(meta["sha256"]) == set(meta["files"]) - {E.META}
     (worst,) = meta["worst"]
     assert worst["array"] == "out2" and worst["observed"] != worst["expected"]
     assert {"kernel.py", "case.json", "inputs.npz", "expected.npz", "repro.py", "kernel.cpp"} <= set(
@@ -88,6 +89,15 @@ def test_verdicts_and_saved_folders(run_dir: tuple[Path, list[CaseResult], Worke
     )
     inputs = np.load(Path(paths[0], E.INPUTS))
     assert inputs["a1"].dtype == np.float32 and inputs["a1"].shape == (8,)
+
+
+def _restamp(folder: Path) -> None:
+    """Record the folder's current file hashes in meta.json, as re-saving it would."""
+    from corpus.folder_check import folder_hashes
+
+    meta = json.loads((folder / E.META).read_text())
+    meta["sha256"] = folder_hashes(str(folder), meta["files"])
+    (folder / E.META).write_text(json.dumps(meta))
 
 
 def _repro(folder: Path) -> subprocess.CompletedProcess[str]:
@@ -115,6 +125,9 @@ def test_repro_fails_while_present_and_passes_once_fixed(
 
     right = expected_arrays(case, grammar.make_inputs(case), WorkerSettings(run_dir=""))
     np.savez(copy / E.EXPECTED, **right)  # type: ignore[arg-type]
+    p = _repro(copy)  # a changed file is damage, not a fix
+    assert p.returncode == 3 and "expected.npz: sha256 differs" in p.stdout, p.stdout + p.stderr
+    _restamp(copy)
     p = _repro(copy)
     assert p.returncode == 0, p.stdout + p.stderr
 
@@ -128,6 +141,7 @@ def test_repro_of_a_compile_error(run_dir: tuple[Path, list[CaseResult], WorkerS
     assert p.returncode == 1 and "compile error" in p.stdout, p.stdout + p.stderr
     kernel = folder / E.KERNEL
     kernel.write_text(kernel.read_text().replace("wp.int32(1)", "1.0"))
+    _restamp(folder)
     p = _repro(folder)
     assert p.returncode == 0 and "compiles now" in p.stdout, p.stdout + p.stderr
 

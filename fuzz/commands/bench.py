@@ -22,10 +22,17 @@ HELP = "measure kernels/s of the campaign path against the compile floor and the
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--budget", default="4m", help="total time, split over the phases (default 4m)")
-    p.add_argument("--workers", type=int, default=os.cpu_count() or 1)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--budget", default="4m", help="total time, split over the phases")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="worker processes of the campaign phase (default here: the cores)",
+    )
+    p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
+    p.add_argument(
+        "--seed", type=int, default=0, help="first case seed of every phase (same kernels in each)"
+    )
     p.add_argument("--out", default=None, help="write the figures as JSON here too")
     add_cpu_opt_option(p)
     add_generator_options(p)

@@ -14,9 +14,7 @@ HELP = "export verified pairs of run directories as a Parquet/JSONL dataset, or 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("runs", nargs="*", metavar="RUN_DIR", help="run directories to merge into one dataset")
     p.add_argument("--out", default=None, help="dataset folder to write")
-    p.add_argument(
-        "--format", default="parquet", choices=("parquet", "jsonl"), help="shard format (default parquet)"
-    )
+    p.add_argument("--format", default="parquet", choices=("parquet", "jsonl"), help="shard format")
     p.add_argument(
         "--include-rejects",
         action="store_true",
@@ -27,17 +25,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--near-dup-threshold",
         type=float,
         default=None,
-        help="estimated Jaccard similarity at which two kernels count as near-duplicates (default 0.85)",
+        help="estimated Jaccard similarity at which two kernels count as near-duplicates (default: 0.85)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a previous export in --out")
-    p.add_argument(
-        "--jobs", type=int, default=1, help="processes that normalize and hash sources (default 1)"
-    )
+    p.add_argument("--jobs", type=int, default=1, help="processes that normalize and hash sources")
     v = p.add_argument_group("verify")
     v.add_argument(
         "--verify", default=None, metavar="DIR", help="check an exported dataset instead of exporting"
     )
-    v.add_argument("--sample", type=int, default=50, help="records to re-run with --verify (default 50)")
+    v.add_argument("--sample", type=int, default=50, help="records to re-run with --verify")
     v.add_argument("--sample-seed", type=int, default=0, help="seed of the random sample")
     v.add_argument("--devices", default="auto", help="devices to re-run on: cpu, cuda, cpu,cuda or auto")
     v.add_argument("--batch", type=int, default=16, help="records compiled together as one Warp module")
@@ -52,6 +48,16 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--out DIR is required when exporting")
     if args.shard_rows < 1 or args.jobs < 1:
         raise UsageError("--shard-rows and --jobs must be at least 1")
+    import os
+
+    from fuzz.runlock import RunLocked, check_unlocked
+
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(f"--out {args.out}: exists and is not a folder; pass a folder for the dataset")
+    try:
+        check_unlocked(args.out) if os.path.isdir(args.out) else None
+    except RunLocked as e:
+        raise UsageError(str(e)) from e
     if args.format == "parquet":
         try:
             import pyarrow  # noqa: F401

@@ -12,10 +12,12 @@ HELP = "write generated kernels as .py files plus manifest.jsonl"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--count", type=int, default=10)
-    p.add_argument("--family", default=None)
-    p.add_argument("--out", required=True)
+    p.add_argument("--seed", type=int, default=0, help="first seed (kernels use seed, seed+1, ...)")
+    p.add_argument("--count", type=int, default=10, help="how many kernels to write")
+    p.add_argument(
+        "--family", default=None, help="generate only this family, e.g. loop (default: families by weight)"
+    )
+    p.add_argument("--out", required=True, help="folder to write the .py files and manifest.jsonl into")
     add_generator_options(p)
 
 
@@ -29,7 +31,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"--family: unknown family {args.family!r}; known: {', '.join(grammar.FAMILIES)}")
     if args.count < 1:
         raise UsageError("--count must be at least 1")
-    os.makedirs(args.out, exist_ok=True)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        raise UsageError(
+            f"--out {args.out}: exists and is not a folder; pass a folder to write the kernels into"
+        )
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {args.out}: cannot create it ({e.strerror}); pass a writable folder") from e
     gcfg = grammar.GenConfig(**cfg) if cfg else None
     with open(os.path.join(args.out, "manifest.jsonl"), "w", encoding="utf-8") as man:
         for seed in range(args.seed, args.seed + args.count):

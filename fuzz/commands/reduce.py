@@ -3,26 +3,40 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 
 from fuzz.budget import BudgetError, parse_budget
 from fuzz.cliutil import UsageError
 
 NAME = "reduce"
-HELP = "reduce corpus folders (PATH/reduced/ gets the smallest case that fails the same way)"
+HELP = (
+    "reduce corpus folders (PATH/reduced/ gets the smallest case that fails the same way); exit status 1 "
+    "if some folder does not reproduce, 3 if some folder is damaged or its kernel source is refused"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="a corpus folder, or a directory holding some")
-    p.add_argument("--budget", default="5m", help="time allowed per case (90s, 5m, ...; default 5m)")
+    p.add_argument("--budget", default="5m", help="time allowed per case (90s, 5m, ...)")
     p.add_argument("--batch", type=int, default=8, help="candidates compiled together as one Warp module")
     p.add_argument(
+        "--oracle-registry",
         "--oracle",
+        dest="oracle",
         default=None,
         metavar="MODULE:FUNCTION",
-        help="oracle registry factory (default: the one the case was found with)",
+        help="import MODULE and judge with the oracle registry FUNCTION() returns (default: the installed "
+        "oracle; a folder's meta.json never chooses it)",
     )
     p.add_argument("--quiet", action="store_true", help="do not print each accepted step")
+
+
+def _run_dir_of(path: str) -> str | None:
+    """The campaign run folder holding corpus folder `path` (RUN_DIR/corpus/NAME), if any."""
+    parent = os.path.dirname(os.path.dirname(os.path.abspath(path)))
+    return parent if os.path.isfile(os.path.join(parent, "campaign.db")) else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -33,27 +47,48 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise UsageError("--batch must be at least 1")
     from corpus import entry as E
-    from corpus.reduce import ReduceError, reduce_folder, settings_for
+    from corpus.folder_check import DAMAGED_EXIT
+    from corpus.reduce import ReduceError, UnusableFolder, reduce_folder, settings_for
+    from fuzz.runlock import RunLocked, run_lock
 
     try:
         folders = [p for p in E.find_entries(args.paths) if not E.load_entry(p).reduced]
     except E.CorpusError as e:
         raise UsageError(str(e)) from e
     status = 0
-    for path in folders:
-        ent = E.load_entry(path)
-        print(f"reducing {path} (seed {ent.seed}, {ent.signature.key()})", flush=True)
-        st = settings_for(ent.meta, registry=args.oracle, run_dir=path)
-        log = None if args.quiet else (lambda s: print("  " + s, flush=True))
-        try:
-            dest = reduce_folder(path, settings=st, budget_s=budget, batch=args.batch, log=log)
-        except ReduceError as e:
-            print(f"  cannot reduce: {e}", file=sys.stderr)
-            status = 1
-            continue
-        red = E.load_entry(dest).meta.get("reduction", {})
-        print(
-            f"  {red.get('statements_before')} -> {red.get('statements_after')} statements in "
-            f"{red.get('seconds')} s ({red.get('tested')} candidates compiled, {red.get('batches')} batches): {dest}"
-        )
+    with contextlib.ExitStack() as locks:
+        # reduce writes PATH/reduced/: never while a campaign holds the run folder
+        for run_dir in dict.fromkeys(d for d in map(_run_dir_of, folders) if d):
+            try:
+                locks.enter_context(run_lock(run_dir, "reduce"))
+            except RunLocked as e:
+                raise UsageError(str(e)) from e
+        for path in folders:
+            ent = E.load_entry(path)
+            print(f"reducing {path} (seed {ent.seed}, {ent.signature.key()})", flush=True)
+            st = settings_for(ent.meta, registry=args.oracle, run_dir=path)
+            log = None if args.quiet else (lambda s: print("  " + s, flush=True))
+            try:
+                dest = reduce_folder(path, settings=st, budget_s=budget, batch=args.batch, log=log)
+            except UnusableFolder as e:
+                print(f"  cannot reduce: {e}", file=sys.stderr)
+                status = DAMAGED_EXIT
+                continue
+            except ReduceError as e:
+                print(f"  cannot reduce: {e}", file=sys.stderr)
+                status = status or 1
+                continue
+            red = E.load_entry(dest).meta.get("reduction", {})
+            if not red.get("accepted"):
+                print(
+                    f"  nothing to remove: every candidate of {red.get('tested')} compiled changed or lost the "
+                    f"failure; the case is already minimal for these passes ({red.get('statements_after')} "
+                    f"statements): {dest}"
+                )
+                continue
+            print(
+                f"  {red.get('statements_before')} -> {red.get('statements_after')} statements in "
+                f"{red.get('seconds')} s ({red.get('tested')} candidates compiled, {red.get('batches')} "
+                f"batches): {dest}"
+            )
     return status

@@ -8,7 +8,10 @@ import json
 from fuzz.cliutil import UsageError, resolve_devices
 
 NAME = "replay"
-HELP = "re-run corpus seeds: still failing / fixed / changed; exit status 1 if any still fails"
+HELP = (
+    "re-run corpus seeds: still failing / fixed / changed / damaged; exit status 1 if any still fails, "
+    "3 if any folder is damaged or its kernel source is refused (see docs/corpus.md: what replay executes)"
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,16 +24,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="cpu, cuda, cpu,cuda or auto (default: the devices each seed recorded)",
     )
     p.add_argument(
+        "--oracle-registry",
         "--oracle",
+        dest="oracle",
         default=None,
         metavar="MODULE:FUNCTION",
-        help="oracle registry factory (default: the installed oracle)",
+        help="import MODULE and judge with the oracle registry FUNCTION() returns (default: the installed "
+        "oracle; a folder's meta.json never chooses it)",
     )
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from corpus.entry import CorpusError
+    from corpus.folder_check import DAMAGED_EXIT
     from corpus.replay import format_outcome, replay
 
     devices = resolve_devices(args.devices) if args.devices else None
@@ -47,4 +54,6 @@ def run(args: argparse.Namespace) -> int:
         for o in outcomes:
             counts[o.status] = counts.get(o.status, 0) + 1
         print(", ".join(f"{n} {s}" for s, n in counts.items()) or "nothing replayed")
+    if any(o.unusable for o in outcomes):
+        return DAMAGED_EXIT
     return 1 if any(o.failing for o in outcomes) else 0

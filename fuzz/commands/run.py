@@ -24,11 +24,14 @@ HELP = "run a campaign (the default command)"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--budget", required=True, help="wall-clock budget: 90s, 10m, 2h, 1h30m")
     p.add_argument(
-        "--out", default=None, help="run directory (default runs/<UTC time>); an existing one is resumed"
+        "--out",
+        default=None,
+        help="run directory (default: runs/<UTC time>); an existing one is resumed; one campaign at a time "
+        "per folder",
     )
     p.add_argument("--seed", type=int, default=0, help="first case seed (cases use seed, seed+1, ...)")
     p.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)"
+        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default here: the cores)"
     )
     p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
     p.add_argument("--devices", default="auto", help="cpu, cuda, cpu,cuda or auto (cuda where available)")
@@ -37,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--gradients",
         choices=("on", "off"),
         default="on",
-        help="check backward code against finite differences of the oracle (default on; see docs/gradients.md)",
+        help="check backward code against finite differences of the oracle (see docs/gradients.md)",
     )
     p.add_argument(
         "--cuda-arch",
@@ -56,7 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=16,
         help="replace a worker by a fresh process once its RSS grows this many MiB past its level "
-        "after 10 batches (0: never; default 16; see docs/throughput.md)",
+        "after 10 batches (0: never; see docs/throughput.md)",
     )
     p.add_argument("--max-kernels", type=int, default=None, help="stop after this many kernels")
     p.add_argument(
@@ -83,9 +86,12 @@ def _confirm_gates() -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from fuzz.campaign import Campaign, CampaignConfig
+    """Exit 0 when the session ends, 130 after Ctrl-C (143 after SIGTERM), 2 when the folder
+    cannot be used (held by another campaign, not a folder, full disk, read-only)."""
+    from fuzz.campaign import Campaign, CampaignConfig, check_run_dir
     from fuzz.judge import TolerancePolicy
     from fuzz.progress import Progress, print_summary
+    from fuzz.runlock import RunLocked
     from fuzz.settings import WorkerSettings
     from fuzz.store import StoreError
 
@@ -93,6 +99,11 @@ def run(args: argparse.Namespace) -> int:
         budget = parse_budget(args.budget)
     except BudgetError as e:
         raise UsageError(str(e)) from e
+    if args.out:
+        try:
+            check_run_dir(args.out)
+        except StoreError as e:
+            raise UsageError(str(e)) from e
     if args.workers < 1 or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
     if args.recycle_mb < 0:
@@ -127,12 +138,31 @@ def run(args: argparse.Namespace) -> int:
         reduce_share=0.0 if args.no_reduce else 0.1,
         recycle_mb=args.recycle_mb or None,
     )
-    print(f"warpfuzz: campaign in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
+    resuming = os.path.isfile(os.path.join(run_dir, "campaign.db"))
+    what = "resuming the campaign" if resuming else "campaign"
+    print(f"warpfuzz: {what} in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
+    campaign = Campaign(cfg)
     with Progress(enabled=not args.no_progress) as progress:
+        campaign.on_progress = progress.update
         try:
-            summary = Campaign(cfg, on_progress=progress.update).run()
-        except StoreError as e:
+            summary = campaign.run()
+        except (StoreError, RunLocked) as e:
             raise UsageError(str(e)) from e
+    session = summary.get("session", {})
+    if resuming:
+        print(
+            f"resumed: {session.get('resumed_from_kernels', 0)} kernels were already stored; seeds already "
+            "judged were skipped",
+            file=sys.stderr,
+        )
+    for c in session.get("closed_stale_sessions", []):
+        print(
+            f"note: closed session {c['session']}, left open by a killed process ({c['kernels']} kernels stored)",
+            file=sys.stderr,
+        )
     print_summary(summary)
     print(f"summary written to {os.path.join(run_dir, 'summary.json')}", file=sys.stderr)
+    if campaign.interrupted_by:
+        print(f"interrupted ({campaign.interrupted_by}); rerun the same command to resume", file=sys.stderr)
+        return 130 if campaign.interrupted_by == "SIGINT" else 143
     return 0

@@ -119,8 +119,45 @@ def size_category(n: int) -> str:
     return "1M<n<10M"
 
 
-def header(stats: Stats, schema: Any, fmt: str, rejects: bool) -> dict[str, Any]:
+def split_sizes(root: str, fmt: str) -> dict[str, tuple[int, int]]:
+    """(Arrow bytes, file bytes) of each split's shards under `root`/data: `num_bytes` is what the
+    split takes in memory once loaded (what `datasets` records), the file bytes what is downloaded."""
+    import glob
+    import os
+
+    import pyarrow as pa
+
+    out: dict[str, tuple[int, int]] = {}
+    for s in SPLITS:
+        arrow = files = 0
+        for path in sorted(glob.glob(os.path.join(root, "data", f"{s}-*.{fmt}"))):
+            files += os.path.getsize(path)
+            if fmt == "parquet":
+                import pyarrow.parquet as pq
+
+                arrow += pq.read_table(path).nbytes
+            else:
+                with open(path, encoding="utf-8") as f:
+                    rows = [json.loads(line) for line in f if line.strip()]
+                arrow += pa.Table.from_pylist(rows).nbytes if rows else 0
+        out[s] = (int(arrow), int(files))
+    return out
+
+
+def code_targets(stats: Stats) -> list[str]:
+    """What the export holds besides the Python: C++ always, CUDA only if some row has it."""
+    return ["C++", "CUDA"] if stats.with_cuda else ["C++"]
+
+
+def title(stats: Stats) -> str:
+    return f"warpfuzz verified NVIDIA Warp kernels: Python and the {' and '.join(code_targets(stats))} Warp emitted"
+
+
+def header(
+    stats: Stats, schema: Any, fmt: str, rejects: bool, sizes: dict[str, tuple[int, int]] | None = None
+) -> dict[str, Any]:
     total = sum(stats.rows.values())
+    sizes = sizes or {}
     configs: list[dict[str, Any]] = [
         {
             "config_name": "default",
@@ -135,18 +172,27 @@ def header(stats: Stats, schema: Any, fmt: str, rejects: bool) -> dict[str, Any]
                 "data_files": [{"split": "rejects", "path": f"rejects/rejects-*.{fmt}"}],
             }
         )
+    tags = ["code", "nvidia-warp", "cpp"] + (["cuda"] if stats.with_cuda else [])
+    info: dict[str, Any] = {
+        "config_name": "default",
+        "features": features(schema),
+        "splits": [
+            {"name": s, "num_bytes": sizes.get(s, (0, 0))[0], "num_examples": int(stats.rows.get(s, 0))}
+            for s in SPLITS
+        ],
+    }
+    if sizes:
+        info["download_size"] = sum(f for _, f in sizes.values())
+        info["dataset_size"] = sum(a for a, _ in sizes.values())
     return {
         "license": LICENSE,
-        "pretty_name": "warpfuzz verified NVIDIA Warp kernels",
-        "tags": ["code", "nvidia-warp", "cuda", "cpp", "compilers", "differential-testing"],
+        "language": ["code"],
+        "pretty_name": title(stats),
+        "tags": [*tags, "compilers", "differential-testing"],
         "task_categories": ["text-generation"],
         "size_categories": [size_category(total)],
         "configs": configs,
-        "dataset_info": {
-            "config_name": "default",
-            "features": features(schema),
-            "splits": [{"name": s, "num_examples": int(stats.rows.get(s, 0))} for s in SPLITS],
-        },
+        "dataset_info": info,
     }
 
 
@@ -196,13 +242,24 @@ def _rate(n: int, d: int) -> str:
     return f"{n} ({100.0 * n / d:.1f}%)" if d else f"{n}"
 
 
-def render(stats: Stats, schema: Any, fmt: str, rejects: bool, manifest_name: str = "manifest.json") -> str:
+def render(
+    stats: Stats,
+    schema: Any,
+    fmt: str,
+    rejects: bool,
+    manifest_name: str = "manifest.json",
+    root: str | None = None,
+) -> str:
+    """The card; `root` is the export folder whose shards give the split sizes (written first)."""
     total = sum(stats.rows.values())
-    out = ["---", to_yaml(header(stats, schema, fmt, rejects)), "---", ""]
+    sizes = split_sizes(root, fmt) if root else None
+    targets = " and ".join(code_targets(stats))
+    out = ["---", to_yaml(header(stats, schema, fmt, rejects, sizes)), "---", ""]
     out += [
-        "# warpfuzz verified NVIDIA Warp kernels",
+        f"# {title(stats)}",
         "",
-        "Pairs of generated NVIDIA Warp kernels (Python) and the C++/CUDA code Warp emitted for them.",
+        f"Pairs of generated NVIDIA Warp kernels (Python) and the {targets} code Warp emitted for them"
+        + ("." if stats.with_cuda else " (this export holds no CUDA code: its runs compiled for CPU only)."),
         "Every row passed a differential check: the kernel ran on each listed device and every output",
         "element agreed with an independent NumPy reference interpreter of the kernel's own source, within a",
         "tolerance derived from a per-operation error bound (integers exactly). Cases that failed or could",
@@ -220,6 +277,28 @@ def render(stats: Stats, schema: Any, fmt: str, rejects: bool, manifest_name: st
         "```",
         "",
         "Re-check a sample of rows on this machine's devices: `python -m fuzz export --verify DIR --sample 50`.",
+        "",
+        "## Intended use",
+        "",
+        f"Training and evaluating models that translate or explain Python-to-{targets} lowering in Warp,",
+        "compiler-testing research, and as a source of small, checked Warp kernels. Each row says which",
+        "Warp release, generator version, devices and codegen options produced it.",
+        "",
+        "## Limitations",
+        "",
+        "- The kernels are random programs from a grammar (families listed below), not code people wrote;",
+        "  their style, names (`k_<seed>`, `v3`) and size distribution differ from real projects.",
+        '- "Verified" means the outputs matched the NumPy reference within its error bounds on the listed',
+        "  devices for one input set; it is not a proof of correctness for every input.",
+        "- The emitted code belongs to one Warp release each (see Provenance); other releases emit other",
+        "  text for the same kernel.",
+        "- Near-duplicates are clustered by estimated Jaccard similarity, which can miss some pairs.",
+        "",
+        "## Licence",
+        "",
+        f"The card and the generated Python kernels: {LICENSE}. The {targets} text was emitted by",
+        "warp-lang's code generator and includes fragments of its templates: it falls under the licence of the",
+        "warp-lang release that emitted it (see that release's LICENSE file); check it before redistributing.",
         "",
         "## Size",
         "",

@@ -194,7 +194,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
              "sessions": len(run.sessions), "notes": run.notes}
         )  # fmt: skip
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
-        f.write(C.render(stats, record_schema(), opt.fmt, opt.include_rejects))
+        f.write(C.render(stats, record_schema(), opt.fmt, opt.include_rejects, root=out))
     entries = [file_entry(out, sf.path, sf.rows, sf.split) for sf in files]
     entries.append(file_entry(out, "README.md", None, None))
     manifest = {
