@@ -10,7 +10,13 @@ import pytest
 from fuzz.export.card import length_histogram, size_category, to_yaml
 from fuzz.export.dedup import MinHashConfig, cluster, estimate_jaccard, shingles, signature
 from fuzz.export.normalize import NormalizeError, builtins_used, normalize, pair_id
-from fuzz.export.records import rebase_line_markers
+from fuzz.export.records import (
+    StoredCase,
+    rebase_line_markers,
+    reject_reason,
+    summarize_check,
+    written_evidence,
+)
 from fuzz.export.split import split_of
 
 K1 = '''@wp.func
@@ -178,3 +184,40 @@ def test_banding_follows_the_threshold() -> None:
     assert len(set(cluster([sx, sy], default).root)) == 2
     low = MinHashConfig.for_threshold(0.5)
     assert len(set(cluster([signature(x, low), signature(y, low)], low).root)) == 1
+
+
+def _stored(checks: list[dict[str, object]]) -> StoredCase:
+    return StoredCase(
+        run=0, seed=1, kernel_name="k_1", family="f", generator_version="g", verdict="verified",
+        stage="", device="", message="", case={"source": "@wp.kernel\ndef k_1():\n    pass\n"},
+        checks=checks, unstable_fraction=0.0, oracle_ops=0, session=1, has_code=True, code={}, gradient=[],
+    )  # fmt: skip
+
+
+def _arr(name: str, written: int | None, compared: int | None, elements: int = 8) -> dict[str, object]:
+    a: dict[str, object] = {"name": name, "elements": elements, "checked": elements, "unstable": 0}
+    if written is not None:
+        a["written"], a["compared"] = written, compared
+    return a
+
+
+def test_gate_requires_compared_written_elements() -> None:
+    """A stored `verified` whose written elements were not compared is rejected, and so is an old
+    store that lacks the counts; the pair check (cpu~cuda) is no evidence either way."""
+    good = [{"device": "cpu", "passed": True, "arrays": [_arr("x", 0, 0), _arr("out", 8, 8)]}]
+    assert reject_reason(_stored(good)) is None
+    unstable = [{"device": "cpu", "passed": True, "arrays": [_arr("x", 0, 0), _arr("out12", 64, 0, 64)]}]
+    why = reject_reason(_stored(unstable))
+    assert why is not None and "out12: 0 of 64 written elements compared" in why
+    half = [{"device": "cpu", "passed": True, "arrays": [_arr("out", 8, 3)]}]
+    assert "out: 3 of 8" in str(reject_reason(_stored(half)))
+    nothing = [{"device": "cpu", "passed": True, "arrays": [_arr("x", 0, 0)]}]
+    assert "wrote no element" in str(reject_reason(_stored(nothing)))
+    old = [{"device": "cpu", "passed": True, "arrays": [_arr("x", None, None), _arr("out", None, None)]}]
+    assert "not provably compared" in str(reject_reason(_stored(old)))
+    pair = [*good, {"device": "cpu~cuda", "passed": True, "arrays": [_arr("out", None, None)]}]
+    assert reject_reason(_stored(pair)) is None
+    summary = summarize_check(good[0])
+    assert summary["written_arrays"] == [{"name": "out", "written": 8, "compared": 8}]
+    assert written_evidence("cpu", summary["written_arrays"]) is None
+    assert summarize_check(old[0])["written_arrays"] is None

@@ -136,6 +136,26 @@ def test_edited_python_is_caught(dataset: Path, tmp_path: Path) -> None:
     assert set(bad) == {6} and bad[6].verdict == "inconsistent" and "source_sha" in bad[6].detail
 
 
+def test_record_whose_written_elements_were_not_compared_is_caught(dataset: Path, tmp_path: Path) -> None:
+    """A record edited to say its output's written elements were all unstable must not pass."""
+    ds = _copy(dataset, tmp_path)
+
+    def edit(r: dict[str, Any]) -> bool:
+        if r["seed"] != 4:
+            return False
+        for ch in r["checks"]:
+            for a in ch["written_arrays"]:
+                a["compared"] = 0
+        return True
+
+    assert _edit_rows(ds, edit) == [4]
+    rep = _verify(ds, sample=100)
+    bad = {r.seed: r for r in rep.records if not r.ok}
+    assert set(bad) == {4} and bad[4].verdict == "inconsistent", rep.render()
+    assert "out: 0 of 16 written elements compared" in bad[4].detail
+    assert not rep.ok
+
+
 def test_wrong_oracle_fails_the_rerun(dataset: Path) -> None:
     rep = _verify(dataset, registry_factory="test_export_verify:min_is_max")
     bad = {r.seed for r in rep.records if not r.ok}

@@ -1,8 +1,11 @@
 """Dataset records: read stored cases, decide which are verified, and shape each as one row.
 
 The gate is strict on purpose: a case enters the verified splits only when its stored verdict
-is `verified` *and* it carries at least one device check, every device check passed, and emitted
-code was stored for it. Anything else is a reject with a reason (written only on request).
+is `verified` *and* it carries at least one device check, every device check passed, every
+device-vs-oracle check compared enough of the elements the launch wrote (`written_evidence`), and
+emitted code was stored for it. Anything else is a reject with a reason (written only on request).
+Stores from before the written-element rule lack the counts: their cases are rejected as not
+provably compared (re-run the campaign, or `replay` the seeds, to export them).
 """
 
 from __future__ import annotations
@@ -81,6 +84,27 @@ def _loads(text: str | None, default: Any) -> Any:
         return default
 
 
+def written_evidence(device: str, arrays: list[dict[str, Any]] | None) -> str | None:
+    """Why a device check does not prove its written elements were compared (None if it does):
+    per array with written elements, at least one and at least (1 - max_unstable_fraction of the
+    default policy) of them compared. `arrays` holds dicts with name/written/compared (a stored
+    ArrayCheck or a record's `written_arrays`); missing counts mean a store from before the rule."""
+    if arrays is None or any(a.get("written") is None or a.get("compared") is None for a in arrays):
+        return (
+            f"{device}: the stored check does not record which elements the launch wrote "
+            "(a store from before that rule), so they are not provably compared"
+        )
+    out = [a for a in arrays if int(a["written"]) > 0]
+    if not out:
+        return f"{device}: the launch wrote no element, so nothing was compared"
+    need = 1.0 - J.TolerancePolicy().max_unstable_fraction
+    for a in out:
+        w, k = int(a["written"]), int(a["compared"])
+        if k == 0 or k < need * w:
+            return f"{device}: {a.get('name', '?')}: {k} of {w} written elements compared"
+    return None
+
+
 def reject_reason(c: StoredCase) -> str | None:
     """Why this case must not be exported as verified; None when it may."""
     if c.verdict != J.VERIFIED:
@@ -94,6 +118,12 @@ def reject_reason(c: StoredCase) -> str | None:
     failed = [str(ch.get("device", "?")) for ch in c.checks if ch.get("passed") is not True]
     if failed:
         return f"verified verdict but device check failed on {', '.join(failed)}"
+    for ch in c.checks:
+        device = str(ch.get("device", "?"))
+        if "~" not in device:
+            why = written_evidence(device, ch.get("arrays"))
+            if why:
+                return f"verified verdict but {why}"
     bad_grad = [str(g.get("device", "?")) for g in c.gradient if g.get("status") == "mismatch"]
     if bad_grad:
         return f"verified verdict but gradient check failed on {', '.join(bad_grad)}"
@@ -154,7 +184,19 @@ def summarize_check(ch: dict[str, Any]) -> dict[str, Any]:
         "elements": int(sum(int(a.get("elements", 0)) for a in arrays)),
         "checked": int(sum(int(a.get("checked", 0)) for a in arrays)),
         "unstable": int(sum(int(a.get("unstable", 0)) for a in arrays)),
+        "written_arrays": _written_arrays(arrays),
     }
+
+
+def _written_arrays(arrays: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    """Per array the launch wrote: its written and compared element counts (None: not recorded)."""
+    if any(a.get("written") is None or a.get("compared") is None for a in arrays):
+        return None
+    return [
+        {"name": str(a.get("name", "")), "written": int(a["written"]), "compared": int(a["compared"])}
+        for a in arrays
+        if int(a["written"]) > 0
+    ]
 
 
 def gradient_status(grads: list[dict[str, Any]]) -> str | None:

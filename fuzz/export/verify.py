@@ -3,7 +3,7 @@
 Three layers, each able to say no: (1) the files are the ones the manifest lists (sha256, row
 counts) and the card's YAML header parses and agrees with them; (2) every sampled record is
 internally consistent (its pair id and source hash recompute from its own fields, its split
-matches its shard, its stored checks passed); (3) each sampled record is rebuilt from its
+matches its shard, its stored checks passed and compared the elements the launch wrote); (3) each sampled record is rebuilt from its
 `python` and `input_spec`, compiled and run again through `fuzz.execute.BatchRunner` on the
 available devices and judged against the oracle, and must come out `verified`. Where this
 machine has the record's Warp version and codegen options, the regenerated code (C++, and CUDA
@@ -25,7 +25,7 @@ from typing import Any
 from fuzz.export.card import split_front_matter
 from fuzz.export.manifest import check_manifest, load_manifest
 from fuzz.export.normalize import NormalizeError, normalize, pair_id
-from fuzz.export.records import CODE_KEYS, rebase_line_markers
+from fuzz.export.records import CODE_KEYS, rebase_line_markers, written_evidence
 from fuzz.export.writer import read_rows
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
@@ -155,6 +155,12 @@ def _consistency(row: dict[str, Any], split: str) -> str | None:
     checks = row.get("checks") or []
     if not checks or not all(ch.get("passed") is True for ch in checks):
         return "stored device checks are missing or not all passed"
+    for ch in checks:
+        device = str(ch.get("device", "?"))
+        if "~" not in device:
+            why = written_evidence(device, ch.get("written_arrays"))
+            if why:
+                return f"stored check: {why}"
     if row.get("gradient_check") == "mismatch":
         return "stored gradient check is a mismatch"
     return None

@@ -32,6 +32,12 @@ def _check_type() -> Any:
             ("elements", pa.int64()),
             ("checked", pa.int64()),
             ("unstable", pa.int64()),
+            (
+                "written_arrays",
+                pa.list_(
+                    pa.struct([("name", pa.string()), ("written", pa.int64()), ("compared", pa.int64())])
+                ),
+            ),
         ]
     )
 
