@@ -52,6 +52,10 @@ def launch(kernel: Any, args: dict[str, Any], dim: tuple[int, ...], device: str)
         v = to_warp_value(arg.type, args[arg.label], device)
         if wp.types.is_array(arg.type):
             arrays[arg.label] = v
+        elif _is_struct(arg.type):  # arrays held by a struct come back as "param.field"
+            for fname, var in arg.type.vars.items():
+                if wp.types.is_array(var.type):
+                    arrays[f"{arg.label}.{fname}"] = getattr(v, fname)
         warp_args.append(v)
     wp.launch(kernel, dim=dim, inputs=warp_args, device=device)
     wp.synchronize_device(device)

@@ -2,13 +2,18 @@
 synthesize inputs with the same input machinery as generated cases.
 
 Defaults: floats in [-2, 2]; integers in [0, 7] (small, so they are safe as loop bounds and as
-indices into arrays of the launch size); booleans 0/1. Arrays take the launch shape (a 1-D array
-in an N-D launch gets the total thread count). Every array is treated as in/out: its whole final
-content is compared.
+indices into arrays of the launch size); booleans 0/1. `int_fixed` pins every integer scalar to
+one value instead (`check` tries the launch's side length when the range makes a kernel index out
+of bounds: widths, counts and strides of real kernels). The launch shape comes from how the
+kernel unpacks `wp.tid()` when `--dim` is not given (`i, j = wp.tid()`: 8x8; three names: 4x4x4;
+one: 64). Arrays take the launch shape when they have its dimensionality (a 1-D array in an N-D
+launch gets the total thread count); arrays held by structs likewise. Every array is treated as
+in/out: its whole final content is compared.
 """
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +28,7 @@ class SynthOptions:
     int_range: tuple[int, int] = (0, 7)
     param_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    int_fixed: int | None = None
 
 
 class SynthError(ValueError):
@@ -59,6 +65,8 @@ def _scalar_spec(name: str, dtype: str, opts: SynthOptions, kind: str, shape: tu
         lo, hi = opts.param_ranges[name]
     elif scalar == "bool":
         lo, hi = 0, 1
+    elif integral and kind == "scalar" and opts.int_fixed is not None:
+        lo = hi = opts.int_fixed
     elif integral:
         lo, hi = opts.int_range
     else:
@@ -69,6 +77,72 @@ def _scalar_spec(name: str, dtype: str, opts: SynthOptions, kind: str, shape: tu
     return ParamSpec(name, kind, dtype, shape, role, float(lo), float(hi), True, integral)
 
 
+DEFAULT_DIMS: dict[int, tuple[int, ...]] = {1: (64,), 2: (8, 8), 3: (4, 4, 4), 4: (4, 4, 2, 2)}
+HOST_OBJECT_PREFIXES = {
+    "mesh_": "wp.Mesh",
+    "bvh_": "wp.Bvh",
+    "hash_grid_": "wp.HashGrid",
+    "volume_": "wp.Volume",
+    "marching_cubes": "wp.MarchingCubes",
+}
+
+
+def tid_ndim(fn: ast.FunctionDef) -> int | None:
+    """How many names the kernel unpacks `wp.tid()` into (None: it never calls wp.tid())."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call):
+            f = n.value.func
+            if isinstance(f, ast.Attribute) and f.attr == "tid" and isinstance(f.value, ast.Name):
+                t = n.targets[0]
+                return len(t.elts) if isinstance(t, ast.Tuple) else 1
+    return None
+
+
+def launch_dim(fn: ast.FunctionDef) -> tuple[int, ...]:
+    return DEFAULT_DIMS[min(max(tid_ndim(fn) or 1, 1), 4)]
+
+
+def host_object_params(source: str) -> list[tuple[str, str, int]]:
+    """(call, host type, line) for every geometry-query call of a module: their `wp.uint64`
+    arguments are ids of host objects (meshes, volumes, ...) that `check` cannot build."""
+    out = []
+    for n in ast.walk(ast.parse(source)):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+        ):
+            if n.func.value.id not in ("wp", "warp"):
+                continue
+            for prefix, host in HOST_OBJECT_PREFIXES.items():
+                if n.func.attr.startswith(prefix):
+                    out.append((f"wp.{n.func.attr}", host, n.lineno))
+    return sorted(out, key=lambda x: x[2])
+
+
+def _array_shape(label: str, nd: int, dim: tuple[int, ...], opts: SynthOptions) -> tuple[int, ...]:
+    if label in opts.shapes:
+        shape = opts.shapes[label]
+        if len(shape) != nd:
+            raise SynthError(f"--shape {label}: the array has {nd} dimension(s), got {shape}")
+        return shape
+    if nd == len(dim):
+        return tuple(dim)
+    if nd == 1:
+        return (int(np.prod(dim)),)
+    return tuple(dim[:nd]) + (dim[-1],) * max(0, nd - len(dim))
+
+
+def _array_spec(label: str, t: Any, dim: tuple[int, ...], opts: SynthOptions) -> ParamSpec:
+    if _is_struct(t.dtype):
+        raise SynthError(
+            f"parameter {label!r}: array of structs ({t.dtype.key}) is not modelled by the oracle yet"
+        )
+    return _scalar_spec(
+        label, warp_type_name(t.dtype), opts, "array", _array_shape(label, int(t.ndim), dim, opts)
+    )
+
+
 def specs_for_kernel(kernel: Any, dim: tuple[int, ...], opts: SynthOptions) -> tuple[ParamSpec, ...]:
     """ParamSpecs for every argument of a compiled-or-not `wp.Kernel`."""
     import warp as wp
@@ -77,28 +151,29 @@ def specs_for_kernel(kernel: Any, dim: tuple[int, ...], opts: SynthOptions) -> t
     for arg in kernel.adj.args:
         t = arg.type
         if wp.types.is_array(t):
-            nd = int(t.ndim)
-            if arg.label in opts.shapes:
-                shape = opts.shapes[arg.label]
-                if len(shape) != nd:
-                    raise SynthError(f"--shape {arg.label}: the array has {nd} dimension(s), got {shape}")
-            elif nd == len(dim):
-                shape = tuple(dim)
-            elif nd == 1:
-                shape = (int(np.prod(dim)),)
-            else:
-                shape = tuple(dim[:nd]) + (dim[-1],) * max(0, nd - len(dim))
-            specs.append(_scalar_spec(arg.label, warp_type_name(t.dtype), opts, "array", shape))
+            specs.append(_array_spec(arg.label, t, dim, opts))
         elif _is_struct(t):
-            fields = tuple(
-                _scalar_spec(f"{arg.label}.{fname}", warp_type_name(var.type), opts, "scalar", ())
-                for fname, var in t.vars.items()
+            fields = []
+            for fname, var in t.vars.items():
+                if wp.types.is_array(var.type):
+                    f = _array_spec(f"{arg.label}.{fname}", var.type, dim, opts)
+                    fields.append(
+                        ParamSpec(fname, "array", f.dtype, f.shape, "inout", f.low, f.high, True, f.integral)
+                    )
+                elif _is_struct(var.type):
+                    raise SynthError(
+                        f"parameter {arg.label!r}: nested struct field {fname!r} is not supported"
+                    )
+                else:
+                    f = _scalar_spec(f"{arg.label}.{fname}", warp_type_name(var.type), opts, "scalar", ())
+                    fields.append(
+                        ParamSpec(fname, "scalar", f.dtype, (), "in", f.low, f.high, True, f.integral)
+                    )
+            specs.append(
+                ParamSpec(arg.label, "struct", t.key, (), "in", None, None, True, False, tuple(fields))
             )
-            fields = tuple(
-                ParamSpec(f.name.split(".", 1)[1], f.kind, f.dtype, (), "in", f.low, f.high, True, f.integral)
-                for f in fields
-            )
-            specs.append(ParamSpec(arg.label, "struct", t.key, (), "in", None, None, True, False, fields))
+        elif wp.types.type_is_generic(t) if hasattr(wp.types, "type_is_generic") else False:
+            raise SynthError(f"parameter {arg.label!r}: generic type {t} (typing.Any) needs a concrete type")
         else:
             specs.append(_scalar_spec(arg.label, warp_type_name(t), opts, "scalar", ()))
     return tuple(specs)

@@ -29,11 +29,9 @@ def constructs_of(source: str, prefix: str) -> tuple[str, ...]:
 
 
 def _is_array_annotation(ann: ast.expr | None) -> bool:
-    return (
-        isinstance(ann, ast.Call)
-        and isinstance(ann.func, ast.Attribute)
-        and ann.func.attr.startswith("array")
-    )
+    """`wp.array(dtype=...)`, `wp.array2d(...)` and the subscript form `wp.array[...]`."""
+    head = ann.func if isinstance(ann, ast.Call) else ann.value if isinstance(ann, ast.Subscript) else None
+    return isinstance(head, ast.Attribute) and head.attr.startswith("array")
 
 
 def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None:

@@ -342,6 +342,19 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
         "`and` / `or` evaluate their right side only when needed (before: both sides always run)",
         ("int32",),
     ),
+    Gate(
+        "array_subscript_annotations",
+        "1.12.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array[wp.int32], s1: wp.array1d[wp.float32]):
+    if s0[1] == 0:
+        if s1.shape[0] == 4:
+            out[0] = 1
+""",
+        "arrays annotated by subscript, as Warp's own code writes them (`wp.array[T]`, `wp.array2d[T]`)",
+        ("int32", "float32"),
+    ),
 )
 
 
@@ -635,6 +648,7 @@ def _first_line(e: BaseException) -> str:
 # ---- which gated constructs a kernel source uses -------------------------------------------------
 
 _TYPED_CTOR = re.compile(r"^(vec[234]|mat(22|33|44)|quat|transform|spatial_vector|spatial_matrix)[dh]$")
+_ARRAY_KINDS = frozenset({"array", "array1d", "array2d", "array3d", "array4d"})
 _UNDETECTABLE = frozenset({"composite_index_any_int", "array_index_any_int"})
 
 
@@ -664,6 +678,8 @@ def features_used(source: str) -> frozenset[str]:
             # types are not visible here: every `//` counts, so releases before 1.18 (where integer
             # `//` truncates) get no `//` at all rather than false mismatches on signed operands
             found.add("int_floordiv_floors")
+        elif isinstance(n, ast.Subscript) and wp_name(n.value) in _ARRAY_KINDS:
+            found.add("array_subscript_annotations")
         elif isinstance(n, ast.Attribute) and wp_name(n) == "bfloat16":
             found.add("bfloat16")
         elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitAnd | ast.BitOr | ast.BitXor):

@@ -8,6 +8,7 @@ weights), or a leaf (variable, array element, parameter, literal).
 from __future__ import annotations
 
 import math
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,6 +38,7 @@ class Param:
 
 
 _FLOAT_LITS = (1.0, 0.5, 2.0, 0.0, -1.0, 3.0, 0.25, -0.5, 10.0, 1.5, -2.0, 0.1)
+CALL_STYLE_PERCENT = 25  # share of kernels annotating arrays as `wp.array(dtype=...)`
 _INT_LITS = (1, 2, 0, 3, -1, 4, 7, 10, -3, 16, 5)
 
 
@@ -62,6 +64,7 @@ class Gen:
         knobs: Knobs,
         kname: str,
         wave2: bool = True,
+        subscript_arrays: bool = True,
     ) -> None:
         self.rng = rng
         self.registry = registry
@@ -69,6 +72,9 @@ class Gen:
         self.knobs = knobs
         self.kname = kname
         self.wave2 = wave2
+        # Warp's own code writes `wp.array[T]`; a share of kernels keeps `wp.array(dtype=T)`. Chosen
+        # from the kernel name, not the rng, so the style never shifts the rest of the draw.
+        self.subscript_arrays = subscript_arrays and zlib.crc32(kname.encode()) % 100 >= CALL_STYLE_PERCENT
         self.params: list[Param] = []
         self.arrays: list[ArrayParam] = []
         self.scope = Scope()
@@ -105,7 +111,12 @@ class Gen:
         nm = self.fresh("out" if role == "out" else ("acc" if role == "inout" else "a"))
         ndim = len(shape)
         kind = {1: "array", 2: "array2d", 3: "array3d"}[ndim]
-        ann = call(kind, dtype=cst.Attribute(value=cst.Name("wp"), attr=cst.Name(dtype)))
+        dt = cst.Attribute(value=cst.Name("wp"), attr=cst.Name(dtype))
+        ann: cst.BaseExpression = (
+            subscript(cst.Attribute(value=cst.Name("wp"), attr=cst.Name(kind)), dt)
+            if self.subscript_arrays
+            else call(kind, dtype=dt)
+        )
         integral = scalar(component_scalar(dtype)).is_int
         spec = ParamSpec(
             name=nm,

@@ -17,7 +17,7 @@ from grammar.gen import Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser
 
-GENERATOR_VERSION = "1.2.3"
+GENERATOR_VERSION = "1.3.0"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
@@ -117,7 +117,7 @@ def build_case(
     knobs = Knobs(config.max_stmts, config.max_depth, config.max_loop_nesting)
     for attempt in range(MAX_RETRIES):
         try:
-            case = _build(rng, seed, fam, knobs, registry)
+            case = _build(rng, seed, fam, knobs, registry, _subscripts_ok(config.warp_version))
         except Rejected:
             continue
         if config.warp_version is not None and _lacks_features(case.source, config.warp_version):
@@ -134,9 +134,17 @@ def _lacks_features(source: str, warp_version: str) -> bool:
     return bool(missing_features(source, warp_version))
 
 
-def _build(rng: Chooser, seed: int, fam: Family, knobs: Knobs, registry: Registry) -> KernelCase:
+def _subscripts_ok(warp_version: str | None) -> bool:
+    from grammar.gates import enabled_features
+
+    return warp_version is None or "array_subscript_annotations" in enabled_features(warp_version)
+
+
+def _build(
+    rng: Chooser, seed: int, fam: Family, knobs: Knobs, registry: Registry, subscript_arrays: bool = True
+) -> KernelCase:
     kname = f"k_{seed}"
-    gen = Gen(rng, registry, fam.tags, knobs, kname, wave2=fam.wave2)
+    gen = Gen(rng, registry, fam.tags, knobs, kname, wave2=fam.wave2, subscript_arrays=subscript_arrays)
     body = fam.layout(gen)
     source = render(gen, body)
     params = tuple(_with_thresholds(p.spec, gen.thresholds) for p in gen.params)

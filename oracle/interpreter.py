@@ -20,7 +20,15 @@ from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
 from oracle.races import atomic_results_used, element_name, record_load, record_store, same_values, written
 from oracle.result import OracleResult
-from oracle.source import ModuleInfo, param_types, parse_module, return_type
+from oracle.source import (
+    ModuleConst,
+    ModuleInfo,
+    ReturnType,
+    param_types,
+    parse_module,
+    return_type,
+    returns_value,
+)
 from oracle.types import (
     BOOL,
     FLOAT32,
@@ -37,6 +45,8 @@ from oracle.types import (
 from oracle.values import ArrayRef, Keyword, StructVal, TypeArg, Value, const_value, lane_broadcast, select
 
 MAX_WHILE_ITERATIONS = 100_000
+# Warp's module constants (wp.pi, ...): Python floats, which a kernel reads as float literals
+WP_CONSTANTS = {"pi": np.pi, "tau": 2 * np.pi, "e": np.e, "inf": np.inf, "half_pi": np.pi / 2}
 MAX_CALL_DEPTH = 32
 
 BINOPS = {
@@ -98,10 +108,11 @@ class Frame:
     env: dict[str, Any]
     returned: np.ndarray
     ctl_taint: np.ndarray
-    ret_t: ValueType | None = None
-    ret: Value | None = None
+    ret_t: ReturnType | None = None
+    ret: Value | tuple[Value, ...] | None = None
     loops: list[Loop] = field(default_factory=list)
     name: str = ""
+    infer_ret: bool = False  # a @wp.func without return annotation: the first return fixes the type
 
 
 class Interpreter:
@@ -281,13 +292,22 @@ class Interpreter:
     def exec_return(self, st: ast.Return, m: np.ndarray) -> None:
         fr = self.frame
         if st.value is not None:
+            if fr.ret_t is None and not fr.infer_ret:
+                raise self.unsupported("return with a value from a kernel")
+            elts = st.value.elts if isinstance(st.value, ast.Tuple) else None
+            vals = tuple(self.value(e, m) for e in elts) if elts is not None else (self.value(st.value, m),)
+            t: ReturnType = tuple(v.t for v in vals) if elts is not None else vals[0].t
             if fr.ret_t is None:
-                raise self.unsupported("return with a value from a kernel or a function without return type")
-            v = self.value(st.value, m)
-            if v.t != fr.ret_t:
-                raise self.unsupported("return type mismatch", f"{v.t} vs declared {fr.ret_t}")
-            v = Value(v.t, v.data, v.err, v.taint | fr.ctl_taint)
-            fr.ret = v if fr.ret is None else select(m, v, fr.ret)
+                fr.ret_t = t  # Warp infers an unannotated function's type from its returns
+            if t != fr.ret_t:
+                raise self.unsupported("return type mismatch", f"{_type_str(t)} vs {_type_str(fr.ret_t)}")
+            vals = tuple(Value(v.t, v.data, v.err, v.taint | fr.ctl_taint) for v in vals)
+            if fr.ret is None:
+                fr.ret = vals if elts is not None else vals[0]
+            elif isinstance(fr.ret, tuple):
+                fr.ret = tuple(select(m, v, old) for v, old in zip(vals, fr.ret, strict=True))
+            else:
+                fr.ret = select(m, vals[0], fr.ret)
         fr.returned = fr.returned | m
 
     def exec_for(self, st: ast.For, m: np.ndarray) -> None:
@@ -380,7 +400,14 @@ class Interpreter:
             if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
                 self.assign_tid(target, m)
                 return
-            raise self.unsupported("tuple assignment other than `i, j = wp.tid()`")
+            if (
+                isinstance(value, ast.Call)
+                and isinstance(value.func, ast.Name)
+                and value.func.id in self.info.funcs
+            ):
+                self.assign_tuple(target, self.call_func(value.func.id, value, m), m)
+                return
+            raise self.unsupported("tuple assignment other than `i, j = wp.tid()` or `a, b = f(x)`")
         if isinstance(target, ast.Name):
             if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
                 if len(self.dim) != 1:
@@ -401,6 +428,16 @@ class Interpreter:
             self.store_attribute(target, v, m)
             return
         raise self.unsupported(f"assignment target {type(target).__name__}")
+
+    def assign_tuple(self, target: ast.Tuple, result: Any, m: np.ndarray) -> None:
+        """`a, b = f(x)` for a @wp.func returning a tuple: one name per element."""
+        if not isinstance(result, tuple):
+            raise self.unsupported("tuple assignment from a function that does not return a tuple")
+        if len(result) != len(target.elts) or not all(isinstance(e, ast.Name) for e in target.elts):
+            raise self.unsupported("tuple assignment with a different number of names than values")
+        for e, v in zip(target.elts, result, strict=True):
+            assert isinstance(e, ast.Name)
+            self.bind(e.id, v, m)
 
     def tid_values(self) -> list[Value]:
         idx = (
@@ -565,6 +602,8 @@ class Interpreter:
 
     def eval(self, node: ast.expr, m: np.ndarray) -> Any:
         self.lineno = getattr(node, "lineno", self.lineno)
+        if isinstance(node, ast.Attribute) and wp_attr(node) in WP_CONSTANTS:
+            return self.literal(float(WP_CONSTANTS[str(wp_attr(node))]))
         if isinstance(node, ast.Constant):
             return self.literal(node.value)
         if isinstance(node, ast.Name):
@@ -572,6 +611,9 @@ class Interpreter:
                 return self.frame.env[node.id]
             if node.id in ("True", "False"):
                 return self.literal(node.id == "True")
+            c = self.info.constants.get(node.id)
+            if c is not None:
+                return self.module_const(c)
             raise self.unsupported("name", node.id)
         if isinstance(node, ast.BinOp):
             op = BINOPS.get(type(node.op))
@@ -595,6 +637,16 @@ class Interpreter:
         if isinstance(node, ast.Attribute):
             return self.attribute(node, m)
         raise self.unsupported(f"expression {type(node).__name__}")
+
+    def module_const(self, c: ModuleConst) -> Value:
+        """A module-level constant: a plain number acts as the literal; wp.constant() is typed."""
+        if c.t is None:
+            return self.literal(c.value)
+        if isinstance(c.value, tuple):
+            return self.const(
+                c.t, np.broadcast_to(np.asarray(c.value, c.t.np), (self.lanes, *c.t.shape)).copy()
+            )
+        return self.const(c.t, c.value)
 
     def literal(self, val: object) -> Value:
         if isinstance(val, bool):
@@ -793,7 +845,7 @@ class Interpreter:
             return self.const(INT32, v.t.shape[0])
         raise self.unsupported("len() of", ast.unparse(node.args[0]))
 
-    def call_func(self, name: str, node: ast.Call, m: np.ndarray) -> Value | None:
+    def call_func(self, name: str, node: ast.Call, m: np.ndarray) -> Value | tuple[Value, ...] | None:
         if len(self.frames) > MAX_CALL_DEPTH:
             raise self.unsupported("recursive call", name)
         fn = self.info.funcs[name]
@@ -811,7 +863,9 @@ class Interpreter:
             if isinstance(v, Value):
                 v = Value(v.t, v.data.copy(), v.err.copy(), v.taint.copy())
             env[pname] = v
-        frame = Frame(env, ~m, self.frame.ctl_taint.copy(), return_type(fn, self.info.structs), name=name)
+        declared = return_type(fn, self.info.structs)
+        infer = declared is None and returns_value(fn)
+        frame = Frame(env, ~m, self.frame.ctl_taint.copy(), declared, name=name, infer_ret=infer)
         self.frames.append(frame)
         saved = self.lineno
         try:
@@ -819,16 +873,25 @@ class Interpreter:
         finally:
             self.frames.pop()
             self.lineno = saved
-        if frame.ret_t is None:
+        if frame.ret_t is None and not infer:
             return None
         if frame.ret is None:
-            if not np.any(m):
+            if not np.any(m) and frame.ret_t is not None:
                 # called on no active lane (e.g. inside a branch nobody takes): the value is never
                 # observed, but the caller still needs one of the declared type
-                return const_value(frame.ret_t, 0, m.shape[0])
+                ts = frame.ret_t if isinstance(frame.ret_t, tuple) else (frame.ret_t,)
+                zs = tuple(const_value(t, 0, m.shape[0]) for t in ts)
+                return zs if isinstance(frame.ret_t, tuple) else zs[0]
+            if not np.any(m):
+                raise self.unsupported(
+                    "call of a @wp.func without return annotation on no active lane", f"{name}: type unknown"
+                )
             raise self.unsupported("function that never returns a value", name)
+        extra = frame.ctl_taint & m
+        if isinstance(frame.ret, tuple):
+            return tuple(Value(r.t, r.data, r.err, r.taint | extra) for r in frame.ret)
         r = frame.ret
-        return Value(r.t, r.data, r.err, r.taint | (frame.ctl_taint & m))
+        return Value(r.t, r.data, r.err, r.taint | extra)
 
 
 def evaluate(
@@ -934,3 +997,9 @@ def supported_calls(registry: Registry | None = None) -> frozenset[str]:
 
 
 _ = lane_broadcast, cast
+
+
+def _type_str(t: ReturnType | None) -> str:
+    if isinstance(t, tuple):
+        return "tuple[" + ", ".join(str(x) for x in t) + "]"
+    return str(t)

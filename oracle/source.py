@@ -1,4 +1,5 @@
-"""Read a Warp module's source text: kernels, @wp.func helpers and @wp.struct classes.
+"""Read a Warp module's source text: kernels, @wp.func helpers, @wp.struct classes, module-level
+type aliases and constants.
 
 Only the text is used (never the generator, never importing the module), so hand-written
 kernels work the same as generated ones."""
@@ -6,17 +7,44 @@ kernels work the same as generated ones."""
 from __future__ import annotations
 
 import ast
+import math
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from oracle.errors import Unsupported
-from oracle.types import StructT, ValueType, parse_annotation, parse_value_type, wp_attr
+from oracle.types import (
+    ARRAY_KINDS,
+    ArrayT,
+    Scalar,
+    StructT,
+    TypeScope,
+    ValueType,
+    composite_from_name,
+    parse_annotation,
+    parse_value_type,
+    scalar_from_name,
+    type_path,
+    wp_attr,
+)
+
+
+@dataclass(frozen=True)
+class ModuleConst:
+    """A module-level constant a kernel may read: `t` is None for a plain Python number (Warp
+    treats it like a literal written in place), a Warp type for `wp.constant(wp.float64(2.0))`."""
+
+    value: int | float | bool | tuple[float, ...]
+    t: ValueType | None
+    lineno: int
 
 
 @dataclass
 class ModuleInfo:
     kernels: dict[str, ast.FunctionDef] = field(default_factory=dict)
     funcs: dict[str, ast.FunctionDef] = field(default_factory=dict)
-    structs: dict[str, StructT] = field(default_factory=dict)
+    structs: TypeScope = field(default_factory=TypeScope)
+    constants: dict[str, ModuleConst] = field(default_factory=dict)
 
 
 def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
@@ -28,30 +56,145 @@ def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
     return None
 
 
+_TYPE_CALLS = frozenset({"vector", "vec", "matrix", "mat"})
+_MATH_CONSTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+_BINOPS: dict[type, Callable[[object, object], object]] = {
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod,
+    ast.Pow: operator.pow,
+    ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitAnd: operator.and_,
+}
+
+
+def is_type_expr(node: ast.expr, aliases: dict[str, ast.expr]) -> bool:
+    """Whether a module-level right-hand side names a Warp type (an alias the annotations may use)."""
+    if isinstance(node, ast.Name):
+        return node.id in aliases
+    if isinstance(node, ast.Subscript):
+        return type_path(node.value) in ARRAY_KINDS
+    if isinstance(node, ast.Call):
+        return type_path(node.func) in _TYPE_CALLS or type_path(node.func) in ARRAY_KINDS
+    name = type_path(node)
+    return name is not None and (scalar_from_name(name) is not None or composite_from_name(name) is not None)
+
+
+class _NotConstant(Exception):
+    pass
+
+
+def _fold(node: ast.expr, consts: dict[str, ModuleConst]) -> int | float | bool:
+    """Fold a constant expression of literals, earlier constants and math/wp constants."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int | float | bool):
+        return node.value
+    if isinstance(node, ast.Name) and node.id in consts:
+        v = consts[node.id].value
+        if isinstance(v, int | float | bool):
+            return v
+    if (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in ("math", "wp", "warp", "np", "numpy")
+        and node.attr in _MATH_CONSTS
+    ):
+        return _MATH_CONSTS[node.attr]
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        v = _fold(node.operand, consts)
+        return -v if isinstance(node.op, ast.USub) else +v
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        r = _BINOPS[type(node.op)](_fold(node.left, consts), _fold(node.right, consts))
+        if isinstance(r, int | float):
+            return r
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("int", "float")
+        and len(node.args) == 1
+        and not node.keywords
+    ):
+        return (int if node.func.id == "int" else float)(_fold(node.args[0], consts))
+    raise _NotConstant
+
+
+def _constant(node: ast.expr, consts: dict[str, ModuleConst]) -> ModuleConst | None:
+    """`wp.constant(x)` or a plain numeric expression; None when it is neither."""
+    line = node.lineno
+    wrapped = isinstance(node, ast.Call) and wp_attr(node.func) == "constant"
+    if wrapped:
+        assert isinstance(node, ast.Call)
+        if len(node.args) != 1 or node.keywords:
+            return None
+        node = node.args[0]
+    try:
+        if isinstance(node, ast.Call) and not node.keywords:
+            tname = wp_attr(node.func)
+            s = scalar_from_name(tname) if tname else None
+            if s is not None and len(node.args) == 1:
+                return ModuleConst(_fold(node.args[0], consts), s, line)
+            c = composite_from_name(tname) if tname else None
+            if c is not None and c.kind == "vec" and len(node.args) == c.shape[0]:
+                return ModuleConst(tuple(float(_fold(a, consts)) for a in node.args), c, line)
+            return None
+        v = _fold(node, consts)
+    except (_NotConstant, ZeroDivisionError, OverflowError, ValueError, TypeError):
+        return None
+    if wrapped and not isinstance(v, bool):
+        # wp.constant(1.5) is a float32 constant, wp.constant(3) an int32 one
+        return ModuleConst(v, Scalar("float32") if isinstance(v, float) else Scalar("int32"), line)
+    return ModuleConst(v, None, line)
+
+
+def _struct(node: ast.ClassDef, scope: TypeScope) -> StructT:
+    fields: list[tuple[str, ValueType | ArrayT]] = []
+    for st in node.body:
+        if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
+            ft = parse_annotation(st.annotation, scope)
+            if isinstance(ft, StructT):
+                raise Unsupported("nested struct field", st.lineno, f"{node.name}.{st.target.id}: {ft.name}")
+            fields.append((st.target.id, ft))
+        elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
+            continue
+        else:
+            raise Unsupported(f"struct member {type(st).__name__}", st.lineno)
+    return StructT(node.name, tuple(fields))
+
+
 def parse_module(source: str) -> ModuleInfo:
-    """Collect definitions; module-level statements other than imports, docstrings and definitions
-    are not modelled (a kernel reading a module constant raises Unsupported at the use site)."""
+    """Collect definitions. Module-level `NAME = <type>` is an alias, `NAME = wp.constant(...)` or
+    a numeric expression a constant; other module-level statements are not modelled (a kernel
+    reading such a name raises Unsupported at the use site). A struct whose fields the oracle
+    cannot model is recorded as the error it raises, so kernels that never use it still run."""
     try:
         tree = ast.parse(source)
     except SyntaxError as e:
         raise Unsupported("source that does not parse", e.lineno or 0, str(e)) from e
     info = ModuleInfo()
+    scope = info.structs
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
             if _decorator_name(node) != "struct":
                 continue
-            fields: list[tuple[str, ValueType]] = []
-            for st in node.body:
-                if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
-                    ft = parse_annotation(st.annotation, info.structs)
-                    if isinstance(ft, StructT):
-                        raise Unsupported("nested struct field", st.lineno)
-                    fields.append((st.target.id, ft))  # type: ignore[arg-type]
-                elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
-                    continue
-                else:
-                    raise Unsupported(f"struct member {type(st).__name__}", st.lineno)
-            info.structs[node.name] = StructT(node.name, tuple(fields))
+            try:
+                scope[node.name] = _struct(node, scope)
+            except Unsupported as e:
+                scope.broken[node.name] = e
+        elif isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if len(targets) != 1 or not isinstance(targets[0], ast.Name) or node.value is None:
+                continue
+            nm = targets[0].id
+            if is_type_expr(node.value, scope.aliases):
+                scope.aliases[nm] = node.value
+                continue
+            c = _constant(node.value, info.constants)
+            if c is not None:
+                info.constants[nm] = c
         elif isinstance(node, ast.FunctionDef):
             kind = _decorator_name(node)
             if kind == "kernel":
@@ -75,12 +218,37 @@ def param_types(fn: ast.FunctionDef, structs: dict[str, StructT]) -> list[tuple[
     return out
 
 
-def return_type(fn: ast.FunctionDef, structs: dict[str, StructT]) -> ValueType | None:
+ReturnType = ValueType | tuple[ValueType, ...]
+
+
+def return_type(fn: ast.FunctionDef, structs: dict[str, StructT]) -> ReturnType | None:
+    """The declared return type: a value type, a `tuple[...]` of them, or None (no annotation:
+    inferred from the returned values, see `returns_value`)."""
     if fn.returns is None:
         return None
     if isinstance(fn.returns, ast.Constant) and fn.returns.value is None:
         return None
-    t = parse_value_type(fn.returns, structs)
+    r = fn.returns
+    if isinstance(r, ast.Subscript) and isinstance(r.value, ast.Name) and r.value.id in ("tuple", "Tuple"):
+        elts = r.slice.elts if isinstance(r.slice, ast.Tuple) else [r.slice]
+        ts = tuple(parse_value_type(e, structs) for e in elts)
+        if any(isinstance(t, StructT) for t in ts):
+            raise Unsupported("struct return value", fn.lineno, fn.name)
+        return ts  # type: ignore[return-value]
+    t = parse_value_type(r, structs)
     if isinstance(t, StructT):
         raise Unsupported("struct return value", fn.lineno, fn.name)
     return t
+
+
+def returns_value(fn: ast.FunctionDef) -> bool:
+    """Whether a function body has a `return <value>` (outside nested definitions)."""
+    stack: list[ast.AST] = list(fn.body)
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Return) and n.value is not None:
+            return True
+        if isinstance(n, ast.FunctionDef | ast.ClassDef | ast.Lambda):
+            continue
+        stack.extend(ast.iter_child_nodes(n))
+    return False

@@ -214,15 +214,114 @@ def wp_attr(node: ast.expr) -> str | None:
     return None
 
 
-def parse_value_type(node: ast.expr, structs: dict[str, StructT]) -> ValueType | StructT:
-    """A scalar/composite/struct annotation: `float`, `int`, `wp.int8`, `wp.vec3f`, `MyStruct`."""
+class TypeScope(dict[str, StructT]):
+    """The @wp.struct types of a module by name, plus its module-level type aliases
+    (`Float = wp.float32`, `vec5 = wp.types.vector(5, dtype=float)`) as unevaluated expressions.
+
+    A dict of structs (what older callers pass) works wherever a TypeScope is expected."""
+
+    def __init__(self, structs: dict[str, StructT] | None = None, aliases: dict[str, ast.expr] | None = None):
+        super().__init__(structs or {})
+        self.aliases: dict[str, ast.expr] = dict(aliases or {})
+        self.broken: dict[str, Unsupported] = {}  # structs whose fields the oracle cannot model
+
+
+ARRAY_KINDS = {"array": 1, "array1d": 1, "array2d": 2, "array3d": 3, "array4d": 4}
+_MAX_ALIAS_DEPTH = 16
+ORACLE_MAX_ARRAY_NDIM = 4
+
+
+def type_path(node: ast.expr) -> str | None:
+    """`wp.x` -> "x", `wp.types.x` / `warp.types.x` -> "x", `typing.Any` / `Any` -> "Any"."""
     name = wp_attr(node)
-    if name is None and isinstance(node, ast.Name):
+    if name is not None:
+        return name
+    if isinstance(node, ast.Attribute):
+        inner = node.value
+        if isinstance(inner, ast.Attribute) and inner.attr == "types" and wp_attr(inner) == "types":
+            return node.attr
+        if isinstance(inner, ast.Name) and inner.id == "typing":
+            return node.attr
+    return None
+
+
+def _aliases(structs: dict[str, StructT]) -> dict[str, ast.expr]:
+    return structs.aliases if isinstance(structs, TypeScope) else {}
+
+
+def _resolve_alias(node: ast.expr, structs: dict[str, StructT], depth: int) -> ast.expr:
+    """Follow module-level aliases (`Float = wp.float32`) to the expression they name."""
+    aliases = _aliases(structs)
+    while isinstance(node, ast.Name) and node.id in aliases and node.id not in structs:
+        depth += 1
+        if depth > _MAX_ALIAS_DEPTH:
+            raise Unsupported(f"type alias cycle through {node.id}", node.lineno)
+        line = node.lineno
+        node = aliases[node.id]
+        if not hasattr(node, "lineno"):
+            node.lineno = line  # type: ignore[attr-defined]
+    return node
+
+
+def _int_arg(node: ast.Call, pos: int, kw: str) -> ast.expr | None:
+    for k in node.keywords:
+        if k.arg == kw:
+            return k.value
+    return node.args[pos] if len(node.args) > pos else None
+
+
+def _const_int(node: ast.expr | None, what: str, lineno: int) -> int:
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    raise Unsupported(f"{what} that is not an integer literal", lineno, ast.unparse(node) if node else "missing")
+
+
+def _generic_composite(node: ast.Call, kind: str, structs: dict[str, StructT], depth: int) -> Composite:
+    """`wp.types.vector(length=N, dtype=T)` / `wp.types.matrix(shape=(R, C), dtype=T)` (also `wp.vec`, `wp.mat`)."""
+    line = node.lineno
+    dt_node = _int_arg(node, 1, "dtype")
+    scalar = FLOAT32 if dt_node is None else parse_value_type(dt_node, structs, depth + 1)
+    if not isinstance(scalar, Scalar):
+        raise Unsupported(f"{kind} of {scalar}", line, ast.unparse(node))
+    if kind == "vector":
+        n = _const_int(_int_arg(node, 0, "length"), "vector length", line)
+        if not 2 <= n <= 4:
+            raise Unsupported(f"vector of length {n}", line, f"{ast.unparse(node)}: the oracle models vec2-vec4")
+        return make_vec(n, scalar)
+    shape = _int_arg(node, 0, "shape")
+    if not isinstance(shape, ast.Tuple) or len(shape.elts) != 2:
+        raise Unsupported("matrix shape that is not a literal (rows, cols)", line, ast.unparse(node))
+    r, c = (_const_int(e, "matrix dimension", line) for e in shape.elts)
+    if r != c or not 2 <= r <= 4:
+        raise Unsupported(f"matrix of shape {r}x{c}", line, f"{ast.unparse(node)}: the oracle models square 2-4")
+    return make_mat(r, c, scalar)
+
+
+def parse_value_type(node: ast.expr, structs: dict[str, StructT], depth: int = 0) -> ValueType | StructT:
+    """A scalar/composite/struct annotation: `float`, `int`, `wp.int8`, `wp.vec3f`, `MyStruct`,
+    an alias of one, `wp.types.vector(length=3, dtype=float)`."""
+    node = _resolve_alias(node, structs, depth)
+    line = getattr(node, "lineno", 0)
+    if isinstance(node, ast.Name):
         if node.id in structs:
             return structs[node.id]
+        if isinstance(structs, TypeScope) and node.id in structs.broken:
+            raise structs.broken[node.id]
         if node.id in ("float", "int", "bool"):
             return scalar_from_name(node.id) or BOOL
-        raise Unsupported(f"annotation {node.id}", node.lineno)
+        if node.id == "Any":
+            raise Unsupported("typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call")
+        raise Unsupported(f"annotation {node.id}", line)
+    if isinstance(node, ast.Call):
+        fname = type_path(node.func)
+        if fname in ("vector", "vec"):
+            return _generic_composite(node, "vector", structs, depth)
+        if fname in ("matrix", "mat"):
+            return _generic_composite(node, "matrix", structs, depth)
+        raise Unsupported(f"annotation {ast.unparse(node)}", line)
+    name = type_path(node)
+    if name == "Any":
+        raise Unsupported("typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call")
     if name is not None:
         s = scalar_from_name(name)
         if s is not None:
@@ -230,30 +329,55 @@ def parse_value_type(node: ast.expr, structs: dict[str, StructT]) -> ValueType |
         c = composite_from_name(name)
         if c is not None:
             return c
-    raise Unsupported(f"annotation {ast.unparse(node)}", getattr(node, "lineno", 0))
+    raise Unsupported(f"annotation {ast.unparse(node)}", line)
 
 
-def parse_annotation(node: ast.expr, structs: dict[str, StructT]) -> AnyType:
-    """Any parameter/field annotation, arrays included (`wp.array(dtype=..., ndim=2)`, `wp.array2d`)."""
+def _array(
+    kind: str, dtype_node: ast.expr | None, ndim: int, structs: dict[str, StructT], depth: int, node: ast.expr
+) -> ArrayT:
+    line = getattr(node, "lineno", 0)
+    if kind == "indexedarray":
+        raise Unsupported("indexed array (wp.indexedarray)", line, "the oracle does not model index indirection")
+    if kind in ("fabricarray", "indexedfabricarray"):
+        raise Unsupported(f"wp.{kind}", line)
+    if dtype_node is None:
+        raise Unsupported("array annotation without dtype", line)
+    dt = parse_value_type(dtype_node, structs, depth + 1)
+    if isinstance(dt, StructT):
+        raise Unsupported("array of structs", line, f"{ast.unparse(node)}: the oracle models arrays of values only")
+    if ndim > ORACLE_MAX_ARRAY_NDIM or ndim < 1:
+        raise Unsupported(f"array of {ndim} dimensions", line)
+    return ArrayT(dt, ndim)
+
+
+def parse_annotation(node: ast.expr, structs: dict[str, StructT], depth: int = 0) -> AnyType:
+    """Any parameter/field/local annotation Warp accepts: values (see parse_value_type) and arrays
+    as `wp.array(dtype=T, ndim=N)`, `wp.array2d(dtype=T)`, `wp.array[T]`, `wp.array3d[T]`, or an
+    alias of one."""
+    node = _resolve_alias(node, structs, depth)
+    line = getattr(node, "lineno", 0)
+    if isinstance(node, ast.Subscript):
+        kind = type_path(node.value)
+        if kind in ARRAY_KINDS or kind in ("indexedarray", "fabricarray", "indexedfabricarray"):
+            sl = node.slice
+            if isinstance(sl, ast.Tuple):
+                raise Unsupported(f"annotation {ast.unparse(node)}", line, "expected one dtype in the brackets")
+            return _array(kind, sl, ARRAY_KINDS.get(kind, 1), structs, depth, node)
+        raise Unsupported(f"annotation {ast.unparse(node)}", line)
     if isinstance(node, ast.Call):
-        fname = wp_attr(node.func)
-        if fname in ("array", "array1d", "array2d", "array3d", "array4d"):
-            ndim = 1 if fname in ("array", "array1d") else int(fname[5])
+        kind = type_path(node.func)
+        if kind in ARRAY_KINDS or kind in ("indexedarray", "fabricarray", "indexedfabricarray"):
+            ndim = ARRAY_KINDS.get(kind, 1)
             dtype_node: ast.expr | None = node.args[0] if node.args else None
             for kw in node.keywords:
                 if kw.arg == "dtype":
                     dtype_node = kw.value
-                elif kw.arg == "ndim" and isinstance(kw.value, ast.Constant):
-                    ndim = int(kw.value.value)  # type: ignore[arg-type]
+                elif kw.arg == "ndim":
+                    ndim = _const_int(kw.value, "array ndim", line)
                 else:
-                    raise Unsupported(f"array annotation keyword {kw.arg}", node.lineno)
-            if dtype_node is None:
-                raise Unsupported("array annotation without dtype", node.lineno)
-            dt = parse_value_type(dtype_node, structs)
-            if isinstance(dt, StructT):
-                raise Unsupported("array of structs", node.lineno)
-            if ndim > 3:
-                raise Unsupported(f"array of {ndim} dimensions", node.lineno)
-            return ArrayT(dt, ndim)
-        raise Unsupported(f"annotation {ast.unparse(node)}", node.lineno)
-    return parse_value_type(node, structs)
+                    raise Unsupported(f"array annotation keyword {kw.arg}", line)
+            if len(node.args) > 1:
+                ndim = _const_int(node.args[1], "array ndim", line)
+            return _array(kind, dtype_node, ndim, structs, depth, node)
+        return parse_value_type(node, structs, depth)
+    return parse_value_type(node, structs, depth)

@@ -50,6 +50,7 @@ def test_enabled_features_by_version() -> None:
         "composite_store_any_int",
         "int_floordiv_floors",
         "composite_index_any_int",
+        "array_subscript_annotations",
         "typed_ctor_float_literals",
         "bfloat16",
         "short_circuit_boolops",

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import importlib
 import importlib.util
 import os
+import re
 import sys
 import tempfile
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from fuzz.cliutil import UsageError, resolve_devices
 
 NAME = "check"
-HELP = "check a hand-written kernel file: each device against the NumPy oracle"
+HELP = "check the kernels of a source file (hand-written or real code): each device against the NumPy oracle"
 
 
 def _range(text: str, what: str) -> tuple[float, float]:
@@ -29,7 +34,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     _add_oracle_option(p)
     p.add_argument("file", help="a .py file defining one or more @wp.kernel functions")
     p.add_argument("--kernel", default=None, help="the kernel to check (default: every kernel in the file)")
-    p.add_argument("--dim", type=int, nargs="+", default=[64], help="launch dimensions (1 to 3 numbers)")
+    p.add_argument(
+        "--dim",
+        type=int,
+        nargs="+",
+        default=None,
+        help="launch dimensions, 1 to 4 numbers (default: from how the kernel unpacks wp.tid(): 64, 8x8, 4x4x4)",
+    )
     p.add_argument("--devices", default="auto", help="cpu, cuda, cpu,cuda or auto")
     p.add_argument("--seed", type=int, default=0, help="seed of the synthesized inputs")
     p.add_argument("--float-range", default="-2:2", help="range of float inputs, LO:HI (default -2:2)")
@@ -78,10 +89,8 @@ def _options(args: argparse.Namespace) -> Any:
     return SynthOptions((flo, fhi), (int(ilo), int(ihi)), params, shapes)
 
 
-def _import(path: str) -> Any:
-    name = "wf_check_" + "".join(
-        c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0]
-    )
+def _import(path: str, name: str) -> Any:
+    """Import a file as module `name`; raises whatever importing raises."""
     spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise UsageError(f"{path}: cannot be imported as a Python module")
@@ -89,9 +98,15 @@ def _import(path: str) -> Any:
     sys.modules[name] = mod
     try:
         spec.loader.exec_module(mod)
-    except Exception as e:
-        raise UsageError(f"{path}: importing it failed: {type(e).__name__}: {e}") from e
+    except BaseException:
+        sys.modules.pop(name, None)
+        raise
     return mod
+
+
+def _module_name(path: str, tag: str) -> str:
+    stem = "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
+    return f"wf_{tag}_{stem}"
 
 
 def _fmt(v: Any) -> str:
@@ -102,12 +117,10 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
-def _print(result: Any) -> None:
+def _print(result: Any, console: Any) -> None:
     """One row per (array, device): counts, worst error and the worst element with its tolerance."""
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
     t = Table(title=f"{result.kernel_name}: {result.verdict}")
     for col in ("array", "device", "ok", "checked", "unstable", "bad", "max|err|", "ulp"):
         t.add_column(col, no_wrap=True)
@@ -128,60 +141,251 @@ def _print(result: Any) -> None:
         console.print(f"tolerance: {result.checks[0].get('tolerance_rule', '')}", highlight=False)
 
 
+class RowVerdict(StrEnum):
+    """What `check` says about one kernel when no device check ran (otherwise the judge's verdict)."""
+
+    INPUT_UNSUPPORTED = "input_unsupported"  # a parameter `check` cannot build a value for
+    NOT_EXTRACTED = "not_extracted"  # the kernel references something the extraction cannot resolve
+
+
+_STATUS = {
+    "verified": 0,
+    "mismatch": 1,
+    "gradient_mismatch": 1,
+    "compile_error": 1,
+    "launch_error": 1,
+    "crash": 1,
+}
+_RANK = {0: 0, 2: 1, 1: 2}  # a finding outranks a refusal, a refusal outranks a pass
+
+
+def status_of(verdict: str) -> int:
+    """Exit status of one verdict: 0 verified, 1 mismatch (or another finding), 2 anything refused."""
+    return _STATUS.get(verdict, 2)
+
+
+def worst_status(statuses: list[int]) -> int:
+    return max(statuses, key=lambda s: _RANK[s], default=0)
+
+
+@dataclass(frozen=True)
+class Row:
+    kernel: str
+    line: int
+    verdict: str
+    reason: str
+
+    @property
+    def status(self) -> int:
+        return status_of(self.verdict)
+
+
+_LINE = re.compile(r"\bline (\d+)")
+_TILE = re.compile(r"unsupported: call (?:with keyword arguments \()?wp\.(tile\w*)")
+
+
+def _user_lines(text: str, offset: int) -> str:
+    return _LINE.sub(lambda m: f"line {int(m.group(1)) - offset}", text) if offset else text
+
+
+def _explain(message: str) -> str:
+    """The oracle's refusal in the user's terms: tiles and host objects are named as such."""
+    m = _TILE.search(message)
+    if m:
+        line = _LINE.search(message)
+        where = f", {line.group(0)}" if line else ""
+        return f"tiles are not modelled by the oracle yet: wp.{m.group(1)}{where}"
+    return message
+
+
+def _hint(verdict: str, message: str, has_int_inputs: bool) -> str | None:
+    if message.startswith("order-dependent:") or "order-dependent:" in message[:40]:
+        return "the result depends on thread order (a race in the kernel as written), not a Warp bug"
+    if verdict != "invalid_kernel":
+        return None
+    if "out of bounds" in message and not has_int_inputs:
+        return "an index is out of bounds by construction with these shapes: set them with --shape NAME=AxB or --dim"
+    return "the synthesized inputs make this kernel undefined; narrow them with --param/--int-range"
+
+
+def _registry(spec: str | None) -> Any:
+    if not spec:
+        return None
+    mod_name, _, fn = spec.partition(":")
+    return getattr(importlib.import_module(mod_name), fn)()
+
+
+def _pick_inputs(case: Any, options: list[Any], kernel: Any, registry: Any) -> tuple[Any, str]:
+    """The first input choice under which the oracle runs the kernel without undefined behaviour
+    (the default ranges first; then integer scalars pinned to the launch's side length, the way
+    real kernels pass widths and counts). Returns the case and a note on what was chosen."""
+    import grammar
+    import oracle
+    from fuzz.synth import specs_for_kernel
+
+    first_ub = ""
+    for k, opts in enumerate(options):
+        params = specs_for_kernel(kernel, case.dim, opts)
+        cand = dataclasses.replace(case, params=params)
+        if len(options) == 1:
+            return cand, ""
+        try:
+            oracle.evaluate(
+                cand.module_source(), cand.kernel_name, grammar.make_inputs(cand), cand.dim, registry=registry
+            )
+        except oracle.UndefinedBehavior as e:
+            first_ub = first_ub or str(e)
+            continue
+        except Exception:
+            return cand, ""
+        if k == 0:
+            return cand, ""
+        return (
+            cand,
+            f"integer scalars = {opts.int_fixed} (with --int-range {opts.int_range[0]}:{opts.int_range[1]}: {first_ub})",
+        )
+    params = specs_for_kernel(kernel, case.dim, options[0])
+    return dataclasses.replace(case, params=params), ""
+
+
+def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -> list[Row]:
+    """Check every requested kernel of one file; one Row per kernel."""
+    from fuzz import extract as X
+    from fuzz.synth import host_object_params
+
+    with open(path, encoding="utf-8") as f:
+        source = f.read()
+    try:
+        defs = X.kernel_defs(source, args.file)
+    except X.ExtractError as e:
+        raise UsageError(str(e)) from e
+    if not defs:
+        raise UsageError(f"{args.file}: defines no @wp.kernel")
+    if args.kernel is not None:
+        chosen = [d for d in defs if d.name == args.kernel]
+        if not chosen:
+            names = ", ".join(sorted({d.name for d in defs}))
+            raise UsageError(f"--kernel {args.kernel}: not in {args.file}; it defines {names}")
+        defs = chosen
+    namespace: dict[str, Any] | None = None
+    try:
+        namespace = vars(_import(path, _module_name(path, "check")))
+    except Exception as e:
+        console.print(
+            f"note: importing {args.file} failed ({type(e).__name__}: {e}); checking each kernel extracted "
+            "from the source with what it references",
+            markup=False,
+            highlight=False,
+        )
+    base_opts = _options(args)
+    registry = _registry(args.oracle_registry)
+    rows: list[Row] = []
+    for d in defs:
+        if not d.top_level:
+            rows.append(
+                Row(
+                    d.name,
+                    d.lineno,
+                    RowVerdict.NOT_EXTRACTED,
+                    f"line {d.lineno}: kernel defined inside a function or class (its captured names are not extracted)",
+                )
+            )
+            continue
+        ex = X.extract(source, args.file, d.name, namespace)
+        if ex.unresolved:
+            rows.append(Row(d.name, d.lineno, RowVerdict.NOT_EXTRACTED, "; ".join(ex.unresolved)))
+            continue
+        hosts = host_object_params(ex.source)
+        if hosts:
+            call, host, line = hosts[0]
+            reason = f"host object {host} not modelled: {call}, line {line + X.HEADER_LINES - ex.line_offset}"
+            rows.append(Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, reason))
+            continue
+        rows.append(_check_kernel(args, runner, path, d, ex, base_opts, registry, console))
+    return rows
+
+
+def _check_kernel(
+    args: argparse.Namespace, runner: Any, path: str, d: Any, ex: Any, opts: Any, registry: Any, console: Any
+) -> Row:
+    import ast
+
+    from fuzz.synth import SynthError, launch_dim
+    from grammar.case import MODULE_HEADER, KernelCase
+
+    work = runner.work_dir
+    mod_path = os.path.join(work, f"{_module_name(path, 'x')}_{d.name}.py")
+    with open(mod_path, "w", encoding="utf-8") as f:
+        f.write(MODULE_HEADER + ex.source)
+    try:
+        mod = _import(mod_path, f"{_module_name(path, 'x')}_{d.name}")
+    except Exception as e:
+        return Row(
+            d.name,
+            d.lineno,
+            RowVerdict.NOT_EXTRACTED,
+            _user_lines(f"the extracted module does not import: {type(e).__name__}: {e}", ex.line_offset),
+        )
+    kernel = getattr(mod, d.name)
+    fn = next(
+        n
+        for n in ast.parse(MODULE_HEADER + ex.source).body
+        if isinstance(n, ast.FunctionDef) and n.name == d.name
+    )
+    dim = tuple(args.dim) if args.dim else launch_dim(fn)
+    options = [opts]
+    if not args.param and args.int_range == "0:7":
+        side = dim[0] if len(dim) > 1 else max(2, round(dim[0] ** 0.5))
+        options.append(dataclasses.replace(opts, int_fixed=side))
+    case = KernelCase(d.name, ex.source, "handwritten", args.seed, "check", (), dim)
+    try:
+        case, note = _pick_inputs(case, options, kernel, registry)
+    except SynthError as e:
+        return Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, f"kernel {d.name}: {e}")
+    if note:
+        console.print(f"{d.name}: inputs: {_user_lines(note, ex.line_offset)}", markup=False, highlight=False)
+    (result,), _ = runner.run([case])
+    result.message = _explain(_user_lines(result.message or "", ex.line_offset))
+    _print(result, console)
+    has_ints = any(p.integral and p.kind == "scalar" for p in case.params)
+    hint = _hint(result.verdict, result.message, has_ints)
+    if hint:
+        print(f"hint: {hint}", file=sys.stderr)
+    return Row(d.name, d.lineno, result.verdict, result.message)
+
+
+def print_rows(console: Any, title: str, rows: list[Row]) -> None:
+    from rich.table import Table
+
+    t = Table(title=title)
+    for col in ("kernel", "line", "verdict", "reason"):
+        t.add_column(col, overflow="fold")
+    for r in rows:
+        t.add_row(r.kernel, str(r.line), str(r.verdict), r.reason)
+    console.print(t)
+
+
 def run(args: argparse.Namespace) -> int:
-    from fuzz import judge as J
+    from rich.console import Console
+
     from fuzz.execute import BatchRunner
     from fuzz.settings import WorkerSettings
-    from fuzz.synth import SynthError, specs_for_kernel
-    from grammar.case import KernelCase
 
     path = os.path.abspath(args.file)
     if not os.path.isfile(path):
         raise UsageError(f"{args.file}: no such file")
-    if not 1 <= len(args.dim) <= 3 or any(d < 1 for d in args.dim):
-        raise UsageError(f"--dim: give 1 to 3 positive sizes, got {args.dim}")
-    opts = _options(args)
+    if args.dim is not None and (not 1 <= len(args.dim) <= 4 or any(d < 1 for d in args.dim)):
+        raise UsageError(f"--dim: give 1 to 4 positive sizes, got {args.dim}")
+    _options(args)
     devices = resolve_devices(args.devices)
-    import warp as wp
-
-    mod = _import(path)
-    kernels = {v.key: v for v in vars(mod).values() if isinstance(v, wp.Kernel)}
-    if not kernels:
-        raise UsageError(f"{args.file}: defines no @wp.kernel")
-    if args.kernel is not None:
-        if args.kernel not in kernels:
-            raise UsageError(
-                f"--kernel {args.kernel}: not in {args.file}; it defines {', '.join(sorted(kernels))}"
-            )
-        kernels = {args.kernel: kernels[args.kernel]}
-    with open(path, encoding="utf-8") as f:
-        source = f.read()
-    dim = tuple(args.dim)
-    worst = 0
+    console = Console()
     with tempfile.TemporaryDirectory(prefix="warpfuzz-check-") as tmp:
         runner = BatchRunner(
             WorkerSettings(run_dir=tmp, devices=devices, registry_factory=args.oracle_registry),
             os.path.join(tmp, "work"),
             tag="check",
         )
-        for name, kernel in kernels.items():
-            try:
-                params = specs_for_kernel(kernel, dim, opts)
-            except SynthError as e:
-                raise UsageError(f"{args.file}: kernel {name}: {e}") from e
-            case = KernelCase(name, source, "handwritten", args.seed, "check", params, dim)
-            (result,), _ = runner.run([case])
-            _print(result)
-            if result.verdict == J.VERIFIED:
-                status = 0
-            elif result.verdict in (J.ORACLE_UNSUPPORTED, J.INVALID_KERNEL, J.INCONCLUSIVE):
-                status = 2
-                if result.verdict == J.INVALID_KERNEL:
-                    print(
-                        "hint: the synthesized inputs make this kernel undefined; narrow them with --param/--int-range",
-                        file=sys.stderr,
-                    )
-            else:
-                status = 1
-            worst = max(worst, status) if status != 2 or worst != 1 else worst
-    return worst
+        rows = check_file(args, runner, path, console)
+    if len(rows) > 1 or rows[0].verdict in set(RowVerdict):
+        print_rows(console, f"{args.file}: {len(rows)} kernel(s)", rows)
+    return worst_status([r.status for r in rows])

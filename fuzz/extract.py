@@ -1,0 +1,275 @@
+"""Cut one kernel, and everything it references, out of a real source file into a standalone module.
+
+Real files import optional packages, read data files or call GPU-only code at module level, so
+importing them to reach a kernel fails for reasons outside the kernel. The kernel's text is all
+`check` needs: the AST names what the kernel uses (`@wp.func`s, `@wp.struct`s, `wp.constant`s,
+module-level constants and type aliases, imports of installed packages), and those statements
+are copied at their original line numbers, so every message about the extracted module names the
+user's file's lines. When the file did import, names whose value was computed at import time are
+written as the literal they hold (Warp captures them the same way when it compiles).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import importlib.util
+from dataclasses import dataclass, field
+from typing import Any
+
+HEADER_LINES = 2  # grammar.case.MODULE_HEADER ("import warp as wp" and a blank line) precedes the source
+_KNOWN_ROOTS = frozenset({"wp", "warp"})
+
+
+class ExtractError(ValueError):
+    """The file does not parse or has no such kernel."""
+
+
+@dataclass(frozen=True)
+class KernelDef:
+    name: str
+    lineno: int
+    top_level: bool
+
+
+@dataclass
+class Extracted:
+    """`source` goes after MODULE_HEADER; line L of the resulting module is line L of the file
+    (`line_offset` is added when the imports found no free line above the first definition)."""
+
+    kernel: str
+    source: str
+    line_offset: int = 0
+    unresolved: list[str] = field(default_factory=list)
+    included: list[str] = field(default_factory=list)
+
+
+def kernel_defs(source: str, path: str) -> list[KernelDef]:
+    """Every `@wp.kernel` function of a file, top level or nested, in source order."""
+    tree = _parse(source, path)
+    top = {id(n) for n in tree.body}
+    out = []
+    for n in ast.walk(tree):
+        if isinstance(n, ast.FunctionDef) and _decorator(n) == "kernel":
+            out.append(KernelDef(n.name, n.lineno, id(n) in top))
+    return sorted(out, key=lambda k: k.lineno)
+
+
+def _parse(source: str, path: str) -> ast.Module:
+    try:
+        return ast.parse(source)
+    except SyntaxError as e:
+        raise ExtractError(f"{path}: line {e.lineno}: does not parse: {e.msg}") from e
+
+
+def _decorator(node: ast.FunctionDef | ast.ClassDef) -> str | None:
+    for d in node.decorator_list:
+        t = d.func if isinstance(d, ast.Call) else d
+        if isinstance(t, ast.Attribute) and isinstance(t.value, ast.Name) and t.value.id in _KNOWN_ROOTS:
+            return t.attr
+    return None
+
+
+def _bound_names(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.FunctionDef | ast.ClassDef):
+        return [node.name]
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
+    if isinstance(node, ast.Import):
+        return [(a.asname or a.name).split(".")[0] for a in node.names]
+    if isinstance(node, ast.ImportFrom):
+        return [a.asname or a.name for a in node.names]
+    return []
+
+
+def free_names(node: ast.AST) -> dict[str, int]:
+    """Names a definition reads but does not bind itself, with the first line of each use."""
+    bound: set[str] = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            bound.add(n.id)
+        elif isinstance(n, ast.arg):
+            bound.add(n.arg)
+        elif isinstance(n, ast.FunctionDef | ast.ClassDef) and n is not node:
+            bound.add(n.name)
+    out: dict[str, int] = {}
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load) and n.id not in bound:
+            out.setdefault(n.id, n.lineno)
+    return out
+
+
+def _start(node: ast.stmt) -> int:
+    decos = getattr(node, "decorator_list", [])
+    return min([node.lineno, *(d.lineno for d in decos)])
+
+
+def _literal(value: Any) -> str | None:
+    """Source text for a value Warp would capture as a constant; None when there is none."""
+    if isinstance(value, bool | int | float):
+        return repr(value)
+    t = type(value)
+    length = getattr(t, "_length_", None)
+    scalar = getattr(t, "_wp_scalar_type_", None)
+    if length is not None and scalar is not None and hasattr(t, "_shape_"):
+        name = getattr(t, "__name__", "")
+        if name.startswith(("vec", "mat", "quat")):
+            vals = ", ".join(repr(float(x)) for x in list(value))
+            return f"wp.{name}({vals})"
+    if getattr(t, "__module__", "").startswith("warp") and hasattr(value, "value"):
+        inner = value.value
+        if isinstance(inner, int | float | bool):
+            return f"wp.{t.__name__}({inner!r})"
+    return None
+
+
+def _importable(node: ast.Import | ast.ImportFrom, name: str) -> str | None:
+    """None when the import of `name` works here; otherwise why not."""
+    if isinstance(node, ast.ImportFrom):
+        mod = node.module or ""
+        if node.level:
+            return f"relative import from {'.' * node.level}{mod}"
+    else:
+        mod = next(a.name for a in node.names if (a.asname or a.name).split(".")[0] == name)
+    try:
+        found = importlib.util.find_spec(mod.split(".")[0]) is not None
+    except (ImportError, ValueError):
+        found = False
+    return None if found else f"imported from {mod}, which is not installed"
+
+
+def _import_line(node: ast.Import | ast.ImportFrom, name: str) -> str:
+    if isinstance(node, ast.Import):
+        a = next(a for a in node.names if (a.asname or a.name).split(".")[0] == name)
+        return f"import {a.name} as {a.asname}" if a.asname else f"import {a.name}"
+    a = next(a for a in node.names if (a.asname or a.name) == name)
+    alias = f" as {a.asname}" if a.asname else ""
+    return f"from {node.module} import {a.name}{alias}"
+
+
+def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | None = None) -> Extracted:
+    """The standalone module for top-level kernel `kernel` of `source` (see the module docstring).
+
+    `namespace` is the imported module's globals when importing it worked: a module-level name
+    whose statement cannot be copied (computed from a call, from another package) is then written
+    as the literal it holds. Names that resolve to nothing are listed in `unresolved` with their line.
+    """
+    tree = _parse(source, path)
+    defs: dict[str, ast.stmt] = {}
+    for st in tree.body:
+        for nm in _bound_names(st):
+            defs[nm] = st  # the last binding wins, as at import time
+    target = next(
+        (st for st in tree.body if isinstance(st, ast.FunctionDef) and st.name == kernel),
+        None,
+    )
+    if target is None:
+        raise ExtractError(f"{path}: no top-level @wp.kernel named {kernel!r}")
+    lines = source.splitlines()
+    placed: dict[int, str] = {}  # file line -> text
+    imports: list[str] = []
+    unresolved: list[str] = []
+    included: list[str] = []
+    seen_stmts: set[int] = set()
+    seen_names: set[str] = {"wp"}
+    pending: list[tuple[str, int]] = []
+
+    def place_stmt(st: ast.stmt) -> None:
+        start, end = _start(st), st.end_lineno or st.lineno
+        for ln in range(start, end + 1):
+            placed[ln] = lines[ln - 1]
+
+    def include(st: ast.stmt) -> None:
+        if id(st) in seen_stmts:
+            return
+        seen_stmts.add(id(st))
+        place_stmt(st)
+        pending.extend(free_names(st).items())
+
+    include(target)
+    included.append(kernel)
+    while pending:
+        nm, use_line = pending.pop(0)
+        if nm in seen_names or (nm not in defs and hasattr(builtins, nm)):
+            continue
+        seen_names.add(nm)
+        found = defs.get(nm)
+        if found is None:
+            if namespace is not None and nm in namespace and _literal(namespace[nm]) is not None:
+                imports.append(f"{nm} = {_literal(namespace[nm])}")
+                continue
+            unresolved.append(f"name {nm!r} (line {use_line}) is not defined at module level")
+            continue
+        st = found
+        if isinstance(st, ast.Import | ast.ImportFrom):
+            why = _importable(st, nm)
+            if why is None:
+                if nm != "warp" or isinstance(st, ast.ImportFrom):
+                    imports.append(_import_line(st, nm))
+                continue
+            unresolved.append(f"name {nm!r} (line {use_line}) is {why}")
+            continue
+        if isinstance(st, ast.FunctionDef | ast.ClassDef):
+            kind = _decorator(st)
+            if kind not in ("func", "struct", "kernel", "func_native", "func_grad", "func_replay"):
+                unresolved.append(f"name {nm!r} (line {use_line}) is a plain Python {type(st).__name__[:-3]}")
+                continue
+            include(st)
+            included.append(nm)
+            continue
+        # a module-level assignment: copy it when everything it reads resolves, else its value
+        value = getattr(st, "value", None)
+        simple = value is not None and _copyable(value, defs)
+        if not simple and namespace is not None and nm in namespace:
+            lit = _literal(namespace[nm])
+            if lit is not None:
+                placed[st.lineno] = f"{nm} = {lit}"
+                for ln in range(st.lineno + 1, (st.end_lineno or st.lineno) + 1):
+                    placed.pop(ln, None)
+                seen_stmts.add(id(st))
+                continue
+        if value is None or not simple:
+            unresolved.append(
+                f"name {nm!r} (line {use_line}) is computed at line {st.lineno} by code `check` cannot copy"
+            )
+            continue
+        include(st)
+    return _assemble(kernel, placed, imports, unresolved, included)
+
+
+def _copyable(value: ast.expr, defs: dict[str, ast.stmt]) -> bool:
+    """A module-level right-hand side built from literals, names and `wp.` / `math.` calls only."""
+    for n in ast.walk(value):
+        if isinstance(n, ast.Call):
+            f = n.func
+            root = f
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if not (
+                isinstance(root, ast.Name)
+                and root.id in ("wp", "warp", "math", "np", "numpy", "int", "float")
+            ):
+                return False
+        elif isinstance(n, ast.Lambda | ast.ListComp | ast.DictComp | ast.GeneratorExp | ast.SetComp):
+            return False
+    return True
+
+
+def _assemble(
+    kernel: str, placed: dict[int, str], imports: list[str], unresolved: list[str], included: list[str]
+) -> Extracted:
+    first = min(placed) if placed else HEADER_LINES + 1
+    free = [ln for ln in range(HEADER_LINES + 1, first) if ln not in placed]
+    offset = 0
+    if len(free) < len(imports):
+        offset = len(imports) - len(free)
+        placed = {ln + offset: text for ln, text in placed.items()}
+        first += offset
+        free = [ln for ln in range(HEADER_LINES + 1, first) if ln not in placed]
+    for ln, text in zip(free, imports, strict=False):
+        placed[ln] = text
+    last = max(placed) if placed else HEADER_LINES
+    body = [placed.get(ln, "") for ln in range(HEADER_LINES + 1, last + 1)]
+    return Extracted(kernel, "\n".join(body) + "\n", offset, unresolved, included)
