@@ -45,8 +45,16 @@ def warp_type_name(t: Any) -> str:
         return "float32"
     if t in (bool,) or t is getattr(wp, "bool", None):
         return "bool"
-    name = getattr(t, "__name__", str(t))
-    return str(name)
+    name = str(getattr(t, "__name__", str(t)))
+    shape = getattr(t, "_shape_", None)
+    scalar = getattr(t, "_wp_scalar_type_", None)
+    if name in ("vec_t", "mat_t") and shape is not None and scalar is not None:
+        # `wp.types.vector(length=3, dtype=float)` builds a class named vec_t: name it as Warp's vec3f
+        from oracle.types import Scalar, composite_name
+
+        kind = "vec" if len(shape) == 1 else "mat"
+        return composite_name(kind, tuple(shape), Scalar(warp_type_name(scalar)))
+    return name
 
 
 def _is_struct(t: Any) -> bool:

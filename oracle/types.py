@@ -273,7 +273,9 @@ def _int_arg(node: ast.Call, pos: int, kw: str) -> ast.expr | None:
 def _const_int(node: ast.expr | None, what: str, lineno: int) -> int:
     if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
         return node.value
-    raise Unsupported(f"{what} that is not an integer literal", lineno, ast.unparse(node) if node else "missing")
+    raise Unsupported(
+        f"{what} that is not an integer literal", lineno, ast.unparse(node) if node else "missing"
+    )
 
 
 def _generic_composite(node: ast.Call, kind: str, structs: dict[str, StructT], depth: int) -> Composite:
@@ -286,14 +288,18 @@ def _generic_composite(node: ast.Call, kind: str, structs: dict[str, StructT], d
     if kind == "vector":
         n = _const_int(_int_arg(node, 0, "length"), "vector length", line)
         if not 2 <= n <= 4:
-            raise Unsupported(f"vector of length {n}", line, f"{ast.unparse(node)}: the oracle models vec2-vec4")
+            raise Unsupported(
+                f"vector of length {n}", line, f"{ast.unparse(node)}: the oracle models vec2-vec4"
+            )
         return make_vec(n, scalar)
     shape = _int_arg(node, 0, "shape")
     if not isinstance(shape, ast.Tuple) or len(shape.elts) != 2:
         raise Unsupported("matrix shape that is not a literal (rows, cols)", line, ast.unparse(node))
     r, c = (_const_int(e, "matrix dimension", line) for e in shape.elts)
     if r != c or not 2 <= r <= 4:
-        raise Unsupported(f"matrix of shape {r}x{c}", line, f"{ast.unparse(node)}: the oracle models square 2-4")
+        raise Unsupported(
+            f"matrix of shape {r}x{c}", line, f"{ast.unparse(node)}: the oracle models square 2-4"
+        )
     return make_mat(r, c, scalar)
 
 
@@ -310,7 +316,9 @@ def parse_value_type(node: ast.expr, structs: dict[str, StructT], depth: int = 0
         if node.id in ("float", "int", "bool"):
             return scalar_from_name(node.id) or BOOL
         if node.id == "Any":
-            raise Unsupported("typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call")
+            raise Unsupported(
+                "typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call"
+            )
         raise Unsupported(f"annotation {node.id}", line)
     if isinstance(node, ast.Call):
         fname = type_path(node.func)
@@ -321,7 +329,9 @@ def parse_value_type(node: ast.expr, structs: dict[str, StructT], depth: int = 0
         raise Unsupported(f"annotation {ast.unparse(node)}", line)
     name = type_path(node)
     if name == "Any":
-        raise Unsupported("typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call")
+        raise Unsupported(
+            "typing.Any generic", line, "the oracle needs concrete types; Warp specializes per call"
+        )
     if name is not None:
         s = scalar_from_name(name)
         if s is not None:
@@ -337,14 +347,18 @@ def _array(
 ) -> ArrayT:
     line = getattr(node, "lineno", 0)
     if kind == "indexedarray":
-        raise Unsupported("indexed array (wp.indexedarray)", line, "the oracle does not model index indirection")
+        raise Unsupported(
+            "indexed array (wp.indexedarray)", line, "the oracle does not model index indirection"
+        )
     if kind in ("fabricarray", "indexedfabricarray"):
         raise Unsupported(f"wp.{kind}", line)
     if dtype_node is None:
         raise Unsupported("array annotation without dtype", line)
     dt = parse_value_type(dtype_node, structs, depth + 1)
     if isinstance(dt, StructT):
-        raise Unsupported("array of structs", line, f"{ast.unparse(node)}: the oracle models arrays of values only")
+        raise Unsupported(
+            "array of structs", line, f"{ast.unparse(node)}: the oracle models arrays of values only"
+        )
     if ndim > ORACLE_MAX_ARRAY_NDIM or ndim < 1:
         raise Unsupported(f"array of {ndim} dimensions", line)
     return ArrayT(dt, ndim)
@@ -361,7 +375,9 @@ def parse_annotation(node: ast.expr, structs: dict[str, StructT], depth: int = 0
         if kind in ARRAY_KINDS or kind in ("indexedarray", "fabricarray", "indexedfabricarray"):
             sl = node.slice
             if isinstance(sl, ast.Tuple):
-                raise Unsupported(f"annotation {ast.unparse(node)}", line, "expected one dtype in the brackets")
+                raise Unsupported(
+                    f"annotation {ast.unparse(node)}", line, "expected one dtype in the brackets"
+                )
             return _array(kind, sl, ARRAY_KINDS.get(kind, 1), structs, depth, node)
         raise Unsupported(f"annotation {ast.unparse(node)}", line)
     if isinstance(node, ast.Call):

@@ -72,7 +72,9 @@ def main() -> int:
                     print(f"{rel:48} {r.kernel:36} {r.verdict!s:20} {reason}", file=out)
             out.flush()
     n = sum(totals.values())
-    print("\ntotals: " + ", ".join(f"{v} {k}" for k, v in totals.most_common()) + f" (of {n} kernels)", file=out)
+    print(
+        "\ntotals: " + ", ".join(f"{v} {k}" for k, v in totals.most_common()) + f" (of {n} kernels)", file=out
+    )
     if n:
         print(f"verified: {totals['verified'] / n:.0%}", file=out)
     return 0

@@ -302,6 +302,9 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
             rows.append(Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, reason))
             continue
         rows.append(_check_kernel(args, runner, path, d, ex, base_opts, registry, console))
+    for r in rows:
+        if r.verdict in set(RowVerdict):  # no device table was printed for these
+            console.print(f"{r.kernel}: {r.verdict}: {r.reason}", markup=False, highlight=False)
     return rows
 
 
