@@ -1,10 +1,12 @@
 """Mutation self-test of the oracle + judge: can the checker tell a wrong kernel from a right one?
 
 For each generated kernel we make one semantic mutant (operator swap, comparison flip, constant
-change, index shift) on its libcst tree, run the *mutant* on the device and judge it against the
-oracle's result for the *original*. A mutant whose own oracle result equals the original's on
-every stable element is equivalent (no checker could kill it) and is counted apart; the kill rate
-is over the others. A survivor means the tolerance or the instability rules hid a real change.
+change, index shift, or a stored value made to hang on a rounding tie) on its libcst tree, run the
+*mutant* on the device and judge it against the oracle's result for the *original*. A mutant whose
+own oracle result equals the original's on every element is equivalent (no checker could kill it)
+and is counted apart; the kill rate is over the others, including mutants that differ only where
+an oracle result is unstable: those still run, and one that is not killed counts against the rate
+(status `unstable_only`). A survivor means the tolerance or the instability rules hid a change.
 """
 
 from __future__ import annotations
@@ -25,7 +27,8 @@ from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
 from grammar.case import MODULE_HEADER, KernelCase
 
-KINDS = ("operator", "comparison", "constant", "index")
+KINDS = ("operator", "comparison", "constant", "index", "unstable")
+_FLOAT32 = ("wp.float32", "float")  # array dtypes whose stored values the "unstable" kind wraps
 MAX_WHILE = 2000  # while-loop iterations the oracle allows a mutant (then: draw another mutation)
 
 # Replacement operators per operator class: same operand types, so the mutant still type-checks.
@@ -88,6 +91,32 @@ def _code(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
+def _float32_arrays(fn: cst.FunctionDef) -> set[str]:
+    """Array parameters whose dtype is float32."""
+    out: set[str] = set()
+    for p in fn.params.params:
+        ann = p.annotation.annotation if p.annotation else None
+        if (
+            isinstance(ann, cst.Call)
+            and isinstance(ann.func, cst.Attribute)
+            and ann.func.attr.value in _ARRAY_ANN
+        ):
+            for a in ann.args:
+                if a.keyword and a.keyword.value == "dtype" and _code(a.value) in _FLOAT32:
+                    out.add(p.name.value)
+    return out
+
+
+def _tied(value: cst.BaseExpression) -> cst.BaseExpression:
+    """`v` -> a value that differs from v whichever way a comparison tied within rounding goes
+    (sqrt(w)^2 against w): the mutant's oracle marks it unstable, yet it is wrong on every lane."""
+    v = f"({_code(value)})"
+    w = f"({v} * {v} + 1.0)"
+    return cst.parse_expression(
+        f"wp.where(wp.sqrt({w}) * wp.sqrt({w}) >= {w}, {v} * 2.0 + 1.0, {v} * 2.0 + 2.0)"
+    )
+
+
 def _array_params(fn: cst.FunctionDef) -> dict[str, int]:
     """Kernel/func parameters annotated as Warp arrays -> ndim."""
     out: dict[str, int] = {}
@@ -120,6 +149,7 @@ class _SiteCollector(cst.CSTVisitor):
     def __init__(self) -> None:
         self.sites: list[_Site] = []
         self._arrays: list[dict[str, int]] = []
+        self._float32: list[set[str]] = []
         self._shape_depth = 0
 
     def _line(self, node: cst.CSTNode) -> int:
@@ -131,9 +161,26 @@ class _SiteCollector(cst.CSTVisitor):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self._arrays.append(_array_params(node))
+        self._float32.append(_float32_arrays(node))
         node.body.visit(self)
         self._arrays.pop()
+        self._float32.pop()
         return False
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        """`a[...] = v` into a float32 array -> `a[...] = <v made to hang on a rounding tie>`."""
+        if len(node.targets) != 1 or not self._float32:
+            return
+        t = node.targets[0].target
+        if not (
+            isinstance(t, cst.Subscript)
+            and isinstance(t.value, cst.Name)
+            and t.value.value in self._float32[-1]
+        ):
+            return
+        if "atomic" in _code(node.value):  # the value is evaluated several times: no side effects
+            return
+        self._add("unstable", node, [node.with_changes(value=_tied(node.value))])
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         alts = _BINOPS.get(type(node.operator), ())
@@ -215,10 +262,12 @@ def mutation_candidates(source: str, rng: random.Random) -> Iterator[tuple[Mutat
 
 
 def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float, float]:
-    """(elements differing on stable elements, differing only where unstable, max |diff|,
-    max |diff| / (bound_orig + bound_mut) over the stable differing elements).
+    """(elements differing on stable elements, differing where only the mutant's result is
+    unstable, max |diff|, max |diff| / (bound_orig + bound_mut) over the stable differing elements).
 
-    Stable means: not unstable in the original's oracle result nor in the mutant's; NaN equals
+    Stable means: not unstable in the original's oracle result nor in the mutant's. A difference
+    where the *original* is unstable is no test (the judge skips those elements by design); one
+    where only the mutant is unstable is (the judge compares it with the original's value). NaN equals
     NaN and 0.0 equals -0.0 (the judge cannot tell them apart either). A ratio <= 1 means the two
     results agree within the oracle's own rounding bounds: a mutant equivalent in exact arithmetic
     (a reordered sum), which no rounding-aware checker can kill."""
@@ -238,7 +287,7 @@ def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float, float]:
             unst = orig.unstable[name] | mut.unstable[name]
             diff = ~same & ~unst
             stable_diff += int(diff.sum())
-            unstable_diff += int((~same & unst).sum())
+            unstable_diff += int((~same & mut.unstable[name] & ~orig.unstable[name]).sum())
             d = np.abs(a64 - b64)[diff]
             d = np.where(np.isnan(d), np.inf, d)
             if d.size:
@@ -256,9 +305,10 @@ def oracle_difference(orig: Any, mut: Any) -> tuple[int, int, float, float]:
 class MutantOutcome:
     """One mutant and what the checker said about it.
 
-    status: "killed", "survived", "equivalent" (same oracle result on every stable element),
-    "unstable_only" (differs only on elements the oracle marks unstable: the judge skips those by
-    design), or "invalid" (the mutant did not compile or launch: not a test of the checker)."""
+    status: "killed", "survived", "equivalent" (same oracle result on every element),
+    "unstable_only" (differs only on elements an oracle result marks unstable, and the run did not
+    kill it: counted as not killed), or "invalid" (the mutant did not compile or launch, or the
+    oracle refused the original: not a test of the checker)."""
 
     seed: int
     kernel_name: str
@@ -291,20 +341,22 @@ class SelftestReport:
 
     @property
     def judged(self) -> int:
-        return self.count("killed") + self.count("survived")
+        """Mutants the rate is over: killed, survived, and the unstable-only ones not killed."""
+        return self.count("killed") + self.count("survived") + self.count("unstable_only")
 
     @property
     def kill_rate(self) -> float:
         return self.count("killed") / self.judged if self.judged else 0.0
 
     def survivors(self) -> list[MutantOutcome]:
-        return [o for o in self.outcomes if o.status == "survived"]
+        """Every judged mutant that was not killed (unstable-only ones included)."""
+        return [o for o in self.outcomes if o.status in ("survived", "unstable_only")]
 
     def by_kind(self) -> dict[str, tuple[int, int]]:
         """kind -> (killed, judged)."""
         out: dict[str, tuple[int, int]] = {}
         for o in self.outcomes:
-            if o.status in ("killed", "survived"):
+            if o.status in ("killed", "survived", "unstable_only"):
                 k, n = out.get(o.mutation.kind, (0, 0))
                 out[o.mutation.kind] = (k + (o.status == "killed"), n + 1)
         return out
@@ -327,7 +379,7 @@ class SelftestReport:
 
 
 @dataclass
-class _Planned:
+class PlannedMutant:
     original: KernelCase
     mutant: KernelCase
     mutation: Mutation
@@ -381,7 +433,7 @@ def plan_mutant(
         diff = oracle_difference(orig, res)
         kept = (mut, src, diff, valid)
         valid += 1
-        if diff[0] > 0:
+        if diff[0] > 0 or diff[1] > 0:
             break
     if kept is None:
         return f"no valid mutant in {max_tries} tries ({last})" if last != "no mutation site" else last
@@ -409,7 +461,7 @@ def run_selftest(
     gen = gen or (lambda s: grammar.generate(s))
     report = SelftestReport()
     t0 = time.perf_counter()
-    planned: list[_Planned] = []
+    planned: list[PlannedMutant] = []
     s = seed
     max_seed = seed + 20 * n_mutants + 100
     while len(planned) < n_mutants and s < max_seed:
@@ -438,18 +490,17 @@ def run_selftest(
             case.kernel_name, src, case.family, case.seed, case.generator_version, case.params, case.dim,
             case.constructs,
         )  # fmt: skip
-        planned.append(_Planned(case, mutant, mutation, diff))
+        planned.append(PlannedMutant(case, mutant, mutation, diff))
         if log and len(planned) % 50 == 0:
             log(f"{len(planned)}/{n_mutants} mutants planned (seed {s - 1})")
     report.stage_seconds["plan"] = time.perf_counter() - t0
     if len(planned) < n_mutants and log:
         log(f"only {len(planned)} mutants from seeds {seed}..{s - 1}")
 
-    to_run = [p for p in planned if p.diff[0] > 0]
+    to_run = [p for p in planned if p.diff[0] > 0 or p.diff[1] > 0]
     for p in planned:
-        if p.diff[0] == 0:
-            st = "equivalent" if p.diff[1] == 0 else "unstable_only"
-            report.outcomes.append(_outcome(p, st))
+        if p.diff[0] == 0 and p.diff[1] == 0:
+            report.outcomes.append(_outcome(p, "equivalent"))
     runner = MutantRunner(settings, work_dir, {p.original.seed: p.original for p in to_run})
     for i in range(0, len(to_run), batch):
         chunk = to_run[i : i + batch]
@@ -457,7 +508,7 @@ def run_selftest(
         for k, v in secs.items():
             report.stage_seconds[k] = report.stage_seconds.get(k, 0.0) + v
         for p, r in zip(chunk, results, strict=True):
-            report.outcomes.append(_classify(p, r))
+            report.outcomes.append(classify_run(p, r))
         if log:
             log(f"{min(i + batch, len(to_run))}/{len(to_run)} non-equivalent mutants run")
     report.outcomes.sort(key=lambda o: o.seed)
@@ -465,7 +516,7 @@ def run_selftest(
     return report
 
 
-def _outcome(p: _Planned, status: str) -> MutantOutcome:
+def _outcome(p: PlannedMutant, status: str) -> MutantOutcome:
     return MutantOutcome(
         p.original.seed, p.original.kernel_name, p.original.family, p.mutation, status,
         oracle_diff_elements=p.diff[0], oracle_max_diff=p.diff[2], oracle_diff_over_bound=p.diff[3],
@@ -473,13 +524,13 @@ def _outcome(p: _Planned, status: str) -> MutantOutcome:
     )  # fmt: skip
 
 
-def _classify(p: _Planned, r: CaseResult) -> MutantOutcome:
+def classify_run(p: PlannedMutant, r: CaseResult) -> MutantOutcome:
     o = _outcome(p, "killed")
     o.verdict, o.message = r.verdict, r.message
     if r.verdict == J.MISMATCH:
         o.status = "killed"
     elif r.verdict in (J.VERIFIED, J.INCONCLUSIVE):
-        o.status = "survived"
+        o.status = "survived" if p.diff[0] > 0 else "unstable_only"
     else:
         o.status = "invalid"  # compile/launch failure of the mutant, or an internal error
     worst = 0.0
@@ -496,7 +547,7 @@ def format_report(rep: SelftestReport) -> str:
         f"mutants: {len(rep.outcomes)}  "
         + "  ".join(f"{k}: {v}" for k, v in sorted(Counter(o.status for o in rep.outcomes).items())),
         f"kill rate: {rep.count('killed')}/{rep.judged} = {100 * rep.kill_rate:.1f} % "
-        "(over mutants whose oracle result differs on a stable element)",
+        "(over non-equivalent mutants; unstable-only mutants that were not killed count as survivors)",
         "by kind: " + ", ".join(f"{k} {a}/{b}" for k, (a, b) in sorted(rep.by_kind().items())),
     ]
     if rep.equivalent_draws:
