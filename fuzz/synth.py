@@ -29,6 +29,7 @@ class SynthOptions:
     param_ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     int_fixed: int | None = None
+    array_scale: int = 1  # 1-D arrays get this many elements per thread (`a[3 * i + k]`)
 
 
 class SynthError(ValueError):
@@ -128,12 +129,55 @@ def host_object_params(source: str) -> list[tuple[str, str, int]]:
     return sorted(out, key=lambda x: x[2])
 
 
+MAX_LAUNCH = 1 << 18
+
+
+def grid_sizes(module: str, ndim: int) -> tuple[int, ...] | None:
+    """A launch shape from the module's integer constants (`grid_width = wp.constant(256)`,
+    `N_GRID = 512`): kernels index arrays of those sizes and clamp or wrap with them. None when
+    the module has none, or their launch would exceed MAX_LAUNCH threads."""
+    from oracle.source import parse_module
+
+    sizes: list[int] = []
+    for c in sorted(parse_module(module).constants.values(), key=lambda c: c.lineno):
+        v = c.value
+        if isinstance(v, int) and not isinstance(v, bool) and 8 < v <= 4096 and v not in sizes:
+            sizes.append(v)
+    if not sizes:
+        return None
+    dim = tuple(sizes[:ndim]) + (sizes[min(len(sizes), ndim) - 1],) * max(0, ndim - len(sizes))
+    return dim if int(np.prod(dim)) <= MAX_LAUNCH else None
+
+
+def index_stride(module: str, kernel: str) -> int:
+    """The largest constant `c` in an index `c * i + k` of a 1-D array in `kernel` (1 if none):
+    triangle indices, packed vectors."""
+    best = 1
+    for fn in ast.parse(module).body:
+        if not (isinstance(fn, ast.FunctionDef) and fn.name == kernel):
+            continue
+        for n in ast.walk(fn):
+            if isinstance(n, ast.Subscript) and not isinstance(n.slice, ast.Tuple):
+                for m in ast.walk(n.slice):
+                    if isinstance(m, ast.BinOp) and isinstance(m.op, ast.Mult):
+                        for side in (m.left, m.right):
+                            if (
+                                isinstance(side, ast.Constant)
+                                and type(side.value) is int
+                                and 1 < side.value <= 16
+                            ):
+                                best = max(best, side.value)
+    return best
+
+
 def _array_shape(label: str, nd: int, dim: tuple[int, ...], opts: SynthOptions) -> tuple[int, ...]:
     if label in opts.shapes:
         shape = opts.shapes[label]
         if len(shape) != nd:
             raise SynthError(f"--shape {label}: the array has {nd} dimension(s), got {shape}")
         return shape
+    if nd == 1 and opts.array_scale > 1:
+        return (int(np.prod(dim)) * opts.array_scale,)
     if nd == len(dim):
         return tuple(dim)
     if nd == 1:

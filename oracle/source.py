@@ -58,6 +58,10 @@ def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
 
 _TYPE_CALLS = frozenset({"vector", "vec", "matrix", "mat"})
 _MATH_CONSTS = {"pi": math.pi, "e": math.e, "tau": math.tau, "inf": math.inf}
+_MATH_FUNCS: dict[str, Callable[..., object]] = {
+    f: getattr(math, f)
+    for f in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "atan2", "floor", "ceil", "pow")
+}
 _BINOPS: dict[type, Callable[[object, object], object]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
@@ -109,6 +113,17 @@ def _fold(node: ast.expr, consts: dict[str, ModuleConst]) -> int | float | bool:
         return -v if isinstance(node.op, ast.USub) else +v
     if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
         r = _BINOPS[type(node.op)](_fold(node.left, consts), _fold(node.right, consts))
+        if isinstance(r, int | float):
+            return r
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id in ("math", "np", "numpy")
+        and node.func.attr in _MATH_FUNCS
+        and not node.keywords
+    ):
+        r = _MATH_FUNCS[node.func.attr](*(float(_fold(a, consts)) for a in node.args))
         if isinstance(r, int | float):
             return r
     if (

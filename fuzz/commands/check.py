@@ -215,19 +215,28 @@ def _registry(spec: str | None) -> Any:
     return getattr(importlib.import_module(mod_name), fn)()
 
 
-def _pick_inputs(case: Any, options: list[Any], kernel: Any, registry: Any) -> tuple[Any, str]:
-    """The first input choice under which the oracle runs the kernel without undefined behaviour
-    (the default ranges first; then integer scalars pinned to the launch's side length, the way
-    real kernels pass widths and counts). Returns the case and a note on what was chosen."""
+@dataclass(frozen=True)
+class InputChoice:
+    """One way to size a launch and its inputs; `note` says what differs from the defaults."""
+
+    dim: tuple[int, ...]
+    opts: Any
+    note: str = ""
+
+
+def _pick_inputs(case: Any, choices: list[InputChoice], kernel: Any, registry: Any) -> tuple[Any, str]:
+    """The first choice under which the oracle runs the kernel without undefined behaviour: the
+    defaults first, then what real kernels do (integer scalars as widths and counts, the grid
+    sizes of the module's constants, arrays strided by a constant). Returns the case and a note."""
     import grammar
     import oracle
     from fuzz.synth import specs_for_kernel
 
     first_ub = ""
-    for k, opts in enumerate(options):
-        params = specs_for_kernel(kernel, case.dim, opts)
-        cand = dataclasses.replace(case, params=params)
-        if len(options) == 1:
+    for k, ch in enumerate(choices):
+        params = specs_for_kernel(kernel, ch.dim, ch.opts)
+        cand = dataclasses.replace(case, params=params, dim=ch.dim)
+        if len(choices) == 1:
             return cand, ""
         try:
             oracle.evaluate(
@@ -238,14 +247,40 @@ def _pick_inputs(case: Any, options: list[Any], kernel: Any, registry: Any) -> t
             continue
         except Exception:
             return cand, ""
-        if k == 0:
-            return cand, ""
-        return (
-            cand,
-            f"integer scalars = {opts.int_fixed} (with --int-range {opts.int_range[0]}:{opts.int_range[1]}: {first_ub})",
-        )
-    params = specs_for_kernel(kernel, case.dim, options[0])
-    return dataclasses.replace(case, params=params), ""
+        return cand, "" if k == 0 else f"{ch.note} (the defaults gave {first_ub})"
+    params = specs_for_kernel(kernel, choices[0].dim, choices[0].opts)
+    return dataclasses.replace(case, params=params, dim=choices[0].dim), ""
+
+
+def _choices(args: argparse.Namespace, fn: Any, module: str, opts: Any) -> list[InputChoice]:
+    from fuzz.synth import grid_sizes, index_stride, launch_dim
+
+    if args.dim:
+        dims = [(tuple(args.dim), "")]
+    else:
+        dim = launch_dim(fn)
+        dims = [(dim, "")]
+        sizes = grid_sizes(module, len(dim))
+        if sizes and sizes != dim:
+            dims.append((sizes, f"launch {'x'.join(map(str, sizes))} from the module's integer constants"))
+    out = []
+    stride = index_stride(module, fn.name)
+    for dim, dnote in dims:
+        side = dim[0] if len(dim) > 1 else max(2, round(dim[0] ** 0.5))
+        variants = [(opts, "")]
+        if not args.param and args.int_range == "0:7":
+            variants.append((dataclasses.replace(opts, int_fixed=side), f"integer scalars = {side}"))
+        if stride > 1:
+            variants += [
+                (
+                    dataclasses.replace(o, array_scale=stride),
+                    ", ".join(x for x in (n, f"1-D arrays x{stride}") if x),
+                )
+                for o, n in list(variants)
+            ]
+        for o, n in variants:
+            out.append(InputChoice(dim, o, "; ".join(x for x in (dnote, n) if x)))
+    return out
 
 
 def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -> list[Row]:
@@ -313,7 +348,7 @@ def _check_kernel(
 ) -> Row:
     import ast
 
-    from fuzz.synth import SynthError, launch_dim
+    from fuzz.synth import SynthError
     from grammar.case import MODULE_HEADER, KernelCase
 
     work = runner.work_dir
@@ -335,14 +370,10 @@ def _check_kernel(
         for n in ast.parse(MODULE_HEADER + ex.source).body
         if isinstance(n, ast.FunctionDef) and n.name == d.name
     )
-    dim = tuple(args.dim) if args.dim else launch_dim(fn)
-    options = [opts]
-    if not args.param and args.int_range == "0:7":
-        side = dim[0] if len(dim) > 1 else max(2, round(dim[0] ** 0.5))
-        options.append(dataclasses.replace(opts, int_fixed=side))
-    case = KernelCase(d.name, ex.source, "handwritten", args.seed, "check", (), dim)
+    choices = _choices(args, fn, MODULE_HEADER + ex.source, opts)
+    case = KernelCase(d.name, ex.source, "handwritten", args.seed, "check", (), choices[0].dim)
     try:
-        case, note = _pick_inputs(case, options, kernel, registry)
+        case, note = _pick_inputs(case, choices, kernel, registry)
     except SynthError as e:
         return Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, f"kernel {d.name}: {e}")
     if note:
