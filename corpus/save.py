@@ -19,6 +19,7 @@ import numpy as np
 
 from corpus import entry as E
 from corpus import folder_check
+from corpus.known import KNOWN
 from corpus.signature import signature_of
 from fuzz import judge as J
 from fuzz.result import CaseResult
@@ -275,7 +276,7 @@ def write_folder(
         "unstable_fraction": result.unstable_fraction,
         "checks": result.checks,
         "gradient_check": getattr(result, "gradient_check", []),
-        "known": {"status": "open", "issue": None, "note": ""},
+        "known": KNOWN.meta_for(result, warp_version()) or {"status": "open", "issue": None, "note": ""},
         "reduced_from": None,
         "saved_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "notes": notes,
@@ -306,3 +307,30 @@ def write_folder(
     meta["sha256"] = folder_check.folder_hashes(path, files)
     E.write_json(os.path.join(path, E.META), meta)  # last: its presence marks a complete folder
     return path
+
+
+def refresh_folder(path: str) -> None:
+    """Rewrite a trusted folder's repro.py from the current template (same CONFIG) and record
+    its files' hashes: for the committed corpus/seeds/* when corpus/repro_script.py changes.
+    Never for folders from elsewhere: it keeps whatever their files hold."""
+    import ast
+
+    meta_path = os.path.join(path, E.META)
+    with open(meta_path, encoding="utf-8") as f:
+        meta = json.load(f)
+    repro = os.path.join(path, E.REPRO)
+    if os.path.isfile(repro):
+        with open(repro, encoding="utf-8") as f:
+            tree = ast.parse(f.read(), filename=repro)
+        node = next(
+            n for n in tree.body
+            if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name) and n.target.id == "CONFIG"
+        )  # fmt: skip
+        assert isinstance(node.value, ast.Call)
+        cfg = json.loads(ast.literal_eval(node.value.args[0]))
+        with open(repro, "w", encoding="utf-8") as f:
+            f.write(repro_text(cfg))
+    if "registry_factory" in meta:  # folders from before the rename
+        meta["oracle_registry"] = meta.pop("registry_factory")
+    meta["sha256"] = folder_check.folder_hashes(path, meta.get("files") or [])
+    E.write_json(meta_path, meta)

@@ -9,6 +9,7 @@ generator, oracle and judge are identical and only Warp differs. The replay's ou
 - different: another verdict or signature ("changed") — e.g. a compile error on a release that
              lacks a construct the kernel uses (the note names the gate);
 - skipped:   the replay refused (e.g. the seed needs CUDA and none is here);
+- damaged:   the folder's files or kernel source failed replay's checks (corpus.folder_check);
 - error:     the environment could not be built or the replay itself crashed.
 """
 
@@ -28,9 +29,18 @@ FAILING = "failing"
 PASSING = "passing"
 DIFFERENT = "different"
 SKIPPED = "skipped"
+DAMAGED = "damaged"
 ERROR = "error"
 
-_STATUS = {"still failing": FAILING, "fixed": PASSING, "changed": DIFFERENT, "skipped": SKIPPED}
+_STATUS = {
+    "still failing": FAILING,
+    "fixed": PASSING,
+    "changed": DIFFERENT,
+    "skipped": SKIPPED,
+    "damaged": DAMAGED,
+    "refused": DAMAGED,
+}
+REPLAY_EXITS = (0, 1, 3)  # replay's statuses with outcomes (3: some folder damaged or refused)
 
 
 @dataclass
@@ -92,7 +102,7 @@ def replay_many_in(
         return all_rows(ERROR, f"replay timed out after {timeout_s:.0f} s", timeout_s)
     dt = time.perf_counter() - t0
     tail = (p.stderr.strip().splitlines() or ["no output"])[-1][:300]
-    if p.returncode not in (0, 1):
+    if p.returncode not in REPLAY_EXITS:
         return all_rows(ERROR, f"replay exited {p.returncode}: {tail}", dt)
     try:
         outcomes = json.loads(p.stdout[p.stdout.index("[") :])

@@ -50,10 +50,12 @@ def run_dir_error(run_dir: str, e: BaseException) -> RunDirError:
         what, todo = "the folder (or a file in it) disappeared", "restore it or pass another --out"
     else:
         what, todo = "writing it failed", "check the folder"
-    return RunDirError(
-        f"{run_dir}: {what} ({type(e).__name__}: {text}); {todo}, then rerun the same command: what is "
-        "stored in campaign.db is kept and the batches in flight are redone"
+    resume = (
+        " What campaign.db holds is kept: rerun the same command to resume (batches in flight are redone)."
+        if os.path.isfile(os.path.join(run_dir, "campaign.db"))
+        else ""
     )
+    return RunDirError(f"{run_dir}: {what} ({type(e).__name__}: {text}); {todo}.{resume}")
 
 
 def check_run_dir(run_dir: str) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
+import threading
 
 from fuzz.cliutil import HelpFormatter, UsageError, join_dash_values
 
@@ -48,8 +50,22 @@ def main(argv: list[str] | None = None) -> int:
         argv = ["run", *argv]
     parser, handlers = build_parser()
     args = parser.parse_args(argv)
+    # SIGTERM unwinds like Ctrl-C, so every command's `finally` removes its temporary folders
+    # (a campaign installs its own handler, which stops it in order)
+    main_thread = threading.current_thread() is threading.main_thread()
+    old_term = signal.signal(signal.SIGTERM, _terminate) if main_thread else None
     try:
         return int(handlers[args.command](args))  # type: ignore[operator]
     except UsageError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"interrupted: python -m fuzz {args.command} stopped by Ctrl-C", file=sys.stderr)
+        return 130
+    finally:
+        if main_thread:
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)

@@ -44,20 +44,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit 0 when every release gave an outcome, 1 when some release could not be evaluated."""
+    """Exit 0 when every release gave an outcome, 1 when some release could not be evaluated,
+    3 when a seed folder is damaged or its kernel source is refused (nothing is bisected then)."""
     from rich.console import Console
 
     from corpus.entry import CorpusError, find_entries, load_entry
+    from corpus.folder_check import DAMAGED_EXIT
     from fuzz.bisect import ERROR, VersionRow, bisect_many, format_summary, format_table
     from fuzz.venvs import VenvError, available_versions, resolve_versions
     from grammar.gates import GateTableError
 
     try:
         seeds = list(dict.fromkeys(find_entries(args.seeds)))
-        for seed in seeds:
-            load_entry(seed)
+        entries = [load_entry(seed) for seed in seeds]
     except CorpusError as e:
         raise UsageError(str(e)) from e
+    # checked here, before any release is installed: every replay would refuse them anyway
+    unusable = [ent for ent in entries if not ent.usable]
+    for ent in unusable:
+        print(f"{ent.path}: {ent.problem()}", file=sys.stderr)
+    if unusable:
+        return DAMAGED_EXIT
     console = Console(stderr=True)
     try:
         spec = args.versions.strip()

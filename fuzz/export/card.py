@@ -144,6 +144,13 @@ def split_sizes(root: str, fmt: str) -> dict[str, tuple[int, int]]:
     return out
 
 
+def _loadable(stats: Stats) -> list[str]:
+    """Splits the card names: those with rows (`datasets` cannot read an empty split's shard,
+    which has no row batch); all of them when the export is empty."""
+    have = [s for s in SPLITS if stats.rows.get(s, 0)]
+    return have or list(SPLITS)
+
+
 def code_targets(stats: Stats) -> list[str]:
     """What the export holds besides the Python: C++ always, CUDA only if some row has it."""
     return ["C++", "CUDA"] if stats.with_cuda else ["C++"]
@@ -162,7 +169,8 @@ def header(
         {
             "config_name": "default",
             "default": True,
-            "data_files": [{"split": s, "path": f"data/{s}-*.{fmt}"} for s in SPLITS],
+            # an empty split's shard has no row batch, which `datasets` cannot read: name only splits with rows
+            "data_files": [{"split": s, "path": f"data/{s}-*.{fmt}"} for s in _loadable(stats)],
         }
     ]
     if rejects:
@@ -178,7 +186,7 @@ def header(
         "features": features(schema),
         "splits": [
             {"name": s, "num_bytes": sizes.get(s, (0, 0))[0], "num_examples": int(stats.rows.get(s, 0))}
-            for s in SPLITS
+            for s in _loadable(stats)
         ],
     }
     if sizes:

@@ -150,8 +150,9 @@ class _Checker:
         for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
             if arg is not None:
                 self.type_expr(arg.annotation)
-        for d in [*a.defaults, *a.kw_defaults]:
-            self.type_expr(d)
+        defaults: list[ast.expr | None] = [*a.defaults, *a.kw_defaults]
+        for default in defaults:
+            self.type_expr(default)
         self.type_expr(fn.returns)
         for stmt in fn.body:
             self.body(stmt)
@@ -212,7 +213,11 @@ class _Checker:
 
 
 def _docstring(stmt: ast.stmt) -> bool:
-    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and isinstance(stmt.value.value, str)
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
 
 
 def source_problems(source: str, filename: str) -> list[str]:
@@ -263,7 +268,9 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
         if not os.path.isfile(p):
             damaged.append(f"{p}: missing (meta.json lists it)")
         elif isinstance(hashes, dict) and n in hashes and sha256_of(p) != hashes[n]:
-            damaged.append(f"{p}: sha256 differs from meta.json (changed or truncated after the folder was written)")
+            damaged.append(
+                f"{p}: sha256 differs from meta.json (changed or truncated after the folder was written)"
+            )
     note = ""
     if not isinstance(hashes, dict):
         note = "written before integrity hashes (no sha256 in meta.json): only its .npz archives were checked"
