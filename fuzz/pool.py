@@ -8,6 +8,7 @@ kernel by kernel, pinning the culprit as a `crash` or `timeout` case.
 from __future__ import annotations
 
 import contextlib
+import errno
 import multiprocessing as mp
 import time
 from dataclasses import dataclass
@@ -171,6 +172,10 @@ class WorkerPool:
                 h.ready = True
                 h.task = None
                 self._remember(h, MemorySample.from_json(msg[2]))
+            elif msg[0] == "storage":  # the run folder's disk: the campaign must stop, not judge
+                h.task = None
+                code = errno.EROFS if "Read-only" in msg[2] else errno.ENOSPC
+                raise OSError(code, f"worker {h.index}: {msg[2]}")
             elif msg[0] == "fatal":
                 if h.task is not None:
                     events.append(Lost(h.task, "crash", msg[2], h.index))

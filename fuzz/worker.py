@@ -4,6 +4,8 @@ Generation happens here too, from seeds, so the campaign process stays light. Me
 main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...]) | ("stop",)
 worker -> main: ("ready", pid, memory) | ("done", batch_id, [result_json, ...], stats, memory)
                | ("fatal", batch_id, message)  (CUDA context poisoned; the worker exits next)
+               | ("storage", batch_id, message)  (the run folder's disk is full or read-only: the
+                 batch's verdicts would be false compile errors, so none is reported)
 `memory` is a `fuzz.memory.MemorySample` as JSON, taken after the heap is trimmed; its peak covers
 the batch just done (or start-up, for "ready").
 """
@@ -29,6 +31,14 @@ def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
     # target the installed release: constructs it lacks are never generated (grammar.gates)
     cfg = grammar.GenConfig(**gen_config, warp_version=str(wp.__version__))
     return grammar.generate(seed, cfg)
+
+
+STORAGE_ERRORS = ("No space left on device", "Disk quota exceeded", "Read-only file system")
+
+
+def storage_failure(message: str) -> bool:
+    """A verdict caused by the work folder's disk (full, read-only), not by the kernel."""
+    return any(e in message for e in STORAGE_ERRORS)
 
 
 def _redirect_output(path: str) -> None:
@@ -98,6 +108,10 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
             conn.close()
             os._exit(3)
         stats["generate"] = stats.get("generate", 0.0) + gen_s
+        full = next((r.message for r in results if storage_failure(r.message)), None)
+        if full is not None:
+            conn.send(("storage", batch_id, f"{work_dir}: {full.splitlines()[0][:500]}"))
+            continue
         payload = [r.to_json() for r in results + failed]
         del cases, results, failed
         conn.send(("done", batch_id, payload, stats, memory.after_batch().to_json()))

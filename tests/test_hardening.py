@@ -24,8 +24,11 @@ from pathlib import Path
 import pytest
 
 from corpus import entry as E
-from corpus.folder_check import DAMAGED_EXIT, folder_hashes, source_problems
 from fuzz.cli import main
+
+# project modules added with these checks are imported inside the tests, so each test fails on
+# its own (not at collection) where the behaviour is missing
+DAMAGED_EXIT = 3  # replay / reduce / bisect / repro.py for a damaged or refused folder (docs/corpus.md)
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "corpus" / "seeds"
@@ -39,6 +42,8 @@ def _env() -> dict[str, str]:
 
 def _restamp(folder: Path) -> None:
     """Record the folder's current hashes, as someone who edits a folder on purpose would."""
+    from corpus.folder_check import folder_hashes
+
     meta = json.loads((folder / E.META).read_text())
     meta["sha256"] = folder_hashes(str(folder), meta["files"])
     (folder / E.META).write_text(json.dumps(meta))
@@ -85,6 +90,10 @@ def _copy(saved: Path, tmp_path: Path, name: str = "copy") -> Path:
 
 def test_allow_list_accepts_generated_kernels_and_names_the_line_it_refuses() -> None:
     import grammar
+    from corpus.folder_check import DAMAGED_EXIT as EXIT
+    from corpus.folder_check import source_problems
+
+    assert EXIT == DAMAGED_EXIT
 
     for seed in range(300):
         case = grammar.generate(seed)
