@@ -6,7 +6,7 @@ indices into arrays of the launch size); booleans 0/1. `int_fixed` pins every in
 one value instead (`check` tries the launch's side length when the range makes a kernel index out
 of bounds: widths, counts and strides of real kernels). The launch shape comes from how the
 kernel unpacks `wp.tid()` when `--dim` is not given (`i, j = wp.tid()`: 8x8; three names: 4x4x4;
-one: 64). Arrays take the launch shape when they have its dimensionality (a 1-D array in an N-D
+one: 64; none: a single thread, arrays of 64). Arrays take the launch shape when they have its dimensionality (a 1-D array in an N-D
 launch gets the total thread count); arrays held by structs likewise. Every array is treated as
 in/out: its whole final content is compared.
 """
@@ -30,6 +30,7 @@ class SynthOptions:
     shapes: dict[str, tuple[int, ...]] = field(default_factory=dict)
     int_fixed: int | None = None
     array_scale: int = 1  # 1-D arrays get this many elements per thread (`a[3 * i + k]`)
+    shape_dim: tuple[int, ...] | None = None  # size arrays as for this launch (a one-thread kernel's arrays)
 
 
 class SynthError(ValueError):
@@ -107,8 +108,13 @@ def tid_ndim(fn: ast.FunctionDef) -> int | None:
     return None
 
 
+SINGLE_THREAD_ARRAYS = (64,)
+
+
 def launch_dim(fn: ast.FunctionDef) -> tuple[int, ...]:
-    return DEFAULT_DIMS[min(max(tid_ndim(fn) or 1, 1), 4)]
+    """A kernel that never calls wp.tid() is written for one thread (`wp.launch(k, dim=1)`)."""
+    n = tid_ndim(fn)
+    return (1,) if n is None else DEFAULT_DIMS[min(max(n, 1), 4)]
 
 
 def host_object_params(source: str) -> list[tuple[str, str, int]]:
@@ -171,6 +177,7 @@ def index_stride(module: str, kernel: str) -> int:
 
 
 def _array_shape(label: str, nd: int, dim: tuple[int, ...], opts: SynthOptions) -> tuple[int, ...]:
+    dim = opts.shape_dim or dim
     if label in opts.shapes:
         shape = opts.shapes[label]
         if len(shape) != nd:

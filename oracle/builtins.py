@@ -22,6 +22,7 @@ from oracle.numeric import (
     float_binop,
     float_pow,
     float_rounding,
+    int_binop,
     int_finish,
     scalar_of,
     truth,
@@ -272,6 +273,14 @@ def minmax(name: str, a: Value, b: Value, ctx: OpCtx) -> Value:
     return Value(a.t, r, np.zeros(r.shape), a.taint | b.taint)
 
 
+def _mod(args: list[Any], ctx: OpCtx) -> Value:
+    """`wp.mod(a, b)` is the `%` operator: fmod for floats, C remainder for integers."""
+    a, b = _values("mod", args, ctx, 2)
+    _same_type("mod", [a, b], ctx)
+    _need(not a.t.shape and not a.t.is_bool, ctx, "mod", args)
+    return float_binop("Mod", a, b, ctx) if a.t.is_float else int_binop("Mod", a, b, ctx)
+
+
 def _clamp(args: list[Any], ctx: OpCtx) -> Value:
     """clamp(x, a, b) = min(max(a, x), b) (builtin.h): so a > b yields b."""
     x, lo, hi = _values("clamp", args, ctx, 3)
@@ -442,6 +451,7 @@ def scalar_builtins() -> list[Builtin]:
         Builtin("min", _minmax("min"), "fmin for floats"),
         Builtin("max", _minmax("max"), "fmax for floats"),
         Builtin("clamp", _clamp, "min(max(a, x), b)"),
+        Builtin("mod", _mod, "the % operator"),
         Builtin("atan2", _atan2, "float64 reference; branch cut taint"),
         Builtin("pow", _pow, "float64 reference; corner error"),
         Builtin("lerp", _lerp, "a*(1-t) + b*t"),

@@ -181,7 +181,12 @@ class Row:
 
 
 _LINE = re.compile(r"\bline (\d+)")
-_TILE = re.compile(r"unsupported: call (?:with keyword arguments \()?wp\.(tile\w*)")
+_CALL = re.compile(r"unsupported: call (?:with keyword arguments \()?wp\.(\w+)")
+_CATEGORIES = (
+    (("tile",), "tiles are"),
+    (("rand", "noise", "pnoise", "curlnoise", "sample_", "poisson"), "random numbers are"),
+    (("atomic_cas", "atomic_exch"), "compare-and-swap atomics are"),
+)
 
 
 def _user_lines(text: str, offset: int) -> str:
@@ -189,13 +194,16 @@ def _user_lines(text: str, offset: int) -> str:
 
 
 def _explain(message: str) -> str:
-    """The oracle's refusal in the user's terms: tiles and host objects are named as such."""
-    m = _TILE.search(message)
-    if m:
-        line = _LINE.search(message)
-        where = f", {line.group(0)}" if line else ""
-        return f"tiles are not modelled by the oracle yet: wp.{m.group(1)}{where}"
-    return message
+    """The oracle's refusal of a builtin in the user's terms, with the file line: tiles, random
+    numbers and the like are named as constructs the oracle does not model yet."""
+    m = _CALL.search(message)
+    if not m:
+        return message
+    name = m.group(1)
+    what = next((w for prefixes, w in _CATEGORIES if name.startswith(prefixes)), f"wp.{name} is")
+    line = _LINE.search(message)
+    where = f", {line.group(0)}" if line else ""
+    return f"{what} not modelled by the oracle yet: wp.{name}{where}"
 
 
 def _hint(verdict: str, message: str, has_int_inputs: bool) -> str | None:
@@ -225,8 +233,8 @@ class InputChoice:
 
 
 def _pick_inputs(case: Any, choices: list[InputChoice], kernel: Any, registry: Any) -> tuple[Any, str]:
-    """The first choice under which the oracle runs the kernel without undefined behaviour: the
-    defaults first, then what real kernels do (integer scalars as widths and counts, the grid
+    """The first choice under which the oracle runs the kernel without undefined behaviour and
+    writes some element it can compare: the defaults first, then what real kernels do (integer scalars as widths and counts, the grid
     sizes of the module's constants, arrays strided by a constant). Returns the case and a note."""
     import grammar
     import oracle
@@ -239,7 +247,7 @@ def _pick_inputs(case: Any, choices: list[InputChoice], kernel: Any, registry: A
         if len(choices) == 1:
             return cand, ""
         try:
-            oracle.evaluate(
+            res = oracle.evaluate(
                 cand.module_source(), cand.kernel_name, grammar.make_inputs(cand), cand.dim, registry=registry
             )
         except oracle.UndefinedBehavior as e:
@@ -247,18 +255,31 @@ def _pick_inputs(case: Any, choices: list[InputChoice], kernel: Any, registry: A
             continue
         except Exception:
             return cand, ""
+        if k + 1 < len(choices) and res.written:
+            n_written = sum(int(w.sum()) for w in res.written.values())
+            n_stable = sum(
+                int((w & ~res.unstable[a]).sum()) for a, w in res.written.items() if a in res.unstable
+            )
+            if n_written == 0 or n_stable == 0:
+                # a loop bound drawn as 0, a size of 0 dividing every value: nothing would be compared
+                first_ub = first_ub or (
+                    "a launch that writes nothing" if n_written == 0 else "no stable element"
+                )
+                continue
         return cand, "" if k == 0 else f"{ch.note} (the defaults gave {first_ub})"
     params = specs_for_kernel(kernel, choices[0].dim, choices[0].opts)
     return dataclasses.replace(case, params=params, dim=choices[0].dim), ""
 
 
 def _choices(args: argparse.Namespace, fn: Any, module: str, opts: Any) -> list[InputChoice]:
-    from fuzz.synth import grid_sizes, index_stride, launch_dim
+    from fuzz.synth import SINGLE_THREAD_ARRAYS, grid_sizes, index_stride, launch_dim, tid_ndim
 
     if args.dim:
         dims = [(tuple(args.dim), "")]
     else:
         dim = launch_dim(fn)
+        if tid_ndim(fn) is None:
+            opts = dataclasses.replace(opts, shape_dim=SINGLE_THREAD_ARRAYS)
         dims = [(dim, "")]
         sizes = grid_sizes(module, len(dim))
         if sizes and sizes != dim:
@@ -266,7 +287,8 @@ def _choices(args: argparse.Namespace, fn: Any, module: str, opts: Any) -> list[
     out = []
     stride = index_stride(module, fn.name)
     for dim, dnote in dims:
-        side = dim[0] if len(dim) > 1 else max(2, round(dim[0] ** 0.5))
+        sized = opts.shape_dim or dim
+        side = sized[0] if len(sized) > 1 else max(2, round(sized[0] ** 0.5))
         variants = [(opts, "")]
         if not args.param and args.int_range == "0:7":
             variants.append((dataclasses.replace(opts, int_fixed=side), f"integer scalars = {side}"))
