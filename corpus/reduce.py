@@ -26,7 +26,7 @@ from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import load_registry, write_folder
-from corpus.signature import Signature, same_failure, signature_of
+from corpus.signature import Signature, same_failure, signature_of, with_cause
 from fuzz import judge as J
 from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
@@ -244,6 +244,7 @@ def reduce_case(
                     f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {sig.key()!r}, "
                     f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
                 )
+            red.target = sig = with_cause(sig, got)  # keep the cause from here on
             out = Reduction(case, first, got, statement_count(case), statement_count(case))
             current, best = case, first
             progress = True

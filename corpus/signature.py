@@ -41,6 +41,9 @@ class Signature:
     verdict: str
     kind: str
     constructs: tuple[str, ...] = ()
+    # what a reduction must keep but grouping ignores: for a gradient mismatch, the input array
+    # whose gradient is wrong and the sign of Warp's error ("input=a1", "sign=-")
+    cause: tuple[str, ...] = ()
 
     def bucket(self) -> str:
         return "|".join((self.stage, self.devices, self.verdict, self.kind))
@@ -59,18 +62,40 @@ class Signature:
             "verdict": self.verdict,
             "kind": self.kind,
             "constructs": list(self.constructs),
+            "cause": list(self.cause),
             "key": self.key(),
             "digest": self.digest(),
         }
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Signature:
-        return Signature(d["stage"], d["devices"], d["verdict"], d["kind"], tuple(d.get("constructs", ())))
+        return Signature(
+            d["stage"],
+            d["devices"],
+            d["verdict"],
+            d["kind"],
+            tuple(d.get("constructs", ())),
+            tuple(d.get("cause", ())),
+        )
 
 
 def same_failure(original: Signature, candidate: Signature) -> bool:
-    """The reduction criterion: same failure kind, constructs only removed, never added."""
-    return original.bucket() == candidate.bucket() and set(candidate.constructs) <= set(original.constructs)
+    """The reduction criterion: same failure kind, constructs only removed, never added, and
+    every part of the original's cause kept (a gradient mismatch stays at the same input with the
+    same sign of error; the candidate must name it too)."""
+    if original.bucket() != candidate.bucket() or not set(candidate.constructs) <= set(original.constructs):
+        return False
+    return set(original.cause) <= set(candidate.cause)
+
+
+def with_cause(target: Signature, reproduced: Signature) -> Signature:
+    """A target recorded before causes were (an older meta.json): take the cause its first
+    reproduction shows, so the reduction keeps it from then on."""
+    if target.cause or not reproduced.cause:
+        return target
+    return Signature(
+        target.stage, target.devices, target.verdict, target.kind, target.constructs, reproduced.cause
+    )
 
 
 # ---------------------------------------------------------------- message normalisation
@@ -111,10 +136,38 @@ def _root_name(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
+def _array_args(fn: ast.FunctionDef | None) -> frozenset[str]:
+    """Parameters annotated `wp.array(...)`: subscripts on anything else are composites."""
+    if fn is None:
+        return frozenset()
+    return frozenset(
+        a.arg
+        for a in fn.args.args
+        if isinstance(a.annotation, ast.Call)
+        and isinstance(a.annotation.func, ast.Attribute)
+        and a.annotation.func.attr.startswith("array")
+    )
+
+
+def _component_store(n: ast.AST, arrays: frozenset[str]) -> bool:
+    """`v[1] = e`, `v.x = e`, `m[1][1] = e` (and augmented forms) on a local composite."""
+    store = isinstance(n, ast.Subscript) or (isinstance(n, ast.Attribute) and n.attr in ("x", "y", "z", "w"))
+    if not store or not isinstance(getattr(n, "ctx", None), ast.Store):
+        return False
+    root = _root_name(n)
+    return root is not None and root not in arrays
+
+
 def _expr_constructs(
-    node: ast.AST, found: set[str], helpers: dict[str, ast.FunctionDef], seen: set[str]
+    node: ast.AST,
+    found: set[str],
+    helpers: dict[str, ast.FunctionDef],
+    seen: set[str],
+    arrays: frozenset[str] = frozenset(),
 ) -> None:
     for n in ast.walk(node):
+        if _component_store(n, arrays):
+            found.add("assign_inplace")  # grammar.constructs' name for a component write
         if isinstance(n, ast.Call):
             f = n.func
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "wp":
@@ -126,7 +179,7 @@ def _expr_constructs(
                 if f.id not in seen:
                     seen.add(f.id)
                     for stmt in helpers[f.id].body:
-                        _expr_constructs(stmt, found, helpers, seen)
+                        _expr_constructs(stmt, found, helpers, seen, _array_args(helpers[f.id]))
         elif isinstance(n, ast.BinOp | ast.UnaryOp | ast.BoolOp | ast.AugAssign):
             found.add(type(n.op).__name__)
         elif isinstance(n, ast.Compare):
@@ -193,8 +246,9 @@ def all_constructs(source: str, kernel_name: str) -> tuple[str, ...]:
     if kernel is None:
         return ()
     found: set[str] = set()
+    arrays = _array_args(kernel)
     for stmt in kernel.body:
-        _expr_constructs(stmt, found, helpers, set())
+        _expr_constructs(stmt, found, helpers, set(), arrays)
     found.discard("tid")
     return tuple(sorted(found))
 
@@ -224,12 +278,13 @@ def slice_constructs(source: str, kernel_name: str, targets: set[str]) -> tuple[
                     chosen.add(ck)
                     wanted |= c.uses | c.defs
     found: set[str] = set()
+    arrays = _array_args(kernel)
     for k in sorted(chosen):
         s = stmts[k]
         if s.node is not s.parts[0]:
             found.add(type(s.node).__name__)  # the If/For/While itself
         for p in s.parts:
-            _expr_constructs(p, found, helpers, set())
+            _expr_constructs(p, found, helpers, set(), arrays)
     found.discard("tid")
     return tuple(sorted(found))
 
@@ -257,7 +312,10 @@ def line_constructs(source: str, kernel_name: str, lineno: int) -> tuple[str, ..
         _expr_constructs(best.iter, found, helpers, set())
         found.add("For")
     else:
-        _expr_constructs(best, found, helpers, set())
+        kernel = next(
+            (t for t in tree.body if isinstance(t, ast.FunctionDef) and t.name == kernel_name), None
+        )
+        _expr_constructs(best, found, helpers, set(), _array_args(kernel))
     found.discard("tid")
     return tuple(sorted(found))
 
@@ -360,7 +418,35 @@ def _gradient_signature(result: CaseResult, source: str, kname: str) -> Signatur
             kinds.add(f"d/d{dtype}:{nature}")
     outs = {n for n, p in params.items() if p.get("role") in ("out", "inout")}
     path = slice_constructs(source, kname, outs) if outs else all_constructs(source, kname)
-    return Signature(result.stage, "+".join(devices), result.verdict, ",".join(sorted(kinds)), path)
+    cause = _gradient_cause(checks, result.message)
+    return Signature(result.stage, "+".join(devices), result.verdict, ",".join(sorted(kinds)), path, cause)
+
+
+_GRAD_VALUES = re.compile(
+    r"/d(?P<where>\w+\[[^\]]*\]|\(direction[^)]*\)): Warp (?P<warp>\S+) vs finite differences (?P<fd>\S+)"
+)
+
+
+def _gradient_cause(checks: list[dict[str, Any]], message: str) -> tuple[str, ...]:
+    """("input=<array>", "sign=+|-") of each failing device's mismatch: from the check's
+    `input`/`error_sign` fields, or read back from its message (records made before them)."""
+    cause: set[str] = set()
+    for g in checks or [{"message": message}]:
+        name, sign = str(g.get("input") or ""), int(g.get("error_sign") or 0)
+        m = _GRAD_VALUES.search(str(g.get("message") or message))
+        if m and not name and not m.group("where").startswith("("):
+            name = m.group("where").split("[", 1)[0]
+        if m and not sign:
+            try:
+                diff = float(m.group("warp")) - float(m.group("fd"))
+            except ValueError:
+                diff = 0.0
+            sign = (diff > 0) - (diff < 0)
+        if name:
+            cause.add(f"input={name}")
+        if sign:
+            cause.add("sign=" + ("+" if sign > 0 else "-"))
+    return tuple(sorted(cause))
 
 
 def signature_key(result: CaseResult) -> str:

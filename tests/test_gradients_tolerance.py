@@ -252,3 +252,8 @@ def test_screen_recognises_every_component_write_form() -> None:
         assert s is not None and s.limitation == G.Limitation.COMPONENT_OVERWRITE, body
     for body in ("v = wp.vec3()\nv[1] += a[i]", "v = wp.vec3()\nv.x -= a[i]", "out[i] = a[i]"):
         assert screened(body + "\nout[i] = a[i]") is None, body
+    # array stores are not component writes, whichever annotation form the arrays use
+    src = "@wp.kernel\ndef k(a: wp.array[wp.float32], out: wp.array2d[wp.float32]):\n    i = wp.tid()\n    out[i, 0] = a[i]\n"
+    assert G.screen(KernelCase("k", src, "test", 1, "test", tuple(A_OUT), (N,))) is None
+    helper = "@wp.func\ndef h(o: wp.array[float], x: float):\n    o[0] = x\n\n\n" + src
+    assert G.screen(KernelCase("k", helper, "test", 1, "test", tuple(A_OUT), (N,))) is None

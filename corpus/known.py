@@ -1,0 +1,220 @@
+"""Known differences: documented Warp behaviours and known gaps, so a finding they explain is
+labelled instead of reported as new.
+
+Each entry says how to recognise it (stage, the signature constructs that mark it, and either
+the gradient check's confirmed known gap or its screened limitation), which releases it affects,
+where upstream documents it, and its label. A gradient finding gets a gap entry's label only when
+the gradient check's known-gap re-check confirmed it (`GradientCheck.known_gaps`: the mismatch
+vanished against a reference without the term Warp drops), never from its constructs alone; a
+construct match without that confirmation is reported as `candidates`, not as the label.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from fuzz.result import CaseResult
+
+
+class KnownKind(StrEnum):
+    """A gap computes something other than the documented meaning; a limitation is documented
+    as unsupported (the gradient check screens it: `unsupported`, never a mismatch)."""
+
+    GAP = "gap"
+    LIMITATION = "limitation"
+
+
+def _release(v: str) -> tuple[int, ...]:
+    return tuple(int(p) for p in v.split(".")[:3] if p.isdigit())
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """One known difference. gap: a `fuzz.gradients.DEFAULT_GAPS` name; limitation: a
+    `fuzz.gradients.Limitation` value. fixed_in: first release without it (None: still open
+    on every release checked, `checked_on`)."""
+
+    label: str
+    kind: KnownKind
+    title: str
+    stage: str
+    constructs: tuple[str, ...]
+    reference: str
+    checked_on: tuple[str, ...]
+    fixed_in: str | None = None
+    gap: str = ""
+    limitation: str = ""
+
+    def affects(self, warp_version: str) -> bool:
+        return self.fixed_in is None or _release(warp_version) < _release(self.fixed_in)
+
+    def releases(self) -> str:
+        seen = ", ".join(self.checked_on)
+        return f"fixed in {self.fixed_in}" if self.fixed_in else f"open (seen on {seen})"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "kind": str(self.kind),
+            "title": self.title,
+            "stage": self.stage,
+            "constructs": list(self.constructs),
+            "releases": self.releases(),
+            "reference": self.reference,
+        }
+
+
+@dataclass(frozen=True)
+class KnownTable:
+    """The table, looked up by label, by a gradient check's record, or by a whole result."""
+
+    entries: tuple[KnownEntry, ...]
+
+    def get(self, label: str) -> KnownEntry:
+        for e in self.entries:
+            if e.label == label:
+                return e
+        raise KeyError(f"no known difference labelled {label!r}; labels: {[e.label for e in self.entries]}")
+
+    def for_check(self, check: dict[str, Any]) -> list[KnownEntry]:
+        """Entries one `GradientCheck.to_json()` record confirms: its known gaps for a mismatch,
+        its screened limitation for `unsupported`."""
+        status = check.get("status")
+        if status == "mismatch":
+            gaps = set(check.get("known_gaps") or [])
+            return [e for e in self.entries if e.gap and e.gap in gaps]
+        if status == "unsupported":
+            lim = check.get("limitation") or ""
+            return [e for e in self.entries if e.limitation and e.limitation == lim]
+        return []
+
+    def candidates(
+        self, constructs: tuple[str, ...] | list[str], stage: str = "gradient"
+    ) -> list[KnownEntry]:
+        """Entries whose marking constructs appear (a hint to check, not a label)."""
+        have = set(constructs)
+        return [e for e in self.entries if e.stage == stage and have & set(e.constructs)]
+
+    def label_result(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
+        """Entries that explain a gradient finding: every failing device's check must confirm
+        the same entries (a gap seen on CPU does not explain a different CUDA difference)."""
+        if result.verdict != "gradient_mismatch":
+            return []
+        checks = [c for c in result.gradient_check or [] if c.get("status") == "mismatch"]
+        if not checks:
+            return []
+        labels = [{e.label for e in self.for_check(c)} for c in checks]
+        common = set.intersection(*labels)
+        hits = [e for e in self.entries if e.label in common]
+        return [e for e in hits if not warp_version or e.affects(warp_version)]
+
+    def meta_for(self, result: CaseResult, warp_version: str = "") -> dict[str, Any] | None:
+        """The corpus meta.json `known` block for a finding the table explains, else None
+        (status in corpus/seeds' vocabulary: a gap is a Warp bug, a limitation documented)."""
+        hits = self.label_result(result, warp_version)
+        if not hits:
+            return None
+        return {
+            "status": "warp-bug" if any(e.kind is KnownKind.GAP for e in hits) else "documented",
+            "label": "+".join(e.label for e in hits),
+            "issue": None,
+            "note": "; ".join(f"{e.title} ({e.reference}; {e.releases()})" for e in hits)
+            + ". Confirmed by the gradient check's known-gap re-check: the difference vanishes "
+            "against a reference without the term Warp drops.",
+            "entries": [e.to_json() for e in hits],
+        }
+
+
+_DIFF = "docs/user_guide/differentiability.rst"
+_LIMITS = f"Warp {_DIFF}, Limitations and Workarounds"
+
+KNOWN = KnownTable(
+    (
+        KnownEntry(
+            "frac-missing-adjoint",
+            KnownKind.GAP,
+            "wp.frac has an empty adjoint: d frac(x)/dx = 1 between integers is dropped (Warp gives 0)",
+            "gradient",
+            ("frac",),
+            "warp/native/builtin.h adj_frac (MISSINGADJOINT: 'gradient is 1 between integers'); "
+            "corpus/seeds/frac-missing-adjoint",
+            ("1.19.0",),
+            gap="frac-derivative",
+        ),
+        KnownEntry(
+            "mod-divisor-adjoint",
+            KnownKind.GAP,
+            "float a % b: adj_mod propagates only to a; d fmod(a, b)/db = -trunc(a/b) is dropped",
+            "gradient",
+            ("Mod",),
+            "warp/native/builtin.h adj_mod (float: 'adj_a += adj_ret')",
+            ("1.19.0",),
+            gap="mod-divisor",
+        ),
+        KnownEntry(
+            "component-overwrite",
+            KnownKind.LIMITATION,
+            "re-assigning a component of a local vector/matrix/quaternion (v[1] = e, v.x = e, m[1][1] = e; "
+            "in-place *= /=) with wp.config.enable_vector_component_overwrites off: the overwritten "
+            "component's adjoint still flows",
+            "gradient",
+            ("assign_inplace",),
+            f"{_LIMITS}: Vector, Matrix, and Quaternion Component Assignment; "
+            "wp.config.enable_vector_component_overwrites",
+            ("1.19.0",),
+            limitation="component-overwrite",
+        ),
+        KnownEntry(
+            "inplace-mul-div",
+            KnownKind.LIMITATION,
+            "in-place multiplication or division of an array element (a[i] *= e, a[i] /= e)",
+            "gradient",
+            ("Mult", "Div"),
+            f"{_LIMITS}: In-Place Math Operations",
+            ("1.19.0",),
+            limitation="inplace-mul-div",
+        ),
+        KnownEntry(
+            "dynamic-loop",
+            KnownKind.LIMITATION,
+            "dynamic loops (while, or range not unrolled) are not replayed in the backward pass",
+            "gradient",
+            ("While", "For"),
+            f"{_LIMITS}: Dynamic Loops",
+            ("1.19.0",),
+            limitation="dynamic-loop",
+        ),
+        KnownEntry(
+            "array-overwrite",
+            KnownKind.LIMITATION,
+            "an array the kernel reads is overwritten in the same launch: the backward pass reads the new values",
+            "gradient",
+            (),
+            f"Warp {_DIFF}: Array Overwrites (wp.config.verify_autograd_array_access)",
+            ("1.19.0",),
+            limitation="array-overwrite",
+        ),
+        KnownEntry(
+            "order-dependent-atomic",
+            KnownKind.LIMITATION,
+            "float atomic_min/max/cas/exch: result and adjoint depend on thread order",
+            "gradient",
+            ("atomic_min", "atomic_max", "atomic_cas", "atomic_exch"),
+            "thread-order dependence (DESIGN.md, Wave 2 notes)",
+            ("1.19.0",),
+            limitation="order-dependent-atomic",
+        ),
+        KnownEntry(
+            "atomic-result",
+            KnownKind.LIMITATION,
+            "the old value returned by a float atomic depends on thread order",
+            "gradient",
+            (),
+            "thread-order dependence (DESIGN.md, Wave 2 notes)",
+            ("1.19.0",),
+            limitation="atomic-result",
+        ),
+    )
+)
