@@ -44,7 +44,7 @@ def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None
             if not on_array:
                 found.add("assign_inplace" if isinstance(n.ctx, ast.Store) else "extract")
         elif isinstance(n, ast.Attribute) and n.attr in ("x", "y", "z", "w"):
-            found.add("extract")
+            found.add("assign_inplace" if isinstance(n.ctx, ast.Store) else "extract")
         elif isinstance(n, ast.Call):
             f = n.func
             if isinstance(f, ast.Attribute) and isinstance(f.value, ast.Name) and f.value.id == "wp":
