@@ -25,7 +25,7 @@ class CaseResult:
     message: str = ""
     checks: list[dict[str, Any]] = field(default_factory=list)
     code: dict[str, str | None] = field(default_factory=dict)
-    unstable_fraction: float = 0.0
+    unstable_fraction: float = 0.0  # share of written elements skipped as unstable (judge.unstable_fraction)
     oracle_ops: int = 0
     gradient_check: list[dict[str, Any]] = field(default_factory=list)  # fuzz.gradients, per device
 
