@@ -104,6 +104,15 @@ def _float32_arrays(fn: cst.FunctionDef) -> set[str]:
             for a in ann.args:
                 if a.keyword and a.keyword.value == "dtype" and _code(a.value) in _FLOAT32:
                     out.add(p.name.value)
+        elif (  # the subscript form, wp.array[wp.float32]
+            isinstance(ann, cst.Subscript)
+            and isinstance(ann.value, cst.Attribute)
+            and ann.value.attr.value in _ARRAY_ANN
+            and len(ann.slice) == 1
+            and isinstance(ann.slice[0].slice, cst.Index)
+            and _code(ann.slice[0].slice.value) in _FLOAT32
+        ):
+            out.add(p.name.value)
     return out
 
 
@@ -122,6 +131,11 @@ def _array_params(fn: cst.FunctionDef) -> dict[str, int]:
     out: dict[str, int] = {}
     for p in fn.params.params:
         ann = p.annotation.annotation if p.annotation else None
+        if isinstance(ann, cst.Subscript) and isinstance(ann.value, cst.Attribute):  # wp.array2d[T]
+            if ann.value.attr.value in _ARRAY_ANN:
+                sub = ann.value.attr.value
+                out[p.name.value] = 1 if sub in ("array", "array1d") else int(sub[5])
+            continue
         if not isinstance(ann, cst.Call) or not isinstance(ann.func, cst.Attribute):
             continue
         name = ann.func.attr.value

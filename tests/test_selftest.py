@@ -87,6 +87,12 @@ def test_loose_tolerance_lets_mutants_survive(work: Path) -> None:
     assert "survivors:" in format_report(rep) and "seed 10" in format_report(rep)
 
 
+def test_subscript_annotations_get_index_and_unstable_sites() -> None:
+    src = LIVE.replace("wp.array(dtype=wp.float32)", "wp.array[wp.float32]")
+    kinds = {m.kind for m, _ in mutation_candidates(src, random.Random(0))}
+    assert {"index", "unstable"} <= kinds
+
+
 def test_unstable_only_mutant_is_run_and_counted(work: Path) -> None:
     """The "unstable" kind wraps a stored value in a rounding tie whose both sides are wrong: the
     mutant's oracle marks those outputs unstable (no stable difference), the judge compares the
