@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "fuzz.commands.export",
     "fuzz.commands.selftest",
     "fuzz.commands.bisect",
+    "fuzz.commands.report",
 )
 
 
