@@ -135,6 +135,26 @@ def host_object_params(source: str) -> list[tuple[str, str, int]]:
     return sorted(out, key=lambda x: x[2])
 
 
+def tile_calls(source: str, supported: frozenset[str]) -> list[tuple[str, int]]:
+    """(call, line) of every `wp.tile*` / `wp.untile` call the oracle does not model: a tiled
+    kernel also needs the launch's block_dim to compile, which a plain launch does not give."""
+    out = []
+    for n in ast.walk(ast.parse(source)):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Attribute)
+            and isinstance(n.func.value, ast.Name)
+        ):
+            name = n.func.attr
+            if (
+                n.func.value.id in ("wp", "warp")
+                and name.startswith(("tile", "untile"))
+                and name not in supported
+            ):
+                out.append((f"wp.{name}", n.lineno))
+    return sorted(out, key=lambda x: x[1])
+
+
 MAX_LAUNCH = 1 << 18
 
 

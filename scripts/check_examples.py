@@ -40,7 +40,6 @@ def main() -> int:
         for f in sorted(os.listdir(os.path.join(root, g)))
         if f.startswith("example_") and f.endswith(".py")
     ]
-    quiet = Console(file=io.StringIO(), width=200)
     totals: Counter[str] = Counter()
     out = sys.stdout
     if ns.markdown:
@@ -57,12 +56,16 @@ def main() -> int:
             check.add_arguments(parser)
             args = parser.parse_args([path, "--devices", ns.devices])
             rel = os.path.relpath(path, root)
+            quiet = Console(file=io.StringIO(), width=200)
             try:
                 rows = check.check_file(args, runner, path, quiet)
             except UsageError as e:
                 if "defines no @wp.kernel" in str(e):
                     continue
                 rows = [check.Row("-", 0, "error", str(e))]
+            for line in quiet.file.getvalue().splitlines():  # type: ignore[attr-defined]
+                if line.startswith("note: importing"):
+                    print(f"{rel}: {line}", file=sys.stderr)
             for r in rows:
                 totals[str(r.verdict)] += 1
                 reason = r.reason.replace("|", "\\|").replace("\n", " ")[:300]
