@@ -40,9 +40,7 @@ def builtin_table() -> tuple[str, dict[str, Builtin]]:
         table = getattr(mod, "builtin_functions", None)
         if isinstance(table, dict) and table:
             out = {
-                str(name): Builtin(
-                    str(name), str(getattr(f, "group", "") or "Other"), bool(getattr(f, "hidden", False))
-                )
+                str(name): Builtin(str(name), str(getattr(f, "group", "") or "Other"), _hidden(f))
                 for name, f in table.items()
             }
             return str(warp.__version__), out
@@ -50,6 +48,15 @@ def builtin_table() -> tuple[str, dict[str, Builtin]]:
         f"warp {warp.__version__}: no builtin_functions in {' or '.join(CONTEXT_MODULES)}; "
         "the coverage section needs Warp's builtin table (install a warp-lang release >= 1.10)"
     )
+
+
+def _hidden(func: object) -> bool:
+    """Hidden from Warp's documentation: every overload hidden (the table's entry carries the flag
+    of whichever overload registered first, so `cosh` would read hidden)."""
+    overloads = getattr(func, "overloads", None) or []
+    if overloads:
+        return all(bool(getattr(o, "hidden", False)) for o in overloads)
+    return bool(getattr(func, "hidden", False))
 
 
 def operator_builtins() -> dict[str, str]:
