@@ -36,6 +36,10 @@ class RunDirError(StoreError):
     """The run folder cannot be written (disk full, read-only, gone); the message says what to do."""
 
 
+# OS errors that mean the run folder itself cannot be written
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT})
+
+
 def run_dir_error(run_dir: str, e: BaseException) -> RunDirError:
     """One line for a storage failure: which folder, what happened, what to do."""
     code = getattr(e, "errno", None)
@@ -188,6 +192,8 @@ class Campaign:
             with run_lock(cfg.run_dir, "run"):
                 return self._run_locked()
         except (sqlite3.OperationalError, sqlite3.DatabaseError, OSError) as e:
+            if isinstance(e, OSError) and e.errno not in STORAGE_ERRNOS:
+                raise  # not the folder's fault: keep the traceback
             raise run_dir_error(cfg.run_dir, e) from None
 
     def _run_locked(self) -> dict[str, Any]:

@@ -295,10 +295,26 @@ CACHE_PREFIX = "warp-repro-cache-"
 
 
 def _temp_dir(what: str) -> str:
-    """A temporary folder removed when this process exits."""
-    path = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{what}-")
+    """A temporary folder removed when this process exits (its name carries the pid, so the
+    folder of a child that crashed is removed by the next run: `_sweep_temp_dirs`)."""
+    path = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-{what}-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+def _sweep_temp_dirs() -> None:
+    """Remove the temporary folders of earlier runs whose process is gone."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name[len(CACHE_PREFIX) :].split("-", 1)[0]
+        if not name.startswith(CACHE_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _folder_problem() -> str:
@@ -546,6 +562,8 @@ def check(asked: str | None) -> int:
 
 def main(argv: list[str]) -> int:
     asked = argv[argv.index("--device") + 1] if "--device" in argv else None
+    if "--child" not in argv:
+        _sweep_temp_dirs()
     problem = "" if "--child" in argv else _folder_problem()
     if problem:
         print(f"cannot judge: {problem}")
