@@ -80,7 +80,7 @@ class GradientConfig:
     """How hard to look. rtol is a relative floor under the adjoint part of the tolerance;
     adjoint_safety multiplies the measured rounding of Warp's gradient; step is relative to each
     input's scale; max_evals bounds the oracle evaluations spent on one kernel (gap_evals on each
-    known-gap re-check, compared within gap_rtol: its reference is approximate)."""
+    known-gap re-check)."""
 
     rtol: float = 1e-6
     adjoint_safety: float = 8.0
@@ -89,7 +89,6 @@ class GradientConfig:
     coordinates: int = 1
     max_evals: int = 60
     max_rel_forward_err: float = 1e-4
-    gap_rtol: float = 1e-2
     gap_evals: int = 40
 
 
@@ -424,17 +423,45 @@ def float64_source(source: str) -> str:
 # known gaps: references with the term Warp drops removed (the known-gap re-check)
 
 
+class Freezer:
+    """Holds a value at the base point: the first evaluation after `begin(record=True)` records
+    what each call returns (keyed by source line and occurrence on it), every later one gets the
+    recorded values back (tiled over the launches `oracle.evaluate_many` runs side by side, which
+    are laid out one launch after another). So the frozen value is exact at the base point and
+    its derivative is exactly 0 around it."""
+
+    def __init__(self) -> None:
+        self.recording = True
+        self.values: dict[tuple[int, int], np.ndarray] = {}
+        self.seen: Counter[int] = Counter()
+
+    def begin(self, record: bool) -> None:
+        self.recording = record
+        self.seen = Counter()
+
+    def __call__(self, lineno: int, data: np.ndarray) -> np.ndarray:
+        key = (lineno, self.seen[lineno])
+        self.seen[lineno] += 1
+        if self.recording:
+            self.values[key] = np.array(data, copy=True)
+            return data
+        base = self.values.get(key)
+        if base is None or base.shape[1:] != data.shape[1:] or data.shape[0] % max(base.shape[0], 1):
+            raise ValueError(f"known-gap re-check: call {key} at a perturbed point has no base value")
+        return np.tile(base, (data.shape[0] // base.shape[0],) + (1,) * (base.ndim - 1))
+
+
 @dataclass(frozen=True)
 class Gap:
     """A known gap in Warp's adjoints, as a change of the float64 reference that drops the term
-    Warp drops: `rewrite` the twin's source, add `entries()` to the oracle registry. When a
+    Warp drops: `rewrite` the twin's source, add `entries(freezer)` to the oracle registry. When a
     mismatch vanishes against that reference, the gap explains it."""
 
     name: str
     what: str
     applies: Callable[[str], bool]
     rewrite: Callable[[str], str]
-    entries: Callable[[], list[Any]]
+    entries: Callable[[Freezer], list[Any]]
 
 
 def _calls_wp(source: str, fname: str) -> bool:
@@ -448,52 +475,48 @@ def _has_mod(source: str) -> bool:
     )
 
 
-def _frozen(x: np.ndarray) -> np.ndarray:
-    """x on a coarse grid (2**-8 relative, 2**-12 absolute near zero): piecewise constant, so
-    its derivative is 0 under finite-difference steps (a step that crosses a grid point shows as
-    a kink and is left out); the value moves by at most 0.2 %, which the re-check's loose
-    tolerance (`GradientConfig.gap_rtol`) allows."""
-    with np.errstate(all="ignore"):
-        x = np.asarray(x, np.float64)
-        _, e = np.frexp(x)
-        grid = np.maximum(np.ldexp(1.0, e - 9), 2.0**-12)
-        q = np.round(x / grid) * grid
-        return np.where(np.isfinite(q), q, x)
-
-
-def _frac_without_derivative(args: list[Any], ctx: Any) -> Any:
-    """frac with d/dx = 0 (what Warp's empty adj_frac computes): frozen(x) - trunc(x)."""
+def _frac_entries(freeze: Freezer) -> list[Any]:
+    """frac with d/dx = 0 (what Warp's empty adj_frac computes): its value frozen at the base."""
+    from oracle import Builtin
     from oracle.values import Value
 
-    (v,) = args
-    if not (isinstance(v, Value) and v.t.is_float and not v.t.shape):
-        raise ValueError("frac gap re-check: frac of a non-scalar")
-    with np.errstate(all="ignore"):
-        r = _frozen(v.data) - np.trunc(np.asarray(v.data, np.float64))
-    return Value(v.t, r.astype(v.data.dtype), v.err.copy(), v.taint.copy())
+    def frac(args: list[Any], ctx: Any) -> Any:
+        (v,) = args
+        if not (isinstance(v, Value) and v.t.is_float and not v.t.shape):
+            raise ValueError("known-gap re-check: frac of a non-scalar")
+        with np.errstate(all="ignore"):
+            r = np.asarray(v.data, np.float64) - np.trunc(np.asarray(v.data, np.float64))
+        return Value(v.t, freeze(ctx.lineno, r.astype(v.data.dtype)), v.err.copy(), v.taint.copy())
+
+    return [Builtin("frac", frac, "frac with derivative 0 (known-gap re-check)")]
 
 
-def _mod_without_divisor_term(args: list[Any], ctx: Any) -> Any:
-    """Float a % b with d/db = 0 (Warp's adj_mod only propagates to a): a - trunc(a/b) frozen(b).
-    Integer and composite operands keep the oracle's own `%`."""
+_MOD_GAP_BUILTIN = "wf_mod_without_divisor_term"
+
+
+def _mod_entries(freeze: Freezer) -> list[Any]:
+    """Float a % b with d/db = 0 (Warp's adj_mod only propagates to a): a - trunc(a/b0) b0 with b0
+    the divisor frozen at the base. Integer and composite operands keep the oracle's own `%`."""
+    from oracle import Builtin
     from oracle.composite import composite_binop
     from oracle.numeric import any_taint, int_binop
     from oracle.values import Value, is_composite
 
-    a, b = args
-    if is_composite(a.t) or is_composite(b.t):
-        return composite_binop("Mod", a, b, ctx)
-    if not a.t.is_float:
-        return int_binop("Mod", a, b, ctx)
-    x, y = np.asarray(a.data, np.float64), np.asarray(b.data, np.float64)
-    with np.errstate(all="ignore"):
-        q = np.trunc(x / y)
-        r = x - q * _frozen(y)
-        err = a.err + np.abs(q) * b.err
-    return Value(a.t, r.astype(a.data.dtype), err, any_taint([a, b]))
+    def mod(args: list[Any], ctx: Any) -> Any:
+        a, b = args
+        if is_composite(a.t) or is_composite(b.t):
+            return composite_binop("Mod", a, b, ctx)
+        if not a.t.is_float:
+            return int_binop("Mod", a, b, ctx)
+        x = np.asarray(a.data, np.float64)
+        y = freeze(ctx.lineno, np.asarray(b.data, np.float64))
+        with np.errstate(all="ignore"):
+            q = np.trunc(x / y)
+            r = np.where(q == 0, x, x - q * y)
+            err = a.err + np.abs(q) * b.err
+        return Value(a.t, r.astype(a.data.dtype), err, any_taint([a, b]))
 
-
-_MOD_GAP_BUILTIN = "wf_mod_without_divisor_term"
+    return [Builtin(_MOD_GAP_BUILTIN, mod, "float % without d/db (known-gap re-check)")]
 
 
 class _ModToCall(ast.NodeTransformer):
@@ -515,18 +538,6 @@ class _ModToCall(ast.NodeTransformer):
 
 def _mod_rewrite(source: str) -> str:
     return ast.unparse(ast.fix_missing_locations(_ModToCall().visit(ast.parse(source))))
-
-
-def _frac_entries() -> list[Any]:
-    from oracle import Builtin
-
-    return [Builtin("frac", _frac_without_derivative, "frac with derivative 0 (known-gap re-check)")]
-
-
-def _mod_entries() -> list[Any]:
-    from oracle import Builtin
-
-    return [Builtin(_MOD_GAP_BUILTIN, _mod_without_divisor_term, "float % without d/db (known-gap re-check)")]
 
 
 DEFAULT_GAPS: tuple[Gap, ...] = (
@@ -747,6 +758,7 @@ class _Objective:
         self.registry = registry
         self.evals = 0
         self.magnitude = 0.0  # sum |w * out| at the base point, for rounding noise
+        self.freezers: list[Freezer] = []  # known-gap re-check: record at the first call, then replay
 
     def __call__(self, x: np.ndarray) -> float:
         return self.many([x])[0]
@@ -764,10 +776,18 @@ class _Objective:
             arg_sets.append(args)
         name, dim = self.case.kernel_name, self.case.dim
         if self.oracle_many is not None and len(xs) > 1:
+            self._begin()
             results = self.oracle_many(self.source64, name, arg_sets, dim, registry=self.registry)
         else:
-            results = [self.oracle_fn(self.source64, name, a, dim, registry=self.registry) for a in arg_sets]
+            results = []
+            for a in arg_sets:
+                self._begin()
+                results.append(self.oracle_fn(self.source64, name, a, dim, registry=self.registry))
         return [self._total(res) for res in results]
+
+    def _begin(self) -> None:
+        for f in self.freezers:
+            f.begin(record=not f.values)
 
     def _total(self, res: Any) -> float:
         total = 0.0
@@ -1130,24 +1150,21 @@ def _recheck_gaps(
     applicable = [gp for gp in gaps if gp.applies(F.source64)]
     if not applicable:
         return
-    if gc.max_rel_err < 10 * cfg.gap_rtol:
-        gc.gap_checks = {
-            gp.name: "not tried: the difference is within 10x the re-check's tolerance" for gp in applicable
-        }
-        return
     tries = [[gp] for gp in applicable] + ([applicable] if len(applicable) > 1 else [])
     base = registry if registry is not None else oracle.default_registry()
-    gcfg = replace(cfg, rtol=cfg.gap_rtol, max_evals=cfg.gap_evals)
+    gcfg = replace(cfg, max_evals=cfg.gap_evals)
     for combo in tries:
         label = "+".join(gp.name for gp in combo)
         src, reg = F.source64, base
+        freezers = [Freezer() for _ in combo]
         try:
-            for gp in combo:
-                src, reg = gp.rewrite(src), reg.with_entries(gp.entries())
+            for gp, fz in zip(combo, freezers, strict=True):
+                src, reg = gp.rewrite(src), reg.with_entries(gp.entries(fz))
             G = _Objective(
                 F.oracle_fn, src, case, F.base_args, prob, F.weights, gcfg.max_evals, reg, F.oracle_many
             )
-            f0 = G(prob.x)
+            G.freezers = freezers
+            f0 = G(prob.x)  # records the frozen values at the base point
             state, failure = _run_probes(
                 G, f0, prob, all_idx, case, gcfg, np.random.default_rng([case.seed, 0x6A9]), Counter()
             )
