@@ -4,6 +4,7 @@ no request outside the file itself)."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -286,3 +287,48 @@ def test_real_campaign_report_in_chromium(tmp_path: Path) -> None:
     if artifacts:
         os.makedirs(artifacts, exist_ok=True)
         shutil.copy(shot, os.path.join(artifacts, "report.png"))
+
+
+def _finding_articles(page: str) -> list[str]:
+    return page.split('<article class="finding"')[1:]
+
+
+def test_new_findings_first_and_runs_merged(store_run: Path, tmp_path: Path) -> None:
+    st = Store(str(store_run))
+    try:  # a second session: a new signature (a mismatch through cos), the old one again
+        sid = st.begin_session(60.0, ["--budget", "1m"], "1.19.0", ["cpu"])
+        st.add_results(
+            [_case(5, "elementwise", "mismatch", "cos"), _case(6, "unary", "mismatch", "sinh")], sid
+        )
+        st.update_session(sid, 5.0, 2, ended=True)
+    finally:
+        st.close()
+    out = tmp_path / "report.html"
+    assert main(["report", str(store_run), "--out", str(out)]) == 0
+    arts = _finding_articles(out.read_text())
+    assert len(arts) == 2
+    assert "(seed 5)" in arts[0] and "badge new" in arts[0]  # first seen in the latest session
+    assert "(seed 2)" in arts[1] and "seen before" in arts[1] and "2 case(s)" in arts[1]
+    # the same run twice (another folder of the same name): each finding names both runs
+    other = tmp_path / "copy" / "run"
+    shutil.copytree(store_run, other)
+    assert main(["report", str(store_run), str(other), "--out", str(out)]) == 0
+    arts = _finding_articles(out.read_text())
+    assert "(seed 2)" in arts[1] and "4 case(s)" in arts[1]
+    assert "<td>run</td>" in arts[1] and "<td>copy/run</td>" in arts[1]
+
+
+def test_saved_bisect_is_matched_to_its_folder(tmp_path: Path) -> None:
+    from fuzz.report.findings import saved_bisects
+
+    run = tmp_path / "run"
+    folder = run / "corpus" / "7-mismatch"
+    folder.mkdir(parents=True)
+    rows = [{"version": "1.17.0", "status": "failing"}, {"version": "1.18.0", "status": "passing"}]
+    result = {"seed_path": str(folder), "first_failing": "1.17.0", "last_failing": "1.17.0", "rows": rows}
+    other = result | {"seed_path": str(run / "corpus" / "8-mismatch")}
+    (run / "bisect.json").write_text(json.dumps([other, result]))
+    assert saved_bisects(str(run), str(folder)) == [result]  # the run's list, matched by seed_path
+    assert saved_bisects(str(run), str(run / "corpus" / "9-mismatch")) == []
+    (folder / "bisect.json").write_text(json.dumps(result))
+    assert saved_bisects(str(run), str(folder)) == [result, result]

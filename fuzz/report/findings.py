@@ -84,7 +84,7 @@ def _failing_arrays(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _bisects(run_dir: str, folder: str) -> list[dict[str, Any]]:
+def saved_bisects(run_dir: str, folder: str) -> list[dict[str, Any]]:
     """Saved bisect results for this folder (or its reduced/ one)."""
     wanted = {os.path.realpath(folder), os.path.realpath(os.path.join(folder, "reduced"))}
     found: list[dict[str, Any]] = []
@@ -146,5 +146,5 @@ def collect(runs: list[RunData]) -> list[Finding]:
                         f.observed = _failing_arrays(meta["checks"])
                 elif os.path.isfile(os.path.join(g.folder, E.KERNEL)):
                     f.source = _read(os.path.join(g.folder, E.KERNEL)) or f.source
-                f.bisect = _bisects(run.run_dir, g.folder)
+                f.bisect = saved_bisects(run.run_dir, g.folder)
     return sorted(merged.values(), key=lambda f: (not f.new, f.first_seen, -f.count))
