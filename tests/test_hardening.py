@@ -264,14 +264,11 @@ def test_export_and_reduce_into_a_held_run_folder_are_refused(
 @pytest.mark.slow
 def test_second_campaign_on_one_folder_is_refused_and_the_first_is_unaffected(tmp_path: Path) -> None:
     run = tmp_path / "run"
-    cmd = [sys.executable, "-m", "fuzz", "run", "--budget", "2m", "--max-kernels", "24", *CAMPAIGN]
+    cmd = [sys.executable, "-m", "fuzz", "run", "--budget", "2m", "--max-kernels", "32", *CAMPAIGN]
     first = subprocess.Popen(
         [*cmd, "--out", str(run)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env()
     )
-    lock = run / "campaign.lock"
-    deadline = time.monotonic() + 120
-    while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
-        time.sleep(0.2)
+    _wait_for_cases(run, 1, first)  # its session has begun (and it holds the lock)
     assert first.poll() is None, "the first campaign ended before the second could start"
     second = subprocess.run(
         [*cmd, "--out", str(run)], capture_output=True, text=True, env=_env(), timeout=300
@@ -283,9 +280,9 @@ def test_second_campaign_on_one_folder_is_refused_and_the_first_is_unaffected(tm
     assert still_running, "the refusal was not tested against a running campaign"
     assert first.returncode == 0, err
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["kernels"] == 24 and summary["session"]["kernels"] == 24
+    assert summary["kernels"] == 32 and summary["session"]["kernels"] == 32
     db = sqlite3.connect(run / "campaign.db")
-    assert db.execute("SELECT COUNT(*), SUM(kernels) FROM sessions").fetchone() == (1, 24)
+    assert db.execute("SELECT COUNT(*), SUM(kernels) FROM sessions").fetchone() == (1, 32)
 
 
 # ---- faults and resources ------------------------------------------------------------------------
