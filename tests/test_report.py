@@ -332,3 +332,32 @@ def test_saved_bisect_is_matched_to_its_folder(tmp_path: Path) -> None:
     assert saved_bisects(str(run), str(run / "corpus" / "9-mismatch")) == []
     (folder / "bisect.json").write_text(json.dumps(result))
     assert saved_bisects(str(run), str(folder)) == [result, result]
+
+
+def test_gradient_finding_shows_adjoint_vs_finite_differences(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    r = _case(9, "unary", "gradient_mismatch", "frac")
+    r.stage, r.device = "gradient", "cpu"
+    msg = "d(sum w*out)/da1[3]: Warp -0.25 vs finite differences -1.0 (|err| 0.75, tolerance 1e-05)"
+    r.message = f"cpu backward: {msg}"
+    r.gradient_check = [
+        {
+            "device": "cpu",
+            "status": "mismatch",
+            "message": msg,
+            "where": "a1[3]",
+            "error": 0.75,
+            "tolerance": 1e-05,
+        }
+    ]
+    st = Store(str(run))
+    try:
+        sid = st.begin_session(60.0, [], "1.19.0", ["cpu"])
+        st.add_results([r], sid)
+    finally:
+        st.close()
+    out = tmp_path / "report.html"
+    assert main(["report", str(run), "--out", str(out)]) == 0
+    art = _finding_articles(out.read_text())[0]
+    assert "gradient_mismatch at gradient" in art
+    assert "<td>a1[3]</td><td>-0.25</td><td>-1.0</td><td>0.75</td>" in art, art

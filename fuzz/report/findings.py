@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from fuzz.report.collect import RunData
 
 BISECT_FILE = "bisect.json"
+GRADIENT_VALUES = re.compile(r"Warp (\S+) vs finite differences (\S+?)[ ,;(]")
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Finding:
     source: str = ""
     source_is_reduced: bool = False
     observed: list[dict[str, Any]] = field(default_factory=list)  # failing arrays: observed vs expected
+    gradient: list[dict[str, Any]] = field(default_factory=list)  # failing gradient checks, per device
+    known: list[dict[str, Any]] = field(default_factory=list)  # known-difference labels from meta.json
     bisect: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -82,6 +86,24 @@ def _failing_arrays(checks: list[dict[str, Any]]) -> list[dict[str, Any]]:
             if not a.get("passed", True):
                 out.append({"device": c.get("device", "")} | a)
     return out
+
+
+def _failing_gradients(entries: Any) -> list[dict[str, Any]]:
+    """Gradient checks that did not verify, with Warp's and the finite differences' values read
+    from the check's own message ("Warp X vs finite differences Y")."""
+    out = []
+    for g in entries if isinstance(entries, list) else []:
+        if not isinstance(g, dict) or g.get("status") in (None, "verified", "skipped"):
+            continue
+        m = GRADIENT_VALUES.search(str(g.get("message", "")))
+        out.append(g | ({"warp": m.group(1), "fd": m.group(2)} if m else {}))
+    return out
+
+
+def _known(meta: Any) -> list[dict[str, Any]]:
+    known = meta.get("known") if isinstance(meta, dict) else None
+    entries = known.get("entries") if isinstance(known, dict) else None
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
 
 
 def saved_bisects(run_dir: str, folder: str) -> list[dict[str, Any]]:
@@ -135,6 +157,7 @@ def collect(runs: list[RunData]) -> list[Finding]:
             f.seed = rep.seed
             f.message = rep.message
             f.observed = _failing_arrays(rep.checks)
+            f.gradient = _failing_gradients(rep.gradient_check)
             f.source = str((rep.case or {}).get("source", ""))
             if g.folder:
                 reduced = os.path.join(g.folder, E.REDUCED)
@@ -144,7 +167,10 @@ def collect(runs: list[RunData]) -> list[Finding]:
                     meta = _json(os.path.join(reduced, E.META))
                     if isinstance(meta, dict) and _failing_arrays(meta.get("checks", [])):
                         f.observed = _failing_arrays(meta["checks"])
+                    if isinstance(meta, dict) and _failing_gradients(meta.get("gradient_check")):
+                        f.gradient = _failing_gradients(meta["gradient_check"])
                 elif os.path.isfile(os.path.join(g.folder, E.KERNEL)):
                     f.source = _read(os.path.join(g.folder, E.KERNEL)) or f.source
                 f.bisect = saved_bisects(run.run_dir, g.folder)
+                f.known = _known(_json(os.path.join(g.folder, E.META)))
     return sorted(merged.values(), key=lambda f: (not f.new, f.first_seen, -f.count))

@@ -246,6 +246,24 @@ def _finding(k: int, f: Finding, out_dir: str) -> str:
                 obs,
             )
         )
+    if f.gradient:
+        grad = [
+            [g.get("device", ""), g.get("where", ""), g.get("warp", ""), g.get("fd", ""), g.get("error"),
+             g.get("tolerance"), ", ".join(g.get("known_gaps") or []) or g.get("limitation") or ""]
+            for g in f.gradient
+        ]  # fmt: skip
+        body.append(
+            "<p><b>observed vs expected</b> (gradient: Warp's adjoint vs finite differences of the oracle):</p>"
+        )
+        body.append(
+            _table(["device", "at", "Warp", "finite differences", "|err|", "tolerance", "known gap"], grad)
+        )
+    for known in f.known:
+        body.append(
+            f"<p><b>known difference</b> <code>{escape(str(known.get('label', '')))}</code>: "
+            f"{escape(str(known.get('title', '')))}; releases: {escape(str(known.get('releases', '')))}; "
+            f"reference: {escape(str(known.get('reference', '')))}</p>"
+        )
     if f.message:
         body.append(f"<p><b>message</b></p><pre class=msg>{escape(f.message[:4000])}</pre>")
     if f.bisect:
