@@ -102,7 +102,10 @@ def _stacked(title: str, name: str, xlabel: str, table: dict[str, Counter[str]])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     ax.tick_params(axis="x", labelrotation=45, labelsize=8)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    if verdicts:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    else:
+        ax.text(0.5, 0.5, "no cases stored", ha="center", va="center", transform=ax.transAxes)
     return Png(name, title, _png(fig))
 
 

@@ -54,6 +54,7 @@ class Finding:
     observed: list[dict[str, Any]] = field(default_factory=list)  # failing arrays: observed vs expected
     gradient: list[dict[str, Any]] = field(default_factory=list)  # failing gradient checks, per device
     known: list[dict[str, Any]] = field(default_factory=list)  # known-difference labels from meta.json
+    evidence_reduced: bool = False  # observed/gradient values are the reduced kernel's (the message is not)
     bisect: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -167,8 +168,10 @@ def collect(runs: list[RunData]) -> list[Finding]:
                     meta = _json(os.path.join(reduced, E.META))
                     if isinstance(meta, dict) and _failing_arrays(meta.get("checks", [])):
                         f.observed = _failing_arrays(meta["checks"])
+                        f.evidence_reduced = True
                     if isinstance(meta, dict) and _failing_gradients(meta.get("gradient_check")):
                         f.gradient = _failing_gradients(meta["gradient_check"])
+                        f.evidence_reduced = True
                 elif os.path.isfile(os.path.join(g.folder, E.KERNEL)):
                     f.source = _read(os.path.join(g.folder, E.KERNEL)) or f.source
                 f.bisect = saved_bisects(run.run_dir, g.folder)

@@ -232,6 +232,7 @@ def _finding(k: int, f: Finding, out_dir: str) -> str:
         rows.append([part.run, part.count, seeds, part.first_session, "yes" if part.new else "no",
                      Raw(" ".join(links) or "no corpus folder")])  # fmt: skip
     body = [head, _table(["run", "cases", "seeds", "first session", "new", "corpus"], rows, {1, 3})]
+    of = " of the reduced kernel" if f.evidence_reduced else ""
     if f.observed:
         obs = [
             [a.get("device", ""), a.get("name", ""), a.get("dtype", ""), json.dumps(a.get("worst_index")),
@@ -239,7 +240,7 @@ def _finding(k: int, f: Finding, out_dir: str) -> str:
              a.get("tolerance"), f"{a.get('bad', '?')} of {a.get('checked', '?')}"]
             for a in f.observed
         ]  # fmt: skip
-        body.append("<p><b>observed vs expected</b> (worst element of each differing array):</p>")
+        body.append(f"<p><b>observed vs expected</b>{of} (worst element of each differing array):</p>")
         body.append(
             _table(
                 ["device", "array", "dtype", "index", "observed", "expected", "|err|", "tolerance", "bad"],
@@ -265,7 +266,7 @@ def _finding(k: int, f: Finding, out_dir: str) -> str:
             f"reference: {escape(str(known.get('reference', '')))}</p>"
         )
     if f.message:
-        body.append(f"<p><b>message</b></p><pre class=msg>{escape(f.message[:4000])}</pre>")
+        body.append(f"<p><b>message</b> (seed {f.seed})</p><pre class=msg>{escape(f.message[:4000])}</pre>")
     if f.bisect:
         for b in f.bisect:
             brow = [[r.get("version", ""), r.get("status", ""), r.get("verdict", ""), r.get("note", "")]
