@@ -117,11 +117,15 @@ def launch_dim(fn: ast.FunctionDef) -> tuple[int, ...]:
     return (1,) if n is None else DEFAULT_DIMS[min(max(n, 1), 4)]
 
 
-def host_object_params(source: str) -> list[tuple[str, str, int]]:
-    """(call, host type, line) for every geometry-query call of a module: their `wp.uint64`
-    arguments are ids of host objects (meshes, volumes, ...) that `check` cannot build."""
+def _tree(code: str | ast.AST) -> ast.AST:
+    return ast.parse(code) if isinstance(code, str) else code
+
+
+def host_object_params(code: str | ast.AST) -> list[tuple[str, str, int]]:
+    """(call, host type, line) for every geometry-query call of a module (or one definition):
+    their `wp.uint64` arguments are ids of host objects (meshes, volumes, ...) `check` cannot build."""
     out = []
-    for n in ast.walk(ast.parse(source)):
+    for n in ast.walk(_tree(code)):
         if (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Attribute)
@@ -135,11 +139,11 @@ def host_object_params(source: str) -> list[tuple[str, str, int]]:
     return sorted(out, key=lambda x: x[2])
 
 
-def tile_calls(source: str, supported: frozenset[str]) -> list[tuple[str, int]]:
+def tile_calls(code: str | ast.AST, supported: frozenset[str]) -> list[tuple[str, int]]:
     """(call, line) of every `wp.tile*` / `wp.untile` call the oracle does not model: a tiled
     kernel also needs the launch's block_dim to compile, which a plain launch does not give."""
     out = []
-    for n in ast.walk(ast.parse(source)):
+    for n in ast.walk(_tree(code)):
         if (
             isinstance(n, ast.Call)
             and isinstance(n.func, ast.Attribute)

@@ -167,3 +167,26 @@ def test_host_objects_are_refused_by_name(tmp_path: Path, capsys: pytest.Capture
     status, out, _ = _check(capsys, str(f))
     assert status == 2
     assert "host object wp.Mesh not modelled: wp.mesh_query_point, line 7" in " ".join(out.split())
+
+
+def test_hints_match_the_cause(capsys: pytest.CaptureFixture[str]) -> None:
+    hints = KERNELS / "realcode_hints.py"
+    status, out, err = _check(capsys, str(hints), "--kernel", "reads_past_the_end")
+    assert status == 2 and "reads_past_the_end: invalid_kernel" in out
+    assert "out of bounds by construction" in err and "--int-range" not in err  # no integer input to narrow
+    status, out, err = _check(capsys, str(hints), "--kernel", "last_writer_wins")
+    assert status == 2 and "order-dependent:" in out
+    assert "depends on thread order" in err and "not a Warp bug" in err
+
+
+def test_tiled_kernels_are_refused_before_compiling(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "tiled_inside.py"
+    f.write_text(
+        "import warp as wp\n\n\ndef make(n):\n    @wp.kernel\n    def k(a: wp.array2d[float]):\n"
+        "        t = wp.tile_load(a, shape=(n, n))\n        wp.tile_store(a, t)\n\n    return k\n"
+    )
+    status, out, _ = _check(capsys, str(f))
+    assert status == 2
+    assert "tiles are not modelled by the oracle yet: wp.tile_load, line 7" in " ".join(out.split())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ast
 import dataclasses
 import importlib
 import importlib.util
@@ -194,9 +195,13 @@ def _user_lines(text: str, offset: int) -> str:
     return _LINE.sub(lambda m: f"line {int(m.group(1)) - offset}", text) if offset else text
 
 
+_EXC_PREFIX = re.compile(r"^(Unsupported|UndefinedBehavior|OrderDependent): ")
+
+
 def _explain(message: str) -> str:
     """The oracle's refusal of a builtin in the user's terms, with the file line: tiles, random
     numbers and the like are named as constructs the oracle does not model yet."""
+    message = _EXC_PREFIX.sub("", message)
     m = _CALL.search(message)
     if not m:
         return message
@@ -208,7 +213,7 @@ def _explain(message: str) -> str:
 
 
 def _hint(verdict: str, message: str, has_int_inputs: bool) -> str | None:
-    if message.startswith("order-dependent:") or "order-dependent:" in message[:40]:
+    if message.startswith("order-dependent:"):
         return "the result depends on thread order (a race in the kernel as written), not a Warp bug"
     if verdict != "invalid_kernel":
         return None
@@ -222,6 +227,9 @@ def _registry(spec: str | None) -> Any:
         return None
     mod_name, _, fn = spec.partition(":")
     return getattr(importlib.import_module(mod_name), fn)()
+
+
+POSITIVE_FLOATS = (0.5, 2.0)
 
 
 @dataclass(frozen=True)
@@ -301,6 +309,15 @@ def _choices(args: argparse.Namespace, fn: Any, module: str, opts: Any) -> list[
                 )
                 for o, n in list(variants)
             ]
+        if not args.param and args.float_range == "-2:2":
+            # sizes, spacings and radii of real kernels are positive: 0 or a negative breaks them
+            variants += [
+                (
+                    dataclasses.replace(o, float_range=POSITIVE_FLOATS),
+                    ", ".join(x for x in (n, "floats in 0.5:2") if x),
+                )
+                for o, n in list(variants)
+            ]
         for o, n in variants:
             out.append(InputChoice(dim, o, "; ".join(x for x in (dnote, n) if x)))
     return out
@@ -339,7 +356,17 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
     base_opts = _options(args)
     registry = _registry(args.oracle_registry)
     rows: list[Row] = []
+    tree = ast.parse(source)
+    nodes = {(n.name, n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    supported = oracle.supported_calls(registry)
     for d in defs:
+        # a construct the oracle cannot model is the first thing to say, whatever else is missing
+        tiles = tile_calls(nodes[(d.name, d.lineno)], supported)
+        if tiles:
+            call, line = tiles[0]
+            reason = f"tiles are not modelled by the oracle yet: {call}, line {line}"
+            rows.append(Row(d.name, d.lineno, RowVerdict.NOT_MODELLED, reason))
+            continue
         if not d.top_level:
             rows.append(
                 Row(
@@ -354,7 +381,7 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
         if ex.unresolved:
             rows.append(Row(d.name, d.lineno, RowVerdict.NOT_EXTRACTED, "; ".join(ex.unresolved)))
             continue
-        tiles = tile_calls(ex.source, oracle.supported_calls(registry))
+        tiles = tile_calls(ex.source, supported)
         if tiles:
             call, line = tiles[0]
             reason = f"tiles are not modelled by the oracle yet: {call}, line {line + X.HEADER_LINES - ex.line_offset}"
@@ -376,8 +403,6 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
 def _check_kernel(
     args: argparse.Namespace, runner: Any, path: str, d: Any, ex: Any, opts: Any, registry: Any, console: Any
 ) -> Row:
-    import ast
-
     from fuzz.synth import SynthError
     from grammar.case import MODULE_HEADER, KernelCase
 
