@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
@@ -14,17 +16,19 @@ from fuzz.report.collect import RunData
 from fuzz.report.coverage import Coverage, Tally
 from fuzz.report.timeline import rates
 
-VERDICT_COLOURS = {
-    "verified": "#1a9850",
-    "inconclusive": "#bdbdbd",
-    "oracle_unsupported": "#e0e0e0",
-    "mismatch": "#d73027",
-    "gradient_mismatch": "#fc8d59",
-    "compile_error": "#7b3294",
-    "launch_error": "#c2a5cf",
-    "crash": "#252525",
-    "timeout": "#8c510a",
-}
+VERDICT_COLOURS: Mapping[str, str] = MappingProxyType(
+    {
+        "verified": "#1a9850",
+        "inconclusive": "#bdbdbd",
+        "oracle_unsupported": "#e0e0e0",
+        "mismatch": "#d73027",
+        "gradient_mismatch": "#fc8d59",
+        "compile_error": "#7b3294",
+        "launch_error": "#c2a5cf",
+        "crash": "#252525",
+        "timeout": "#8c510a",
+    }
+)
 EXTRA_COLOURS = ("#4575b4", "#91bfdb", "#fee090", "#762a83", "#01665e", "#b35806")
 
 
