@@ -112,8 +112,13 @@ def test_kinks_are_excluded_and_counted(mod: Any) -> None:
     gc = _check(mod, "kinks")
     # a[1] = 0 and a[2] = -0 sit on abs's kink; b = 0/1 on floor's jumps
     assert gc.excluded.get("input element at a kink", 0) >= 2, gc
-    # the branch tie a == 0.25 is marked unstable by the oracle: its output is left out
-    assert _check(mod, "branch").excluded.get("output unstable or non-finite", 0) >= 1
+    # the branch tie a == 0.25 is left out: as an unstable output (when the oracle marks the
+    # decision) or as an input at a kink (Warp's gradient jumps there within two ulps)
+    ex = _check(mod, "branch").excluded
+    tie = ex.get("output unstable or non-finite", 0) + ex.get(
+        "input element at a kink (Warp's gradient jumps within two ulps)", 0
+    )
+    assert tie >= 1, ex
 
 
 def test_wrong_custom_adjoint_is_caught(mod: Any) -> None:
@@ -130,6 +135,7 @@ def test_missing_adjoint_of_frac_is_caught(mod: Any) -> None:
     # Warp 1.19.0's adj_frac accumulates nothing (d frac(x)/dx = 1 between integers)
     gc = _check(mod, "frack")
     assert gc.status == G.MISMATCH and "Warp 0 vs" in gc.message, gc
+    assert gc.known_gaps == ["frac-derivative"], gc  # and the re-check says why
 
 
 def test_integer_kernel_is_not_differentiable(mod: Any) -> None:
