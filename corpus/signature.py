@@ -143,9 +143,12 @@ def _array_args(fn: ast.FunctionDef | None) -> frozenset[str]:
     return frozenset(
         a.arg
         for a in fn.args.args
-        if isinstance(a.annotation, ast.Call)
-        and isinstance(a.annotation.func, ast.Attribute)
-        and a.annotation.func.attr.startswith("array")
+        if isinstance(a.annotation, ast.Call | ast.Subscript)  # wp.array(dtype=T) or wp.array[T]
+        and isinstance(
+            head := a.annotation.func if isinstance(a.annotation, ast.Call) else a.annotation.value,
+            ast.Attribute,
+        )
+        and head.attr.startswith("array")
     )
 
 
