@@ -254,7 +254,7 @@ def _finding(k: int, f: Finding, out_dir: str) -> str:
             for g in f.gradient
         ]  # fmt: skip
         body.append(
-            "<p><b>observed vs expected</b> (gradient: Warp's adjoint vs finite differences of the oracle):</p>"
+            f"<p><b>observed vs expected</b>{of} (gradient: Warp's adjoint vs finite differences of the oracle):</p>"
         )
         body.append(
             _table(["device", "at", "Warp", "finite differences", "|err|", "tolerance", "known gap"], grad)
