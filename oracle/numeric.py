@@ -12,7 +12,7 @@ import numpy as np
 
 from oracle.errors import UndefinedBehavior, Unsupported
 from oracle.types import BOOL, Scalar, ValueType
-from oracle.values import Value, lane_broadcast
+from oracle.values import Value, lane_broadcast, literal_parse_error
 
 
 @dataclass
@@ -431,7 +431,7 @@ def cast(v: Value, target: Scalar, ctx: OpCtx) -> Value:
         lit = float(v.literal)
         with np.errstate(all="ignore"):
             data = np.full(v.data.shape, lit, dtype=target.np)
-        e = abs(float(np.float64(data.flat[0])) - lit) + abs(lit) * 2.0**-53 if data.size else 0.0
+        e = abs(float(np.float64(data.flat[0])) - lit) + literal_parse_error(lit) if data.size else 0.0
         return Value(target, data, np.full(v.data.shape, e if np.isfinite(e) else 0.0), v.taint.copy())
     if (
         v.literal is not None

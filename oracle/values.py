@@ -4,6 +4,7 @@ and an instability taint, so the whole launch is interpreted at once with masks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 import numpy as np
 
@@ -98,6 +99,15 @@ def lanes_of(t: ValueType, lanes: int) -> tuple[int, ...]:
     return (lanes, *t.shape)
 
 
+def literal_parse_error(value: float) -> float:
+    """Bound on the rounding of a float literal's decimal text to float64: zero when the shortest
+    decimal of the value is the value itself (0.5, -0.25, 10.0: nothing was rounded, so a literal
+    compared with an equal one is an exact tie, not a near one), else half an ulp of float64."""
+    if not np.isfinite(value) or Decimal(repr(value)) == Decimal(value):
+        return 0.0
+    return abs(value) * 2.0**-53
+
+
 def const_value(t: ValueType, value: object, lanes: int, literal: int | float | bool | None = None) -> Value:
     """A lane-uniform value; a float literal rounded to `t` carries its exact rounding error."""
     with np.errstate(all="ignore"):
@@ -107,8 +117,7 @@ def const_value(t: ValueType, value: object, lanes: int, literal: int | float | 
         with np.errstate(all="ignore"):
             e = abs(float(np.float64(data.flat[0]) - value)) if data.size else 0.0
         if np.isfinite(e):
-            # float64 parsing of the decimal literal is itself rounded: add its half ulp
-            e += abs(value) * 2.0**-53
+            e += literal_parse_error(value)
         err[...] = e
     return Value(t, data, err, np.zeros(lanes, dtype=bool), literal)
 

@@ -158,10 +158,11 @@ def test_commutative_accumulation_still_verifies(runner: object) -> None:
     assert sums["x"]["written"] == 0 and sums["x"]["elements"] == N  # read only: compared, no evidence
 
 
-# every written element hangs on a comparison within rounding error (sqrt(v)^2 against v): the
+# every written element hangs on a comparison within rounding error (sin^2 + cos^2 against 1): the
 # read-only input x has 64 stable elements, the output none
 ALL_UNSTABLE = (
-    "v = x[i] * x[i] + 1.0\nif wp.sqrt(v) * wp.sqrt(v) >= v:\n    out[i] = 1.0\nelse:\n    out[i] = 2.0"
+    "s = wp.sin(x[i] + 0.1)\nc = wp.cos(x[i] + 0.1)\n"
+    "if s * s + c * c >= 1.0:\n    out[i] = 1.0\nelse:\n    out[i] = 2.0"
 )
 
 
@@ -221,3 +222,21 @@ def test_decide_needs_compared_written_elements_per_array() -> None:
 
 def test_module_header_is_what_cases_use() -> None:
     assert _case(1, "out[i] = x[i]", (X, OUT)).module_source().startswith(MODULE_HEADER)
+
+
+def test_a_tie_of_exact_literals_is_stable_and_verifies(runner: object) -> None:
+    """`-0.5 >= -0.5` is an exact tie (both literals are exact binary fractions), so the branch is
+    decided and the written elements are compared; an inexact decimal (0.1) keeps its parse error.
+    Before, every float literal carried half an ulp of float64, which tainted this branch on every
+    lane and left seed 24 of a campaign with 0 of 128 written elements compared."""
+    from oracle.types import FLOAT32
+    from oracle.values import const_value, literal_parse_error
+
+    case = _case(40, "if -0.5 >= -0.5:\n    out[i] = x[i] * 3.0\nelse:\n    out[i] = 0.0", (X, OUT))
+    orc = _evaluate(case)
+    assert orc.written["out"].all() and not orc.unstable["out"].any()
+    r = _run(runner, [case])[40]
+    assert r.verdict == J.VERIFIED, (r.verdict, r.message)
+    assert literal_parse_error(0.5) == 0.0 and literal_parse_error(10.0) == 0.0
+    assert literal_parse_error(0.1) > 0.0
+    assert const_value(FLOAT32, 0.1, 1).err[0] > 0.0 and const_value(FLOAT32, -0.5, 1).err[0] == 0.0
