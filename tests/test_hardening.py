@@ -209,6 +209,28 @@ def test_cpu_half_of_a_cpu_and_cuda_failure_replays_on_cpu(
     assert "still failing" in out and "not reproducible here: cuda~fd" in out, out
 
 
+@pytest.mark.slow
+def test_cpu_half_of_a_cpu_and_cuda_failure_reduces_on_cpu(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "frac"
+    shutil.copytree(SEEDS / "frac-missing-adjoint", folder)
+    meta = json.loads((folder / E.META).read_text())
+    meta["signature"]["devices"] = "cpu~fd+cuda~fd"
+    meta["devices"] = ["cpu", "cuda:0"]
+    meta["reduced_from"] = None  # as the original folder the campaign saved
+    (folder / E.META).write_text(json.dumps(meta))
+    import warp as wp
+
+    if wp.is_cuda_available():
+        pytest.skip("this machine has CUDA: the whole signature reduces")
+    assert main(["reduce", str(folder), "--budget", "90s"]) == 0
+    out = capsys.readouterr().out
+    assert "reducing the cpu~fd part of cpu~fd+cuda~fd" in out, out
+    reduced = json.loads((folder / E.REDUCED / E.META).read_text())
+    assert reduced["signature"]["devices"] == "cpu~fd" and reduced["verdict"] == "gradient_mismatch"
+
+
 # ---- one writer per run folder -----------------------------------------------------------------
 
 
@@ -515,6 +537,9 @@ def test_reduce_says_when_there_was_nothing_to_remove(
     (folder,) = save_failures(str(tmp_path), [result], settings=settings)
     assert main(["reduce", folder, "--budget", "60s", "--oracle-registry", WRONG]) == 0
     assert "nothing to remove" in capsys.readouterr().out
+    # a reduced folder (the committed seeds are) is said to be one, not passed over in silence
+    assert main(["reduce", str(SEEDS / "ternary-int-condition")]) == 0
+    assert "already a reduced case" in capsys.readouterr().out
 
 
 def test_datasets_loads_a_small_export_without_warnings(tmp_path: Path) -> None:

@@ -52,9 +52,15 @@ def run(args: argparse.Namespace) -> int:
     from fuzz.runlock import RunLocked, run_lock
 
     try:
-        folders = [p for p in E.find_entries(args.paths) if not E.load_entry(p).reduced]
+        found = list(E.find_entries(args.paths))
+        reductions = {p for p in found if E.load_entry(p).reduced}
     except E.CorpusError as e:
         raise UsageError(str(e)) from e
+    folders = [p for p in found if p not in reductions]
+    for p in sorted(reductions):
+        if os.path.dirname(os.path.abspath(p)) not in {os.path.abspath(f) for f in folders}:
+            # named directly (not found below an original being reduced): say why nothing happens
+            print(f"{p}: already a reduced case (its meta.json has reduced_from): nothing to reduce")
     status = 0
     with contextlib.ExitStack() as locks:
         # reduce writes PATH/reduced/: never while a campaign holds the run folder
