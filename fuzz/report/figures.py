@@ -81,7 +81,7 @@ def coverage_figure(cov: Coverage) -> Png:
     ax.set_title(
         f"Coverage of warp {cov.warp_version}'s builtins, constructs and families ({cov.kernels} kernels)"
     )
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     ax.tick_params(axis="y", labelsize=8)
     return Png("coverage.png", "Coverage of Warp", _png(fig))
 
