@@ -207,6 +207,16 @@ KNOWN = KnownTable(
             limitation="order-dependent-atomic",
         ),
         KnownEntry(
+            "grad-forward-only",
+            KnownKind.LIMITATION,
+            "wp.grad(f)(x) in a kernel or wp.func (outside @wp.func_grad) does not take part in the backward pass",
+            "gradient",
+            ("grad",),
+            f"Warp {_DIFF}: Gradient Functions, Usage Contexts and Limitations",
+            ("1.19.0",),
+            limitation="grad-forward-only",
+        ),
+        KnownEntry(
             "atomic-result",
             KnownKind.LIMITATION,
             "the old value returned by a float atomic depends on thread order",

@@ -196,6 +196,7 @@ class Limitation(StrEnum):
     COMPONENT_OVERWRITE = "component-overwrite"
     ORDER_DEPENDENT_ATOMIC = "order-dependent-atomic"
     ATOMIC_RESULT = "atomic-result"
+    GRAD_FORWARD_ONLY = "grad-forward-only"
     UNPARSED = "unparsed"
 
 
@@ -293,7 +294,8 @@ def screen(case: KernelCase) -> Screened | None:
       invalid; a single write after default initialisation is fine, but is screened too (the
       screen does not track initialisation);
     - float atomics whose result depends on thread order (min/max/cas/exch) or whose returned old
-      value is used.
+      value is used;
+    - `wp.grad(f)(x)` outside a `@wp.func_grad`: forward-only, a constant in the backward pass.
     """
     try:
         tree = ast.parse(case.source)
@@ -304,11 +306,20 @@ def screen(case: KernelCase) -> Screened | None:
     params = {p.name for p in case.params if p.kind == "array"}
     for fn in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
         arrays = _array_params(fn) | (params if fn.name == case.kernel_name else set())
+        custom_grad = any(
+            isinstance(d, ast.Call) and _wp_name(d.func) == "func_grad" for d in fn.decorator_list
+        )
         for node in ast.walk(fn):
             if isinstance(node, ast.stmt):
                 hit = _store_limitation(node, arrays, float_arrays & arrays)
                 if hit is not None:
                     return hit
+            if isinstance(node, ast.Call) and _wp_name(node.func) == "grad" and not custom_grad:
+                return Screened(
+                    Limitation.GRAD_FORWARD_ONLY,
+                    f"wp.grad(...) outside a @wp.func_grad (line {node.lineno}): Warp treats it as "
+                    "a constant in the backward pass",
+                )
     for node in ast.walk(tree):
         if isinstance(node, ast.While) and _assigns(node.body):
             return Screened(

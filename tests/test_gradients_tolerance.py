@@ -250,6 +250,15 @@ def test_screen_recognises_every_component_write_form() -> None:
                  "m = wp.mat22()\nm[1][1] = a[i]", "q = wp.quat()\nq[3] /= a[i]", "v = wp.vec3()\nv.y *= a[i]"):  # fmt: skip
         s = screened(body + "\nout[i] = a[i]")
         assert s is not None and s.limitation == G.Limitation.COMPONENT_OVERWRITE, body
+    s = screened("g = wp.grad(wp.sin)(a[i])\nout[i] = g")
+    assert s is not None and s.limitation == G.Limitation.GRAD_FORWARD_ONLY
+    custom = (
+        "@wp.func\ndef f(x: float) -> float:\n    return wp.sqrt(x)\n\n\n@wp.func_grad(f)\n"
+        "def adj_f(x: float, adj_ret: float):\n    wp.adjoint[x] += wp.grad(wp.sqrt)(x) * adj_ret\n\n\n"
+        "@wp.kernel\ndef k(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n"
+        "    i = wp.tid()\n    out[i] = f(a[i])\n"
+    )
+    assert G.screen(KernelCase("k", custom, "test", 1, "test", tuple(A_OUT), (N,))) is None
     for body in ("v = wp.vec3()\nv[1] += a[i]", "v = wp.vec3()\nv.x -= a[i]", "out[i] = a[i]"):
         assert screened(body + "\nout[i] = a[i]") is None, body
     # array stores are not component writes, whichever annotation form the arrays use
