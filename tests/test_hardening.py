@@ -166,6 +166,9 @@ def test_truncated_inputs_are_damage_for_replay_and_repro(
     assert re.search(r"^damaged\s+seed 5 ", out, re.M) and "inputs.npz: sha256 differs" in out, out
     p = _repro(folder)
     assert p.returncode == DAMAGED_EXIT and "inputs.npz" in p.stdout, p.stdout + p.stderr
+    # bisect refuses it before installing any release
+    assert main(["bisect", str(folder), "--versions", "1.19.0"]) == DAMAGED_EXIT
+    assert "inputs.npz: sha256 differs" in capsys.readouterr().err
     # a folder written before hashes: its .npz archives are still checked
     meta = json.loads((folder / E.META).read_text())
     del meta["sha256"]
