@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ast
 
+from oracle.types import is_array_annotation
+
 BARE_CALLS = frozenset({"int", "float", "range", "len"})
 
 
@@ -22,16 +24,10 @@ def constructs_of(source: str, prefix: str) -> tuple[str, ...]:
     tree = ast.parse(source)
     for top in tree.body:
         if isinstance(top, ast.FunctionDef):
-            arrays = {a.arg for a in top.args.args if _is_array_annotation(a.annotation)}
+            arrays = {a.arg for a in top.args.args if is_array_annotation(a.annotation)}
             for stmt in top.body:
                 _walk(stmt, found, prefix, arrays)
     return tuple(sorted(found))
-
-
-def _is_array_annotation(ann: ast.expr | None) -> bool:
-    """`wp.array(dtype=...)`, `wp.array2d(...)` and the subscript form `wp.array[...]`."""
-    head = ann.func if isinstance(ann, ast.Call) else ann.value if isinstance(ann, ast.Subscript) else None
-    return isinstance(head, ast.Attribute) and head.attr.startswith("array")
 
 
 def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None:

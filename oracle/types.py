@@ -245,6 +245,16 @@ def type_path(node: ast.expr) -> str | None:
     return None
 
 
+def is_array_annotation(node: ast.expr | None) -> bool:
+    """Whether an annotation is an array in any form Warp accepts: `wp.array(dtype=T)`,
+    `wp.array2d(...)`, `wp.array[T]`, `wp.array3d[T]`, `wp.types.array[T]`, `wp.indexedarray[T]`
+    (syntax only: aliases need a TypeScope, see parse_annotation)."""
+    head = (
+        node.func if isinstance(node, ast.Call) else node.value if isinstance(node, ast.Subscript) else None
+    )
+    return head is not None and (type_path(head) in ARRAY_KINDS or type_path(head) == "indexedarray")
+
+
 def _aliases(structs: dict[str, StructT]) -> dict[str, ast.expr]:
     return structs.aliases if isinstance(structs, TypeScope) else {}
 

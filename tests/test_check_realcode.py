@@ -78,10 +78,12 @@ def test_each_form_verifies_against_real_warp(capsys: pytest.CaptureFixture[str]
     # subscript_1d: wp.array[float], an alias, a helper without return annotation, wp.constant;
     # vec_2d: wp.array2d[wp.vec3] and a wp.types.vector alias, 2-D launch from `i, j = wp.tid()`;
     # grid_3d: wp.array3d[float], wp.array(dtype=, ndim=3), a tuple return, 3-D launch;
-    # struct_array: a struct holding an array the kernel writes
+    # struct_array: a struct holding an array the kernel writes; mat_4d: wp.array4d[float], a
+    # wp.types.matrix alias, a 4-D launch
     status, out, _ = _check(capsys, str(FORMS))
     assert status == 0, out
-    for k in ("subscript_1d", "vec_2d", "grid_3d", "struct_array"):
+    assert "5 kernel(s)" in out
+    for k in ("subscript_1d", "vec_2d", "grid_3d", "struct_array", "mat_4d"):
         assert f"{k}: verified" in out
     assert "g.values" in out  # the struct's array is compared too
     assert "8x8" not in out  # no usage hint: the launch shapes came from wp.tid()
@@ -95,6 +97,7 @@ def test_launch_shape_comes_from_tid_unpacking(capsys: pytest.CaptureFixture[str
     assert launch_dim(fns["subscript_1d"]) == (64,)
     assert launch_dim(fns["vec_2d"]) == (8, 8)
     assert launch_dim(fns["grid_3d"]) == (4, 4, 4)
+    assert launch_dim(fns["mat_4d"]) == (4, 4, 2, 2)
     status, out, _ = _check(capsys, str(FORMS), "--kernel", "grid_3d")
     assert status == 0 and "grid_3d: verified" in out
     assert "64" in out  # 4x4x4 elements compared

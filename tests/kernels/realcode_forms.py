@@ -48,3 +48,13 @@ def struct_array(g: Grid, out: wp.array[float]):
     i = wp.tid()
     g.values[i] = g.values[i] * g.gain
     out[i] = g.values[i] + 1.0
+
+
+mat22x = wp.types.matrix(shape=(2, 2), dtype=float)
+
+
+@wp.kernel
+def mat_4d(a: wp.array4d[float], m: wp.array[mat22x], out: wp.array4d[float]):
+    i, j, k, n = wp.tid()
+    v = m[i] * wp.vec2(a[i, j, k, n], 1.0)
+    out[i, j, k, n] = v[0] - v[1]
