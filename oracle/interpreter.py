@@ -45,7 +45,7 @@ from oracle.types import (
 from oracle.values import ArrayRef, Keyword, StructVal, TypeArg, Value, const_value, lane_broadcast, select
 
 MAX_WHILE_ITERATIONS = 100_000
-# Warp's module constants (wp.pi, ...): Python floats, which a kernel reads as float literals
+# wp.pi, math.pi, ...: Python floats, which Warp reads as float literals where a kernel names them
 WP_CONSTANTS = {"pi": np.pi, "tau": 2 * np.pi, "e": np.e, "inf": np.inf, "half_pi": np.pi / 2}
 MAX_CALL_DEPTH = 32
 
@@ -602,8 +602,8 @@ class Interpreter:
 
     def eval(self, node: ast.expr, m: np.ndarray) -> Any:
         self.lineno = getattr(node, "lineno", self.lineno)
-        if isinstance(node, ast.Attribute) and wp_attr(node) in WP_CONSTANTS:
-            return self.literal(float(WP_CONSTANTS[str(wp_attr(node))]))
+        if isinstance(node, ast.Attribute) and node.attr in WP_CONSTANTS and _module_name(node.value):
+            return self.literal(float(WP_CONSTANTS[node.attr]))
         if isinstance(node, ast.Constant):
             return self.literal(node.value)
         if isinstance(node, ast.Name):
@@ -1003,3 +1003,8 @@ def _type_str(t: ReturnType | None) -> str:
     if isinstance(t, tuple):
         return "tuple[" + ", ".join(str(x) for x in t) + "]"
     return str(t)
+
+
+def _module_name(node: ast.expr) -> bool:
+    """`wp`, `warp`, `math`, `np`: modules whose float constants (pi, e, ...) a kernel may read."""
+    return isinstance(node, ast.Name) and node.id in ("wp", "warp", "math", "np", "numpy")

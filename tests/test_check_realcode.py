@@ -193,3 +193,19 @@ def test_tiled_kernels_are_refused_before_compiling(
     status, out, _ = _check(capsys, str(f))
     assert status == 2
     assert "tiles are not modelled by the oracle yet: wp.tile_load, line 7" in " ".join(out.split())
+
+
+def test_line_numbers_survive_a_shifted_extraction(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no free line above the kernel for `import math`: the extracted module is shifted by one line
+    # and every message is mapped back to the file's lines
+    f = tmp_path / "tight.py"
+    f.write_text(
+        "import math\nimport warp as wp\n@wp.kernel\ndef k(a: wp.array[float]):\n    i = wp.tid()\n"
+        "    a[i] = a[i] * math.pi\n    s = wp.rand_init(1)\n"
+    )
+    assert extract(f.read_text(), str(f), "k").line_offset == 1
+    status, out, _ = _check(capsys, str(f))
+    assert status == 2
+    assert "random numbers are not modelled by the oracle yet: wp.rand_init, line 7" in " ".join(out.split())

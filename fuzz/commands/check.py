@@ -206,7 +206,7 @@ def _explain(message: str) -> str:
     if not m:
         return message
     name = m.group(1)
-    what = next((w for prefixes, w in _CATEGORIES if name.startswith(prefixes)), f"wp.{name} is")
+    what = next((w for prefixes, w in _CATEGORIES if name.startswith(prefixes)), "the builtin is")
     line = _LINE.search(message)
     where = f", {line.group(0)}" if line else ""
     return f"{what} not modelled by the oracle yet: wp.{name}{where}"
