@@ -21,6 +21,7 @@ from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, 
 from oracle.races import atomic_results_used, element_name, record_load, record_store, same_values, written
 from oracle.result import OracleResult
 from oracle.source import (
+    Generic,
     ModuleConst,
     ModuleInfo,
     ReturnType,
@@ -849,13 +850,15 @@ class Interpreter:
         if len(self.frames) > MAX_CALL_DEPTH:
             raise self.unsupported("recursive call", name)
         fn = self.info.funcs[name]
-        params = param_types(fn, self.info.structs)
+        params = param_types(fn, self.info.structs, generic_ok=True)
         if len(params) != len(node.args):
             raise self.unsupported("call with a different number of arguments", name)
         env: dict[str, Any] = {}
         for (pname, ptype), a in zip(params, node.args, strict=True):
             v = self.eval(a, m)
             vt = v.t if isinstance(v, Value | ArrayRef | StructVal) else None
+            if isinstance(ptype, Generic) and vt is not None:
+                ptype = vt  # Warp specializes an Any parameter to the argument's type
             if vt != ptype:
                 raise self.unsupported(
                     "call argument of a different type", f"{name}({pname}: {ptype}) got {vt}"

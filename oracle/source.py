@@ -221,7 +221,18 @@ def parse_module(source: str) -> ModuleInfo:
     return info
 
 
-def param_types(fn: ast.FunctionDef, structs: dict[str, StructT]) -> list[tuple[str, object]]:
+@dataclass(frozen=True)
+class Generic:
+    """A `typing.Any` parameter of a @wp.func (`x: Any`, `a: wp.array(dtype=Any)`): Warp builds
+    one overload per call's argument types, so the argument's own type is the parameter's."""
+
+    annotation: str
+
+
+def param_types(
+    fn: ast.FunctionDef, structs: dict[str, StructT], generic_ok: bool = False
+) -> list[tuple[str, object]]:
+    """Parameter types in order; with `generic_ok` (a @wp.func) an Any parameter is a Generic."""
     a = fn.args
     if a.vararg or a.kwarg or a.kwonlyargs or a.posonlyargs or a.defaults:
         raise Unsupported("function signature with defaults/varargs/keyword-only", fn.lineno, fn.name)
@@ -229,7 +240,12 @@ def param_types(fn: ast.FunctionDef, structs: dict[str, StructT]) -> list[tuple[
     for arg in a.args:
         if arg.annotation is None:
             raise Unsupported("unannotated parameter", fn.lineno, f"{fn.name}.{arg.arg}")
-        out.append((arg.arg, parse_annotation(arg.annotation, structs)))
+        try:
+            out.append((arg.arg, parse_annotation(arg.annotation, structs)))
+        except Unsupported as e:
+            if not (generic_ok and e.construct == "typing.Any generic"):
+                raise
+            out.append((arg.arg, Generic(ast.unparse(arg.annotation))))
     return out
 
 
@@ -244,6 +260,8 @@ def return_type(fn: ast.FunctionDef, structs: dict[str, StructT]) -> ReturnType 
     if isinstance(fn.returns, ast.Constant) and fn.returns.value is None:
         return None
     r = fn.returns
+    if type_path(r) == "Any" or (isinstance(r, ast.Name) and r.id == "Any"):
+        return None  # inferred from the returns, as for a function without annotation
     if isinstance(r, ast.Subscript) and isinstance(r.value, ast.Name) and r.value.id in ("tuple", "Tuple"):
         elts = r.slice.elts if isinstance(r.slice, ast.Tuple) else [r.slice]
         ts = tuple(parse_value_type(e, structs) for e in elts)

@@ -79,11 +79,12 @@ def test_each_form_verifies_against_real_warp(capsys: pytest.CaptureFixture[str]
     # vec_2d: wp.array2d[wp.vec3] and a wp.types.vector alias, 2-D launch from `i, j = wp.tid()`;
     # grid_3d: wp.array3d[float], wp.array(dtype=, ndim=3), a tuple return, 3-D launch;
     # struct_array: a struct holding an array the kernel writes; mat_4d: wp.array4d[float], a
-    # wp.types.matrix alias, a 4-D launch
+    # wp.types.matrix alias, a 4-D launch; generic_helper: a typing.Any @wp.func called with a
+    # float and with a vector (one Warp overload each)
     status, out, _ = _check(capsys, str(FORMS))
     assert status == 0, out
-    assert "5 kernel(s)" in out
-    for k in ("subscript_1d", "vec_2d", "grid_3d", "struct_array", "mat_4d"):
+    assert "6 kernel(s)" in " ".join(out.split())
+    for k in ("subscript_1d", "vec_2d", "grid_3d", "struct_array", "mat_4d", "generic_helper"):
         assert f"{k}: verified" in out
     assert "g.values" in out  # the struct's array is compared too
     assert "8x8" not in out  # no usage hint: the launch shapes came from wp.tid()

@@ -1,5 +1,7 @@
 """Kernels written the way Warp's own code writes them (checked by tests/test_check_realcode.py)."""
 
+from typing import Any
+
 import warp as wp
 
 Float = wp.float32
@@ -58,3 +60,15 @@ def mat_4d(a: wp.array4d[float], m: wp.array[mat22x], out: wp.array4d[float]):
     i, j, k, n = wp.tid()
     v = m[i] * wp.vec2(a[i, j, k, n], 1.0)
     out[i, j, k, n] = v[0] - v[1]
+
+
+@wp.func
+def scaled(x: Any, s: Any) -> Any:
+    return x * s
+
+
+@wp.kernel
+def generic_helper(a: wp.array[float], v: wp.array[wp.vec3], out: wp.array[float], vout: wp.array[wp.vec3]):
+    i = wp.tid()
+    out[i] = scaled(a[i], 3.0)
+    vout[i] = scaled(v[i], a[i])
