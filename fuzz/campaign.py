@@ -29,6 +29,7 @@ from fuzz.pool import Done, Lost, Task, WorkerPool
 from fuzz.result import CaseResult
 from fuzz.runlock import run_lock
 from fuzz.settings import WorkerSettings
+from fuzz.shard import WHOLE, Shard
 from fuzz.store import Store, StoreError
 
 
@@ -110,6 +111,7 @@ class CampaignConfig:
     base_timeout_s: float = 60.0
     per_kernel_timeout_s: float = 15.0
     recycle_mb: int | None = 16  # replace a worker whose RSS grew this much past its warm level (None: never)
+    shard: Shard | None = None  # run only this shard's seeds (fuzz.shard); None: every seed
 
 
 @dataclass
@@ -133,12 +135,8 @@ class Snapshot:
     resumed_from: int = 0  # kernels already in the store when this session started (0: a new campaign)
 
 
-def _seed_stream(first: int, done: set[int]) -> Iterator[int]:
-    s = first
-    while True:
-        if s not in done:
-            yield s
-        s += 1
+def _seed_stream(first: int, done: set[int], shard: Shard | None = None) -> Iterator[int]:
+    return (shard or WHOLE).seeds(first, done)
 
 
 def _lost_result(seed: int, case: Any, reason: str, detail: str) -> CaseResult:
@@ -170,6 +168,7 @@ class Campaign:
             "first_seed": self.config.seed,
             "generator_version": grammar.GENERATOR_VERSION,
             "gen_config": settings.gen_config,
+            "shard": self.config.shard.label if self.config.shard else None,
         }
         have = store.get_meta("campaign")
         if have is None:
@@ -211,7 +210,7 @@ class Campaign:
             store.close()
             raise
         done = store.done_seeds()
-        seeds = _seed_stream(cfg.seed, done)
+        seeds = _seed_stream(cfg.seed, done, cfg.shard)
         retry: deque[Task] = deque()
         start = time.monotonic()
         end = start + cfg.budget_s
@@ -425,6 +424,7 @@ class Campaign:
             "devices": list(settings.devices),
             "device_facts": [warpcompat.device_facts(d) for d in settings.devices],
             "first_seed": self.config.seed,
+            "shard": self.config.shard.label if self.config.shard else None,
             "session": {
                 "kernels": snap.kernels,
                 "verified": snap.verified,

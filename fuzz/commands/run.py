@@ -16,6 +16,7 @@ from fuzz.cliutil import (
     gen_config_from_args,
     resolve_devices,
 )
+from fuzz.shard import Shard, ShardSpecError
 
 NAME = "run"
 HELP = "run a campaign (the default command)"
@@ -30,6 +31,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "per folder",
     )
     p.add_argument("--seed", type=int, default=0, help="first case seed (cases use seed, seed+1, ...)")
+    p.add_argument(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run shard K of N (K from 0): seeds seed+K, seed+K+N, ... (docs/scale-out.md)",
+    )
     p.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default here: the cores)"
     )
@@ -85,6 +92,15 @@ def _confirm_gates() -> None:
     print(("" if report.ok else "WARNING: ") + report.message(), file=sys.stderr)
 
 
+def _shard_from_args(args: argparse.Namespace) -> Shard | None:
+    if args.shard is None:
+        return None
+    try:
+        return Shard.parse(args.shard)
+    except ShardSpecError as e:
+        raise UsageError(str(e)) from e
+
+
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when the session ends, 130 after Ctrl-C (143 after SIGTERM), 2 when the folder
     cannot be used (held by another campaign, not a folder, full disk, read-only)."""
@@ -108,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--workers and --batch must be at least 1")
     if args.recycle_mb < 0:
         raise UsageError("--recycle-mb must be 0 (never recycle) or a positive number of MiB")
+    shard = _shard_from_args(args)
     gen_config = gen_config_from_args(args)
     devices = resolve_devices(args.devices)
     _confirm_gates()
@@ -137,9 +154,12 @@ def run(args: argparse.Namespace) -> int:
         per_kernel_timeout_s=args.kernel_timeout,
         reduce_share=0.0 if args.no_reduce else 0.1,
         recycle_mb=args.recycle_mb or None,
+        shard=shard,
     )
     resuming = os.path.isfile(os.path.join(run_dir, "campaign.db"))
     what = "resuming the campaign" if resuming else "campaign"
+    if shard is not None:
+        what += f" shard {shard.label}"
     print(f"warpfuzz: {what} in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
     campaign = Campaign(cfg)
     with Progress(enabled=not args.no_progress) as progress:
