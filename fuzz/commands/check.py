@@ -1,4 +1,7 @@
-"""`python -m fuzz check FILE.py`: the three-way check (devices vs NumPy oracle) for a hand-written kernel."""
+"""`python -m fuzz check FILE.py`: the three-way check (devices vs NumPy oracle) for the kernels of a
+source file, hand-written or real code. Each kernel is extracted from the file with what it
+references (`fuzz.extract`), its launch and inputs are synthesized from its signature
+(`fuzz.synth`), and one table gives every kernel's verdict; the exit status is the worst one."""
 
 from __future__ import annotations
 
@@ -150,20 +153,16 @@ class RowVerdict(StrEnum):
     NOT_MODELLED = "oracle_unsupported"  # seen in the source before compiling (tiles need their block_dim)
 
 
-_STATUS = {
-    "verified": 0,
-    "mismatch": 1,
-    "gradient_mismatch": 1,
-    "compile_error": 1,
-    "launch_error": 1,
-    "crash": 1,
-}
+# verdicts that refuse to judge (exit 2); every other verdict but `verified` is a finding (exit 1)
+_REFUSED = frozenset({"oracle_unsupported", "invalid_kernel", "inconclusive", *(str(v) for v in RowVerdict)})
 _RANK = {0: 0, 2: 1, 1: 2}  # a finding outranks a refusal, a refusal outranks a pass
 
 
 def status_of(verdict: str) -> int:
-    """Exit status of one verdict: 0 verified, 1 mismatch (or another finding), 2 anything refused."""
-    return _STATUS.get(verdict, 2)
+    """Exit status of one verdict: 0 verified, 2 refused (unsupported, invalid, inconclusive), 1 a finding."""
+    if verdict == "verified":
+        return 0
+    return 2 if verdict in _REFUSED else 1
 
 
 def worst_status(statuses: list[int]) -> int:
