@@ -108,8 +108,14 @@ def _start(node: ast.stmt) -> int:
 
 def _literal(value: Any) -> str | None:
     """Source text for a value Warp would capture as a constant; None when there is none."""
-    if isinstance(value, bool | int | float):
-        return repr(value)
+    if hasattr(value, "item") and type(value).__module__ == "numpy" and getattr(value, "ndim", 1) == 0:
+        value = value.item()  # a NumPy scalar (np.float64 repr is "np.float64(...)")
+    if isinstance(value, bool):
+        return repr(bool(value))
+    if isinstance(value, int):
+        return repr(int(value))
+    if isinstance(value, float):
+        return repr(float(value))
     t = type(value)
     length = getattr(t, "_length_", None)
     scalar = getattr(t, "_wp_scalar_type_", None)
@@ -222,7 +228,7 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
         # a module-level assignment: copy it when everything it reads resolves, else its value
         value = getattr(st, "value", None)
         simple = value is not None and _copyable(value, defs)
-        if not simple and namespace is not None and nm in namespace:
+        if (not simple or _numpy_valued(value)) and namespace is not None and nm in namespace:
             lit = _literal(namespace[nm])
             if lit is not None:
                 placed[st.lineno] = f"{nm} = {lit}"
@@ -255,6 +261,19 @@ def _copyable(value: ast.expr, defs: dict[str, ast.stmt]) -> bool:
         elif isinstance(n, ast.Lambda | ast.ListComp | ast.DictComp | ast.GeneratorExp | ast.SetComp):
             return False
     return True
+
+
+def _numpy_valued(value: ast.expr | None) -> bool:
+    """A right-hand side that calls NumPy (`np.float32(0.5)`, `np.sqrt(2.0)`): the oracle folds
+    only `math`/`wp` arithmetic, so such a value is better written as the number it holds."""
+    for n in ast.walk(value) if value is not None else ():
+        if isinstance(n, ast.Call):
+            root = n.func
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in ("np", "numpy"):
+                return True
+    return False
 
 
 def _assemble(

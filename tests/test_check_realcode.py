@@ -210,3 +210,16 @@ def test_line_numbers_survive_a_shifted_extraction(
     status, out, _ = _check(capsys, str(f))
     assert status == 2
     assert "random numbers are not modelled by the oracle yet: wp.rand_init, line 7" in " ".join(out.split())
+
+
+def test_values_computed_at_import_are_captured_as_literals(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # NumPy-computed module values: the file imports, so extraction writes the numbers they hold
+    f = tmp_path / "numpy_consts.py"
+    f.write_text(
+        "import numpy as np\nimport warp as wp\n\nSCALE = np.sqrt(2.0)\nOFF = wp.constant(float(np.float32(0.25)))\n"
+        "\n\n@wp.kernel\ndef k(a: wp.array[float]):\n    i = wp.tid()\n    a[i] = a[i] * SCALE + OFF\n"
+    )
+    status, out, _ = _check(capsys, str(f))
+    assert status == 0 and "k: verified" in out
