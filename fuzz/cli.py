@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "fuzz.commands.selftest",
     "fuzz.commands.bisect",
     "fuzz.commands.report",
+    "fuzz.commands.cluster",
 )
 
 

@@ -81,7 +81,9 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
         jobs=args.jobs,
     )
-    res = export_dataset(list(args.runs), args.out, opts)
+    from fuzz.cluster.layout import expand_run_dirs
+
+    res = export_dataset(expand_run_dirs(list(args.runs)), args.out, opts)  # a cluster folder: its shards
     s = res.stats
     rows = ", ".join(f"{k} {v}" for k, v in sorted(res.manifest["rows"].items()))
     print(

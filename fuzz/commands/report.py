@@ -21,6 +21,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from fuzz.cluster.layout import expand_run_dirs
+
+    args.runs = expand_run_dirs(list(args.runs))  # a cluster folder: its shards, merged
     for d in args.runs:
         if not os.path.isdir(d):
             raise UsageError(f"{d}: no such directory (pass a campaign's --out directory)")

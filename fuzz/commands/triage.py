@@ -1,44 +1,109 @@
-"""`python -m fuzz triage RUN_DIR`: unique failure signatures with counts, most frequent first."""
+"""`python -m fuzz triage RUN_DIR...`: failures grouped by root cause (the reduced kernel), new
+groups first, known ones labelled; `--json` for tools, `--report DIR` for upstream issues."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import sys
 
 from fuzz.cliutil import UsageError
 
 NAME = "triage"
-HELP = "list a run's unique failure signatures with counts and one representative each"
+HELP = "group runs' failures by root cause (reduced kernel, known-differences label), new groups first"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "run_dir", metavar="RUN_DIR", help="a campaign's run directory (or a folder of corpus seeds)"
+        "run_dirs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="campaign run directories (or folders of corpus seeds); several are triaged together",
     )
     p.add_argument("--all", action="store_true", help="also group oracle_unsupported and inconclusive cases")
     p.add_argument("--coarse", action="store_true", help="group by failure kind only, ignoring constructs")
-    p.add_argument("--limit", type=int, default=None, help="show only the N most frequent signatures")
+    p.add_argument("--limit", type=int, default=None, help="show only the first N groups")
     p.add_argument("--json", action="store_true", help="print the groups as JSON")
+    p.add_argument(
+        "--merge-near",
+        action="store_true",
+        help="merge a group into another when a one-step reduction of its kernel has the other's key "
+        "and, judged on real Warp, still fails the same way",
+    )
+    p.add_argument(
+        "--report",
+        metavar="DIR",
+        default=None,
+        help="write DIR/NN-DIGEST/issue.md and a standalone repro.py (with the reduced case) per new group",
+    )
+    p.add_argument(
+        "--bisect",
+        nargs="?",
+        const="1.10.0..",
+        default=None,
+        metavar="VERSIONS",
+        help="with --report: replay each new group's reduced kernel on these releases (as `bisect "
+        "--versions`; default 1.10.0..) and name the affected ones",
+    )
+
+
+def _bisect(groups: list, spec: str) -> dict[str, dict]:  # type: ignore[type-arg]
+    from fuzz.bisect import bisect_many
+    from fuzz.venvs import VenvError, available_versions, resolve_versions
+
+    folders = [g.reduced_folder for g in groups if g.is_new and g.reduced_folder]
+    if not folders:
+        return {}
+    try:
+        versions = resolve_versions(spec, available_versions() if ".." in spec else None)
+    except VenvError as e:
+        raise UsageError(f"--bisect {spec}: {e}") from e
+    print(f"bisecting {len(folders)} reduced kernel(s) over warp {', '.join(versions)}", file=sys.stderr)
+    results = bisect_many(folders, versions, report=lambda line: print(line, file=sys.stderr))
+    return {r.seed_path: r.to_json() for r in results}
 
 
 def run(args: argparse.Namespace) -> int:
-    if not os.path.isdir(args.run_dir):
-        raise UsageError(f"{args.run_dir}: no such directory (pass a campaign's --out directory)")
+    for d in args.run_dirs:
+        if not os.path.isdir(d):
+            raise UsageError(f"{d}: no such directory (pass a campaign's --out directory)")
+    if args.bisect and not args.report:
+        raise UsageError("--bisect names the affected releases in --report's files: pass --report DIR too")
     from corpus.entry import META, CorpusError
-    from corpus.triage import format_groups, triage
+    from corpus.triage import format_groups, judge_confirm, triage
 
-    has_db = os.path.exists(os.path.join(args.run_dir, "campaign.db"))
-    if not has_db and not any(META in files for _, _, files in os.walk(args.run_dir)):
-        raise UsageError(
-            f"{args.run_dir}: neither a campaign.db nor corpus folders here; is this a run directory?"
-        )
+    for d in args.run_dirs:
+        has_db = os.path.exists(os.path.join(d, "campaign.db"))
+        if not has_db and not any(META in files for _, _, files in os.walk(d)):
+            raise UsageError(f"{d}: neither a campaign.db nor corpus folders here; is this a run directory?")
     try:
-        groups = triage(args.run_dir, include_all=args.all, coarse=args.coarse)
+        groups = triage(
+            args.run_dirs,
+            include_all=args.all,
+            coarse=args.coarse,
+            confirm=judge_confirm if args.merge_near else None,
+        )
     except CorpusError as e:
         raise UsageError(str(e)) from e
+    if args.report:
+        from corpus.issue_report import write_reports
+
+        bisects = _bisect(groups, args.bisect) if args.bisect else None
+        written = write_reports(groups, args.report, bisects)
+        print(f"{len(written)} report(s) for new groups written under {args.report}", file=sys.stderr)
+    shown = groups[: args.limit] if args.limit else groups
     if args.json:
-        print(json.dumps([g.to_json() for g in groups[: args.limit]], indent=2))
+        total = sum(g.count for g in groups)
+        unreduced = sum(g.unreduced for g in groups)
+        doc = {
+            "runs": [os.path.abspath(d) for d in args.run_dirs],
+            "failures": total,
+            "reduced": total - unreduced,
+            "unreduced": unreduced,
+            "groups": [g.to_json() for g in shown],
+        }
+        print(json.dumps(doc, indent=2))
     else:
-        print(format_groups(groups, args.limit), end="")
+        print(format_groups(shown), end="")
     return 0
