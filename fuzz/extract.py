@@ -35,7 +35,9 @@ class KernelDef:
 @dataclass
 class Extracted:
     """`source` goes after MODULE_HEADER; line L of the resulting module is line L of the file
-    (`line_offset` is added when the imports found no free line above the first definition)."""
+    (`line_offset` is added when the imports found no free line above the first definition).
+    `unresolved` names what could not be copied, with its line; `included` the kernel and the
+    @wp.func / @wp.struct definitions copied with it."""
 
     kernel: str
     source: str
