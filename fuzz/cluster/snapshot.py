@@ -80,7 +80,7 @@ def unpack(data: bytes, dest: str) -> None:
     if os.path.exists(dest):
         old = tmp + ".old"
         os.replace(dest, old)
-    relocate_summary(tmp)
+    relocate_summary(tmp, dest)
     os.replace(tmp, dest)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
@@ -110,8 +110,9 @@ class StoreCounts:
         return cls(sum(verdicts.values()), verdicts.get(VERIFIED, 0), verdicts)
 
 
-def relocate_summary(run_dir: str) -> None:
-    """Point a copied shard's summary.json at its new folder (it names the node-local one)."""
+def relocate_summary(run_dir: str, final: str) -> None:
+    """Point the summary.json in `run_dir` at `final`, where the copy will live (it names the
+    node-local folder it was written in)."""
     import json
 
     path = os.path.join(run_dir, "summary.json")
@@ -119,7 +120,7 @@ def relocate_summary(run_dir: str) -> None:
         return
     with open(path, encoding="utf-8") as f:
         summary = json.load(f)
-    here = os.path.abspath(run_dir)
+    here = os.path.abspath(final)
     summary["run_dir"] = here
     if "corpus_dir" in summary:
         summary["corpus_dir"] = os.path.join(here, "corpus")
