@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from corpus.patterns import matches
+from corpus.signature import all_constructs, signature_of
 from fuzz.result import CaseResult
 
 
@@ -46,13 +48,44 @@ class KnownEntry:
     fixed_in: str | None = None
     gap: str = ""
     limitation: str = ""
+    # matching a reduced kernel (`match_reduced`): the verdict, the first affected release, and a
+    # shape its constructs cannot say (a `corpus.patterns.PATTERNS` name)
+    verdict: str = ""
+    introduced_in: str | None = None
+    pattern: str = ""
 
     def affects(self, warp_version: str) -> bool:
-        return self.fixed_in is None or _release(warp_version) < _release(self.fixed_in)
+        v = _release(warp_version)
+        if self.introduced_in and v < _release(self.introduced_in):
+            return False
+        return self.fixed_in is None or v < _release(self.fixed_in)
 
     def releases(self) -> str:
         seen = ", ".join(self.checked_on)
-        return f"fixed in {self.fixed_in}" if self.fixed_in else f"open (seen on {seen})"
+        since = f"{self.introduced_in} to " if self.introduced_in else ""
+        if self.fixed_in:
+            return (
+                f"{since}before {self.fixed_in}; fixed in {self.fixed_in}"
+                if since
+                else f"fixed in {self.fixed_in}"
+            )
+        return f"open (seen on {seen})"
+
+    def matches_reduced(self, stage: str, verdict: str, constructs: set[str], source: str, kernel_name: str,
+                        warp_version: str, confirmed: set[str]) -> bool:  # fmt: skip
+        """Whether this entry explains a reduced kernel's failure. A gradient gap needs the
+        gradient check's known-gap re-check (`confirmed` labels); a limitation is screened as
+        unsupported, never a failure; any other entry needs its stage, verdict, a marking
+        construct (when it lists any), its pattern (when it names one) and an affected release."""
+        if self.stage != stage or (self.verdict and self.verdict != verdict):
+            return False
+        if self.gap or self.kind is KnownKind.LIMITATION:
+            return self.label in confirmed
+        if self.constructs and not constructs & set(self.constructs):
+            return False
+        if self.pattern and not matches(self.pattern, source, kernel_name):
+            return False
+        return not warp_version or self.affects(warp_version)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +96,9 @@ class KnownEntry:
             "constructs": list(self.constructs),
             "releases": self.releases(),
             "reference": self.reference,
+            "fixed_in": self.fixed_in,
+            "introduced_in": self.introduced_in,
+            "checked_on": list(self.checked_on),
         }
 
 
@@ -96,6 +132,24 @@ class KnownTable:
         """Entries whose marking constructs appear (a hint to check, not a label)."""
         have = set(constructs)
         return [e for e in self.entries if e.stage == stage and have & set(e.constructs)]
+
+    def match_reduced(
+        self, result: CaseResult, warp_version: str = "", labels: tuple[str, ...] = ()
+    ) -> list[KnownEntry]:
+        """Entries that explain a reduced failure, matched against its kernel: gradient gaps
+        confirmed by its check's re-check (or named by `labels`: its meta.json `known.label`,
+        set from such a re-check when it was saved), forward entries by stage, verdict,
+        constructs, pattern and release (see `KnownEntry.matches_reduced`)."""
+        sig = signature_of(result)
+        case = result.case or {}
+        source = str(case.get("source", ""))
+        kname = str(case.get("kernel_name", result.kernel_name))
+        have = set(all_constructs(source, kname)) | set(sig.constructs)
+        confirmed = {e.label for e in self.label_result(result)} | set(labels)
+        return [
+            e for e in self.entries
+            if e.matches_reduced(sig.stage, result.verdict, have, source, kname, warp_version, confirmed)
+        ]  # fmt: skip
 
     def label_result(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
         """Entries that explain a gradient finding: every failing device's check must confirm
@@ -225,6 +279,54 @@ KNOWN = KnownTable(
             "thread-order dependence (DESIGN.md, Wave 2 notes)",
             ("1.19.0",),
             limitation="atomic-result",
+        ),
+        # fixed Warp bugs the regression seeds (corpus/seeds/*) pin; windows found by `bisect`
+        KnownEntry(
+            "overwritten-store-adjoint",
+            KnownKind.GAP,
+            "an array element stored twice (out[i] = a[i]; out[i] = c): the backward pass still "
+            "propagates out's adjoint into a through the overwritten store",
+            "gradient",
+            (),
+            "corpus/seeds/overwritten-store-adjoint (bisect: fails 1.10.0-1.12.1, passes from 1.13.0)",
+            ("1.10.0", "1.10.1", "1.12.0", "1.12.1", "1.13.0"),
+            fixed_in="1.13.0",
+            verdict="gradient_mismatch",
+            pattern="overwritten-store",
+        ),
+        KnownEntry(
+            "float64-literal-via-float32",
+            KnownKind.GAP,
+            "a float64 literal (wp.float64(0.1), in a vec3d constructor) is rounded through float32",
+            "judge",
+            ("float64",),
+            "corpus/seeds/float64-literal-via-float32 (bisect: fails 1.10.0-1.12.0, passes from 1.12.1)",
+            ("1.10.0", "1.10.1", "1.12.0", "1.12.1"),
+            fixed_in="1.12.1",
+            verdict="mismatch",
+        ),
+        KnownEntry(
+            "int64-literal-emitted-as-int32",
+            KnownKind.GAP,
+            "an int64/uint64 literal beyond 32 bits is emitted as an int32 constant, then widened",
+            "judge",
+            ("int64", "uint64"),
+            "corpus/seeds/int64-literal-emitted-as-int32 (bisect: fails 1.10.0-1.12.0, passes from 1.12.1)",
+            ("1.10.0", "1.10.1", "1.12.0", "1.12.1"),
+            fixed_in="1.12.1",
+            verdict="mismatch",
+        ),
+        KnownEntry(
+            "ternary-int-condition",
+            KnownKind.GAP,
+            "`x if c else y` with an integer condition picks the wrong branch",
+            "judge",
+            ("IfExp",),
+            "corpus/seeds/ternary-int-condition (bisect: fails 1.10.0-1.11.0, passes from 1.11.1)",
+            ("1.10.0", "1.10.1", "1.11.0", "1.11.1"),
+            fixed_in="1.11.1",
+            verdict="mismatch",
+            pattern="int-condition-ifexp",
         ),
     )
 )

@@ -408,6 +408,65 @@ def shrink_inputs(case: KernelCase) -> Iterator[Candidate]:
                     )
 
 
+def _single_use_locals(fn: cst.FunctionDef) -> Iterator[tuple[cst.SimpleStatementLine, cst.Name]]:
+    """(definition, use) of locals assigned once at the top of `fn`'s body and read once."""
+    assigned: dict[str, int] = {}
+    uses: dict[str, list[cst.Name]] = {}
+    targets: set[int] = set()
+
+    class V(cst.CSTVisitor):
+        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+            if isinstance(node.target, cst.Name):
+                assigned[node.target.value] = assigned.get(node.target.value, 0) + 1
+                targets.add(id(node.target))
+
+        def visit_AugAssign(self, node: cst.AugAssign) -> None:
+            if isinstance(node.target, cst.Name):
+                assigned[node.target.value] = assigned.get(node.target.value, 0) + 2
+
+        def visit_For(self, node: cst.For) -> None:
+            for n in _walk(node.target):
+                if isinstance(n, cst.Name):
+                    assigned[n.value] = assigned.get(n.value, 0) + 2
+
+        def visit_Name(self, node: cst.Name) -> None:
+            if id(node) not in targets:
+                uses.setdefault(node.value, []).append(node)
+
+    fn.body.visit(V())
+    if not isinstance(fn.body, cst.IndentedBlock):
+        return
+    for stmt in fn.body.body:
+        if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1):
+            continue
+        a = stmt.body[0]
+        if not (
+            isinstance(a, cst.Assign) and len(a.targets) == 1 and isinstance(a.targets[0].target, cst.Name)
+        ):
+            continue
+        name = a.targets[0].target.value
+        if _is_tid(a.value) or assigned.get(name) != 1 or len(uses.get(name, [])) != 1:
+            continue
+        yield stmt, uses[name][0]
+
+
+def inline_locals(case: KernelCase) -> Iterator[Candidate]:
+    """Replace the one read of a local assigned once by its value, and drop the assignment."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    for fn in _functions(tree, case):
+        for stmt, use in _single_use_locals(fn):
+            a = stmt.body[0]
+            assert isinstance(a, cst.Assign)
+            value = a.value
+            if isinstance(value, _NEEDS_PARENS) and not value.lpar:
+                value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+            src = _apply(tree, {id(stmt): cst.RemoveFromParent(), id(use): value})
+            if src is not None:
+                yield Candidate(replace(case, source=src), f"inline {use.value}")
+
+
 def smaller_only(fn: Pass) -> Pass:
     """Keep a pass's proposals that are strictly smaller (`size`): the loop must terminate."""
 
@@ -425,6 +484,7 @@ def smaller_only(fn: Pass) -> Pass:
 PASSES: tuple[tuple[str, Pass], ...] = (
     ("delete", smaller_only(delete_statements)),
     ("unwrap", smaller_only(unwrap_compound)),
+    ("inline", smaller_only(inline_locals)),
     ("child", smaller_only(replace_by_child)),
     ("literal", smaller_only(replace_by_literal)),
     ("simplify", smaller_only(simplify_literals)),

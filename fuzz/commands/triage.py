@@ -7,8 +7,12 @@ import argparse
 import json
 import os
 import sys
+from typing import TYPE_CHECKING, Any
 
 from fuzz.cliutil import UsageError
+
+if TYPE_CHECKING:
+    from corpus.triage import Group
 
 NAME = "triage"
 HELP = "group runs' failures by root cause (reduced kernel, known-differences label), new groups first"
@@ -48,7 +52,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _bisect(groups: list, spec: str) -> dict[str, dict]:  # type: ignore[type-arg]
+def _bisect(groups: list[Group], spec: str) -> dict[str, dict[str, Any]]:
     from fuzz.bisect import bisect_many
     from fuzz.venvs import VenvError, available_versions, resolve_versions
 
@@ -65,6 +69,9 @@ def _bisect(groups: list, spec: str) -> dict[str, dict]:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
+    from fuzz.cluster.layout import expand_run_dirs
+
+    args.run_dirs = expand_run_dirs(list(args.run_dirs))  # a cluster folder: its shards
     for d in args.run_dirs:
         if not os.path.isdir(d):
             raise UsageError(f"{d}: no such directory (pass a campaign's --out directory)")

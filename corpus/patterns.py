@@ -1,0 +1,70 @@
+"""Kernel shapes a known-differences entry names beyond its constructs (`KnownEntry.pattern`):
+small AST predicates over a reduced kernel, so an entry matches the bug's form, not just a word."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+
+def _kernel(source: str, kernel_name: str) -> ast.FunctionDef | None:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    return next((t for t in tree.body if isinstance(t, ast.FunctionDef) and t.name == kernel_name), None)
+
+
+def _arrays(fn: ast.FunctionDef) -> set[str]:
+    return {a.arg for a in fn.args.args if a.annotation is not None and "array" in ast.unparse(a.annotation)}
+
+
+def overwritten_store(fn: ast.FunctionDef) -> bool:
+    """One array element stored twice by plain assignments (`out[i] = a[i]; out[i] = 1.5`)."""
+    arrays = _arrays(fn)
+    seen: set[str] = set()
+    for s in ast.walk(fn):
+        if not isinstance(s, ast.Assign):
+            continue
+        for t in s.targets:
+            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in arrays:
+                key = ast.dump(t)
+                if key in seen:
+                    return True
+                seen.add(key)
+    return False
+
+
+_BOOLISH = (ast.Compare, ast.BoolOp)
+
+
+def int_condition_ifexp(fn: ast.FunctionDef) -> bool:
+    """`x if c else y` whose condition is a value (a name, element or call), not a comparison."""
+    for n in ast.walk(fn):
+        if isinstance(n, ast.IfExp):
+            t = n.test
+            if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.Not):
+                continue
+            if isinstance(t, _BOOLISH) or (isinstance(t, ast.Constant) and isinstance(t.value, bool)):
+                continue
+            return True
+    return False
+
+
+PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
+    {
+        "overwritten-store": overwritten_store,
+        "int-condition-ifexp": int_condition_ifexp,
+    }
+)
+
+
+def matches(pattern: str, source: str, kernel_name: str) -> bool:
+    """Whether the kernel has `pattern`'s shape; an unknown pattern name is a table error."""
+    if pattern not in PATTERNS:
+        raise KeyError(
+            f"corpus/known.py names pattern {pattern!r}; corpus/patterns.py has {sorted(PATTERNS)}"
+        )
+    fn = _kernel(source, kernel_name)
+    return fn is not None and PATTERNS[pattern](fn)
