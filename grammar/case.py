@@ -28,6 +28,8 @@ class ParamSpec:
     edge: mix edge values (0, -0.0, ±1, range ends, branch thresholds) into the input.
     thresholds: values the kernel compares against (branch thresholds, clamp bounds) that lie in
     [low, high]; inputs mix them in as edge values.
+    special: a float input that also holds NaN, ±Inf, -0.0, subnormals and the dtype's max
+    (`grammar.inputs.SPECIAL_FLOATS`), outside [low, high] on purpose.
     """
 
     name: str
@@ -41,6 +43,7 @@ class ParamSpec:
     integral: bool = False
     fields: tuple[ParamSpec, ...] = ()
     thresholds: tuple[float, ...] = ()
+    special: bool = False
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)

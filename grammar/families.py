@@ -163,6 +163,15 @@ def struct_layout(gen: Gen) -> list[cst.BaseStatement]:
     return struct_body(gen)
 
 
+def reach_layout(cls: str) -> Callable[[Gen], list[cst.BaseStatement]]:
+    def layout(gen: Gen) -> list[cst.BaseStatement]:
+        from grammar.reach import reach_body
+
+        return reach_body(gen, cls)
+
+    return layout
+
+
 def _reduction(gen: Gen) -> list[cst.BaseStatement]:
     from grammar.atomics import add_reduction_target, reduce_stmt
 
@@ -184,6 +193,8 @@ def _multidim(gen: Gen) -> list[cst.BaseStatement]:
     return _finish(gen, statements(gen, n, {"assign": 2, "aug": 1, "if": 1, "for": 0.5}))
 
 
+# the reach families (grammar.reach): one per construct class the safe families never write
+REACH_FAMILIES = ("side_effects", "lvalues", "names", "loops_reach", "nonfinite")
 BRANCHY = MappingProxyType({"assign": 1.0, "reassign": 0.5, "store": 1.0, "if": 3.0, "aug": 0.5})
 LOOPY = MappingProxyType(
     {"assign": 1.0, "aug": 1.5, "for": 3.0, "while": 1.0, "break": 0.7, "store": 0.3, "if": 0.5}
@@ -251,6 +262,7 @@ def family_table() -> tuple[Family, ...]:
         Family("multidim", _multidim, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
         Family("helper_func", helper_layout, ALL_TAGS | {"func": 4.0}),
         Family("struct", struct_layout, ALL_TAGS | {"vector": 1.0}),
+        *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
     )
 
 
@@ -271,4 +283,5 @@ FAMILIES: tuple[str, ...] = (
     "multidim",
     "helper_func",
     "struct",
+    *REACH_FAMILIES,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -12,16 +13,19 @@ import libcst as cst
 from grammar.case import KernelCase, ParamSpec
 from grammar.constructs import constructs_of
 from grammar.expr import Rejected, name, wp_attr
-from grammar.families import FAMILIES, Family, family_table
+from grammar.families import FAMILIES, REACH_FAMILIES, Family, family_table
 from grammar.gen import Gen, Knobs
 from grammar.production import Registry
-from grammar.rand import Chooser, SeededChooser
+from grammar.rand import Chooser, SeededChooser, pick_weighted
 
-GENERATOR_VERSION = "1.3.0"
+GENERATOR_VERSION = "1.4.0"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
-DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({f: 0.0 if f in _PENDING else 1.0 for f in FAMILIES})
+REACH_WEIGHT = 0.6  # default weight of each reach family: 3/19 of the kernels are reach kernels
+DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
+    {f: 0.0 if f in _PENDING else REACH_WEIGHT if f in REACH_FAMILIES else 1.0 for f in FAMILIES}
+)
 
 
 @dataclass(frozen=True)
@@ -83,9 +87,21 @@ def default_registry() -> Registry:
     return build_registry()
 
 
-def pick_family(rng: Chooser, config: GenConfig) -> str:
+def pick_family(rng: Chooser, config: GenConfig, seed: int | None = None) -> str:
+    """A family by weight. Given the seed, whether the case is a reach kernel is decided from
+    the seed alone (a hash, no draw from `rng`), and the other families are drawn exactly as
+    before the reach families existed: seeds that are not reach kernels keep their kernels."""
     weights = [float(config.weights.get(f, 0.0)) for f in FAMILIES]
-    return rng.weighted(FAMILIES, weights)
+    base = [(f, w) for f, w in zip(FAMILIES, weights, strict=True) if f not in REACH_FAMILIES]
+    reach = [(f, w) for f, w in zip(FAMILIES, weights, strict=True) if f in REACH_FAMILIES]
+    tb, tr = sum(w for _, w in base), sum(w for _, w in reach)
+    if seed is None or tb <= 0 or tr <= 0:
+        return rng.weighted(FAMILIES, weights)
+    u = zlib.crc32(f"reach:{seed}".encode()) / 2**32
+    share = tr / (tb + tr)
+    if u < share:
+        return pick_weighted([f for f, _ in reach], [w for _, w in reach], u / share)
+    return rng.weighted([f for f, _ in base], [w for _, w in base])
 
 
 def generate(seed: int, config: GenConfig | None = None, family: str | None = None) -> KernelCase:
@@ -103,7 +119,7 @@ def generate_counted(
     registry = registry or default_registry()
     rng = SeededChooser(seed)
     if family is None:
-        family = pick_family(rng, config)
+        family = pick_family(rng, config, seed)
     return build_case(rng, seed, family, config, registry)
 
 

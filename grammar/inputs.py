@@ -10,6 +10,19 @@ from grammar.case import KernelCase, ParamSpec
 from grammar.composite import component_scalar, component_shape
 
 _INPUT_STREAM = 0x5EED1A  # separates the input stream from the generator's stream of the seed
+SPECIAL_SHARE = 0.3  # of a special input's elements
+# the values a `special` float input mixes in (float16 gets them rounded: max -> inf, 1e-40 -> 0)
+SPECIAL_FLOATS = (
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    -0.0,
+    1e-40,  # float32 subnormal
+    -3e-42,
+    3.4028234663852886e38,  # float32 max
+    -3.4028234663852886e38,
+    1.1754943508222875e-38,  # smallest normal float32
+)
 
 
 def np_dtype(dtype: str) -> Any:
@@ -64,6 +77,13 @@ def _draw(rng: np.random.Generator, p: ParamSpec, shape: tuple[int, ...], dt: np
             for j in np.nonzero(mask)[0]:
                 base[j] = edges[int(picks[j])]
     arr = np.array([_to(dt, v, lo, hi) for v in base], dtype=dt).reshape(shape)
+    if p.special and dt.kind == "f" and n > 0:
+        flat = arr.reshape(-1)
+        mask = rng.random(n) < SPECIAL_SHARE
+        picks = rng.integers(0, len(SPECIAL_FLOATS), size=n)
+        with np.errstate(over="ignore"):
+            for j in np.nonzero(mask)[0]:
+                flat[j] = dt.type(SPECIAL_FLOATS[int(picks[j])])
     return arr
 
 

@@ -61,12 +61,19 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     return Registry(
         productions=tuple(with_makes(p) for p in prods),
         extra_calls=STRUCTURAL_CALLS | _other_calls(),
-        extra_operators=STRUCTURAL_OPERATORS,
+        extra_operators=STRUCTURAL_OPERATORS | _reach_operators(),
     )
 
 
 def _other_calls() -> frozenset[str]:
     from grammar.atomics import ATOMIC_CALLS
     from grammar.composite_ops import COMPOSITE_CALLS
+    from grammar.reach import REACH_CALLS
 
-    return ATOMIC_CALLS | COMPOSITE_CALLS | frozenset({"bool"})
+    return ATOMIC_CALLS | COMPOSITE_CALLS | REACH_CALLS | frozenset({"bool"})
+
+
+def _reach_operators() -> frozenset[str]:
+    from grammar.reach import REACH_OPERATORS
+
+    return REACH_OPERATORS

@@ -385,7 +385,9 @@ def _classify(name: str) -> BuiltinFn:
         if v.t.is_float:
             fmax = float(np.finfo(v.t.np).max)
             with np.errstate(all="ignore"):
-                near = ~np.isfinite(v.err) | (np.isfinite(v.data) & (np.abs(f64(v)) + v.err >= fmax))
+                # an exact value (err 0) is classified exactly, the float's max included
+                reach = (v.err > 0) & (np.abs(f64(v)) + v.err >= fmax)
+                near = ~np.isfinite(v.err) | (np.isfinite(v.data) & reach)
             taint = taint | near
         return Value(BOOL, r, np.zeros(r.shape), taint)
 

@@ -110,7 +110,7 @@ class Frame:
     returned: np.ndarray
     ctl_taint: np.ndarray
     ret_t: ReturnType | None = None
-    ret: Value | tuple[Value, ...] | None = None
+    ret: Value | tuple[Value, ...] | StructVal | None = None
     loops: list[Loop] = field(default_factory=list)
     name: str = ""
     infer_ret: bool = False  # a @wp.func without return annotation: the first return fixes the type
@@ -292,6 +292,9 @@ class Interpreter:
 
     def exec_return(self, st: ast.Return, m: np.ndarray) -> None:
         fr = self.frame
+        if isinstance(fr.ret_t, StructT) and st.value is not None:
+            self.return_struct(st.value, m)
+            return
         if st.value is not None:
             if fr.ret_t is None and not fr.infer_ret:
                 raise self.unsupported("return with a value from a kernel")
@@ -308,6 +311,7 @@ class Interpreter:
             elif isinstance(fr.ret, tuple):
                 fr.ret = tuple(select(m, v, old) for v, old in zip(vals, fr.ret, strict=True))
             else:
+                assert isinstance(fr.ret, Value)
                 fr.ret = select(m, vals[0], fr.ret)
         fr.returned = fr.returned | m
 
@@ -416,9 +420,15 @@ class Interpreter:
                 self.bind(target.id, self.tid_values()[0], m)
                 return
             v = self.eval(value, m)
+            if isinstance(v, StructVal):
+                self.bind_struct(target.id, v, m)
+                return
             if not isinstance(v, Value):
                 raise self.unsupported("assigning an array/struct to a local", target.id)
             self.bind(target.id, v, m)
+            return
+        if isinstance(target, ast.Subscript | ast.Attribute) and self.nested_target(target):
+            self.store_path(target, self.eval(value, m), m)
             return
         if isinstance(target, ast.Subscript):
             v = self.value(value, m)
@@ -470,6 +480,9 @@ class Interpreter:
                 v = self.value(st.value, m)
                 atomic_update("add" if op == "Add" else "sub", base, idx, v, self.ctx(m))
                 return
+        if isinstance(st.target, ast.Subscript | ast.Attribute):
+            self.aug_path(st, op, m)
+            return
         if isinstance(st.target, ast.Name | ast.Subscript | ast.Attribute):
             cur = self.value(st.target, m)
             rhs = self.value(st.value, m)
@@ -523,6 +536,191 @@ class Interpreter:
 
         new = set_component(base, idx, v, self.ctx(m))
         self.bind(name, new, m)
+
+    # ------------------------------------------------------------------ nested lvalues
+
+    def nested_target(self, target: ast.Subscript | ast.Attribute) -> bool:
+        """True for stores the plain paths do not model: a struct field (`s.f = e`), a component
+        of an array element (`v[i].x = e`, `v[i][k] = e`), chained subscripts (`m[r][c] = e`)."""
+        base = target.value
+        if isinstance(base, ast.Subscript | ast.Attribute):
+            return True
+        if isinstance(target, ast.Attribute) and isinstance(base, ast.Name):
+            return isinstance(self.frame.env.get(base.id), StructVal)
+        return False
+
+    def lvalue_steps(self, target: ast.expr, m: np.ndarray) -> tuple[str, list[tuple[str, Any]]]:
+        """The root name and the access steps of a store target, each index evaluated once, root
+        first and then outward (Python's order: `a[i][k]` evaluates `a`, `i`, then `k`)."""
+        chain: list[ast.expr] = []
+        node = target
+        while isinstance(node, ast.Subscript | ast.Attribute):
+            chain.append(node)
+            node = node.value
+        if not isinstance(node, ast.Name):
+            raise self.unsupported("assignment target", ast.unparse(target))
+        steps: list[tuple[str, Any]] = []
+        for n in reversed(chain):
+            if isinstance(n, ast.Attribute):
+                steps.append(("attr", n.attr))
+            else:
+                assert isinstance(n, ast.Subscript)
+                steps.append(("index", self.indices(n, m)))
+        return node.id, steps
+
+    def path_load(self, val: Any, steps: list[tuple[str, Any]], m: np.ndarray) -> Any:
+        for kind, key in steps:
+            if kind == "attr" and isinstance(val, StructVal):
+                if key not in val.fields:
+                    raise self.unsupported("struct field", f"{val.t.name}.{key}")
+                val = val.fields[key]
+            elif isinstance(val, Value) and isinstance(val.t, Composite):
+                from oracle.composite import component_index, get_component
+
+                idx = (component_index(val.t, key, self.ctx(m)),) if kind == "attr" else tuple(key)
+                val = get_component(val, idx, self.ctx(m))
+            elif kind == "index" and isinstance(val, ArrayRef):
+                val = self.array_load(val, key, m)
+            else:
+                raise self.unsupported("access in an assignment target", f"{kind} {key!r}")
+        return val
+
+    def path_set(self, val: Any, steps: list[tuple[str, Any]], new: Any, m: np.ndarray) -> Any:
+        """A copy of `val` with the element at `steps` replaced by `new` (value semantics)."""
+        if not steps:
+            if isinstance(val, Value) and isinstance(new, Value) and new.t != val.t:
+                if new.literal is not None and isinstance(val.t, Scalar):
+                    return cast(new, val.t, self.ctx(m))
+                raise self.unsupported("assignment of a different type", f"{new.t} into {val.t}")
+            if isinstance(val, StructVal) and (not isinstance(new, StructVal) or new.t != val.t):
+                raise self.unsupported("assignment of a different type into a struct", val.t.name)
+            return new
+        (kind, key), rest = steps[0], steps[1:]
+        if kind == "attr" and isinstance(val, StructVal):
+            if key not in val.fields:
+                raise self.unsupported("struct field", f"{val.t.name}.{key}")
+            fields = dict(val.fields)
+            fields[key] = self.path_set(fields[key], rest, new, m)
+            return StructVal(val.t, fields)
+        if isinstance(val, Value) and isinstance(val.t, Composite):
+            from oracle.composite import component_index, get_component, set_component
+
+            idx = (component_index(val.t, key, self.ctx(m)),) if kind == "attr" else tuple(key)
+            inner = get_component(val, idx, self.ctx(m)) if rest else None
+            part = self.path_set(inner, rest, new, m) if rest else new
+            if not isinstance(part, Value):
+                raise self.unsupported("component assignment of a non-value")
+            return set_component(val, idx, part, self.ctx(m))
+        raise self.unsupported("access in an assignment target", f"{kind} {key!r}")
+
+    def store_steps(self, root: str, steps: list[tuple[str, Any]], v: Any, m: np.ndarray) -> None:
+        base = self.frame.env.get(root)
+        if isinstance(base, StructVal) and steps and steps[0][0] == "attr":
+            held = base.fields.get(steps[0][1])
+            if isinstance(held, ArrayRef):  # `s.arr[i] = e`: a store into the array the struct holds
+                base, steps = held, steps[1:]
+        if isinstance(base, ArrayRef):
+            if not steps or steps[0][0] != "index":
+                raise self.unsupported("assignment to an array name", root)
+            idx = steps[0][1]
+            elem = self.array_load(base, idx, m) if steps[1:] else None
+            new = self.path_set(elem, steps[1:], v, m) if steps[1:] else v
+            if not isinstance(new, Value):
+                raise self.unsupported("array store of a non-value", root)
+            self.array_store(base, idx, new, m)
+            return
+        if isinstance(base, StructVal):
+            if any(isinstance(f, ArrayRef) for f in base.fields.values()):
+                raise self.unsupported("assignment into a struct holding arrays", root)
+            new_s = self.path_set(base, steps, v, m)
+            assert isinstance(new_s, StructVal)
+            self.bind_struct(root, new_s, m)
+            return
+        if isinstance(base, Value):
+            new_v = self.path_set(base, steps, v, m)
+            assert isinstance(new_v, Value)
+            self.bind(root, new_v, m)
+            return
+        raise self.unsupported("assignment target", root)
+
+    def store_path(self, target: ast.expr, v: Any, m: np.ndarray) -> None:
+        """`s.f = e`, `s.v[k] = e`, `t.s.f = e`, `v[i].x = e`, `v[i][k] = e`, `m[r][c] = e`:
+        the value is evaluated first, then the target's indices (Python's order)."""
+        root, steps = self.lvalue_steps(target, m)
+        self.store_steps(root, steps, v, m)
+
+    def aug_path(self, st: ast.AugAssign, op: str, m: np.ndarray) -> None:
+        """`x[...] op= e` / `s.f op= e`: target indices once, then the current value, then `e`."""
+        root, steps = self.lvalue_steps(st.target, m)
+        base = self.frame.env.get(root)
+        if base is None:
+            raise self.unsupported("name", root)
+        cur = self.path_load(base, steps, m)
+        if not isinstance(cur, Value):
+            raise self.unsupported("augmented assignment of a non-value", ast.unparse(st.target))
+        rhs = self.value(st.value, m)
+        self.store_steps(root, steps, self.binop(op, cur, rhs, m), m)
+
+    def return_struct(self, node: ast.expr, m: np.ndarray) -> None:
+        """`return s` from a @wp.func returning a struct: a copy, merged per lane."""
+        fr = self.frame
+        v = self.eval(node, m)
+        if not isinstance(v, StructVal) or v.t != fr.ret_t:
+            raise self.unsupported(
+                "return type mismatch", f"{ast.unparse(node)} is not {_type_str(fr.ret_t)}"
+            )
+        fr.ret = self.struct_select(m, v, fr.ret) if isinstance(fr.ret, StructVal) else self.struct_copy(v)
+        fr.returned = fr.returned | m
+
+    def struct_ctor(self, node: ast.Call, m: np.ndarray) -> StructVal:
+        """`S()`: every field zero (Warp's default constructor); arguments are not modelled."""
+        assert isinstance(node.func, ast.Name)
+        if node.args or node.keywords:
+            raise self.unsupported("struct constructor with arguments", node.func.id)
+        return self.struct_zero(self.info.structs[node.func.id])
+
+    def struct_zero(self, t: StructT) -> StructVal:
+        fields: dict[str, Any] = {}
+        for fname, ftype in t.fields:
+            if isinstance(ftype, StructT):
+                fields[fname] = self.struct_zero(ftype)
+            elif isinstance(ftype, Scalar | Composite):
+                fields[fname] = self.const(ftype, 0)
+            else:
+                raise self.unsupported("local struct with an array field", f"{t.name}.{fname}")
+        return StructVal(t, fields)
+
+    def bind_struct(self, name: str, v: StructVal, m: np.ndarray) -> None:
+        """Structs are values in Warp: `r = s` copies, so a later `r.f = e` leaves `s` alone."""
+        old = self.frame.env.get(name)
+        if old is not None and not (isinstance(old, StructVal) and old.t == v.t):
+            raise self.unsupported("assignment changing a variable's type", name)
+        self.frame.env[name] = self.struct_select(m, v, old) if old is not None else self.struct_copy(v)
+
+    def struct_copy(self, v: StructVal) -> StructVal:
+        fields: dict[str, Any] = {}
+        for k, f in v.fields.items():
+            if isinstance(f, Value):
+                fields[k] = Value(f.t, f.data.copy(), f.err.copy(), f.taint | self.frame.ctl_taint)
+            elif isinstance(f, StructVal):
+                fields[k] = self.struct_copy(f)
+            else:
+                fields[k] = f
+        return StructVal(v.t, fields)
+
+    def struct_select(self, m: np.ndarray, new: StructVal, old: StructVal) -> StructVal:
+        fields: dict[str, Any] = {}
+        for k, f in new.fields.items():
+            o = old.fields[k]
+            if isinstance(f, Value) and isinstance(o, Value):
+                s = select(m, f, o)
+                s.taint = s.taint | self.frame.ctl_taint
+                fields[k] = s
+            elif isinstance(f, StructVal) and isinstance(o, StructVal):
+                fields[k] = self.struct_select(m, f, o)
+            else:
+                fields[k] = f
+        return StructVal(new.t, fields)
 
     # ------------------------------------------------------------------ arrays
 
@@ -808,6 +1006,8 @@ class Interpreter:
                 name = node.func.id
             elif node.func.id == "len":
                 return self.call_len(node, m)
+            elif node.func.id in self.info.structs:
+                return self.struct_ctor(node, m)
             else:
                 raise self.unsupported(f"call {node.func.id}")
         if name is None:
@@ -846,7 +1046,9 @@ class Interpreter:
             return self.const(INT32, v.t.shape[0])
         raise self.unsupported("len() of", ast.unparse(node.args[0]))
 
-    def call_func(self, name: str, node: ast.Call, m: np.ndarray) -> Value | tuple[Value, ...] | None:
+    def call_func(
+        self, name: str, node: ast.Call, m: np.ndarray
+    ) -> Value | tuple[Value, ...] | StructVal | None:
         if len(self.frames) > MAX_CALL_DEPTH:
             raise self.unsupported("recursive call", name)
         fn = self.info.funcs[name]
@@ -878,6 +1080,8 @@ class Interpreter:
             self.lineno = saved
         if frame.ret_t is None and not infer:
             return None
+        if isinstance(frame.ret_t, StructT):
+            return frame.ret if isinstance(frame.ret, StructVal) else self.struct_zero(frame.ret_t)
         if frame.ret is None:
             if not np.any(m) and frame.ret_t is not None:
                 # called on no active lane (e.g. inside a branch nobody takes): the value is never
@@ -894,6 +1098,7 @@ class Interpreter:
         if isinstance(frame.ret, tuple):
             return tuple(Value(r.t, r.data, r.err, r.taint | extra) for r in frame.ret)
         r = frame.ret
+        assert isinstance(r, Value)
         return Value(r.t, r.data, r.err, r.taint | extra)
 
 

@@ -167,7 +167,8 @@ def float_binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
                 r = x / y
                 prop, r64 = div_prop(a, b, r), f64(a) / f64(b)
             rnd = rounding_error(op, t, a, b, r)
-            return finish_float(t, r, prop, 1, [a, b], r64, rnd=rnd)
+            out = finish_float(t, r, prop, 1, [a, b], r64, rnd=rnd)
+            return out if np.isfinite(r).all() else settle_nonfinite(op, a, b, out)
         if op == "FloorDiv":
             q = x / y
             rnd = rounding_error("Div", t, a, b, q)
@@ -186,6 +187,27 @@ def float_binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
         if op == "Pow":
             return float_pow(a, b, ctx, count=False)
     raise ctx.unsupported(f"operator {op} on {t}")
+
+
+def settle_nonfinite(op: str, a: Value, b: Value, v: Value) -> Value:
+    """A NaN or infinite result of + - * / is certain when every corner of the operands' error
+    box gives the same class in the result's precision (all NaN, or all the same infinity):
+    `inf + x`, `inf * x` with x's interval away from zero, `nan op x`. Its error is then 0; the
+    others keep the infinite bound (unstable). The operations are monotone per argument on each
+    side of zero, so the corners decide (a product whose box spans zero differs in sign there)."""
+    fns = {"Add": np.add, "Sub": np.subtract, "Mult": np.multiply, "Div": np.divide}
+    f = fns[op]
+    r = np.asarray(v.data, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        x, y = f64(a), f64(b)
+        sure = ~np.isfinite(r)
+        for sx in (-1.0, 1.0):
+            for sy in (-1.0, 1.0):
+                c = f(x + sx * a.err, y + sy * b.err).astype(v.t.np).astype(np.float64)
+                same = np.where(np.isnan(r), np.isnan(c), c == r)
+                sure &= same
+    err = np.where(sure, 0.0, v.err)
+    return Value(v.t, v.data, err, any_taint([a, b]) | per_lane(~np.isfinite(err)))
 
 
 def div_prop(a: Value, b: Value, r: np.ndarray) -> np.ndarray:

@@ -166,12 +166,10 @@ def _constant(node: ast.expr, consts: dict[str, ModuleConst]) -> ModuleConst | N
 
 
 def _struct(node: ast.ClassDef, scope: TypeScope) -> StructT:
-    fields: list[tuple[str, ValueType | ArrayT]] = []
+    fields: list[tuple[str, ValueType | ArrayT | StructT]] = []
     for st in node.body:
         if isinstance(st, ast.AnnAssign) and isinstance(st.target, ast.Name):
             ft = parse_annotation(st.annotation, scope)
-            if isinstance(ft, StructT):
-                raise Unsupported("nested struct field", st.lineno, f"{node.name}.{st.target.id}: {ft.name}")
             fields.append((st.target.id, ft))
         elif isinstance(st, ast.Expr) and isinstance(st.value, ast.Constant):
             continue
@@ -249,7 +247,7 @@ def param_types(
     return out
 
 
-ReturnType = ValueType | tuple[ValueType, ...]
+ReturnType = ValueType | StructT | tuple[ValueType, ...]
 
 
 def return_type(fn: ast.FunctionDef, structs: dict[str, StructT]) -> ReturnType | None:
@@ -269,8 +267,6 @@ def return_type(fn: ast.FunctionDef, structs: dict[str, StructT]) -> ReturnType 
             raise Unsupported("struct return value", fn.lineno, fn.name)
         return ts  # type: ignore[return-value]
     t = parse_value_type(r, structs)
-    if isinstance(t, StructT):
-        raise Unsupported("struct return value", fn.lineno, fn.name)
     return t
 
 

@@ -128,9 +128,9 @@ class ArrayT:
 @dataclass(frozen=True)
 class StructT:
     name: str
-    fields: tuple[tuple[str, ValueType | ArrayT], ...]
+    fields: tuple[tuple[str, ValueType | ArrayT | StructT], ...]
 
-    def field(self, name: str) -> ValueType | ArrayT | None:
+    def field(self, name: str) -> ValueType | ArrayT | StructT | None:
         return dict(self.fields).get(name)
 
 

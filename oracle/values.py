@@ -88,7 +88,7 @@ class ArrayRef:
 @dataclass
 class StructVal:
     t: StructT
-    fields: dict[str, Value | ArrayRef]
+    fields: dict[str, Value | ArrayRef | StructVal]
 
 
 def zeros_err(data: np.ndarray) -> np.ndarray:
@@ -115,7 +115,8 @@ def const_value(t: ValueType, value: object, lanes: int, literal: int | float | 
     err = np.zeros(data.shape, dtype=np.float64)
     if t.is_float and isinstance(value, float):
         with np.errstate(all="ignore"):
-            e = abs(float(np.float64(data.flat[0]) - value)) if data.size else 0.0
+            d0 = float(np.float64(data.flat[0])) if data.size else value
+            e = 0.0 if d0 == value else abs(d0 - value)  # wp.inf is exactly inf (inf - inf is NaN)
         if np.isfinite(e):
             e += literal_parse_error(value)
         err[...] = e
