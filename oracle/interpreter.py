@@ -43,7 +43,17 @@ from oracle.types import (
     scalar_from_name,
     wp_attr,
 )
-from oracle.values import ArrayRef, Keyword, StructVal, TypeArg, Value, const_value, lane_broadcast, select
+from oracle.values import (
+    ArrayRef,
+    Keyword,
+    StateAdvance,
+    StructVal,
+    TypeArg,
+    Value,
+    const_value,
+    lane_broadcast,
+    select,
+)
 
 MAX_WHILE_ITERATIONS = 100_000
 # wp.pi, math.pi, ...: Python floats, which Warp reads as float literals where a kernel names them
@@ -1022,7 +1032,20 @@ class Interpreter:
             args += [Keyword(str(k.arg), self.static_arg(k.value, m)) for k in node.keywords]
         else:
             args = [self.eval(a, m) for a in node.args]
-        return b.fn(args, self.ctx(m))
+        out = b.fn(args, self.ctx(m))
+        if isinstance(out, StateAdvance):
+            self.advance_state(node, out.state, m)
+            return out.result
+        return out
+
+    def advance_state(self, node: ast.Call, state: Value, m: np.ndarray) -> None:
+        """rand.h's `uint32& state`: a local passed by name advances on the active lanes (Warp's
+        codegen passes the variable itself); a temporary (`wp.randf(wp.rand_init(s))`) is dropped."""
+        arg = node.args[0]
+        if isinstance(arg, ast.Name) and isinstance(self.frame.env.get(arg.id), Value):
+            self.bind(arg.id, state, m)
+        elif not isinstance(arg, ast.Call):
+            raise self.unsupported("random state other than a local or a call", ast.unparse(arg))
 
     def static_arg(self, node: ast.expr, m: np.ndarray) -> Any:
         """A type name (`wp.float64`, `float`) becomes a TypeArg; anything else is evaluated."""

@@ -85,6 +85,15 @@ class ArrayRef:
         return flat if self.lane_base is None else flat + self.lane_base
 
 
+@dataclass(frozen=True)
+class StateAdvance:
+    """A builtin's result plus the new value of its `uint32& state` argument: rand.h takes the
+    state by reference, so the caller's variable advances (the interpreter writes it back)."""
+
+    result: Value
+    state: Value
+
+
 @dataclass
 class StructVal:
     t: StructT
