@@ -172,10 +172,8 @@ FIRST, SHARDS, PER_SHARD = 300, 2, 8
 
 
 @pytest.fixture(scope="module")
-def killed_cluster_run(tmp_path_factory):
-    """A cluster campaign on a simulated two-node Ray cluster; shard 0's Ray worker process is
-    SIGKILLed once it has checkpointed some records. Yields (folder, summary, seeds checkpointed
-    before the kill, driver output)."""
+def ray_cluster():
+    """Two Ray nodes of one CPU each on this machine; yields the cluster's address."""
     if not HAS_RAY:
         pytest.skip("ray is not installed (pip install 'warpfuzz[ray]')")
     from ray.cluster_utils import Cluster
@@ -184,37 +182,48 @@ def killed_cluster_run(tmp_path_factory):
     try:
         cluster.add_node(num_cpus=1)
         cluster.wait_for_nodes()
-        out = str(tmp_path_factory.mktemp("cluster") / "c")
-        cmd = [sys.executable, "-m", "fuzz", "cluster", "--address", cluster.address, "--shards", str(SHARDS),
-               "--budget", "4m", "--out", out, "--seed", str(FIRST), "--max-kernels", str(PER_SHARD),
-               "--batch", "2", "--devices", "cpu", "--no-reduce", "--checkpoint-every", "1",
-               "--no-progress"]  # fmt: skip
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        before: list[int] = []
-        killed = 0
-        t_end = time.monotonic() + 200
-        while proc.poll() is None and time.monotonic() < t_end and not killed:
-            time.sleep(0.3)
-            try:
-                with open(os.path.join(out, "progress.json")) as f:
-                    p = json.load(f)["shards"].get("0")
-            except (OSError, ValueError):
-                continue
-            db = os.path.join(shard_dir(out, 0), "campaign.db")
-            if p and p["state"] == "running" and p["checkpoints"] >= 1 and os.path.isfile(db):
-                got = _seeds(shard_dir(out, 0))
-                if 2 <= len(got) < PER_SHARD:
-                    before = got
-                    os.kill(p["pid"], signal.SIGKILL)
-                    killed = p["pid"]
-        text, _ = proc.communicate(timeout=300)
-        assert killed, f"shard 0 was never seen mid-run with a checkpoint; driver output:\n{text[-3000:]}"
-        assert proc.returncode == 0, text[-3000:]
-        with open(os.path.join(out, "summary.json")) as f:
-            summary = json.load(f)
-        yield out, summary, before, text
+        yield cluster.address
     finally:
         cluster.shutdown()
+
+
+@pytest.fixture(scope="module")
+def killed_cluster_run(ray_cluster, tmp_path_factory):
+    """A cluster campaign on the two-node cluster; shard 0's Ray worker process is SIGKILLed once
+    it has checkpointed some records. Yields (folder, summary, seeds checkpointed before the kill,
+    driver output)."""
+    out = str(tmp_path_factory.mktemp("cluster") / "c")
+    cmd = [sys.executable, "-m", "fuzz", "cluster", "--address", ray_cluster, "--shards", str(SHARDS),
+           "--budget", "4m", "--out", out, "--seed", str(FIRST), "--max-kernels", str(PER_SHARD),
+           "--batch", "2", "--devices", "cpu", "--no-reduce", "--checkpoint-every", "1",
+           "--no-progress"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    before: list[int] = []
+    killed = 0
+    t_end = time.monotonic() + 200
+    while proc.poll() is None and time.monotonic() < t_end and not killed:
+        time.sleep(0.3)
+        try:
+            with open(os.path.join(out, "progress.json")) as f:
+                p = json.load(f)["shards"].get("0")
+        except (OSError, ValueError):
+            continue
+        db = os.path.join(shard_dir(out, 0), "campaign.db")
+        if p and p["state"] == "running" and p["checkpoints"] >= 1 and os.path.isfile(db):
+            try:
+                got = _seeds(shard_dir(out, 0))
+            except sqlite3.Error:  # the folder is being swapped for a newer checkpoint
+                continue
+            if 2 <= len(got) < PER_SHARD:
+                before = got
+                os.kill(p["pid"], signal.SIGKILL)
+                killed = p["pid"]
+    text, _ = proc.communicate(timeout=300)
+    assert killed, f"shard 0 was never seen mid-run with a checkpoint; driver output:\n{text[-3000:]}"
+    assert proc.returncode == 0, text[-3000:]
+    with open(os.path.join(out, "summary.json")) as f:
+        summary = json.load(f)
+    yield out, summary, before, text
 
 
 @needs_ray
@@ -297,3 +306,45 @@ def test_cluster_folder_downstream(killed_cluster_run, tmp_path) -> None:
     db.close()
     per_shard = {k: _seeds(d) for k, d in enumerate(cluster_shards(bad))}
     assert partition_problems(FIRST, SHARDS, per_shard, PER_SHARD)
+
+
+@needs_ray
+@pytest.mark.slow
+def test_cluster_storage_path(ray_cluster, tmp_path) -> None:
+    out, storage = str(tmp_path / "c"), str(tmp_path / "shared")
+    r = _fuzz("cluster", "--address", ray_cluster, "--shards", "2", "--budget", "2m", "--out", out,
+              "--storage", storage, "--seed", "50", "--max-kernels", "2", "--batch", "2", "--devices", "cpu",
+              "--no-reduce", "--no-progress")  # fmt: skip
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    for k in range(2):
+        assert _seeds(shard_dir(storage, k)) == _seeds(shard_dir(out, k)) == [50 + k, 52 + k]
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    assert s["kernels"] == 4 and s["storage"] == storage and s["failed_shards"] == {}
+
+
+@needs_ray
+@pytest.mark.slow
+def test_cluster_reports_a_failing_shard(ray_cluster, tmp_path) -> None:
+    out = str(tmp_path / "c")
+    r = _fuzz("cluster", "--address", ray_cluster, "--shards", "2", "--budget", "1m", "--out", out,
+              "--batch", "0", "--devices", "cpu", "--no-progress")  # fmt: skip
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr[-2000:]
+    with open(os.path.join(out, "summary.json")) as f:
+        s = json.load(f)
+    assert set(s["failed_shards"]) == {"0", "1"} and s["kernels"] == 0
+    assert all("--batch must be at least 1" in why for why in s["failed_shards"].values())
+    assert s["attempts"] == {"0": 1, "1": 1}, "a campaign that fails by itself is not rerun"
+
+
+def test_cluster_usage_errors(tmp_path) -> None:
+    from fuzz.cli import main
+
+    base = ["cluster", "--shards", "2", "--budget", "1m", "--out", str(tmp_path / "c")]
+    assert main([*base, "--storage", "s3://bucket/x"]) == 2
+    assert main([*base, "--shard", "0/2"]) == 2
+    assert main(["cluster", "--shards", "0", "--budget", "1m", "--out", str(tmp_path / "c")]) == 2
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "campaign.db").write_text("")
+    assert main(["cluster", "--shards", "2", "--budget", "1m", "--out", str(plain)]) == 2
