@@ -26,6 +26,7 @@ from typing import Any
 from fuzz import judge as J
 from fuzz import warpcompat
 from fuzz.pool import Done, Lost, Task, WorkerPool
+from fuzz.reducequeue import ReducePolicy, ReductionQueue
 from fuzz.result import CaseResult
 from fuzz.runlock import run_lock
 from fuzz.settings import WorkerSettings
@@ -106,7 +107,11 @@ class CampaignConfig:
     argv: list[str] = field(default_factory=list)
     max_kernels: int | None = None
     grace_s: float = 20.0
-    reduce_share: float = 0.1  # share of the budget kept for reducing new failure signatures (0: off)
+    # share of worker time for reducing every saved failure while fuzzing (0: no reductions);
+    # see fuzz.reducequeue for the per-job limit and the budget's reductions-only tail
+    reduce_share: float = ReducePolicy.share
+    reduce_job_s: float = ReducePolicy.job_s
+    reduce_tail: float = ReducePolicy.tail
     save_corpus: bool = True
     base_timeout_s: float = 60.0
     per_kernel_timeout_s: float = 15.0
@@ -131,6 +136,7 @@ class Snapshot:
     total_verified: int = 0
     phase: str = "fuzzing"
     reduced: int = 0
+    reduce_pending: int = 0  # saved failures queued for reduction
     worker_rss_kb: dict[int, int] = field(default_factory=dict)  # each worker's RSS after its last batch
     resumed_from: int = 0  # kernels already in the store when this session started (0: a new campaign)
 
@@ -160,6 +166,9 @@ class Campaign:
         self.interrupted_by = ""  # "SIGINT" (Ctrl-C) or "SIGTERM" when a signal ended the session
         self.closed_sessions: list[tuple[int, int]] = []  # (session, kernels) closed after a kill
         self.on_event: Callable[[str], None] = lambda line: None
+        self.reductions = ReductionQueue(
+            ReducePolicy(config.reduce_share, config.reduce_job_s, config.reduce_tail)
+        )
 
     def _check_resume(self, store: Store, settings: WorkerSettings, warp_version: str) -> None:
         import grammar
@@ -214,7 +223,14 @@ class Campaign:
         retry: deque[Task] = deque()
         start = time.monotonic()
         end = start + cfg.budget_s
-        deadline = end - cfg.budget_s * cfg.reduce_share  # new batches stop here; reduction uses the rest
+        policy = ReducePolicy(cfg.reduce_share, cfg.reduce_job_s, cfg.reduce_tail)
+        reductions = self.reductions = ReductionQueue(policy)
+        if policy.enabled and cfg.save_corpus:
+            from corpus.save import corpus_dir
+
+            reductions.add_existing(corpus_dir(cfg.run_dir))
+        # new batches stop here; the rest of the budget reduces what is still queued
+        deadline = end - cfg.budget_s * cfg.reduce_tail if policy.enabled else end
         batch_ids = iter(range(1, 1 << 62))
         dispatched = 0
         batch_times: deque[tuple[float, int]] = deque(maxlen=20)  # (seconds, kernels) of recent batches
@@ -237,21 +253,36 @@ class Campaign:
         try:
             while True:
                 now = time.monotonic()
+                reduce_busy = any(h.task is not None and h.task.reduce is not None for h in pool.handles)
+                # the budget's tail is for reductions only while some are queued or running
+                fuzz_end = deadline if reductions.pending or reduce_busy else end
                 # near the end, shrink batches so the last ones finish within the budget
                 size = cfg.batch
                 if batch_times:
                     per_kernel = sum(t for t, _ in batch_times) / max(1, sum(n for _, n in batch_times))
                     size = (
-                        min(cfg.batch, int(0.8 * (deadline - now) / per_kernel))
+                        min(cfg.batch, int(0.8 * (fuzz_end - now) / per_kernel))
                         if per_kernel > 0
                         else cfg.batch
                     )
-                may_start = not self.stop_requested and now < deadline and size >= 1
+                may_start = not self.stop_requested and now < fuzz_end and size >= 1
                 if cfg.max_kernels is not None and dispatched >= cfg.max_kernels:
                     may_start = False
                 for idx in pool.idle():
+                    job = None
+                    if not retry and not self.stop_requested:
+                        fuzzing = may_start or any(
+                            h.task is not None and h.task.reduce is None for h in pool.handles
+                        )
+                        job = reductions.take(
+                            fuzzing=fuzzing and now < deadline,
+                            worker_s=(now - start) * cfg.workers,
+                            left_s=end - now,
+                        )
                     if retry:
                         task = retry.popleft()
+                    elif job is not None:
+                        task = Task(next(batch_ids), [], reduce=job[0], budget_s=job[1])
                     elif may_start:
                         n = size
                         if cfg.max_kernels is not None:
@@ -264,32 +295,43 @@ class Campaign:
                         break
                     started_at[task.batch_id] = time.monotonic()
                     pool.submit(idx, task)
-                if pool.busy() == 0 and not retry and not may_start:
+                reducing = (
+                    bool(reductions.pending) and not self.stop_requested and now < end - policy.min_job_s
+                )
+                if pool.busy() == 0 and not retry and not may_start and not reducing:
                     break
-                if now > deadline + cfg.grace_s or (self.stop_requested and now > self._stop_at + 2):
+                limit = end if reductions.pending or reduce_busy else fuzz_end
+                if now > limit + cfg.grace_s or (self.stop_requested and now > self._stop_at + 2):
                     break  # in-flight batches are abandoned: a resume redoes them
                 for ev in pool.poll(timeout=0.2):
                     t0 = started_at.pop(ev.task.batch_id, None)
-                    if isinstance(ev, Done):
+                    if ev.task.reduce is not None:  # a reduction: no verdicts, never retried
+                        ok = isinstance(ev, Done) and ev.stats.get("reduced", 0.0) > 0
+                        reductions.finished(time.monotonic() - (t0 or time.monotonic()), ok)
+                        snap.reduced = reductions.reduced
+                    elif isinstance(ev, Done):
                         if t0 is not None and not ev.task.single:
                             batch_times.append((time.monotonic() - t0, len(ev.task.seeds)))
                         results = [CaseResult.from_json(r) for r in ev.results]
                         store.add_results(results, session)
-                        self._save_failures(results, settings)
+                        if policy.enabled:
+                            reductions.add(self._save_failures(results, settings))
+                        else:
+                            self._save_failures(results, settings)
                         self._account(results, ev.stats)
                         # kept current, so a killed session still counts its time
                         store.update_session(session, time.monotonic() - start, snap.kernels)
                     else:
                         self._lost(ev, retry, batch_ids, store, session, settings)
                 snap.elapsed_s = time.monotonic() - start
+                snap.reduce_pending = len(reductions.pending)
+                if now >= deadline and (reductions.pending or pool.busy()):
+                    snap.phase = "reducing saved failures"
                 snap.in_flight = pool.busy()
                 snap.restarts = pool.restarts
                 snap.worker_rss_kb = {w: ps[-1].rss_kb for w, ps in sorted(pool.memory.items())}
                 self.on_progress(snap)
             pool.close()
-            if cfg.reduce_share > 0 and not self.stop_requested:
-                # at most the reserved share, also when max_kernels ended the fuzzing early
-                self._reduce(settings, min(end - time.monotonic(), cfg.budget_s * cfg.reduce_share))
         except KeyboardInterrupt:  # a second Ctrl-C while stopping
             self.stop_requested = True
             self.interrupted_by = self.interrupted_by or "SIGINT"
@@ -318,24 +360,13 @@ class Campaign:
 
     _stop_at = 0.0
 
-    def _save_failures(self, results: list[CaseResult], settings: WorkerSettings) -> None:
-        """Every failure becomes a corpus folder as soon as its batch is stored."""
+    def _save_failures(self, results: list[CaseResult], settings: WorkerSettings) -> list[str]:
+        """Every failure becomes a corpus folder as soon as its batch is stored; returns them."""
         if not self.config.save_corpus:
-            return
+            return []
         from corpus.save import save_failures
 
-        save_failures(self.config.run_dir, results, settings=settings)
-
-    def _reduce(self, settings: WorkerSettings, seconds: float) -> None:
-        """Reduce the first representative of each new failure signature in the time left."""
-        if seconds < 10:
-            return
-        from corpus.reduce import reduce_new_signatures
-
-        self.snapshot.phase = "reducing new failure signatures"
-        self.on_progress(self.snapshot)
-        done = reduce_new_signatures(self.config.run_dir, budget_s=seconds)
-        self.snapshot.reduced = len(done)
+        return save_failures(self.config.run_dir, results, settings=settings)
 
     def _request_stop(self, why: str) -> None:
         if self.stop_requested and why == "SIGINT":
@@ -436,7 +467,15 @@ class Campaign:
                 "batch": self.config.batch,
                 "worker_restarts": pool.restarts,
                 "workers_recycled": pool.recycled,
-                "reduced_signatures": snap.reduced,
+                "reduction": {
+                    "share": self.config.reduce_share,
+                    "job_s": self.config.reduce_job_s,
+                    "reduced": self.reductions.reduced,
+                    "failed": self.reductions.failed,
+                    "worker_s": round(self.reductions.busy_s, 2),
+                    # every saved failure of the run (this session's and earlier ones') left unreduced
+                    "unreduced": self.reductions.unreduced(corpus) if self.config.reduce_share > 0 else None,
+                },
                 "interrupted": self.stop_requested,
                 "resumed_from_kernels": snap.resumed_from,
                 "closed_stale_sessions": [{"session": s, "kernels": k} for s, k in self.closed_sessions],

@@ -29,8 +29,12 @@ class Task:
     seeds: list[int]
     cases: list[dict[str, Any]] | None = None
     single: bool = False
+    reduce: str | None = None  # a corpus folder to reduce (within `budget_s`) instead of a batch
+    budget_s: float = 0.0
 
     def message(self) -> tuple[str, int, list[Any]]:
+        if self.reduce is not None:
+            return ("reduce", self.batch_id, [self.reduce, self.budget_s])
         if self.cases is not None:
             return ("cases", self.batch_id, self.cases)
         return ("seeds", self.batch_id, self.seeds)
@@ -117,6 +121,8 @@ class WorkerPool:
         n = max(1, len(task.cases) if task.cases is not None else len(task.seeds))
         h.task = task
         h.allowed = self.base_timeout + self.per_kernel_timeout * n
+        if task.reduce is not None:  # the reducer stops at its budget, past it by one batch at most
+            h.allowed = self.base_timeout + 1.5 * task.budget_s
         h.deadline = time.monotonic() + h.allowed
         h.conn.send(task.message())
 

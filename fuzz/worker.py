@@ -1,7 +1,11 @@
 """Worker process: keeps Warp (and its compiler) warm and runs batches sent by the campaign.
 
 Generation happens here too, from seeds, so the campaign process stays light. Messages:
-main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...]) | ("stop",)
+main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...])
+               | ("reduce", batch_id, [corpus_folder, budget_s]) | ("stop",)
+               (a reduction answers "done" with no results and stats {"reduce": seconds,
+               "reduced": 1.0 or 0.0}; its candidates compile in this process, batched into one
+               module, or in child processes for crash and timeout cases)
 worker -> main: ("ready", pid, memory) | ("done", batch_id, [result_json, ...], stats, memory)
                | ("fatal", batch_id, message)  (CUDA context poisoned; the worker exits next)
                | ("storage", batch_id, message)  (the run folder's disk is full or read-only: the
@@ -57,6 +61,25 @@ def _redirect_output(path: str) -> None:
     os.close(fd)
 
 
+def reduce_job(path: str, budget_s: float, settings: WorkerSettings) -> dict[str, float]:
+    """Reduce one saved failure (`path/reduced/`) judged like the campaign's batches; a folder
+    that does not reproduce or breaks the reducer is logged (worker.log) and counted unreduced."""
+    import time
+
+    from corpus.reduce import ReduceError, reduce_folder
+
+    t = time.perf_counter()
+    ok = 0.0
+    try:
+        reduce_folder(path, settings=settings, budget_s=budget_s)
+        ok = 1.0
+    except ReduceError as e:
+        print(f"reduce {path}: {e}", flush=True)
+    except Exception:
+        print(f"reduce {path}: reducer failed\n{traceback.format_exc()[-3000:]}", flush=True)
+    return {"reduce": time.perf_counter() - t, "reduced": ok}
+
+
 def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     import signal
     import time
@@ -83,6 +106,10 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
         if msg[0] == "stop":
             return
         kind, batch_id, payload = msg
+        if kind == "reduce":
+            stats = reduce_job(str(payload[0]), float(payload[1]), settings)
+            conn.send(("done", batch_id, [], stats, memory.after_batch().to_json()))
+            continue
         cases = []
         failed: list[CaseResult] = []
         t = time.perf_counter()

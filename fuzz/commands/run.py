@@ -72,7 +72,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-reduce",
         action="store_true",
-        help="do not reduce new failure signatures (by default the last 10%% of the budget reduces them)",
+        help="do not reduce saved failures (by default the workers reduce every failure while the campaign "
+        "runs, within half of their time, and the last 10%% of the budget reduces what is left)",
     )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
     add_cpu_opt_option(p)
@@ -152,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
         argv=sys.argv[1:],
         max_kernels=args.max_kernels,
         per_kernel_timeout_s=args.kernel_timeout,
-        reduce_share=0.0 if args.no_reduce else 0.1,
+        reduce_share=0.0 if args.no_reduce else CampaignConfig.reduce_share,
         recycle_mb=args.recycle_mb or None,
         shard=shard,
     )
@@ -181,6 +182,13 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print_summary(summary)
+    red = session.get("reduction") or {}
+    if red.get("unreduced"):
+        print(
+            f"{red['unreduced']} saved failure(s) not reduced (reduce them with `python -m fuzz reduce "
+            f"{os.path.join(run_dir, 'corpus')}`, or resume the campaign); triage groups them by signature",
+            file=sys.stderr,
+        )
     print(f"summary written to {os.path.join(run_dir, 'summary.json')}", file=sys.stderr)
     if campaign.interrupted_by:
         print(f"interrupted ({campaign.interrupted_by}); rerun the same command to resume", file=sys.stderr)

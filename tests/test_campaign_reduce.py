@@ -1,0 +1,80 @@
+"""Reductions inside the campaign: every saved failure is reduced by the worker pool while the
+campaign runs (real Warp on CPU, failures planted with a wrong oracle for `wp.cos`), the summary
+counts what was reduced and what was not; with reductions off nothing is reduced and the
+summary says so. The queue's share rule is checked on its own."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from corpus import entry as E
+from corpus.triage import GroupBy, triage
+from fuzz.campaign import Campaign, CampaignConfig
+from fuzz.reducequeue import ReducePolicy, ReductionQueue
+from fuzz.settings import WorkerSettings
+
+WRONG = "fuzz.wrong_oracles:wrong_cos"
+FIRST_SEED = 3000  # seeds 3000..3011 hold at least one kernel whose output a wrong cos reaches
+
+
+def _campaign(run: Path, share: float) -> dict:  # type: ignore[type-arg]
+    settings = WorkerSettings(run_dir=str(run), enable_backward=False, registry_factory=WRONG)
+    cfg = CampaignConfig(
+        run_dir=str(run), budget_s=150, seed=FIRST_SEED, workers=2, batch=4, settings=settings,
+        max_kernels=12, reduce_share=share, reduce_job_s=40,
+    )  # fmt: skip
+    return Campaign(cfg).run()
+
+
+def _failures(run: Path) -> list[Path]:
+    root = run / "corpus"
+    return sorted(p for p in root.iterdir() if (p / E.META).is_file()) if root.is_dir() else []
+
+
+def test_every_failure_reduced_while_the_campaign_runs(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    summary = _campaign(run, ReducePolicy.share)
+    folders = _failures(run)
+    assert summary["verdicts"].get("mismatch", 0) >= 1 and folders, summary["verdicts"]
+    red = summary["session"]["reduction"]
+    assert red["unreduced"] == 0 and red["reduced"] == len(folders), red
+    for f in folders:
+        meta = json.loads((f / E.REDUCED / E.META).read_text())
+        assert meta["reduced_from"]["path"] == os.path.abspath(f)
+        assert meta["reduction"]["statements_after"] <= meta["reduction"]["statements_before"]
+    # triage groups them by their reduced kernels, none by signature
+    groups = triage(str(run))
+    assert groups and all(g.by is not GroupBy.SIGNATURE for g in groups), [g.to_json() for g in groups]
+
+
+def test_reductions_off_leave_every_failure_unreduced(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    summary = _campaign(run, 0.0)
+    folders = _failures(run)
+    assert folders and not any((f / E.REDUCED).exists() for f in folders)
+    assert summary["session"]["reduction"]["reduced"] == 0
+    assert all(g.by is GroupBy.SIGNATURE for g in triage(str(run)))
+
+
+def test_queue_keeps_to_its_share_while_fuzzing(tmp_path: Path) -> None:
+    folders = []
+    for k in range(3):
+        f = tmp_path / f"{k}-mismatch"
+        f.mkdir()
+        (f / E.CASE).write_text("{}")
+        folders.append(str(f))
+    (tmp_path / "2-mismatch" / E.REDUCED).mkdir()
+    (tmp_path / "2-mismatch" / E.REDUCED / E.META).write_text("{}")
+    q = ReductionQueue(ReducePolicy(share=0.5, job_s=30, tail=0.1))
+    q.add(folders + folders)
+    assert list(q.pending) == folders[:2]  # queued once each; an already reduced one not at all
+    job = q.take(fuzzing=True, worker_s=100, left_s=500)
+    assert job == (folders[0], 30)
+    q.finished(60, ok=True)
+    assert q.take(fuzzing=True, worker_s=100, left_s=500) is None  # 60 s of 100: over half
+    assert q.take(fuzzing=False, worker_s=100, left_s=5) is None  # too little time left for a job
+    assert q.take(fuzzing=False, worker_s=100, left_s=20) == (folders[1], 20)
+    assert ReductionQueue(ReducePolicy(share=0.0)).take(fuzzing=False, worker_s=1, left_s=99) is None
+    assert q.unreduced(str(tmp_path)) == 2
