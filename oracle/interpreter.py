@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from oracle import tiles
 from oracle.access import LaunchLog, SharedAtomic
 from oracle.builtins import Registry, default_registry
 from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
@@ -872,6 +873,8 @@ class Interpreter:
 
     def binop(self, op: str, a: Value, b: Value, m: np.ndarray) -> Value:
         ctx = self.ctx(m)
+        if tiles.is_tile(a) or tiles.is_tile(b):
+            return tiles.binop(op, a, b, ctx)
         for v in (a, b):
             if isinstance(v.literal, int) and not isinstance(v.literal, bool):
                 lo, hi = INT32.int_range
@@ -901,6 +904,8 @@ class Interpreter:
             return Value(BOOL, ~t.data, t.err, t.taint)
         if isinstance(node.op, ast.UAdd):
             return v
+        if isinstance(node.op, ast.USub) and tiles.is_tile(v):
+            return tiles.unary_minus(v, ctx)
         if isinstance(node.op, ast.USub):
             if v.literal is not None and not isinstance(v.literal, bool):
                 lit = -v.literal
@@ -978,6 +983,8 @@ class Interpreter:
         idx = self.indices(node, m)
         if isinstance(base, ArrayRef):
             return self.array_load(base, idx, m)
+        if tiles.is_tile(base):
+            return tiles.extract(base, idx, self.ctx(m))
         if isinstance(base, Value) and isinstance(base.t, Composite):
             from oracle.composite import get_component
 
@@ -1005,7 +1012,7 @@ class Interpreter:
 
     def call(self, node: ast.Call, m: np.ndarray) -> Any:
         name = wp_attr(node.func)
-        if node.keywords:
+        if node.keywords and name not in tiles.TILE_CALLS:
             b = self.registry.get(name) if name else None
             if b is None or not b.static:
                 raise self.unsupported("call with keyword arguments", ast.unparse(node.func))
@@ -1024,6 +1031,8 @@ class Interpreter:
             raise self.unsupported(f"call {ast.unparse(node.func)}")
         if name == "tid":
             raise self.unsupported("call wp.tid", "only as `i = wp.tid()` / `i, j = wp.tid()`")
+        if name in tiles.TILE_CALLS or name in tiles.REFUSED_CALLS:
+            return tiles.call(self, name, node, m)
         b = self.registry.get(name)
         if b is None:
             raise self.unsupported(f"call wp.{name}")
@@ -1224,7 +1233,7 @@ def supported_operators() -> frozenset[str]:
 
 
 def supported_calls(registry: Registry | None = None) -> frozenset[str]:
-    return (registry or default_registry()).names() | BARE_CALLS
+    return (registry or default_registry()).names() | BARE_CALLS | tiles.TILE_CALLS
 
 
 _ = lane_broadcast, cast

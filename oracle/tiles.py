@@ -1,0 +1,815 @@
+"""Warp tiles at block granularity: one oracle lane per block of a tiled launch.
+
+In `wp.launch_tiled(k, dim=D, block_dim=B)` every thread of a block sees the same `wp.tid()`
+(the block index), so scalar code is block-uniform and a tile is one value per block. A tile is
+therefore a lane Value whose type is a `TileT` (data: (lanes, *tile shape)), and every element-wise
+operation reuses the scalar semantics of `oracle.numeric` over lanes x elements. Semantics follow
+Warp 1.19's builtin docs and `warp/native/tile*.h`:
+
+- `tile_load` reads coordinates at or past an axis' extent as zero (bounds_check, the default);
+  `tile_store` / `tile_atomic_add` skip them. Negative coordinates are undefined behaviour.
+- reductions, scans and matmul combine elements in an unspecified order (block_dim, device): a
+  float result carries the bound of any summation order, (n-1)u sum|x|, plus its inputs' error.
+- `tile_matmul(a, b)` accumulates in `a`'s dtype; `tile_matmul(a, b, out)` updates `out` in place
+  (alpha = beta = 1 unless given).
+- argmax/argmin of tied (or within-error) extremes is unspecified: the lane is marked unstable.
+- `tile(x)` / `untile(t)` depend on the device's effective block width (1 on CPU unless
+  `wp.config.enable_cpu_blocks`), so they are refused rather than given one answer.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from oracle.builtins import Registry
+from oracle.errors import Unsupported
+from oracle.numeric import OpCtx, cast, float_binop, int_binop, negate, wrap_int
+from oracle.races import record_atomic, record_load, record_store
+from oracle.types import FLOAT32, INT32, Composite, Scalar, composite_from_name, scalar_from_name, wp_attr
+from oracle.values import ArrayRef, Value, const_value
+
+
+@dataclass(frozen=True)
+class TileT(Composite):
+    """A register/shared tile of scalar elements; `shape` is the tile's shape."""
+
+
+def tile_type(scalar: Scalar, shape: tuple[int, ...]) -> TileT:
+    return TileT("tile", tuple(int(s) for s in shape), scalar, f"tile({scalar}, {tuple(shape)})")
+
+
+def is_tile(v: object) -> bool:
+    return isinstance(v, Value) and isinstance(v.t, TileT)
+
+
+class Host(Protocol):
+    """The part of the interpreter a tile call needs (kept structural: no import cycle)."""
+
+    lanes: int
+    lineno: int
+    registry: Registry
+
+    def eval(self, node: ast.expr, m: np.ndarray) -> Any: ...
+    def ctx(self, mask: np.ndarray) -> OpCtx: ...
+    def unsupported(self, construct: str, detail: str = "") -> Unsupported: ...
+    def bind(self, name: str, v: Value, m: np.ndarray) -> None: ...
+
+
+# ------------------------------------------------------------------ lanes x elements
+
+
+def _size(shape: tuple[int, ...]) -> int:
+    return int(np.prod(shape)) if shape else 1
+
+
+def flatten(v: Value) -> Value:
+    """A tile as a scalar Value over lanes x elements (row-major within a lane)."""
+    assert isinstance(v.t, TileT)
+    e = _size(v.t.shape)
+    n = v.lanes * e
+    return Value(v.t.scalar, v.data.reshape(n), v.err.reshape(n), np.repeat(v.taint, e))
+
+
+def spread(v: Value, e: int) -> Value:
+    """A per-lane scalar repeated over a tile's `e` elements (a literal stays a literal)."""
+    return Value(v.t, np.repeat(v.data, e), np.repeat(v.err, e), np.repeat(v.taint, e), v.literal)
+
+
+def unflatten(s: Value, lanes: int, shape: tuple[int, ...]) -> Value:
+    if not isinstance(s.t, Scalar):
+        raise Unsupported("tile of non-scalar elements", 0, str(s.t))
+    e = _size(shape)
+    return Value(
+        tile_type(s.t, shape),
+        s.data.reshape(lanes, *shape),
+        s.err.reshape(lanes, *shape),
+        np.asarray(s.taint.reshape(lanes, e).any(axis=1) if e else np.zeros(lanes, bool)),
+    )
+
+
+def elem_ctx(ctx: OpCtx, e: int) -> OpCtx:
+    ct = None if ctx.ctl_taint is None else np.repeat(ctx.ctl_taint, e)
+    return OpCtx(np.repeat(ctx.mask, e), ctx.lineno, ctx.stats, ct)
+
+
+def _retype(s: Value, t: Scalar, ctx: OpCtx) -> Value:
+    """A Python literal beside a tile takes the tile's element type, as Warp's overloads do."""
+    if s.t == t:
+        return s
+    if s.literal is not None and not isinstance(s.literal, bool):
+        return cast(s, t, ctx)
+    raise ctx.unsupported("tile arithmetic with a scalar of another type", f"{s.t} and {t}")
+
+
+def _scalar_binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
+    if isinstance(a.t, Scalar) and a.t.is_float:
+        return float_binop(op, a, b, ctx)
+    if isinstance(a.t, Scalar) and a.t.is_int and op in ("Add", "Sub", "Mult"):
+        return int_binop(op, a, b, ctx)
+    raise ctx.unsupported(f"tile operator {op}", f"on {a.t}")
+
+
+def elementwise(fn: Callable[[list[Value], OpCtx], Value], args: list[Value], ctx: OpCtx) -> Value:
+    """Apply a scalar operation to tiles (all of one shape) and per-lane scalars element-wise."""
+    tiles = [a for a in args if is_tile(a)]
+    if not tiles:
+        raise ctx.unsupported("tile operation without a tile argument")
+    t0 = tiles[0].t
+    assert isinstance(t0, TileT)
+    if any(a.t.shape != t0.shape for a in tiles):
+        raise ctx.unsupported(
+            "tile operation on tiles of different shapes", ", ".join(str(a.t) for a in tiles)
+        )
+    e = _size(t0.shape)
+    ectx = elem_ctx(ctx, e)
+    flat = [flatten(a) if is_tile(a) else _retype(spread(a, e), t0.scalar, ectx) for a in args]
+    r = fn(flat, ectx)
+    return unflatten(r, tiles[0].lanes, t0.shape)
+
+
+def binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
+    """`t + u`, `t * 2.0`, `s - t`, `t / 2.0` ... on tiles: element-wise with the scalar rules."""
+    if is_tile(a) and is_tile(b) and a.t.scalar != b.t.scalar:
+        raise ctx.unsupported(f"tile operator {op}", f"on {a.t} and {b.t}")
+    if op in ("Add", "Sub") and not (is_tile(a) and is_tile(b)):
+        # Warp 1.19 has no tile +/- scalar overload: the kernel does not compile
+        raise ctx.unsupported(f"tile operator {op} with a scalar operand", f"{a.t} and {b.t}")
+    if op == "Div" and is_tile(b):
+        raise ctx.unsupported("tile operator Div with a tile divisor", f"{a.t} / {b.t}")
+    return elementwise(lambda xs, c: _scalar_binop(op, xs[0], xs[1], c), [a, b], ctx)
+
+
+def unary_minus(v: Value, ctx: OpCtx) -> Value:
+    return elementwise(lambda xs, c: negate(xs[0], c), [v], ctx)
+
+
+# ------------------------------------------------------------------ call arguments
+
+
+@dataclass(frozen=True)
+class Args:
+    """A tile call's arguments as written: positional nodes and keyword nodes."""
+
+    pos: list[ast.expr]
+    kw: dict[str, ast.expr]
+
+    def get(self, i: int, name: str) -> ast.expr | None:
+        if name in self.kw:
+            return self.kw[name]
+        return self.pos[i] if i < len(self.pos) else None
+
+
+def _const_int(host: Host, node: ast.expr, m: np.ndarray, what: str) -> int:
+    v = host.eval(node, m)
+    if not isinstance(v, Value) or not isinstance(v.t, Scalar) or not v.t.is_int or v.taint.any():
+        raise host.unsupported(f"{what} that is not a compile-time integer", ast.unparse(node))
+    if v.lanes and not (v.data == v.data[0]).all():
+        raise host.unsupported(f"{what} that differs between blocks", ast.unparse(node))
+    return int(v.data[0]) if v.lanes else 0
+
+
+def _shape(host: Host, node: ast.expr | None, m: np.ndarray) -> tuple[int, ...]:
+    if node is None:
+        raise host.unsupported("tile call without a shape")
+    elts = node.elts if isinstance(node, ast.Tuple) else [node]
+    shape = tuple(_const_int(host, e, m, "tile shape") for e in elts)
+    if not 1 <= len(shape) <= 4 or any(s <= 0 for s in shape):
+        raise host.unsupported("tile shape", str(shape))
+    return shape
+
+
+def _ints(host: Host, node: ast.expr | None, m: np.ndarray, nd: int) -> list[Value]:
+    """Runtime integer offsets, one per axis (zeros when omitted)."""
+    if node is None:
+        return [const_value(INT32, 0, host.lanes) for _ in range(nd)]
+    elts = node.elts if isinstance(node, ast.Tuple) else [node]
+    out = []
+    for e in elts:
+        v = host.eval(e, m)
+        if not isinstance(v, Value) or not isinstance(v.t, Scalar) or not v.t.is_int:
+            raise host.unsupported("tile offset that is not an integer", ast.unparse(e))
+        out.append(v)
+    if len(out) != nd:
+        raise host.unsupported("tile offset with a different number of entries than axes", ast.unparse(node))
+    return out
+
+
+def _dtype(host: Host, node: ast.expr | None, default: Scalar) -> Scalar:
+    if node is None:
+        return default
+    name = wp_attr(node) if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    t = {"float": FLOAT32, "int": INT32}.get(str(name)) or scalar_from_name(str(name))
+    if t is None or t.is_bool:
+        if name is not None and composite_from_name(str(name)) is not None:
+            raise host.unsupported("tile of vector/matrix elements", str(name))
+        raise host.unsupported("tile dtype", ast.unparse(node))
+    return t
+
+
+def _flag(host: Host, node: ast.expr | None, default: bool) -> bool:
+    if node is None:
+        return default
+    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+        return node.value
+    raise host.unsupported("tile flag that is not a True/False literal", ast.unparse(node))
+
+
+def _tile(host: Host, node: ast.expr | None, m: np.ndarray) -> Value:
+    v = host.eval(node, m) if node is not None else None
+    if not is_tile(v):
+        raise host.unsupported("tile argument that is not a tile", ast.unparse(node) if node else "missing")
+    assert isinstance(v, Value)
+    return v
+
+
+def _array(host: Host, node: ast.expr | None, m: np.ndarray, what: str) -> ArrayRef:
+    v = host.eval(node, m) if node is not None else None
+    if not isinstance(v, ArrayRef) or not isinstance(v.t.dtype, Scalar):
+        raise host.unsupported(f"{what} of something other than an array of scalars")
+    return v
+
+
+# ------------------------------------------------------------------ memory
+
+
+def _ctl(host: Host, m: np.ndarray) -> np.ndarray:
+    ct = host.ctx(m).ctl_taint
+    return np.zeros(host.lanes, bool) if ct is None else ct
+
+
+@dataclass(frozen=True)
+class Region:
+    """Per lane, the array elements a tile covers: flat storage index and in-bounds flag (L, E)."""
+
+    flat: np.ndarray
+    inb: np.ndarray
+    taint: np.ndarray  # offsets computed within rounding error
+
+
+def region(
+    host: Host,
+    arr: ArrayRef,
+    shape: tuple[int, ...],
+    offs: list[Value],
+    m: np.ndarray,
+    bounds: bool,
+    what: str,
+) -> Region:
+    if len(shape) != arr.t.ndim:
+        raise host.unsupported(f"{what} with a tile of another rank than the array", f"{shape} vs {arr.t}")
+    grid = np.indices(shape).reshape(len(shape), -1)
+    cols, inb = [], np.ones((host.lanes, grid.shape[1]), bool)
+    taint = np.zeros(host.lanes, bool)
+    for d, (o, n) in enumerate(zip(offs, arr.shape, strict=True)):
+        c = o.data.astype(np.int64)[:, None] + grid[d][None, :]
+        neg = (c < 0) & m[:, None]
+        if neg.any():
+            raise host.ctx(m).ub(f"{what}: negative coordinate {int(c[neg][0])} on axis {d} of {arr.name!r}")
+        ok = c < n
+        if not bounds and (~ok & m[:, None]).any():
+            raise host.ctx(m).ub(f"{what} with bounds_check=False past axis {d} of {arr.name!r} (size {n})")
+        inb &= ok
+        cols.append(c)
+        taint |= o.taint
+    safe = tuple(np.where(inb, c, 0) for c in cols)
+    flat = np.ravel_multi_index(safe, arr.shape) if all(arr.shape) else np.zeros(inb.shape, np.int64)
+    if arr.lane_base is not None:
+        flat = flat + arr.lane_base[:, None]
+    return Region(np.asarray(flat, np.int64), inb & m[:, None], taint)
+
+
+def tile_load(host: Host, a: Args, m: np.ndarray) -> Value:
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_load")
+    shape = _shape(host, a.get(1, "shape"), m)
+    offs = _ints(host, a.get(2, "offset"), m, arr.t.ndim)
+    r = region(host, arr, shape, offs, m, _flag(host, a.kw.get("bounds_check"), True), "wp.tile_load")
+    n = arr.elements
+    for j in range(r.inb.shape[1]):
+        lanes = np.nonzero(r.inb[:, j])[0]
+        record_load(arr, r.flat[lanes, j], lanes, host.lineno)
+    data = (
+        np.where(r.inb, arr.data.reshape(n)[r.flat], 0).astype(arr.t.dtype.np) if n else np.zeros(r.inb.shape)
+    )
+    err = np.where(r.inb, arr.err.reshape(n)[r.flat], 0.0) if n else np.zeros(r.inb.shape)
+    uns = (arr.unstable.reshape(n)[r.flat] & r.inb).any(axis=1) if n else np.zeros(host.lanes, bool)
+    assert isinstance(arr.t.dtype, Scalar)
+    t = tile_type(arr.t.dtype, shape)
+    return Value(
+        t, data.astype(t.np).reshape(host.lanes, *shape), err.reshape(host.lanes, *shape), uns | r.taint
+    )
+
+
+def tile_store(host: Host, a: Args, m: np.ndarray) -> None:
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_store")
+    t = _tile(host, a.get(1, "t"), m)
+    if t.t.scalar != arr.t.dtype:
+        raise host.unsupported("wp.tile_store of a different type", f"{t.t} into {arr.t}")
+    offs = _ints(host, a.get(2, "offset"), m, arr.t.ndim)
+    r = region(host, arr, t.t.shape, offs, m, _flag(host, a.kw.get("bounds_check"), True), "wp.tile_store")
+    n = arr.elements
+    vals = t.data.reshape(host.lanes, -1)
+    errs = t.err.reshape(host.lanes, -1)
+    data, err, uns = arr.data.reshape(n), arr.err.reshape(n), arr.unstable.reshape(n)
+    taint = t.taint | r.taint | _ctl(host, m)
+    for j in range(r.inb.shape[1]):  # one element of every block's tile at a time: one entry per lane
+        lanes = np.nonzero(r.inb[:, j])[0]
+        f = r.flat[lanes, j]
+        record_store(arr, f, lanes, vals[lanes, j], data[f], host.lineno)
+        data[f] = vals[lanes, j]
+        err[f] = errs[lanes, j]
+        uns[f] = taint[lanes]
+
+
+def tile_atomic_add(host: Host, a: Args, m: np.ndarray) -> Value:
+    """Adds in lane order; a lane sharing elements with another gets its returned tile tainted."""
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_atomic_add")
+    t = _tile(host, a.get(1, "t"), m)
+    s = arr.t.dtype
+    assert isinstance(s, Scalar)
+    if t.t.scalar != s or s.name not in ("int32", "uint32", "int64", "uint64", "float32", "float64"):
+        raise host.unsupported("wp.tile_atomic_add", f"{t.t} into {arr.t}")
+    offs = _ints(host, a.get(2, "offset"), m, arr.t.ndim)
+    r = region(
+        host, arr, t.t.shape, offs, m, _flag(host, a.kw.get("bounds_check"), True), "wp.tile_atomic_add"
+    )
+    n = arr.elements
+    data, err, uns = arr.data.reshape(n), arr.err.reshape(n), arr.unstable.reshape(n)
+    lanes = np.nonzero(r.inb)[0]
+    f = r.flat[r.inb]
+    for j in range(r.inb.shape[1]):
+        col = np.nonzero(r.inb[:, j])[0]
+        record_atomic(arr, r.flat[col, j], col, host.lineno)
+    old = np.where(r.inb, data[r.flat], 0).astype(s.np)
+    old_err = np.where(r.inb, err[r.flat], 0.0)
+    counts = np.bincount(f, minlength=n) if n else np.zeros(0, np.int64)
+    shared = np.zeros(r.inb.shape, bool)
+    shared[r.inb] = counts[f] > 1
+    vals = t.data.reshape(host.lanes, -1)[r.inb]
+    if s.is_float:
+        absacc = np.abs(data.astype(np.float64))
+        np.add.at(absacc, f, np.abs(vals.astype(np.float64)))
+        with np.errstate(all="ignore"):
+            np.add.at(data, f, vals)
+        np.add.at(err, f, t.err.reshape(host.lanes, -1)[r.inb])
+        hit = counts > 0
+        err[hit] += counts[hit] * s.u * absacc[hit] * 1.01
+    else:
+        acc = data.astype(object)
+        np.add.at(acc, f, vals.astype(object))
+        data[:] = wrap_int(acc, s)
+    uns[f] |= (t.taint | r.taint | _ctl(host, m))[lanes]
+    shape = t.t.shape
+    taint = shared.any(axis=1) | t.taint | r.taint
+    return Value(
+        tile_type(s, shape), old.reshape(host.lanes, *shape), old_err.reshape(host.lanes, *shape), taint
+    )
+
+
+# ------------------------------------------------------------------ construction
+
+
+def tile_fill(host: Host, name: str, a: Args, m: np.ndarray) -> Value:
+    shape = _shape(host, a.get(0, "shape"), m)
+    if name == "tile_full":
+        v = host.eval(a.get(1, "value") or ast.Constant(0), m)
+        if not isinstance(v, Value) or not isinstance(v.t, Scalar):
+            raise host.unsupported("wp.tile_full value that is not a scalar")
+        dt = _dtype(host, a.kw.get("dtype"), v.t)
+        v = _retype(v, dt, host.ctx(m)) if v.t != dt else v
+        e = _size(shape)
+        return unflatten(spread(v, e), host.lanes, shape)
+    dt = _dtype(host, a.get(1, "dtype"), FLOAT32)
+    fill = 0 if name == "tile_zeros" else 1
+    return Value(
+        tile_type(dt, shape),
+        np.full((host.lanes, *shape), fill, dt.np),
+        np.zeros((host.lanes, *shape)),
+        np.zeros(host.lanes, bool),
+    )
+
+
+def tile_arange(host: Host, a: Args, m: np.ndarray) -> Value:
+    """start + i*step in the element type (tile.h); the bounds must be compile-time constants."""
+    nums = []
+    for node in a.pos:
+        v = host.eval(node, m)
+        if not isinstance(v, Value) or v.literal is None or isinstance(v.literal, bool):
+            raise host.unsupported("wp.tile_arange bound that is not a literal", ast.unparse(node))
+        nums.append(v.literal)
+    if not 1 <= len(nums) <= 3:
+        raise host.unsupported("wp.tile_arange with other than 1 to 3 bounds")
+    start, stop, step = (
+        (0, nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], nums[2] if len(nums) == 3 else 1)
+    )
+    dt = _dtype(host, a.kw.get("dtype"), FLOAT32)
+    if dt.is_int and not all(isinstance(x, int) for x in (start, stop, step)):
+        raise host.unsupported("wp.tile_arange with fractional bounds and an integer dtype")
+    s0, s1, st = (np.asarray(x, dtype=dt.np) for x in (start, stop, step))
+    n = int(np.ceil((float(s1) - float(s0)) / float(st))) if float(st) else 0
+    if n <= 0:
+        raise host.unsupported("wp.tile_arange spanning no elements", str(nums))
+    with np.errstate(all="ignore"):
+        if dt.is_float:
+            prod = (np.arange(n).astype(dt.np) * st).astype(dt.np)
+            vals = (s0 + prod).astype(dt.np)
+            exact = np.float64(s0) + np.arange(n) * np.float64(st)
+            err = np.abs(vals.astype(np.float64) - exact)
+        else:
+            vals = wrap_int(np.arange(n).astype(object) * int(st) + int(s0), dt)
+            err = np.zeros(n)
+    return Value(
+        tile_type(dt, (n,)),
+        np.broadcast_to(vals, (host.lanes, n)).copy(),
+        np.broadcast_to(err, (host.lanes, n)).copy(),
+        np.zeros(host.lanes, bool),
+    )
+
+
+# ------------------------------------------------------------------ reductions and scans
+
+
+def _gamma(n: int, u: float) -> float:
+    return n * u / max(1e-300, 1 - n * u)
+
+
+def _sum_axis(t: Value, axis: int | None) -> Value:
+    """Float: float64 sum rounded once, error of any order; int: exact, wrapped."""
+    assert isinstance(t.t, TileT)
+    s = t.t.scalar
+    lanes = t.lanes
+    x = t.data.reshape(lanes, -1) if axis is None else np.moveaxis(t.data, axis + 1, -1)
+    ex = t.err.reshape(lanes, -1) if axis is None else np.moveaxis(t.err, axis + 1, -1)
+    out_shape = (1,) if axis is None else tuple(x.shape[1:-1]) or (1,)
+    k = x.shape[-1]
+    if s.is_float:
+        with np.errstate(all="ignore"):
+            x64 = x.astype(np.float64)
+            r64 = x64.sum(axis=-1)
+            r = r64.astype(s.np)
+            err = ex.sum(axis=-1) + _gamma(max(k - 1, 0), s.u) * np.abs(x64).sum(axis=-1) * 1.01
+            err = err + s.u * np.abs(r.astype(np.float64)) + float(np.finfo(s.np).smallest_subnormal) * k
+            err = np.where(np.isfinite(r) | np.isnan(r64), err, np.inf)
+        taint = t.taint | ~np.isfinite(err.reshape(lanes, -1)).all(axis=1)
+        return Value(
+            tile_type(s, out_shape), r.reshape(lanes, *out_shape), err.reshape(lanes, *out_shape), taint
+        )
+    r = wrap_int(x.astype(object).sum(axis=-1), s)
+    return Value(
+        tile_type(s, out_shape), r.reshape(lanes, *out_shape), np.zeros((lanes, *out_shape)), t.taint.copy()
+    )
+
+
+def _extreme(t: Value, kind: str, arg: bool) -> Value:
+    """fmax/fmin of every element (NaN missing); arg: row-major index, unstable on near-ties."""
+    assert isinstance(t.t, TileT)
+    s = t.t.scalar
+    lanes = t.lanes
+    x = t.data.reshape(lanes, -1)
+    e = t.err.reshape(lanes, -1)
+    sign = 1.0 if kind == "max" else -1.0
+    with np.errstate(all="ignore"):
+        key = sign * x.astype(np.float64) if s.is_float else x
+        if s.is_float:
+            key = np.where(np.isnan(key), -np.inf, key)
+        idx = np.argmax(key, axis=1) if x.shape[1] else np.zeros(lanes, np.int64)
+        rows = np.arange(lanes)
+        best = x[rows, idx]
+        best_err = e[rows, idx]
+    if arg:
+        if s.is_float:
+            kb = key[rows, idx]
+            near = (key + e >= (kb - best_err)[:, None]) | np.isnan(x)
+        else:
+            near = key == key[rows, idx][:, None]
+        taint = t.taint | (near.sum(axis=1) > 1)
+        return Value(
+            tile_type(INT32, (1,)), idx.astype(np.int32).reshape(lanes, 1), np.zeros((lanes, 1)), taint
+        )
+    err = e.max(axis=1) if x.shape[1] else np.zeros(lanes)
+    return Value(tile_type(s, (1,)), best.reshape(lanes, 1), err.reshape(lanes, 1), t.taint.copy())
+
+
+def tile_reduce(host: Host, op: str, t: Value, axis: int | None, m: np.ndarray) -> Value:
+    s = t.t.scalar
+    if op == "add":
+        return _sum_axis(t, axis)
+    if op in ("max", "min") and axis is None:
+        return _extreme(t, op, False)
+    if op in ("mul", "bit_and", "bit_or", "bit_xor") and s.is_int and axis is None:
+        x = t.data.reshape(t.lanes, -1)
+        if op == "mul":
+            r = wrap_int(np.prod(x.astype(object), axis=1), s)
+        else:
+            uf = {"bit_and": np.bitwise_and, "bit_or": np.bitwise_or, "bit_xor": np.bitwise_xor}[op]
+            r = uf.reduce(x, axis=1)
+        return Value(
+            tile_type(s, (1,)), np.asarray(r, s.np).reshape(t.lanes, 1), np.zeros((t.lanes, 1)), t.taint
+        )
+    raise host.unsupported(
+        "wp.tile_reduce operator", f"wp.{op} on {t.t}" + (f", axis={axis}" if axis is not None else "")
+    )
+
+
+def tile_scan(t: Value, kind: str) -> Value:
+    """Prefix over the flattened row-major tile: sum (inclusive/exclusive), max, min."""
+    assert isinstance(t.t, TileT)
+    s = t.t.scalar
+    lanes, shape = t.lanes, t.t.shape
+    x = t.data.reshape(lanes, -1)
+    e = t.err.reshape(lanes, -1)
+    if kind in ("max", "min"):
+        uf = np.fmax if kind == "max" else np.fmin
+        r = uf.accumulate(x, axis=1)
+        err = np.maximum.accumulate(e, axis=1)
+        return Value(t.t, r.reshape(lanes, *shape), err.reshape(lanes, *shape), t.taint.copy())
+    exclusive = kind == "exclusive"
+    if s.is_float:
+        with np.errstate(all="ignore"):
+            x64 = x.astype(np.float64)
+            c = np.cumsum(x64, axis=1)
+            ca = np.cumsum(np.abs(x64), axis=1)
+            ce = np.cumsum(e, axis=1)
+            k = np.arange(x.shape[1])
+            if exclusive:
+                c = np.concatenate([np.zeros((lanes, 1)), c[:, :-1]], axis=1)
+                ca = np.concatenate([np.zeros((lanes, 1)), ca[:, :-1]], axis=1)
+                ce = np.concatenate([np.zeros((lanes, 1)), ce[:, :-1]], axis=1)
+                k = np.maximum(k - 1, 0)
+            r = c.astype(s.np)
+            err = (
+                ce
+                + np.array([_gamma(int(j), s.u) for j in k]) * ca * 1.01
+                + s.u * np.abs(r.astype(np.float64))
+            )
+            err = np.where(np.isfinite(r), err, np.inf)
+        taint = t.taint | ~np.isfinite(err).all(axis=1)
+        return Value(t.t, r.reshape(lanes, *shape), err.reshape(lanes, *shape), taint)
+    c = np.cumsum(x.astype(object), axis=1)
+    if exclusive:
+        c = np.concatenate([np.zeros((lanes, 1), dtype=object), c[:, :-1]], axis=1)
+    r = wrap_int(np.asarray(c, dtype=object), s)
+    return Value(t.t, r.reshape(lanes, *shape), np.zeros((lanes, *shape)), t.taint.copy())
+
+
+# ------------------------------------------------------------------ linear algebra and shapes
+
+
+def matmul(a: Value, b: Value, alpha: float, ctx: OpCtx) -> Value:
+    """alpha * a @ b in a's dtype: float64 product rounded once, with the K-term summation bound."""
+    ta, tb = a.t, b.t
+    assert isinstance(ta, TileT) and isinstance(tb, TileT)
+    if len(ta.shape) != 2 or len(tb.shape) != 2 or ta.shape[1] != tb.shape[0] or ta.scalar != tb.scalar:
+        raise ctx.unsupported("wp.tile_matmul", f"{ta} @ {tb}")
+    s = ta.scalar
+    if not s.is_float or s.name == "float16":
+        raise ctx.unsupported("wp.tile_matmul", f"on {s}")
+    k = ta.shape[1]
+    with np.errstate(all="ignore"):
+        x, y = a.data.astype(np.float64), b.data.astype(np.float64)
+        r64 = alpha * (x @ y)
+        r = r64.astype(s.np)
+        prop = abs(alpha) * (a.err @ np.abs(y) + np.abs(x) @ b.err + a.err @ b.err)
+        rnd = abs(alpha) * _gamma(k + 1, s.u) * (np.abs(x) @ np.abs(y)) * 1.01 + s.u * np.abs(
+            r.astype(np.float64)
+        )
+        err = np.where(np.isfinite(r), prop + rnd, np.inf)
+    taint = a.taint | b.taint | ~np.isfinite(err).reshape(a.lanes, -1).all(axis=1)
+    return Value(tile_type(s, (ta.shape[0], tb.shape[1])), r, err, taint)
+
+
+def _reshaped(t: Value, data: np.ndarray, err: np.ndarray) -> Value:
+    assert isinstance(t.t, TileT)
+    return Value(
+        tile_type(t.t.scalar, tuple(data.shape[1:])),
+        np.ascontiguousarray(data),
+        np.ascontiguousarray(err),
+        t.taint.copy(),
+    )
+
+
+def tile_view(host: Host, t: Value, a: Args, m: np.ndarray) -> Value:
+    """Offset + shape view (or integer offsets dropping leading axes); a copy, since tiles are
+    not written through views here (tile_assign is not modelled)."""
+    assert isinstance(t.t, TileT)
+    off_node = a.get(1, "offset")
+    elts = off_node.elts if isinstance(off_node, ast.Tuple) else [off_node] if off_node is not None else []
+    offs = [host.eval(e, m) for e in elts]
+    if not all(isinstance(o, Value) and isinstance(o.t, Scalar) and o.t.is_int for o in offs):
+        raise host.unsupported("wp.tile_view offset that is not an integer (slices are not modelled)")
+    shape_node = a.get(2, "shape")
+    src = t.t.shape
+    if shape_node is not None:
+        shape = _shape(host, shape_node, m)
+        if len(shape) != len(src) or len(offs) != len(src):
+            raise host.unsupported("wp.tile_view shape/offset of another rank than the tile")
+    else:
+        if len(offs) > len(src):
+            raise host.unsupported("wp.tile_view with more offsets than axes")
+        shape = (1,) * len(offs) + src[len(offs) :]
+        offs = offs + [const_value(INT32, 0, host.lanes)] * (len(src) - len(offs))
+    lanes = host.lanes
+    grid = np.indices(shape).reshape(len(shape), -1)
+    cols = []
+    for d, o in enumerate(offs):
+        c = o.data.astype(np.int64)[:, None] + grid[d][None, :]
+        if ((c >= src[d]) & m[:, None]).any():
+            raise host.ctx(m).ub(f"wp.tile_view past axis {d} of a tile of shape {src}")
+        cols.append(np.clip(c, 0, src[d] - 1))
+    flat = np.ravel_multi_index(tuple(cols), src)
+    rows = np.arange(lanes)[:, None]
+    data = t.data.reshape(lanes, -1)[rows, flat]
+    err = t.err.reshape(lanes, -1)[rows, flat]
+    out_shape = shape if shape_node is not None else src[len(elts) :] or (1,)
+    v = _reshaped(t, data.reshape(lanes, *out_shape), err.reshape(lanes, *out_shape))
+    for o in offs:
+        v.taint |= o.taint
+    return v
+
+
+def extract(t: Value, idx: list[Value], ctx: OpCtx) -> Value:
+    """`t[i, j]` / wp.tile_extract(t, i, j): one element, out-of-range indices are UB."""
+    assert isinstance(t.t, TileT)
+    if len(idx) != len(t.t.shape):
+        raise ctx.unsupported("tile indexed with another number of indices than its rank", str(t.t))
+    cols = []
+    taint = t.taint.copy()
+    for d, (iv, n) in enumerate(zip(idx, t.t.shape, strict=True)):
+        if not isinstance(iv.t, Scalar) or not iv.t.is_int:
+            raise ctx.unsupported("tile index that is not an integer", str(iv.t))
+        i = iv.data.astype(np.int64)
+        if (((i < 0) | (i >= n)) & ctx.mask).any():
+            raise ctx.ub(
+                f"tile index {int(i[ctx.mask & ((i < 0) | (i >= n))][0])} out of range for axis {d} of {t.t}"
+            )
+        cols.append(np.clip(i, 0, n - 1))
+        taint |= iv.taint
+    flat = np.ravel_multi_index(tuple(cols), t.t.shape)
+    rows = np.arange(t.lanes)
+    s = t.t.scalar
+    return Value(
+        s, t.data.reshape(t.lanes, -1)[rows, flat].astype(s.np), t.err.reshape(t.lanes, -1)[rows, flat], taint
+    )
+
+
+# ------------------------------------------------------------------ dispatch
+
+
+def _op_name(host: Host, node: ast.expr | None) -> str:
+    name = wp_attr(node) if isinstance(node, ast.Attribute) else None
+    if name is None:
+        raise host.unsupported(
+            "tile operator that is not a wp builtin (user functions are not modelled)",
+            ast.unparse(node) if node else "",
+        )
+    return name
+
+
+def tile_map(host: Host, a: Args, m: np.ndarray) -> Value:
+    op = _op_name(host, a.get(0, "op"))
+    args = [host.eval(n, m) for n in a.pos[1:]]
+    if not args or not is_tile(args[0]) or not all(isinstance(x, Value) for x in args):
+        raise host.unsupported("wp.tile_map whose first operand is not a tile")
+    ops = {"add": "Add", "sub": "Sub", "mul": "Mult", "div": "Div"}
+    if op in ops:
+        if len(args) != 2:
+            raise host.unsupported(f"wp.tile_map(wp.{op}) with other than two operands")
+        return binop(ops[op], args[0], args[1], host.ctx(m))
+    if op == "neg" and len(args) == 1:
+        return unary_minus(args[0], host.ctx(m))
+    b = host.registry.get(op)
+    if b is None or b.static:
+        raise host.unsupported("wp.tile_map operator", f"wp.{op}")
+    return elementwise(lambda xs, c: b.fn(list(xs), c), args, host.ctx(m))
+
+
+def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
+    """Evaluate `wp.<name>(...)` for a tile builtin; the caller checked `name in TILE_CALLS`."""
+    a = Args(list(node.args), {str(k.arg): k.value for k in node.keywords})
+    ctx = host.ctx(m)
+    if name == "tile_load":
+        return tile_load(host, a, m)
+    if name == "tile_store":
+        tile_store(host, a, m)
+        return None
+    if name == "tile_atomic_add":
+        return tile_atomic_add(host, a, m)
+    if name in ("tile_zeros", "tile_ones", "tile_full"):
+        return tile_fill(host, name, a, m)
+    if name == "tile_arange":
+        return tile_arange(host, a, m)
+    if name == "tile_map":
+        return tile_map(host, a, m)
+    if name in ("tile", "untile"):
+        raise host.unsupported(
+            f"call wp.{name}", "per-thread tiles depend on the device's block width (1 on CPU)"
+        )
+    if name == "tile_matmul":
+        x, y = _tile(host, a.get(0, "a"), m), _tile(host, a.get(1, "b"), m)
+        out_node = a.get(2, "out")
+        alpha_node = a.kw.get("alpha")
+        alpha = 1.0 if alpha_node is None else float(_literal(host, alpha_node, m))
+        if out_node is None:
+            return matmul(x, y, alpha, ctx)
+        if not isinstance(out_node, ast.Name):
+            raise host.unsupported("wp.tile_matmul into something other than a named tile")
+        out = _tile(host, out_node, m)
+        beta_node = a.kw.get("beta")
+        beta = 1.0 if beta_node is None else float(_literal(host, beta_node, m))
+        prod = matmul(x, y, alpha, ctx)
+        if prod.t != out.t:
+            raise host.unsupported("wp.tile_matmul into a tile of another type", f"{prod.t} into {out.t}")
+        scaled = out if beta == 1.0 else binop("Mult", out, const_value(out.t.scalar, beta, host.lanes), ctx)
+        host.bind(out_node.id, binop("Add", prod, scaled, ctx), m)
+        return None
+    if name == "tile_reduce":
+        op = _op_name(host, a.get(0, "op"))
+        t = _tile(host, a.get(1, "a"), m)
+        axis_node = a.get(2, "axis")
+        axis = None if axis_node is None else _const_int(host, axis_node, m, "reduction axis")
+        return tile_reduce(host, op, t, axis, m)
+    t = _tile(host, a.get(0, "a" if name not in ("tile_view", "tile_astype", "tile_transpose") else "t"), m)
+    if name in ("tile_sum", "tile_max", "tile_min"):
+        axis_node = a.get(1, "axis")
+        axis = None if axis_node is None else _const_int(host, axis_node, m, "reduction axis")
+        return tile_reduce(host, {"tile_sum": "add"}.get(name, name[5:]), t, axis, m)
+    if name in ("tile_argmax", "tile_argmin"):
+        return _extreme(t, name[8:], True)
+    if name.startswith("tile_scan_"):
+        kind = {
+            "inclusive": "inclusive",
+            "exclusive": "exclusive",
+            "max_inclusive": "max",
+            "min_inclusive": "min",
+        }
+        return tile_scan(t, kind[name[10:]])
+    if name == "tile_transpose":
+        if len(t.t.shape) != 2:
+            raise host.unsupported("wp.tile_transpose of a tile that is not 2D", str(t.t))
+        return _reshaped(t, np.swapaxes(t.data, 1, 2), np.swapaxes(t.err, 1, 2))
+    if name == "tile_broadcast":
+        shape = _shape(host, a.get(1, "shape"), m)
+        try:
+            data = np.broadcast_to(t.data, (t.lanes, *shape))
+            err = np.broadcast_to(t.err, (t.lanes, *shape))
+        except ValueError as exc:
+            raise host.unsupported("wp.tile_broadcast to an incompatible shape", f"{t.t} -> {shape}") from exc
+        return _reshaped(t, data, err)
+    if name == "tile_reshape":
+        shape = _shape(host, a.get(1, "shape"), m)
+        if _size(shape) != _size(t.t.shape):
+            raise host.unsupported("wp.tile_reshape to another size", f"{t.t} -> {shape}")
+        return _reshaped(t, t.data.reshape(t.lanes, *shape), t.err.reshape(t.lanes, *shape))
+    if name == "tile_view":
+        return tile_view(host, t, a, m)
+    if name == "tile_astype":
+        dt = _dtype(host, a.get(1, "dtype"), FLOAT32)
+        return elementwise(lambda xs, c: cast(xs[0], dt, c), [t], ctx)
+    if name == "tile_extract":
+        idx = [host.eval(n, m) for n in a.pos[1:]]
+        return extract(t, idx, ctx)
+    raise host.unsupported(f"call wp.{name}")
+
+
+def _literal(host: Host, node: ast.expr, m: np.ndarray) -> float:
+    v = host.eval(node, m)
+    if not isinstance(v, Value) or v.literal is None:
+        raise host.unsupported("tile scale factor that is not a literal", ast.unparse(node))
+    return float(v.literal)
+
+
+TILE_CALLS = frozenset(
+    {
+        "tile_load",
+        "tile_store",
+        "tile_atomic_add",
+        "tile_zeros",
+        "tile_ones",
+        "tile_full",
+        "tile_arange",
+        "tile_map",
+        "tile_matmul",
+        "tile_sum",
+        "tile_max",
+        "tile_min",
+        "tile_reduce",
+        "tile_argmax",
+        "tile_argmin",
+        "tile_scan_inclusive",
+        "tile_scan_exclusive",
+        "tile_scan_max_inclusive",
+        "tile_scan_min_inclusive",
+        "tile_transpose",
+        "tile_broadcast",
+        "tile_reshape",
+        "tile_view",
+        "tile_astype",
+        "tile_extract",
+    }
+)
+# names the dispatcher knows but refuses with a reason (device-dependent per-thread tiles)
+REFUSED_CALLS = frozenset({"tile", "untile"})
