@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "fuzz.commands.reduce",
     "fuzz.commands.replay",
     "fuzz.commands.check",
+    "fuzz.commands.emit",
+    "fuzz.commands.harvest",
     "fuzz.commands.bench",
     "fuzz.commands.export",
     "fuzz.commands.selftest",

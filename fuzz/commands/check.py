@@ -14,7 +14,8 @@ import os
 import re
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -171,10 +172,14 @@ def worst_status(statuses: list[int]) -> int:
 
 @dataclass(frozen=True)
 class Row:
+    """One kernel's verdict; `result` is the device check's CaseResult when one ran (its case the
+    inputs and launch that were checked)."""
+
     kernel: str
     line: int
     verdict: str
     reason: str
+    result: Any = field(default=None, compare=False, repr=False)
 
     @property
     def status(self) -> int:
@@ -322,7 +327,20 @@ def _choices(args: argparse.Namespace, fn: Any, module: str, opts: Any) -> list[
     return out
 
 
-def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -> list[Row]:
+@dataclass(frozen=True)
+class CaseIdentity:
+    """How the cases of checked kernels are labelled: `check` keeps one seed for every kernel;
+    `harvest` gives each kernel its own seed and its own family and skips those it has stored."""
+
+    family: str = "handwritten"
+    generator_version: str = "check"
+    seed_of: Callable[[Any], int] | None = None  # KernelDef -> seed (default: args.seed)
+    skip: Callable[[Any], bool] | None = None  # KernelDef -> leave it out (already done)
+
+
+def check_file(
+    args: argparse.Namespace, runner: Any, path: str, console: Any, ident: CaseIdentity | None = None
+) -> list[Row]:
     """Check every requested kernel of one file; one Row per kernel."""
     import oracle
     from fuzz import extract as X
@@ -342,6 +360,11 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
             names = ", ".join(sorted({d.name for d in defs}))
             raise UsageError(f"--kernel {args.kernel}: not in {args.file}; it defines {names}")
         defs = chosen
+    ident = ident or CaseIdentity()
+    if ident.skip is not None:
+        defs = [d for d in defs if not ident.skip(d)]
+        if not defs:
+            return []
     namespace: dict[str, Any] | None = None
     try:
         namespace = vars(_import(path, _module_name(path, "check")))
@@ -392,7 +415,7 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
             reason = f"host object {host} not modelled: {call}, line {line + X.HEADER_LINES - ex.line_offset}"
             rows.append(Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, reason))
             continue
-        rows.append(_check_kernel(args, runner, path, d, ex, base_opts, registry, console))
+        rows.append(_check_kernel(args, runner, path, d, ex, base_opts, registry, console, ident))
     for r in rows:
         if r.verdict in set(RowVerdict):  # no device table was printed for these
             console.print(f"{r.kernel}: {r.verdict}: {r.reason}", markup=False, highlight=False)
@@ -400,7 +423,15 @@ def check_file(args: argparse.Namespace, runner: Any, path: str, console: Any) -
 
 
 def _check_kernel(
-    args: argparse.Namespace, runner: Any, path: str, d: Any, ex: Any, opts: Any, registry: Any, console: Any
+    args: argparse.Namespace,
+    runner: Any,
+    path: str,
+    d: Any,
+    ex: Any,
+    opts: Any,
+    registry: Any,
+    console: Any,
+    ident: CaseIdentity,
 ) -> Row:
     from fuzz.synth import SynthError
     from grammar.case import MODULE_HEADER, KernelCase
@@ -425,7 +456,8 @@ def _check_kernel(
         if isinstance(n, ast.FunctionDef) and n.name == d.name
     )
     choices = _choices(args, fn, MODULE_HEADER + ex.source, opts)
-    case = KernelCase(d.name, ex.source, "handwritten", args.seed, "check", (), choices[0].dim)
+    seed = ident.seed_of(d) if ident.seed_of is not None else args.seed
+    case = KernelCase(d.name, ex.source, ident.family, seed, ident.generator_version, (), choices[0].dim)
     try:
         case, note = _pick_inputs(case, choices, kernel, registry)
     except SynthError as e:
@@ -439,7 +471,7 @@ def _check_kernel(
     hint = _hint(result.verdict, result.message, has_ints)
     if hint:
         print(f"hint: {hint}", file=sys.stderr)
-    return Row(d.name, d.lineno, result.verdict, result.message)
+    return Row(d.name, d.lineno, result.verdict, result.message, result)
 
 
 def print_rows(console: Any, title: str, rows: list[Row]) -> None:

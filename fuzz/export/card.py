@@ -46,6 +46,8 @@ class Stats:
     codegen_options: Counter[str] = field(default_factory=Counter)
     gradients: Counter[str] = field(default_factory=Counter)
     rejects_written: int = 0
+    origin_split: Counter[tuple[str, str]] = field(default_factory=Counter)  # (real|generated, split)
+    licences: Counter[str] = field(default_factory=Counter)  # licences of the real rows
 
 
 # ---- YAML ---------------------------------------------------------------------------------
@@ -349,6 +351,7 @@ def render(
         per = [stats.family_split.get((f, s), 0) for s in SPLITS]
         out.append(f"| {f} | " + " | ".join(str(x) for x in per) + f" | {sum(per)} |")
     out.append("")
+    out += _origins(stats)
     top = stats.builtins.most_common(40)
     peak = top[0][1] if top else 0
     out += ["## Builtins (rows that call each, top 40)", "", "```"]
@@ -381,6 +384,33 @@ def render(
         "",
     ]
     return "\n".join(out)
+
+
+def _origins(stats: Stats) -> list[str]:
+    """Real (harvested from source files) and generated pairs apart, with the real rows' licences."""
+    out = [
+        "## Real and generated pairs",
+        "",
+        "Real pairs are kernels people wrote, harvested from source files (`python -m fuzz harvest`; family",
+        "`real`, with `origin`: file, line, licence); generated pairs come from the grammar. The two are",
+        "clustered apart, so a real and a generated kernel never share a split group.",
+        "",
+        "| origin | " + " | ".join(SPLITS) + " | total |",
+        "| --- |" + " ---: |" * 4,
+    ]
+    for origin in ("real", "generated"):
+        per = [stats.origin_split.get((origin, s), 0) for s in SPLITS]
+        out.append(f"| {origin} | " + " | ".join(str(x) for x in per) + f" | {sum(per)} |")
+    out.append("")
+    if stats.licences:
+        out += [
+            "Licences of the real pairs, as found beside each kernel (an SPDX header, else the nearest",
+            "LICENSE/COPYING file up the tree); a real row's Python falls under its file's licence:",
+            "",
+        ]
+        out += [f"- {k}: {v}" for k, v in stats.licences.most_common()]
+        out.append("")
+    return out
 
 
 def split_front_matter(text: str) -> tuple[str, str]:

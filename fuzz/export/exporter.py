@@ -28,6 +28,12 @@ from fuzz.export.split import DEFAULT_FRACTIONS, SPLITS, split_of
 from fuzz.export.writer import ShardFile, ShardWriter, record_schema, reject_schema
 
 EXPORT_FORMAT_VERSION = "1"
+GENERATED = "generated"
+
+
+def origin_of_family(family: str) -> str:
+    """`real` for harvested kernels (`fuzz.harvest`), `generated` for every grammar family."""
+    return "real" if family == "real" else GENERATED
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
 
     # ---- pass 1: gate, hashes, signatures ----------------------------------------------
     keys: list[_Key] = []
-    sigs_by_sha: dict[str, Any] = {}
+    sigs_by_sha: dict[tuple[str, str], Any] = {}  # (origin, source hash) -> signature
     seen_pairs: set[str] = set()
     unparsable: dict[tuple[int, int], str] = {}  # gate rejects only pass 1 can see
     per_run: list[Counter[str]] = [Counter() for _ in runs]
@@ -137,18 +143,25 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
             continue
         seen_pairs.add(d.pair)
         keys.append(_Key(ri, seed, family, d.source_sha, d.pair, d.builtins))
-        if d.source_sha not in sigs_by_sha:
-            sigs_by_sha[d.source_sha] = d.signature
+        if (origin_of_family(family), d.source_sha) not in sigs_by_sha:
+            sigs_by_sha[(origin_of_family(family), d.source_sha)] = d.signature
     del seen_pairs
 
     # ---- near-duplicate clusters over distinct sources -------------------------------------
-    shas = sorted(sigs_by_sha)
-    clusters = cluster([sigs_by_sha[s] for s in shas], opt.minhash)
+    # harvested (real) and generated kernels are clustered apart, so they never share a split
+    # group; exact duplicates across both were dropped above (first in run order kept)
+    cluster_key: dict[tuple[str, str], str] = {}
+    for origin in sorted({o for o, _ in sigs_by_sha}):
+        shas = sorted(s for o, s in sigs_by_sha if o == origin)
+        clusters = cluster([sigs_by_sha[(origin, s)] for s in shas], opt.minhash)
+        # a cluster's key is its smallest source hash: independent of run order
+        prefix = "" if origin == GENERATED else f"{origin}:"
+        cluster_key.update({(origin, s): prefix + shas[clusters.root[i]] for i, s in enumerate(shas)})
+    stats.unique_sources = len(sigs_by_sha)
     del sigs_by_sha
-    # a cluster's key is its smallest source hash: independent of run order
-    cluster_key = {s: shas[clusters.root[i]] for i, s in enumerate(shas)}
-    rows_per_cluster: Counter[str] = Counter(cluster_key[k.source_sha] for k in keys)
-    stats.unique_sources = len(shas)
+    rows_per_cluster: Counter[str] = Counter(
+        cluster_key[(origin_of_family(k.family), k.source_sha)] for k in keys
+    )
     stats.clusters = len(rows_per_cluster)
     stats.largest_cluster = max(rows_per_cluster.values(), default=0)
     stats.near_dup_records = sum(n for n in rows_per_cluster.values() if n > 1)
@@ -174,7 +187,7 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
                         rej_writer.write(build_reject(c, run, sess, reason))
                         stats.rejects_written += 1
                 continue
-            group = cluster_key[k.source_sha]
+            group = cluster_key[(origin_of_family(k.family), k.source_sha)]
             split = split_of(group, opt.fractions)
             row = build_record(
                 c, run, sess, pair=k.pair, source_sha=k.source_sha, builtins=k.builtins, split=split,
@@ -249,3 +262,6 @@ def _account(stats: C.Stats, row: dict[str, Any]) -> None:
     stats.devices.update(ch["device"] for ch in row["checks"])
     stats.codegen_options[json.dumps(row["codegen_options"], sort_keys=True)] += 1
     stats.gradients[str(row["gradient_check"] or "not checked")] += 1
+    stats.origin_split[(origin_of_family(row["family"]), row["split"])] += 1
+    if row.get("origin"):
+        stats.licences[str(row["origin"].get("licence") or "unknown")] += 1

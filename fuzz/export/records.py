@@ -21,6 +21,7 @@ from typing import Any
 
 from fuzz import judge as J
 from fuzz.export.runs import RunInfo, SessionInfo
+from fuzz.nativenames import canonical_function_ids
 from grammar.case import MODULE_HEADER
 
 CODE_KEYS = ("cpp_forward", "cpp_backward", "cuda_forward", "cuda_backward")
@@ -156,6 +157,12 @@ def rebase_line_markers(code: str | None, kernel_name: str, python: str) -> str 
     return _LINE_MARK.sub(lambda g: f"<L {int(g.group(1)) + shift}>", code)
 
 
+def record_code(code: str | None, kernel_name: str, python: str) -> str | None:
+    """A record's code: line comments of its own `python`, helper names free of the process's
+    counters (`fuzz.nativenames`), so `emit` prints the same text."""
+    return canonical_function_ids(rebase_line_markers(code, kernel_name, python), python)
+
+
 def _finite(x: Any) -> float | None:
     """Non-finite floats become null: Parquet and JSON readers disagree about them."""
     try:
@@ -253,7 +260,7 @@ def build_record(
         "seed": c.seed,
         "generator_version": c.generator_version,
         "python": python,
-        **{k: rebase_line_markers(c.code.get(k), c.kernel_name, python) for k in CODE_KEYS},
+        **{k: record_code(c.code.get(k), c.kernel_name, python) for k in CODE_KEYS},
         "warp_version": session.warp_version,
         "codegen_options": session.codegen_options,
         "input_spec": json.dumps(input_spec(case), sort_keys=True),
@@ -270,7 +277,19 @@ def build_record(
         "split": split,
         "split_group": split_group,
         "near_dup_cluster_size": cluster_size,
+        "origin": origin_of(case),
     }
+
+
+ORIGIN_KEYS = ("file", "line", "kernel", "licence", "licence_source", "file_sha256", "source_sha256")
+
+
+def origin_of(case: dict[str, Any]) -> dict[str, Any] | None:
+    """A harvested case's origin (file, line, licence, hashes: `fuzz.harvest`); None for generated ones."""
+    o = case.get("origin")
+    if not isinstance(o, dict):
+        return None
+    return {k: o.get(k) for k in ORIGIN_KEYS}
 
 
 def build_reject(c: StoredCase, run: RunInfo, session: SessionInfo, reason: str) -> dict[str, Any]:

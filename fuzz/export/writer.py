@@ -63,6 +63,19 @@ def _codegen_type() -> Any:
     return pa.struct([("enable_backward", pa.bool_()), ("cuda_arch", pa.int64())])
 
 
+def _origin_type() -> Any:
+    """Where a harvested (family `real`) kernel came from; null for generated rows."""
+    import pyarrow as pa
+
+    s = pa.string()
+    return pa.struct(
+        [
+            ("file", s), ("line", pa.int64()), ("kernel", s), ("licence", s), ("licence_source", s),
+            ("file_sha256", s), ("source_sha256", s),
+        ]
+    )  # fmt: skip
+
+
 def record_schema() -> Any:
     """Arrow schema of a verified record (the card's `features` are derived from it)."""
     import pyarrow as pa
@@ -96,6 +109,7 @@ def record_schema() -> Any:
             ("split", s),
             ("split_group", s),
             ("near_dup_cluster_size", pa.int64()),
+            ("origin", _origin_type()),
         ]
     )
 
