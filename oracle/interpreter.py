@@ -481,7 +481,8 @@ class Interpreter:
         op = BINOPS.get(type(st.op))
         if op is None:
             raise self.unsupported(f"augmented operator {type(st.op).__name__}")
-        if isinstance(st.target, ast.Subscript):
+        if isinstance(st.target, ast.Subscript) and not isinstance(st.target.value, ast.Subscript):
+            # (`v[i][k] += e` is no array update: v[i] is not evaluated here, its index only once)
             base = self.eval(st.target.value, m)
             if isinstance(base, ArrayRef) and op in ("Add", "Sub"):
                 # Warp lowers `a[i] += v` / `a[i] -= v` on arrays to atomic_add / atomic_sub
