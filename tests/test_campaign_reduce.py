@@ -9,6 +9,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from corpus import entry as E
 from corpus.triage import GroupBy, triage
 from fuzz.campaign import Campaign, CampaignConfig
@@ -33,6 +35,7 @@ def _failures(run: Path) -> list[Path]:
     return sorted(p for p in root.iterdir() if (p / E.META).is_file()) if root.is_dir() else []
 
 
+@pytest.mark.slow
 def test_every_failure_reduced_while_the_campaign_runs(tmp_path: Path) -> None:
     run = tmp_path / "run"
     summary = _campaign(run, ReducePolicy.share)
@@ -49,6 +52,7 @@ def test_every_failure_reduced_while_the_campaign_runs(tmp_path: Path) -> None:
     assert groups and all(g.by is not GroupBy.SIGNATURE for g in groups), [g.to_json() for g in groups]
 
 
+@pytest.mark.slow
 def test_reductions_off_leave_every_failure_unreduced(tmp_path: Path) -> None:
     run = tmp_path / "run"
     summary = _campaign(run, 0.0)

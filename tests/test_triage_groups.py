@@ -31,6 +31,7 @@ from fuzz.result import CaseResult
 from fuzz.settings import WorkerSettings
 from grammar.case import KernelCase, ParamSpec
 
+pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 WRONG = "test_triage_groups:wrong_sin_and_int_min"  # pytest puts tests/ on sys.path
 
