@@ -10,6 +10,7 @@ stay consistent with the kernel.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -107,9 +108,9 @@ def statement_count(case: KernelCase) -> int:
     return n
 
 
-def size(case: KernelCase) -> tuple[int, int, int, int, int]:
+def size(case: KernelCase) -> tuple[int, int, int, int, int, int]:
     """What a reduction shrinks, compared lexicographically: statements, expression nodes,
-    parameters, launched threads plus array elements, source length."""
+    parameters, launched threads plus array elements, source length, dtype widths."""
     tree = _parse(case)
     stmts = exprs = 0
     if tree is not None:
@@ -119,7 +120,19 @@ def size(case: KernelCase) -> tuple[int, int, int, int, int]:
             stmts += c.stmts
             exprs += c.exprs
     elems = math.prod(case.dim) + sum(math.prod(p.shape) for p in case.params if p.kind == "array")
-    return (stmts, exprs, len(case.params), elems, len(case.source))
+    return (stmts, exprs, len(case.params), elems, len(case.source), _dtype_width(case))
+
+
+_WIDE = (("float64", "float32"), ("float16", "float32"), ("int64", "int32"), ("uint64", "uint32"),
+         ("int16", "int32"), ("int8", "int32"), ("uint16", "uint32"), ("uint8", "uint32"))  # fmt: skip
+_COMPOSITE_SUFFIX = re.compile(r"\b((?:vec|mat|quat|transform|spatial_vector|spatial_matrix)\d*)([dh])\b")
+
+
+def _dtype_width(case: KernelCase) -> int:
+    """How far the case's dtypes are from the plain ones (float32, int32, vecNf): 0 when plain."""
+    text = case.source + " " + " ".join(p.dtype for p in case.params)
+    n = sum(len(re.findall(rf"\b{wide}\b", text)) for wide, _ in _WIDE)
+    return n + len(_COMPOSITE_SUFFIX.findall(text))
 
 
 # ---------------------------------------------------------------- statements
@@ -467,6 +480,97 @@ def inline_locals(case: KernelCase) -> Iterator[Candidate]:
                 yield Candidate(replace(case, source=src), f"inline {use.value}")
 
 
+def simplify_dtypes(case: KernelCase) -> Iterator[Candidate]:
+    """Replace one wide or narrow dtype by the plain one everywhere (source and parameter specs):
+    float64 -> float32, int64 -> int32, vec3d -> vec3f, ..."""
+    kinds = r"\b((?:vec|mat|quat|transform|spatial_vector|spatial_matrix)\d*)"
+    swaps = [(a, rf"\b{a}\b", b) for a, b in _WIDE]
+    swaps += [("vec/mat/quat ...d", kinds + r"d\b", r"\1f"), ("vec/mat/quat ...h", kinds + r"h\b", r"\1f")]
+    text = case.source + " " + " ".join(p.dtype for p in case.params)
+    for what, pattern, plain in swaps:
+        if not re.search(pattern, text):
+            continue
+        src = re.sub(pattern, plain, case.source)
+        params = tuple(replace(p, dtype=re.sub(pattern, plain, p.dtype)) for p in case.params)
+        yield Candidate(
+            replace(case, source=src, params=params), f"dtype {what} -> {plain.replace(chr(92) + '1', '...')}"
+        )
+
+
+def _single_return_helpers(tree: cst.Module, case: KernelCase) -> dict[str, cst.FunctionDef]:
+    out = {}
+    for fn in _functions(tree, case):
+        if fn.name.value == case.kernel_name or not isinstance(fn.body, cst.IndentedBlock):
+            continue
+        body = [
+            s
+            for s in fn.body.body
+            if not (isinstance(s, cst.SimpleStatementLine) and isinstance(s.body[0], cst.Expr))
+        ]
+        ret = body[0] if len(body) == 1 else None
+        if (
+            isinstance(ret, cst.SimpleStatementLine)
+            and isinstance(ret.body[0], cst.Return)
+            and ret.body[0].value is not None
+            and all(isinstance(p.name, cst.Name) for p in fn.params.params)
+        ):
+            out[fn.name.value] = fn
+    return out
+
+
+class _Substitute(cst.CSTTransformer):
+    def __init__(self, values: dict[str, cst.BaseExpression]) -> None:
+        super().__init__()
+        self.values = values
+
+    def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:  # type: ignore[override]
+        v = self.values.get(original_node.value)
+        if v is None:
+            return updated_node
+        if isinstance(v, _NEEDS_PARENS) and not v.lpar:
+            return v.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        return v
+
+
+def inline_helpers(case: KernelCase) -> Iterator[Candidate]:
+    """Replace a call of a helper whose body is one `return expr` by that expression (its
+    parameters replaced by the call's arguments); the helper goes when no call is left."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    helpers = _single_return_helpers(tree, case)
+    if not helpers:
+        return
+    calls: list[cst.Call] = []
+
+    class V(cst.CSTVisitor):
+        def visit_Call(self, node: cst.Call) -> None:
+            if isinstance(node.func, cst.Name) and node.func.value in helpers:
+                calls.append(node)
+
+    tree.visit(V())
+    for call in calls:
+        assert isinstance(call.func, cst.Name)
+        fn = helpers[call.func.value]
+        params = [p.name.value for p in fn.params.params]
+        if len(call.args) != len(params) or any(a.keyword or a.star for a in call.args):
+            continue
+        ret = fn.body.body[-1]
+        assert isinstance(ret, cst.SimpleStatementLine) and isinstance(ret.body[0], cst.Return)
+        expr = ret.body[0].value
+        assert expr is not None
+        body = expr.visit(_Substitute({n: a.value for n, a in zip(params, call.args, strict=True)}))
+        assert isinstance(body, cst.BaseExpression)
+        if not body.lpar:
+            body = body.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        edits: dict[int, Edit] = {id(call): body}
+        if sum(1 for c in calls if isinstance(c.func, cst.Name) and c.func.value == fn.name.value) == 1:
+            edits[id(fn)] = cst.RemoveFromParent()
+        src = _apply(tree, edits)
+        if src is not None:
+            yield Candidate(replace(case, source=src), f"inline helper {fn.name.value}")
+
+
 def smaller_only(fn: Pass) -> Pass:
     """Keep a pass's proposals that are strictly smaller (`size`): the loop must terminate."""
 
@@ -485,10 +589,12 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("delete", smaller_only(delete_statements)),
     ("unwrap", smaller_only(unwrap_compound)),
     ("inline", smaller_only(inline_locals)),
+    ("helpers", smaller_only(inline_helpers)),
     ("child", smaller_only(replace_by_child)),
     ("literal", smaller_only(replace_by_literal)),
     ("simplify", smaller_only(simplify_literals)),
     ("params", smaller_only(drop_parameters)),
     ("launch", smaller_only(shrink_launch)),
     ("inputs", smaller_only(shrink_inputs)),
+    ("dtypes", smaller_only(simplify_dtypes)),
 )
