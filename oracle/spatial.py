@@ -1,5 +1,6 @@
-"""Quaternion and transform builtins beyond wave 2 (quat.h / spatial.h), plus `bit_count`
-(builtin.h). Written with the scalar ops and the wave-2 composite helpers, so bounds compose.
+"""Quaternion, transform and spatial (6-D twist/wrench) builtins beyond wave 2 (quat.h /
+spatial.h / vec.h), plus `bit_count` (builtin.h). Written with the scalar ops and the wave-2
+composite helpers, so bounds compose.
 
 A transform is 7 components: p (x, y, z) then q (x, y, z, w), as spatial.h's transform_t lays
 them out and as `fuzz.launch` represents them."""
@@ -13,7 +14,7 @@ import numpy as np
 from oracle.builtins import Builtin
 from oracle.composite import _call, _cross, _dot, _quat_mul, _quat_rotate, comp, scale, sop, stack
 from oracle.numeric import OpCtx, compare, negate
-from oracle.types import INT32, Composite, Scalar, make_quat, make_transform, make_vec
+from oracle.types import INT32, Composite, Scalar, make_mat, make_quat, make_transform, make_vec
 from oracle.values import Keyword, TypeArg, Value, const_value, select
 
 
@@ -337,8 +338,111 @@ def _bit_count(args: list[Any], ctx: OpCtx) -> Value:
     return Value(INT32, bits.astype(np.int32), np.zeros(v.lanes), v.taint.copy())
 
 
+def _sv_parts(name: str, args: list[Any], ctx: OpCtx, n: int) -> list[Value]:
+    _need(len(args) == n and all(_kind(a, "vec", 6) for a in args), name, args, ctx)
+    _need(all(a.t == args[0].t for a in args), name, args, ctx)
+    return list(args)
+
+
+def _w(a: Value) -> Value:
+    assert isinstance(a.t, Composite)
+    return stack(make_vec(3, a.t.scalar), [comp(a, i) for i in range(3)])
+
+
+def _v(a: Value) -> Value:
+    assert isinstance(a.t, Composite)
+    return stack(make_vec(3, a.t.scalar), [comp(a, i) for i in range(3, 6)])
+
+
+def _sv(w: Value, v: Value) -> Value:
+    assert isinstance(w.t, Composite)
+    return stack(make_vec(6, w.t.scalar), [comp(w, i) for i in range(3)] + [comp(v, i) for i in range(3)])
+
+
+def _spatial_vector(name: str, scalar: str) -> Any:
+    """vec.h's screw constructor (w, v) or six components; `wp.spatial_vector` builds float32
+    (its `dtype=` form is refused as a keyword call), the typed names take six components."""
+
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        if name == "spatial_vector" and len(args) == 2 and all(_kind(a, "vec", 3) for a in args):
+            # (the typed names are plain 6-vector types: Warp refuses them two vectors)
+            _need(args[0].t == args[1].t and args[0].t.scalar.name == scalar, name, args, ctx)
+            return _sv(args[0], args[1])
+        vals = [a for a in args if isinstance(a, Value) and isinstance(a.t, Scalar)]
+        ok = len(args) == 6 and len(vals) == 6 and all(a.t.name == scalar for a in vals)
+        _need(ok, name, args, ctx)
+        s0 = vals[0].t
+        assert isinstance(s0, Scalar)
+        return stack(make_vec(6, s0), vals)
+
+    return fn
+
+
+def _spatial_dot(args: list[Any], ctx: OpCtx) -> Value:
+    a, b = _sv_parts("spatial_dot", args, ctx, 2)
+    return _dot(a, b, ctx)
+
+
+def _spatial_cross(args: list[Any], ctx: OpCtx) -> Value:
+    """w = wa x wb, v = va x wb + wa x vb (spatial.h)."""
+    a, b = _sv_parts("spatial_cross", args, ctx, 2)
+    w = _cross(_w(a), _w(b), ctx)
+    return _sv(w, _add(_cross(_v(a), _w(b), ctx), _cross(_w(a), _v(b), ctx), ctx))
+
+
+def _spatial_cross_dual(args: list[Any], ctx: OpCtx) -> Value:
+    """w = wa x wb + va x vb, v = wa x vb (spatial.h)."""
+    a, b = _sv_parts("spatial_cross_dual", args, ctx, 2)
+    w = _add(_cross(_w(a), _w(b), ctx), _cross(_v(a), _v(b), ctx), ctx)
+    return _sv(w, _cross(_w(a), _v(b), ctx))
+
+
+def _spatial_half(top: bool) -> Any:
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        (a,) = _sv_parts("spatial_top" if top else "spatial_bottom", args, ctx, 1)
+        return _w(a) if top else _v(a)
+
+    return fn
+
+
+def _spatial_adjoint(args: list[Any], ctx: OpCtx) -> Value:
+    """[[R, 0], [S, R]] as a 6x6 matrix (spatial.h)."""
+    ok = len(args) == 2 and all(
+        isinstance(a, Value) and isinstance(a.t, Composite) and a.t.kind == "mat" and a.t.shape == (3, 3)
+        for a in args
+    )
+    _need(ok and args[0].t == args[1].t and args[0].t.is_float, "spatial_adjoint", args, ctx)
+    r, sm = args
+    zero = _lit(r.t.scalar, 0.0, r.lanes)
+    parts = []
+    for i in range(6):
+        for j in range(6):
+            if (i < 3) == (j < 3):
+                parts.append(comp(r, i % 3, j % 3))
+            elif i >= 3:
+                parts.append(comp(sm, i - 3, j))
+            else:
+                parts.append(zero)
+    return stack(make_mat(6, 6, r.t.scalar), parts)
+
+
 def spatial_builtins() -> list[Builtin]:
     out = [
+        *(
+            Builtin(nm, _spatial_vector(nm, sc), "vec.h screw constructor (w, v) / six components")
+            for nm, sc in (
+                ("spatial_vector", "float32"),
+                ("spatial_vectorf", "float32"),
+                ("spatial_vectord", "float64"),
+                ("spatial_vectorh", "float16"),
+            )
+        ),
+        Builtin("spatial_dot", _spatial_dot, "spatial.h: dot of the 6-vectors"),
+        Builtin("spatial_cross", _spatial_cross, "spatial.h: (wa x wb, va x wb + wa x vb)"),
+        Builtin("spatial_cross_dual", _spatial_cross_dual, "spatial.h: (wa x wb + va x vb, wa x vb)"),
+        Builtin("spatial_top", _spatial_half(True), "spatial.h: w, components 0-2"),
+        Builtin("spatial_bottom", _spatial_half(False), "spatial.h: v, components 3-5"),
+        Builtin("spatial_adjoint", _spatial_adjoint, "spatial.h: [[R, 0], [S, R]]"),
         Builtin("quat_slerp", _slerp, "quat.h: q0 * axis_angle(axis, t*angle) of q0^-1 q1"),
         Builtin("quat_rpy", _rpy, "quat.h half-angle products"),
         Builtin("quat_from_matrix", _from_matrix, "quat.h trace / largest-diagonal branches, normalize"),

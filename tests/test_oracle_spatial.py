@@ -1,0 +1,89 @@
+"""Spatial (6-D) builtins in the oracle vs real Warp on CPU: spatial_vector (both constructors),
+spatial_dot, spatial_cross, spatial_cross_dual, spatial_top, spatial_bottom and spatial_adjoint
+(applied to a twist and indexed), float32 and float64; wrong entries are caught."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+import oracle
+from oracle.builtins import Builtin, default_registry
+from oracle.numeric import OpCtx
+
+_spec = importlib.util.spec_from_file_location(
+    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
+)
+assert _spec is not None and _spec.loader is not None
+h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
+if not hasattr(h, "compare"):
+    _spec.loader.exec_module(h)
+
+FILE = "spatial_kernels.py"
+N = 40
+
+
+@pytest.fixture(scope="module")
+def mod() -> Any:
+    return h.load_module(FILE)
+
+
+@pytest.fixture(scope="module")
+def src() -> str:
+    return h.source_of(FILE)
+
+
+def _args(kernel: str, seed: int) -> dict[str, Any]:
+    rng = np.random.default_rng(seed)
+    if kernel == "spatial_f":
+        v = {k: rng.uniform(-3, 3, (N, 3)).astype(np.float32) for k in "abcd"}
+        m = {k: rng.uniform(-2, 2, (N, 3, 3)).astype(np.float32) for k in "rs"}
+        return v | m | {"ov": np.zeros((6 * N, 3), np.float32), "of": np.zeros(3 * N, np.float32)}
+    v = {k: rng.uniform(-3, 3, (N, 3)) for k in "ab"}
+    return v | {"r": rng.uniform(-2, 2, (N, 3, 3)), "ov": np.zeros((3 * N, 3)), "of": np.zeros(N)}
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("kernel", ["spatial_f", "spatial_d"])
+def test_spatial_matches_warp(mod: Any, src: str, kernel: str, seed: int) -> None:
+    args = _args(kernel, seed)
+    n_out = args["ov"].size + args["of"].size
+    h.check_against_oracle(mod, src, kernel, args, (N,), min_checked=int(0.95 * n_out))
+
+
+def _swap(name: str, other: str) -> Any:
+    b = default_registry().get(other)
+    assert b is not None
+    return default_registry().with_entries([Builtin(name, b.fn, "deliberately wrong")])
+
+
+def _adjoint_transposed() -> Any:
+    """spatial_adjoint as [[R, S], [0, R]]: the transpose of the right block layout."""
+    reg = default_registry()
+    good, tr = reg.get("spatial_adjoint"), reg.get("transpose")
+    assert good is not None and tr is not None
+
+    def fn(args: list[Any], ctx: OpCtx) -> Any:
+        return tr.fn([good.fn([tr.fn([a], ctx) for a in args], ctx)], ctx)
+
+    return reg.with_entries([Builtin("spatial_adjoint", fn, "deliberately wrong")])
+
+
+@pytest.mark.parametrize(
+    "registry",
+    [
+        pytest.param(lambda: _swap("spatial_cross", "spatial_cross_dual"), id="cross-as-dual"),
+        pytest.param(lambda: _swap("spatial_top", "spatial_bottom"), id="top-as-bottom"),
+        pytest.param(_adjoint_transposed, id="adjoint-transposed"),
+    ],
+)
+def test_wrong_entry_caught(mod: Any, src: str, registry: Any) -> None:
+    args = _args("spatial_f", 3)
+    dev = h.run_device(mod, "spatial_f", args, (N,))
+    orc = oracle.evaluate(src, "spatial_f", args, (N,), registry=registry())
+    assert not h.compare(dev, orc).ok
