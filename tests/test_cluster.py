@@ -335,6 +335,9 @@ def test_cluster_reports_a_failing_shard(ray_cluster, tmp_path) -> None:
     assert set(s["failed_shards"]) == {"0", "1"} and s["kernels"] == 0
     assert all("--batch must be at least 1" in why for why in s["failed_shards"].values())
     assert s["attempts"] == {"0": 1, "1": 1}, "a campaign that fails by itself is not rerun"
+    r = _fuzz("cluster", "--address", ray_cluster, "--shards", "1", "--budget", "1m", "--out",
+              str(tmp_path / "g"), "--gpus-per-shard", "1", "--no-progress")  # fmt: skip
+    assert r.returncode == 2 and "--gpus-per-shard 1: no node" in r.stderr, r.stderr[-2000:]
 
 
 def test_cluster_usage_errors(tmp_path) -> None:

@@ -237,6 +237,25 @@ def _init_ray(address: str, pythonpath: str) -> bool:
     return True
 
 
+class ClusterError(RuntimeError):
+    """The cluster cannot run the shards as asked; the message says what to change."""
+
+
+def _check_resources(cfg: ClusterConfig) -> None:
+    """Refuse shards that no node can ever place (Ray would leave them pending without a word)."""
+    nodes = [n for n in ray.nodes() if n.get("Alive")]
+    for key, want, opt in (
+        ("CPU", cfg.cpus_per_shard, "--cpus-per-shard"),
+        ("GPU", cfg.gpus_per_shard, "--gpus-per-shard"),
+    ):
+        best = max((float(n.get("Resources", {}).get(key, 0.0)) for n in nodes), default=0.0)
+        if want > best:
+            raise ClusterError(
+                f"{opt} {want:g}: no node of the Ray cluster ({cfg.address}) has that many {key}s (the largest has "
+                f"{best:g}); lower {opt} or add such nodes"
+            )
+
+
 def run_cluster(
     cfg: ClusterConfig, on_progress: Callable[[dict[int, dict[str, Any]], float], None] | None = None
 ) -> dict[str, Any]:
@@ -250,6 +269,7 @@ def run_cluster(
     with run_lock(cfg.out, "cluster"):
         started = _init_ray(cfg.address, pythonpath)
         try:
+            _check_resources(cfg)
             node = ray.get_runtime_context().get_node_id()
             from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
             f"--out {args.out}: holds a single campaign's store; pass a new folder for the cluster"
         )
     try:
-        from fuzz.cluster.ray_run import ClusterConfig, run_cluster
+        from fuzz.cluster.ray_run import ClusterConfig, ClusterError, run_cluster
     except ImportError as e:
         raise UsageError(f"cluster needs Ray ({e}): pip install 'warpfuzz[ray]'") from e
     from fuzz.runlock import RunLocked
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
     with view.progress:
         try:
             summary = run_cluster(cfg, view.update)
-        except RunLocked as e:
+        except (RunLocked, ClusterError) as e:
             raise UsageError(str(e)) from e
     print(
         f"cluster: {summary['kernels']} kernels, {summary['verified']} verified in {summary['elapsed_s']} s "
