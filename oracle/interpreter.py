@@ -1042,11 +1042,20 @@ class Interpreter:
             args += [Keyword(str(k.arg), self.static_arg(k.value, m)) for k in node.keywords]
         else:
             args = [self.eval(a, m) for a in node.args]
+            # a local passed by name is the variable itself: a random draw among the later
+            # arguments (`wp.randf(s, lo, wp.randf(s))`) has advanced it by the time of the call
+            args = [self.reread(a, v) for a, v in zip(node.args, args, strict=True)]
         out = b.fn(args, self.ctx(m))
         if isinstance(out, StateAdvance):
             self.advance_state(node, out.state, m)
             return out.result
         return out
+
+    def reread(self, node: ast.expr, v: Any) -> Any:
+        if isinstance(node, ast.Name) and isinstance(v, Value):
+            now = self.frame.env.get(node.id)
+            return now if isinstance(now, Value) else v
+        return v
 
     def advance_state(self, node: ast.Call, state: Value, m: np.ndarray) -> None:
         """rand.h's `uint32& state`: a local passed by name advances on the active lanes (Warp's

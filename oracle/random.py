@@ -234,14 +234,15 @@ SAMPLERS: dict[str, Callable[[Stream, int, OpCtx], list[Value]]] = {
 def _poisson(args: list[Any], ctx: OpCtx) -> StateAdvance:
     """rand.h's poisson: 0 for lam == 0, Knuth's product method below 10, Hoermann's transformed
     rejection from 10 up. Run in float32 per lane; a lane whose accept/reject test is decided
-    within a relative 1e-5 (where libm ulps could flip it) is tainted."""
+    within a relative 1e-5 (where libm ulps or lam's own error bound could flip it) is tainted,
+    and so is one whose lam carries a relative error above 1e-6."""
     st, lam = _typed("poisson", args, ctx, (UINT32, FLOAT32))
     if np.any(ctx.mask & ~np.isfinite(lam.data)) or np.any(ctx.mask & (lam.data < 0)):
         raise ctx.unsupported("wp.poisson", "a negative or non-finite lam")
     n = st.lanes
     state = st.data.astype(np.uint32).copy()
     out = np.zeros(n, dtype=np.uint32)
-    taint = st.taint | lam.taint | (lam.err > 0)
+    taint = st.taint | lam.taint | (lam.err > 1e-6 * np.abs(lam.data.astype(np.float64)))
     for i in np.flatnonzero(ctx.mask):
         state[i], out[i], near = _poisson_lane(int(state[i]), np.float32(lam.data[i]))
         taint[i] |= near

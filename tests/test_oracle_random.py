@@ -77,11 +77,12 @@ def _cases(seed: int) -> dict[str, dict[str, Any]]:
             "ou": np.zeros(2 * N, np.uint32),
         },
         "ternary": {"seeds": seeds, "of": np.zeros(N, np.float32), "ou": np.zeros(N, np.uint32)},
+        "nested": {"seeds": seeds, "of": np.zeros(2 * N, np.float32), "ou": np.zeros(2 * N, np.uint32)},
     }
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-@pytest.mark.parametrize("kernel", ["streams", "samplers", "poissons", "threading", "ternary"])
+@pytest.mark.parametrize("kernel", ["streams", "samplers", "poissons", "threading", "ternary", "nested"])
 def test_random_matches_warp(mod: Any, src: str, kernel: str, seed: int) -> None:
     args = _cases(seed)[kernel]
     n_out = sum(

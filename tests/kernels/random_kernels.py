@@ -101,3 +101,13 @@ def ternary(seeds: wp.array(dtype=wp.int32), of: wp.array(dtype=wp.float32), ou:
     x = wp.randf(s) if i % 2 == 0 else wp.randf(s) + 1.0
     of[i] = x
     ou[i] = s
+
+
+@wp.kernel
+def nested(seeds: wp.array(dtype=wp.int32), of: wp.array(dtype=wp.float32), ou: wp.array(dtype=wp.uint32)):
+    i = wp.tid()
+    s = wp.rand_init(seeds[i])
+    of[i * 2] = wp.randf(s, -1.0, wp.randf(s) * 4.0)
+    of[i * 2 + 1] = wp.randf(s, wp.randf(wp.rand_init(i, seeds[i])), 3.0)
+    ou[i * 2] = wp.randu(s, wp.uint32(1), wp.uint32(5) + wp.randu(s, wp.uint32(2), wp.uint32(9)))
+    ou[i * 2 + 1] = s
