@@ -195,7 +195,7 @@ def refusal_kind(reason: str) -> str:
     text = re.sub(r"\bline \d+", "line N", reason)
     text = re.sub(r"kernel \w+:", "kernel K:", text)
     text = re.sub(r"[`'\"][^`'\"]*[`'\"]", "'…'", text)
-    for sep in (": wp.", ": call ", " (", "; "):
+    for sep in (" (", "; "):
         if sep in text:
             text = text.split(sep)[0]
     return text[:120]

@@ -268,7 +268,7 @@ def render(
     out += [
         f"# {title(stats)}",
         "",
-        f"Pairs of generated NVIDIA Warp kernels (Python) and the {targets} code Warp emitted for them"
+        f"Pairs of {_kinds(stats)} NVIDIA Warp kernels (Python) and the {targets} code Warp emitted for them"
         + ("." if stats.with_cuda else " (this export holds no CUDA code: its runs compiled for CPU only)."),
         "Every row passed a differential check: the kernel ran on each listed device and every output",
         "element agreed with an independent NumPy reference interpreter of the kernel's own source, within a",
@@ -296,8 +296,10 @@ def render(
         "",
         "## Limitations",
         "",
-        "- The kernels are random programs from a grammar (families listed below), not code people wrote;",
-        "  their style, names (`k_<seed>`, `v3`) and size distribution differ from real projects.",
+        "- Generated kernels are random programs from a grammar (families listed below), not code people",
+        "  wrote; their style, names (`k_<seed>`, `v3`) and size distribution differ from real projects.",
+        "  Real kernels (family `real`) were checked on inputs synthesized from their signatures, not on",
+        "  the data their programs feed them.",
         '- "Verified" means the outputs matched the NumPy reference within its error bounds on the listed',
         "  devices for one input set; it is not a proof of correctness for every input.",
         "- The emitted code belongs to one Warp release each (see Provenance); other releases emit other",
@@ -309,6 +311,11 @@ def render(
         f"The card and the generated Python kernels: {LICENSE}. The {targets} text was emitted by",
         "warp-lang's code generator and includes fragments of its templates: it falls under the licence of the",
         "warp-lang release that emitted it (see that release's LICENSE file); check it before redistributing.",
+        *(
+            ["Real kernels: the licence of their own file, in each row's `origin.licence` (listed below)."]
+            if stats.licences
+            else []
+        ),
         "",
         "## Size",
         "",
@@ -384,6 +391,15 @@ def render(
         "",
     ]
     return "\n".join(out)
+
+
+def _kinds(stats: Stats) -> str:
+    """What the rows are: generated, real (harvested) or both."""
+    real = sum(n for (o, _), n in stats.origin_split.items() if o == "real")
+    if real == 0:
+        return "generated"
+    everything = sum(stats.origin_split.values())
+    return "real (harvested)" if real == everything else "generated and real (harvested)"
 
 
 def _origins(stats: Stats) -> list[str]:
