@@ -328,5 +328,40 @@ KNOWN = KnownTable(
             verdict="mismatch",
             pattern="int-condition-ifexp",
         ),
+        # semantics that changed: generated on every release (grammar/gates.py `semantic` gates)
+        KnownEntry(
+            "eager-and-or",
+            KnownKind.GAP,
+            "`a and b` / `a or b` evaluate both operands (a side-effecting right operand runs anyway)",
+            "judge",
+            ("And", "Or"),
+            "grammar/gates.py probe short_circuit_boolops (short-circuit from 1.13.0)",
+            ("1.19.0",),
+            fixed_in="1.13.0",
+            verdict="mismatch",
+        ),
+        KnownEntry(
+            "int-floordiv-truncates",
+            KnownKind.GAP,
+            "integer `//` truncates toward zero (-7 // 2 == -3) instead of flooring like Python",
+            "judge",
+            ("FloorDiv",),
+            "grammar/gates.py probe int_floordiv_floors (floors from 1.18.0)",
+            ("1.19.0",),
+            fixed_in="1.18.0",
+            verdict="mismatch",
+        ),
+        KnownEntry(
+            "nan-blind-min-max",
+            KnownKind.GAP,
+            "float wp.min/max/clamp as `a < b ? a : b`: a NaN first operand yields the second one, "
+            "not C fmin/fmax's non-NaN operand",
+            "judge",
+            ("min", "max", "clamp"),
+            "Warp CHANGELOG 1.14.0, Fixed: NaN-as-missing min/max/clamp (GH-1376)",
+            ("1.19.0",),
+            fixed_in="1.14.0",
+            verdict="mismatch",
+        ),
     )
 )

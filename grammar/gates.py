@@ -48,6 +48,9 @@ class Gate:
     scratch: Warp scalar dtype names of extra zero-filled length-4 arrays the probe receives.
     backward: compile the probe with backward (adjoint) code, for constructs whose forward code
       works but whose adjoint does not; campaigns compile backward code by default.
+    semantic: the construct compiles on every release and only its meaning changed (or was
+      wrong): it is generated everywhere, never gated (`missing_features` skips it), and the
+      difference it makes on older releases is a finding labelled by corpus/known.py.
     """
 
     name: str
@@ -56,6 +59,7 @@ class Gate:
     description: str
     scratch: tuple[str, ...] = ()
     backward: bool = False
+    semantic: bool = False
 
 
 def parse_version(text: str) -> tuple[int, int, int]:
@@ -303,6 +307,7 @@ def {{K}}({_OUT}):
                 out[0] = 1
 """,
         "integer `//` floors like Python (-7 // 2 == -4); older releases truncate toward zero (-3)",
+        semantic=True,
     ),
     Gate(
         "bit_count",
@@ -341,6 +346,7 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.int32)):
 """,
         "`and` / `or` evaluate their right side only when needed (before: both sides always run)",
         ("int32",),
+        semantic=True,
     ),
     Gate(
         "array_subscript_annotations",
@@ -721,10 +727,11 @@ def _bare_float(n: object) -> bool:
 
 
 def missing_features(source: str, warp_version: str, gates: tuple[Gate, ...] = GATES) -> list[Gate]:
-    """Gates `source` uses that `warp_version` lacks (by the table), oldest requirement first."""
+    """Gates `source` uses that `warp_version` lacks (by the table), oldest requirement first;
+    semantic gates never count (their construct compiles there, only its meaning differs)."""
     used = features_used(source)
     off = disabled_features(warp_version, gates)
     return sorted(
-        (g for g in gates if g.name in used and g.name in off),
+        (g for g in gates if g.name in used and g.name in off and not g.semantic),
         key=lambda g: parse_version(g.since) if g.since else (10**6, 0, 0),
     )
