@@ -163,6 +163,18 @@ def struct_layout(gen: Gen) -> list[cst.BaseStatement]:
     return struct_body(gen)
 
 
+def random_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.random_family import random_body
+
+    return random_body(gen)
+
+
+def spatial_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.spatial_family import spatial_body
+
+    return spatial_body(gen)
+
+
 def reach_layout(cls: str) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
         from grammar.reach import reach_body
@@ -263,6 +275,8 @@ def family_table() -> tuple[Family, ...]:
         Family("helper_func", helper_layout, ALL_TAGS | {"func": 4.0}),
         Family("struct", struct_layout, ALL_TAGS | {"vector": 1.0}),
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
+        Family("random", random_layout, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
+        Family("spatial", spatial_layout, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
     )
 
 
@@ -284,4 +298,6 @@ FAMILIES: tuple[str, ...] = (
     "helper_func",
     "struct",
     *REACH_FAMILIES,
+    "random",
+    "spatial",
 )

@@ -22,9 +22,12 @@ GENERATOR_VERSION = "1.4.0"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
+# families drawn only when a campaign weights them (`--weights random=5`): a zero default weight
+# draws nothing, so every other seed keeps its kernel
+OPT_IN: frozenset[str] = frozenset({"random", "spatial"})
 REACH_WEIGHT = 0.8  # default weight of each reach family: 4/20 of the kernels are reach kernels
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
-    {f: 0.0 if f in _PENDING else REACH_WEIGHT if f in REACH_FAMILIES else 1.0 for f in FAMILIES}
+    {f: 0.0 if f in _PENDING | OPT_IN else REACH_WEIGHT if f in REACH_FAMILIES else 1.0 for f in FAMILIES}
 )
 
 

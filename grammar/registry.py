@@ -49,13 +49,17 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     from grammar.bits import bit_productions
     from grammar.composite_ops import composite_productions
     from grammar.extras import helper_call_production
+    from grammar.random_ops import random_productions
     from grammar.scalar_ops import scalar_productions
+    from grammar.spatial_ops import spatial_productions
 
     prods = (
         *scalar_productions(),
         *bit_productions(),
         *composite_productions(),
         helper_call_production(),
+        *random_productions(),
+        *spatial_productions(),
         *extra,
     )
     return Registry(

@@ -64,7 +64,15 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=10000)
     ap.add_argument("--start", type=int, default=0)
+    ap.add_argument(
+        "--weights",
+        default="",
+        help="family weights as for `python -m fuzz --weights` (opt-in families: random=1,spatial=1)",
+    )
     args = ap.parse_args(argv)
+    from grammar import GenConfig, parse_weights
+
+    config = GenConfig(weights=parse_weights(args.weights))
     from warp._src.context import builtin_functions
 
     t0 = time.time()
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     errors: list[str] = []
     for s in range(args.start, args.start + args.seeds):
         try:
-            c = generate(s)
+            c = generate(s, config)
         except Exception as e:  # a generator bug: name the seed, keep counting the rest
             errors.append(f"seed {s}: {type(e).__name__}: {e}")
             continue
