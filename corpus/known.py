@@ -32,6 +32,11 @@ def _release(v: str) -> tuple[int, ...]:
     return tuple(int(p) for p in v.split(".")[:3] if p.isdigit())
 
 
+def release_key(v: str) -> tuple[int, ...]:
+    """A release as a sortable tuple ("1.12.0" -> (1, 12, 0))."""
+    return _release(v)
+
+
 @dataclass(frozen=True)
 class KnownEntry:
     """One known difference. gap: a `fuzz.gradients.DEFAULT_GAPS` name; limitation: a
@@ -144,7 +149,8 @@ class KnownTable:
         case = result.case or {}
         source = str(case.get("source", ""))
         kname = str(case.get("kernel_name", result.kernel_name))
-        have = set(all_constructs(source, kname)) | set(sig.constructs)
+        # constructs on the differing path (the reduced signature's slice), else the whole kernel
+        have = set(sig.constructs) or set(all_constructs(source, kname))
         confirmed = {e.label for e in self.label_result(result)} | set(labels)
         return [
             e for e in self.entries

@@ -21,7 +21,7 @@ from enum import StrEnum
 from typing import Any
 
 from corpus import entry as E
-from corpus.known import KNOWN, KnownEntry
+from corpus.known import KNOWN, KnownEntry, KnownKind, release_key
 from corpus.rootcause import RootKey, root_key
 from corpus.save import FAILURE_VERDICTS, corpus_dir, folder_name
 from corpus.signature import Signature, signature_of
@@ -77,6 +77,10 @@ class Group:
     unreduced: int = 0
     warp_versions: set[str] = field(default_factory=set)
     merged: list[str] = field(default_factory=list)  # digests of near groups merged into this one
+    # release-window labels checked by replaying the reduced kernel on the release that fixed
+    # them (`confirm_known`): None when not checked, else the release and its replay status
+    confirmation: tuple[str, str] | None = None
+    unconfirmed: list[KnownEntry] = field(default_factory=list)  # labels the replay refuted
 
     @property
     def label(self) -> str:
@@ -118,6 +122,8 @@ class Group:
             "unreduced": self.unreduced,
             "warp_versions": sorted(self.warp_versions),
             "merged": self.merged,
+            "confirmation": None if self.confirmation is None else list(self.confirmation),
+            "unconfirmed": [e.label for e in self.unconfirmed],
         }
 
 
@@ -339,6 +345,53 @@ def triage(
     return sorted(out, key=lambda g: (order[g.by], -g.count, g.seeds[0] if g.seeds else 0))
 
 
+Replay = Callable[[list[str], str], dict[str, str]]  # (folders, release) -> folder -> bisect status
+
+
+def bisect_replay(folders: list[str], release: str) -> dict[str, str]:
+    """Replay folders on one release (a cached venv, `fuzz.bisect`): folder -> status."""
+    from fuzz.bisect import bisect_many
+
+    return {r.seed_path: r.rows[0].status for r in bisect_many(folders, [release])}
+
+
+def _window_entries(g: Group) -> list[KnownEntry]:
+    """The group's labels when every one is a release window (no gradient re-check confirms it)."""
+    window = [e for e in g.known if e.fixed_in and not e.gap and e.kind is not KnownKind.LIMITATION]
+    return window if window and len(window) == len(g.known) else []
+
+
+def confirm_known(groups: list[Group], replay: Replay = bisect_replay) -> list[Group]:
+    """Check release-window labels: a known group whose entries all name a `fixed_in` release
+    keeps its label only when its reduced kernel passes on that release (the latest of them);
+    otherwise the label is refuted (`unconfirmed`) and the group is new again, grouped by its
+    reduced kernel. Gradient gaps are confirmed by their own re-check and are not replayed."""
+    by_release: dict[str, list[Group]] = {}
+    for g in groups:
+        window = _window_entries(g)
+        if window and g.reduced_folder:
+            fix = max((e.fixed_in or "" for e in window), key=release_key)
+            by_release.setdefault(fix, []).append(g)
+    for release, gs in sorted(by_release.items()):
+        status = replay([g.reduced_folder for g in gs if g.reduced_folder], release)
+        for g in gs:
+            st = status.get(g.reduced_folder or "", "error")
+            g.confirmation = (release, st)
+            if st == "passing":
+                continue
+            g.unconfirmed, g.known = g.known, []
+            g.by = GroupBy.ROOT_CAUSE
+            g.key = "root:" + (g.root.key() if g.root else g.signature.key())
+    merged: dict[str, Group] = {}
+    for g in groups:
+        if g.key in merged and g.by is GroupBy.ROOT_CAUSE:
+            _absorb(merged[g.key], g)
+        else:
+            merged.setdefault(g.key, g)
+    order = {GroupBy.ROOT_CAUSE: 0, GroupBy.SIGNATURE: 1, GroupBy.KNOWN: 2}
+    return sorted(merged.values(), key=lambda g: (order[g.by], -g.count, g.seeds[0] if g.seeds else 0))
+
+
 def _indent(text: str, pad: str = "        ") -> list[str]:
     return [
         pad + line for line in text.rstrip().splitlines() if line.strip() and not line.startswith("# mypy")
@@ -372,6 +425,14 @@ def format_groups(groups: list[Group], limit: int | None = None) -> str:
         )
         for e in g.known:
             lines.append(f"    {e.label}: {e.title} ({e.releases()}; {e.reference})")
+        if g.confirmation is not None:
+            rel, st = g.confirmation
+            verdict = "confirmed" if not g.unconfirmed else "refuted"
+            lines.append(f"    label {verdict}: the reduced kernel is {st} on warp-lang {rel}")
+        if g.unconfirmed:
+            lines.append(
+                f"    not {', '.join(e.label for e in g.unconfirmed)} (still failing where it was fixed)"
+            )
         if g.by is GroupBy.SIGNATURE:
             lines.append(f"    signature: {g.signature.key()}")
         lines.append(

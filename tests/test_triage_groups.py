@@ -194,3 +194,27 @@ def test_json_and_report_outputs_parse(run: Path, tmp_path: Path, capsys: pytest
         # the repro compares Warp with the recorded expected values: the difference reproduces
         p = subprocess.run([sys.executable, str(f / "repro.py")], capture_output=True, text=True, timeout=300)
         assert p.returncode == 1, p.stdout + p.stderr
+
+
+def test_release_window_labels_are_replayed_and_can_be_refuted() -> None:
+    """`confirm_known` with real replays on the installed release (instead of each entry's
+    `fixed_in`, which would need other releases' venvs): a fixed bug passes there, so its label
+    stays; a group whose kernel still fails there loses its label and is new again."""
+    from corpus.triage import bisect_replay, confirm_known
+    from fuzz.venvs import installed_warp_version
+
+    installed = installed_warp_version() or ""
+    seeds = ROOT / "corpus" / "seeds"
+    groups = triage(str(seeds))
+    int64 = next(g for g in groups if g.label == "int64-literal-emitted-as-int32")
+    int64.reduced_folder = str(seeds / "frac-missing-adjoint")  # a kernel still failing here
+    out = confirm_known(groups, lambda folders, release: bisect_replay(folders, installed))
+    ternary = next(g for g in out if g.seeds == [200449])
+    # the confirmation names the release asked for (the entry's fixed_in) and the replay's status
+    assert ternary.label == "ternary-int-condition" and ternary.confirmation == ("1.11.1", "passing")
+    refuted = next(g for g in out if g.seeds == [200534])
+    assert refuted.is_new and [e.label for e in refuted.unconfirmed] == ["int64-literal-emitted-as-int32"]
+    assert refuted.confirmation == ("1.12.1", "failing")
+    frac = next(g for g in out if g.label == "frac-missing-adjoint")
+    assert frac.confirmation is None  # a gradient gap is confirmed by its own re-check
+    assert out.index(refuted) < out.index(ternary)  # new groups first

@@ -36,6 +36,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "and, judged on real Warp, still fails the same way",
     )
     p.add_argument(
+        "--confirm-known",
+        action="store_true",
+        help="replay each group labelled by a release-window entry (fixed_in) on the release that fixed it "
+        "(a cached venv, as bisect): the label stays only if the reduced kernel passes there",
+    )
+    p.add_argument(
         "--report",
         metavar="DIR",
         default=None,
@@ -93,6 +99,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except CorpusError as e:
         raise UsageError(str(e)) from e
+    if args.confirm_known:
+        from corpus.triage import confirm_known
+
+        groups = confirm_known(groups)
     if args.report:
         from corpus.issue_report import write_reports
 
