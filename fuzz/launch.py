@@ -42,8 +42,14 @@ def to_warp_value(t: Any, value: Any, device: str) -> Any:
     return t(value.item() if isinstance(value, np.generic | np.ndarray) else value)
 
 
-def launch(kernel: Any, args: dict[str, Any], dim: tuple[int, ...], device: str) -> dict[str, np.ndarray]:
-    """Run `kernel` once on `device` and return the final contents of all its array parameters."""
+def launch(
+    kernel: Any, args: dict[str, Any], dim: tuple[int, ...], device: str, block_dim: int | None = None
+) -> dict[str, np.ndarray]:
+    """Run `kernel` once on `device` and return the final contents of all its array parameters.
+
+    With `block_dim`, the launch is tiled: `dim` is the block grid and every block runs
+    `block_dim` threads (`wp.launch_tiled`; on CPU Warp runs one thread per block unless
+    `wp.config.enable_cpu_blocks`, which tile semantics do not depend on)."""
     warp_args = []
     arrays: dict[str, Any] = {}
     for arg in kernel.adj.args:
@@ -57,6 +63,9 @@ def launch(kernel: Any, args: dict[str, Any], dim: tuple[int, ...], device: str)
                 if wp.types.is_array(var.type):
                     arrays[f"{arg.label}.{fname}"] = getattr(v, fname)
         warp_args.append(v)
-    wp.launch(kernel, dim=dim, inputs=warp_args, device=device)
+    if block_dim is None:
+        wp.launch(kernel, dim=dim, inputs=warp_args, device=device)
+    else:
+        wp.launch_tiled(kernel, dim=list(dim), inputs=warp_args, block_dim=block_dim, device=device)
     wp.synchronize_device(device)
     return {name: a.numpy() for name, a in arrays.items()}

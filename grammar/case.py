@@ -76,6 +76,9 @@ class KernelCase:
     params: tuple[ParamSpec, ...]
     dim: tuple[int, ...]
     constructs: tuple[str, ...] = field(default=())
+    # threads per block of a tiled launch (`wp.launch_tiled(..., dim=dim, block_dim=...)`: `dim`
+    # is then the block grid); None is a plain `wp.launch` and is left out of the stored form
+    block_dim: int | None = None
 
     def module_source(self) -> str:
         """The case as a standalone, importable Python module."""
@@ -91,6 +94,7 @@ class KernelCase:
             "params": [p.to_json() for p in self.params],
             "dim": list(self.dim),
             "constructs": list(self.constructs),
+            **({"block_dim": self.block_dim} if self.block_dim is not None else {}),
         }
 
     def dumps(self) -> str:
@@ -107,4 +111,5 @@ class KernelCase:
             params=tuple(ParamSpec.from_json(p) for p in d["params"]),
             dim=tuple(d["dim"]),
             constructs=tuple(d.get("constructs", ())),
+            block_dim=None if d.get("block_dim") is None else int(d["block_dim"]),
         )

@@ -361,6 +361,28 @@ def {{K}}({_OUT}, s0: wp.array[wp.int32], s1: wp.array1d[wp.float32]):
         "arrays annotated by subscript, as Warp's own code writes them (`wp.array[T]`, `wp.array2d[T]`)",
         ("int32", "float32"),
     ),
+    Gate(
+        "tiles",
+        "1.12.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    t = wp.tile_load(s0, shape=8, offset=2)
+    u = wp.tile_map(wp.add, t, wp.tile_ones(shape=8, dtype=wp.float32))
+    c = wp.tile_scan_inclusive(wp.tile_arange(0, 8, 1, dtype=wp.float32))
+    m = wp.tile_reshape(u, shape=(2, 4))
+    v = wp.tile_view(m, offset=(1, 0), shape=(1, 4))
+    b = wp.tile_broadcast(v, shape=(4, 4))
+    p = wp.tile_matmul(wp.tile_transpose(wp.tile_astype(m, dtype=wp.float32)), m)
+    a = wp.tile_argmax(c)
+    r = wp.tile_reduce(wp.max, wp.tile_sum(b, axis=0))
+    if wp.tile_sum(u)[0] == 8.0 and wp.tile_extract(c, 7) == 28.0 and a[0] == 7:
+        if p[0, 0] == 2.0 and r[0] == 4.0 and wp.tile_min(c)[0] == 0.0:
+            out[0] = 1
+""",
+        "tile builtins of the tiles family (shape=/offset= keywords, tile_view with shape, scans, reshape)",
+        ("float32",),
+    ),
 )
 
 
@@ -706,6 +728,8 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("wp_cast")
             elif fn == "bit_count":
                 found.add("bit_count")
+            elif fn and fn.startswith("tile"):
+                found.add("tiles")
             elif fn in ("atomic_and", "atomic_or", "atomic_xor"):
                 found.add("bitwise_atomics")
             elif fn in ("atomic_cas", "atomic_exch"):

@@ -97,11 +97,13 @@ def elem_ctx(ctx: OpCtx, e: int) -> OpCtx:
     return OpCtx(np.repeat(ctx.mask, e), ctx.lineno, ctx.stats, ct)
 
 
-def _retype(s: Value, t: Scalar, ctx: OpCtx) -> Value:
-    """A Python literal beside a tile takes the tile's element type, as Warp's overloads do."""
+def _retype(s: Value, t: Scalar, ctx: OpCtx, convert: bool = False) -> Value:
+    """A scalar beside a tile must have the tile's element type (Warp 1.19: "underlying scalar
+    types don't match" otherwise, a literal 2.0 being float32); `convert`: a literal is converted
+    (tile_full's `value` with a `dtype`)."""
     if s.t == t:
         return s
-    if s.literal is not None and not isinstance(s.literal, bool):
+    if convert and s.literal is not None and not isinstance(s.literal, bool):
         return cast(s, t, ctx)
     raise ctx.unsupported("tile arithmetic with a scalar of another type", f"{s.t} and {t}")
 
@@ -173,9 +175,13 @@ def _const_int(host: Host, node: ast.expr, m: np.ndarray, what: str) -> int:
     return int(v.data[0]) if v.lanes else 0
 
 
-def _shape(host: Host, node: ast.expr | None, m: np.ndarray) -> tuple[int, ...]:
+def _shape(host: Host, node: ast.expr | None, m: np.ndarray, tuple_only: bool = False) -> tuple[int, ...]:
     if node is None:
         raise host.unsupported("tile call without a shape")
+    if tuple_only and not isinstance(node, ast.Tuple):
+        raise host.unsupported(
+            "tile shape that is not a tuple (Warp 1.19 has no int overload here)", ast.unparse(node)
+        )
     elts = node.elts if isinstance(node, ast.Tuple) else [node]
     shape = tuple(_const_int(host, e, m, "tile shape") for e in elts)
     if not 1 <= len(shape) <= 4 or any(s <= 0 for s in shape):
@@ -380,7 +386,7 @@ def tile_fill(host: Host, name: str, a: Args, m: np.ndarray) -> Value:
         if not isinstance(v, Value) or not isinstance(v.t, Scalar):
             raise host.unsupported("wp.tile_full value that is not a scalar")
         dt = _dtype(host, a.kw.get("dtype"), v.t)
-        v = _retype(v, dt, host.ctx(m)) if v.t != dt else v
+        v = _retype(v, dt, host.ctx(m), convert=True)
         e = _size(shape)
         return unflatten(spread(v, e), host.lanes, shape)
     dt = _dtype(host, a.get(1, "dtype"), FLOAT32)
@@ -473,7 +479,11 @@ def _extreme(t: Value, kind: str, arg: bool) -> Value:
     e = t.err.reshape(lanes, -1)
     sign = 1.0 if kind == "max" else -1.0
     with np.errstate(all="ignore"):
-        key = sign * x.astype(np.float64) if s.is_float else x
+        key = (
+            sign * x.astype(np.float64)
+            if s.is_float
+            else (x.astype(np.int64) if kind == "max" else -x.astype(np.int64))
+        )
         if s.is_float:
             key = np.where(np.isnan(key), -np.inf, key)
         idx = np.argmax(key, axis=1) if x.shape[1] else np.zeros(lanes, np.int64)
@@ -740,6 +750,10 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
     if name in ("tile_argmax", "tile_argmin"):
         return _extreme(t, name[8:], True)
     if name.startswith("tile_scan_"):
+        if t.t.scalar.name not in ("float32", "int32", "uint32"):
+            raise host.unsupported(
+                f"call wp.{name}", f"on {t.t} (Warp 1.19 scans float32/int32/uint32 tiles)"
+            )
         kind = {
             "inclusive": "inclusive",
             "exclusive": "exclusive",
@@ -760,7 +774,7 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
             raise host.unsupported("wp.tile_broadcast to an incompatible shape", f"{t.t} -> {shape}") from exc
         return _reshaped(t, data, err)
     if name == "tile_reshape":
-        shape = _shape(host, a.get(1, "shape"), m)
+        shape = _shape(host, a.get(1, "shape"), m, tuple_only=True)
         if _size(shape) != _size(t.t.shape):
             raise host.unsupported("wp.tile_reshape to another size", f"{t.t} -> {shape}")
         return _reshaped(t, t.data.reshape(t.lanes, *shape), t.err.reshape(t.lanes, *shape))

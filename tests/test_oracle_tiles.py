@@ -173,12 +173,15 @@ def k(a: wp.array(dtype=wp.int32), o: wp.array(dtype=wp.int32)):
     wp.tile_store(o, wp.tile_scan_exclusive(t), offset=i * 24 + 8)
     wp.tile_store(o, wp.tile_scan_max_inclusive(t), offset=i * 24 + 16)
     o[48 + i] = p[0]
+    lo = wp.tile_min(t)
+    hi = wp.tile_max(t)
+    o[50 + i] = lo[0] * 100 + hi[0]
 """
 
 
 def test_int_tiles_scans_arange(tmp_path: Path) -> None:
     a = np.random.default_rng(4).integers(-9, 9, 16).astype(np.int32)
-    args = {"a": a, "o": np.zeros(50, np.int32)}
+    args = {"a": a, "o": np.zeros(52, np.int32)}
     got, res = run_both(tmp_path, INT_TILES, args, (2,), 4)
     assert np.array_equal(got["o"], res.arrays["o"])
 

@@ -55,6 +55,7 @@ def test_enabled_features_by_version() -> None:
         "bfloat16",
         "short_circuit_boolops",
         "bit_count",
+        "tiles",  # tiles family: confirmed from 1.12.0
     }
     v9 = G.enabled_features("1.9.1")
     assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9

@@ -1,0 +1,245 @@
+"""The `tiles` family: tiled launches (`wp.launch_tiled(..., block_dim=B)`) over block grids.
+
+Each block loads a tile (the last tiles of an axis hang past the array's extent: Warp pads their
+reads with zeros and drops their stores), transforms it with element-wise arithmetic, `tile_map`,
+fills, views, broadcasts, reshapes, scans, transposes and matmuls, then stores tiles, reduction
+results and extracted elements per block, or adds a tile atomically into an accumulator every
+block shares. Only block-uniform code is written: `wp.tid()` is the block index, so the oracle's
+one-lane-per-block model (oracle.tiles) is exact. `tile()`/`untile()` are not written: their
+per-thread width is the device's (1 on CPU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from grammar.dtypes import Interval
+from grammar.gen import Gen
+from grammar.scope import ArrayParam, Var
+
+BLOCK_DIMS = (1, 4, 16, 32, 64, 128)
+UNARY_MAPS = ("sin", "cos", "tanh", "atan", "abs")
+BINARY_MAPS = ("min", "max", "add", "sub", "mul")
+TILE_CALLS = frozenset(
+    {
+        "tile_load",
+        "tile_store",
+        "tile_atomic_add",
+        "tile_zeros",
+        "tile_ones",
+        "tile_full",
+        "tile_arange",
+        "tile_map",
+        "tile_matmul",
+        "tile_sum",
+        "tile_max",
+        "tile_min",
+        "tile_reduce",
+        "tile_argmax",
+        "tile_argmin",
+        "tile_scan_inclusive",
+        "tile_scan_exclusive",
+        "tile_scan_max_inclusive",
+        "tile_scan_min_inclusive",
+        "tile_transpose",
+        "tile_broadcast",
+        "tile_reshape",
+        "tile_view",
+        "tile_astype",
+        "tile_extract",
+        *UNARY_MAPS,
+        *BINARY_MAPS,
+    }
+)
+
+
+@dataclass
+class TileKernel:
+    """What the body writer knows: tile shape, element type, the block's offset expression."""
+
+    shape: tuple[int, ...]
+    dtype: str
+    offset: str
+    block: str  # the block's flat index (for per-block scalar results)
+    tiles: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    n: int = 0
+
+    def fresh(self) -> str:
+        self.n += 1
+        return f"t{self.n}"
+
+    @property
+    def shape_src(self) -> str:
+        return str(self.shape[0]) if len(self.shape) == 1 else "(" + ", ".join(map(str, self.shape)) + ")"
+
+    @property
+    def shape_tuple(self) -> str:
+        return "(" + ", ".join(map(str, self.shape)) + ("," if len(self.shape) == 1 else "") + ")"
+
+    @property
+    def size(self) -> int:
+        out = 1
+        for s in self.shape:
+            out *= s
+        return out
+
+    def emit(self, expr: str) -> str:
+        t = self.fresh()
+        self.lines.append(f"{t} = {expr}")
+        self.tiles.append(t)
+        return t
+
+
+def _lit(gen: Gen, k: TileKernel) -> str:
+    if k.dtype == "int32":
+        return str(gen.rng.pick((2, 3, -1, 5)))
+    v = gen.rng.pick((0.5, 2.0, -1.5, 0.25, 3.0))
+    return str(v) if k.dtype == "float32" else f"wp.{k.dtype}({v})"  # a bare 2.0 is a float32
+
+
+def _tile_step(gen: Gen, k: TileKernel) -> None:
+    """One new tile of the kernel's shape and type, from the tiles so far."""
+    a = k.tiles[-1] if gen.rng.chance(0.6) else gen.rng.pick(k.tiles)  # mostly a chain, little dead code
+    others = [t for t in k.tiles if t != a]
+    b = gen.rng.pick(others) if others and gen.rng.chance(0.8) else a  # `a - a` is a zero tile: rare
+    fl = k.dtype != "int32"
+    dt = f"wp.{k.dtype}"
+    sq = len(k.shape) == 2 and k.shape[0] == k.shape[1]
+    menu: list[tuple[str, float]] = [
+        (f"{a} + {b}", 2.0),
+        (f"{a} - {b}", 1.5),
+        (f"{a} * {b}", 1.0 if fl else 0.0),
+        (f"{a} * {_lit(gen, k)}", 1.5),
+        (f"{_lit(gen, k)} * {a}", 0.5),
+        (f"-{a}", 0.5),
+        (f"wp.tile_map(wp.{gen.rng.pick(BINARY_MAPS if fl else BINARY_MAPS[:-1])}, {a}, {b})", 1.5),
+        (f"{a} + wp.tile_ones(shape={k.shape_src}, dtype={dt})", 0.4),
+        (f"{a} * wp.tile_full(shape={k.shape_src}, value={_lit(gen, k)}, dtype={dt})", 0.5),
+        (f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})", 0.2),
+        (f"wp.tile_reshape(wp.tile_reshape({a}, shape=({k.size},)), shape={k.shape_tuple})", 0.4),
+        (f"wp.tile_scan_max_inclusive({a})", 0.3),
+        (f"wp.tile_scan_min_inclusive({a})", 0.3),
+    ]
+    if fl:
+        menu += [
+            (f"wp.tile_map(wp.{gen.rng.pick(UNARY_MAPS)}, {a})", 2.5),
+            (f"{a} / {_lit(gen, k)}", 0.7),
+            (f"wp.tile_astype(wp.tile_astype({a}, dtype=wp.float64) * wp.float64(2.0), dtype={dt})", 0.4)
+            if k.dtype == "float32"
+            else (f"wp.tile_astype(wp.tile_astype({a}, dtype=wp.float32), dtype={dt})", 0.4),
+            (f"wp.tile_scan_inclusive({a})", 0.4 if k.dtype == "float32" else 0.0),
+            (f"wp.tile_scan_exclusive({a})", 0.3 if k.dtype == "float32" else 0.0),
+        ]
+    else:
+        menu += [(f"wp.tile_scan_inclusive({a})", 0.5), (f"wp.tile_scan_exclusive({a})", 0.4)]
+    if len(k.shape) == 1:
+        n = k.shape[0]
+        start = gen.rng.pick((0, 1, -3))
+        step = gen.rng.pick((1, 2))
+        menu.append((f"{a} + wp.tile_arange({start}, {start + n * step}, {step}, dtype={dt})", 0.6))
+    else:
+        r = gen.rng.integer(0, k.shape[0] - 1)
+        row = f"wp.tile_view({a}, offset=({r}, 0), shape=(1, {k.shape[1]}))"
+        menu.append((f"{b} + wp.tile_broadcast({row}, shape={k.shape_src})", 0.8))
+    if sq:
+        menu.append((f"wp.tile_transpose({a})", 0.8))
+        if fl:
+            menu.append((f"wp.tile_matmul({a}, {b})", 1.2))
+    exprs, weights = zip(*menu, strict=True)
+    k.emit(gen.rng.weighted(list(exprs), list(weights)))
+    if sq and fl and gen.rng.chance(0.15):  # the accumulating matmul updates a tile in place
+        acc = k.emit(
+            f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
+            if gen.rng.chance(0.5)
+            else f"{a} * {_lit(gen, k)}"
+        )
+        k.lines.append(f"wp.tile_matmul({a}, {b}, {acc})")
+
+
+def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
+    """Per-block scalar results of reductions/extractions into a (blocks,) array."""
+    for _ in range(gen.rng.integer(0, 3)):
+        t = gen.rng.pick(k.tiles)
+        kind = gen.rng.weighted(
+            ["sum", "max", "min", "reduce", "argmax", "argmin", "extract", "index"],
+            # argmax/argmin of int tiles tie too often (unspecified index: nothing to compare)
+            [2.0, 1.0, 1.0, 1.0, *((0.7, 0.7) if k.dtype != "int32" else (0.0, 0.0)), 0.6, 0.6],
+        )
+        if kind in ("argmax", "argmin"):
+            out = gen.add_array("int32", "out", None, (nblocks,))
+        else:
+            out = gen.add_array(k.dtype, "out", None, (nblocks,))
+        if kind == "reduce":
+            expr = f"wp.tile_reduce(wp.{gen.rng.pick(('add', 'max', 'min'))}, {t})"
+        elif kind in ("extract", "index"):
+            idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
+            if kind == "extract":
+                k.lines.append(f"{out.name}[{k.block}] = wp.tile_extract({t}, {idx})")
+            else:
+                k.lines.append(f"{out.name}[{k.block}] = {t}[{idx}]")
+            continue
+        else:
+            expr = f"wp.tile_{kind}({t})"
+        if gen.rng.chance(0.5):
+            r = k.fresh()
+            k.lines.append(f"{r} = {expr}")
+            k.lines.append(f"{out.name}[{k.block}] = {r}[0]")
+        else:
+            k.lines.append(f"wp.tile_store({out.name}, {expr}, offset={k.block})")
+
+
+def tile_body(gen: Gen) -> list[cst.BaseStatement]:
+    """The tiles family's layout: block grid, arrays, tile statements, stores."""
+    dtype = gen.rng.weighted(["float32", "float64", "int32"], [3.0, 1.0, 1.0])
+    gen.dtypes = [dtype]
+    two_d = gen.rng.chance(0.5)
+    if two_d:
+        shape: tuple[int, ...] = (gen.rng.pick((2, 3, 4, 8)), gen.rng.pick((2, 3, 4, 8)))
+        if gen.rng.chance(0.4):
+            shape = (shape[0], shape[0])  # square: transpose and matmul apply
+        grid2 = gen.rng.chance(0.5)
+        gen.dim = (gen.rng.integer(1, 4), gen.rng.integer(1, 3)) if grid2 else (gen.rng.integer(1, 6),)
+    else:
+        shape = (gen.rng.pick((4, 8, 16, 32)),)
+        gen.dim = (gen.rng.integer(1, 6),)
+    names = "ij"
+    gen.idx = [
+        gen.scope.add(Var(n, "int32", Interval(0, d - 1), 0, True, False))
+        for n, d in zip(names, gen.dim, strict=False)
+    ]
+    # the array covers the block grid's tiles, minus a partial last tile on some axes
+    grid = list(gen.dim) + [1] * (len(shape) - len(gen.dim))
+    ashape = tuple(
+        max(1, g * s - (gen.rng.integer(0, s - 1) if gen.rng.chance(0.5) else 0))
+        for g, s in zip(grid, shape, strict=True)
+    )
+    offs = [f"{names[d]} * {shape[d]}" if d < len(gen.dim) else "0" for d in range(len(shape))]
+    offset = offs[0] if len(shape) == 1 else "(" + ", ".join(offs) + ")"
+    block = "i" if len(gen.dim) == 1 else f"i * {gen.dim[1]} + j"
+    nblocks = 1
+    for d in gen.dim:
+        nblocks *= d
+    k = TileKernel(shape, dtype, offset, block)
+    iv = Interval(-4.0, 4.0) if dtype != "int32" else Interval(-20, 20)
+    ins = [gen.add_array(dtype, "in", iv, ashape) for _ in range(gen.rng.integer(1, 2))]
+    for a in ins:
+        k.emit(f"wp.tile_load({a.name}, shape={k.shape_src}, offset={offset})")
+    # int tiles stay far from int32 overflow (UB): no tile products, at most three steps
+    for _ in range(gen.rng.integer(1, max(1, min(6 if dtype != "int32" else 3, gen.knobs.max_stmts)))):
+        _tile_step(gen, k)
+    out = gen.add_array(dtype, "out", None, ashape)
+    k.lines.append(f"wp.tile_store({out.name}, {k.tiles[-1]}, offset={offset})")
+    _results(gen, k, nblocks)
+    if dtype in ("float32", "float64", "int32") and gen.rng.chance(0.3):
+        acc: ArrayParam = gen.add_array(dtype, "inout", Interval(0, 10), shape)
+        zero = "0" if len(shape) == 1 else "(" + ", ".join("0" for _ in shape) + ")"
+        k.lines.append(f"wp.tile_atomic_add({acc.name}, {gen.rng.pick(k.tiles)}, offset={zero})")
+    return [cst.parse_statement(line + "\n") for line in k.lines]
+
+
+def tile_block_dim(gen: Gen) -> int:
+    """The launch's threads per block (drawn after the body, so bodies do not depend on it)."""
+    return int(gen.rng.pick(BLOCK_DIMS))
