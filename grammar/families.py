@@ -44,6 +44,8 @@ class Family:
     wave2: bool = True
     doc: str = ""
     stmt_weights: Mapping[str, float] = field(default_factory=dict)
+    # a tiled family's threads per block, drawn after its body (None: a plain launch)
+    block_dim: Callable[[Gen], int] | None = None
 
 
 def _dim1(gen: Gen) -> None:
@@ -175,6 +177,18 @@ def spatial_layout(gen: Gen) -> list[cst.BaseStatement]:
     return spatial_body(gen)
 
 
+def tiles_layout(gen: Gen) -> list[cst.BaseStatement]:
+    from grammar.tile_families import tile_body
+
+    return tile_body(gen)
+
+
+def tiles_block_dim(gen: Gen) -> int:
+    from grammar.tile_families import tile_block_dim
+
+    return tile_block_dim(gen)
+
+
 def reach_layout(cls: str) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
         from grammar.reach import reach_body
@@ -274,6 +288,7 @@ def family_table() -> tuple[Family, ...]:
         Family("multidim", _multidim, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
         Family("helper_func", helper_layout, ALL_TAGS | {"func": 4.0}),
         Family("struct", struct_layout, ALL_TAGS | {"vector": 1.0}),
+        Family("tiles", tiles_layout, ALL_TAGS, doc="tiled launches", block_dim=tiles_block_dim),
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
         Family("random", random_layout, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_layout, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
@@ -297,6 +312,7 @@ FAMILIES: tuple[str, ...] = (
     "multidim",
     "helper_func",
     "struct",
+    "tiles",
     *REACH_FAMILIES,
     "random",
     "spatial",
