@@ -120,8 +120,9 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
         (f"{a} * wp.tile_full(shape={k.shape_src}, value={_lit(gen, k)}, dtype={dt})", 0.5),
         (f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})", 0.2),
         (f"wp.tile_reshape(wp.tile_reshape({a}, shape=({k.size},)), shape={k.shape_tuple})", 0.4),
-        (f"wp.tile_scan_max_inclusive({a})", 0.3),
-        (f"wp.tile_scan_min_inclusive({a})", 0.3),
+        # Warp 1.19 scans float32/int32/uint32 tiles only
+        (f"wp.tile_scan_max_inclusive({a})", 0.3 if k.dtype != "float64" else 0.0),
+        (f"wp.tile_scan_min_inclusive({a})", 0.3 if k.dtype != "float64" else 0.0),
     ]
     if fl:
         menu += [

@@ -122,7 +122,7 @@ def test_line_numbers_are_the_files_after_extraction(capsys: pytest.CaptureFixtu
     status, out, _ = _check(capsys, str(MISSING), "--kernel", "tiled")
     assert status == 2
     line = next(n for n, t in enumerate(MISSING.read_text().splitlines(), 1) if "wp.tile_load" in t)
-    assert f"tiles are not modelled by the oracle yet: wp.tile_load, line {line}" in " ".join(out.split())
+    assert f"pass --block-dim B (wp.tile_load, line {line})" in " ".join(out.split())
 
 
 def test_extraction_places_definitions_at_their_lines() -> None:
@@ -193,7 +193,9 @@ def test_tiled_kernels_are_refused_before_compiling(
     )
     status, out, _ = _check(capsys, str(f))
     assert status == 2
-    assert "tiles are not modelled by the oracle yet: wp.tile_load, line 7" in " ".join(out.split())
+    assert "a tiled kernel needs its launch's threads per block: pass --block-dim B (wp.tile_load, line 7)" in " ".join(
+        out.split()
+    )
 
 
 def test_line_numbers_survive_a_shifted_extraction(
