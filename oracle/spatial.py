@@ -426,6 +426,89 @@ def _spatial_adjoint(args: list[Any], ctx: OpCtx) -> Value:
     return stack(make_mat(6, 6, r.t.scalar), parts)
 
 
+# ---- warp/_src/math.py: @wp.func builtins written in Warp itself (float32 annotations) ----------
+
+F32 = Scalar("float32")
+
+
+def _f32_args(
+    name: str, args: list[Any], ctx: OpCtx, kinds: tuple[tuple[str, int | None], ...]
+) -> list[Value]:
+    ok = len(args) == len(kinds) and all(
+        _kind(a, k, n) and a.t.scalar.name == "float32" for a, (k, n) in zip(args, kinds, strict=False)
+    )
+    _need(ok, name, args, ctx)
+    return list(args)
+
+
+def _twist_like(wrench: bool) -> Any:
+    """transform_twist: w' = R w, v' = R v + p x w'; transform_wrench: f' = R f, tau' = R tau + p x f'."""
+    name = "transform_wrench" if wrench else "transform_twist"
+
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        t, x = _f32_args(name, args, ctx, (("transform", None), ("vec", 6)))
+        q, p = _q(t), _p(t)
+        top, bottom = _w(x), _v(x)
+        if wrench:
+            f = _quat_rotate(q, bottom, ctx, False)
+            return _sv(_add(_quat_rotate(q, top, ctx, False), _cross(p, f, ctx), ctx), f)
+        w = _quat_rotate(q, top, ctx, False)
+        return _sv(w, _add(_quat_rotate(q, bottom, ctx, False), _cross(p, w, ctx), ctx))
+
+    return fn
+
+
+def _velocity_at_point(args: list[Any], ctx: OpCtx) -> Value:
+    """spatial_bottom(qd) + cross(spatial_top(qd), r)."""
+    qd, r = _f32_args("velocity_at_point", args, ctx, (("vec", 6), ("vec", 3)))
+    return _add(_v(qd), _cross(_w(qd), r, ctx), ctx)
+
+
+def _quat_twist(args: list[Any], ctx: OpCtx) -> Value:
+    """a = q.xyz; a = dot(a, axis) * axis; normalize(quat(a, q.w)) (quaternion normalize)."""
+    axis, q = _f32_args("quat_twist", args, ctx, (("vec", 3), ("quat", None)))
+    a = stack(make_vec(3, F32), [comp(q, i) for i in range(3)])
+    a = scale(axis, _dot(a, axis, ctx), ctx)
+    return quat_normalize(stack(make_quat(F32), [comp(a, 0), comp(a, 1), comp(a, 2), comp(q, 3)]), ctx)
+
+
+def _quat_twist_angle(signed: bool) -> Any:
+    """2 * atan2(|dot(axis, q.xyz)|, q.w) (signed: without the abs)."""
+    name = "quat_twist_angle_signed" if signed else "quat_twist_angle"
+
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        axis, q = _f32_args(name, args, ctx, (("vec", 3), ("quat", None)))
+        sin_half = _dot(axis, stack(make_vec(3, F32), [comp(q, i) for i in range(3)]), ctx)
+        if not signed:
+            sin_half = _call("abs", [sin_half], ctx)
+        return sop("Mult", _lit(F32, 2.0, q.lanes), _call("atan2", [sin_half, comp(q, 3)], ctx), ctx)
+
+    return fn
+
+
+def _quat_to_rpy(args: list[Any], ctx: OpCtx) -> Value:
+    """math.py quat_to_rpy: atan2 / clamped asin / atan2 of the usual products, in its order."""
+    (q,) = _f32_args("quat_to_rpy", args, ctx, (("quat", None),))
+    x, y, z, w = (comp(q, i) for i in range(4))
+    n = q.lanes
+    two, one = _lit(F32, 2.0, n), _lit(F32, 1.0, n)
+
+    def m(a: Value, b: Value) -> Value:
+        return sop("Mult", a, b, ctx)
+
+    def a(u: Value, v: Value) -> Value:
+        return sop("Add", u, v, ctx)
+
+    t0 = m(two, a(m(w, x), m(y, z)))
+    t1 = sop("Sub", one, m(two, a(m(x, x), m(y, y))), ctx)
+    t2 = m(two, sop("Sub", m(w, y), m(z, x), ctx))
+    t2 = _call("clamp", [t2, _lit(F32, -1.0, n), one], ctx)
+    t3 = m(two, a(m(w, z), m(x, y)))
+    t4 = sop("Sub", one, m(two, a(m(y, y), m(z, z))), ctx)
+    parts = [_call("atan2", [t0, t1], ctx), _call("asin", [t2], ctx), _call("atan2", [t3, t4], ctx)]
+    return stack(make_vec(3, F32), parts)
+
+
 def spatial_builtins() -> list[Builtin]:
     out = [
         *(
@@ -443,6 +526,15 @@ def spatial_builtins() -> list[Builtin]:
         Builtin("spatial_top", _spatial_half(True), "spatial.h: w, components 0-2"),
         Builtin("spatial_bottom", _spatial_half(False), "spatial.h: v, components 3-5"),
         Builtin("spatial_adjoint", _spatial_adjoint, "spatial.h: [[R, 0], [S, R]]"),
+        Builtin("transform_twist", _twist_like(False), "math.py: (R w, R v + p x R w)"),
+        Builtin("transform_wrench", _twist_like(True), "math.py: (R tau + p x R f, R f)"),
+        Builtin("velocity_at_point", _velocity_at_point, "math.py: v + w x r"),
+        Builtin("quat_twist", _quat_twist, "math.py: normalize((dot(q.xyz, axis) axis, q.w))"),
+        Builtin("quat_twist_angle", _quat_twist_angle(False), "math.py: 2 atan2(|dot(axis, q.xyz)|, q.w)"),
+        Builtin(
+            "quat_twist_angle_signed", _quat_twist_angle(True), "math.py: 2 atan2(dot(axis, q.xyz), q.w)"
+        ),
+        Builtin("quat_to_rpy", _quat_to_rpy, "math.py: atan2, clamped asin, atan2"),
         Builtin("quat_slerp", _slerp, "quat.h: q0 * axis_angle(axis, t*angle) of q0^-1 q1"),
         Builtin("quat_rpy", _rpy, "quat.h half-angle products"),
         Builtin("quat_from_matrix", _from_matrix, "quat.h trace / largest-diagonal branches, normalize"),

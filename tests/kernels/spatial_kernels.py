@@ -51,3 +51,29 @@ def spatial_d(
     ov[i * 3 + 1] = wp.spatial_bottom(wp.spatial_cross_dual(y, x))
     ov[i * 3 + 2] = wp.spatial_bottom(ad * x)
     of[i] = wp.spatial_dot(x, y)
+
+
+@wp.kernel
+def math_funcs(
+    a: wp.array(dtype=wp.vec3),
+    b: wp.array(dtype=wp.vec3),
+    q: wp.array(dtype=wp.quat),
+    t: wp.array(dtype=wp.transform),
+    ov: wp.array(dtype=wp.vec3),
+    oq: wp.array(dtype=wp.quat),
+    of: wp.array(dtype=wp.float32),
+):
+    i = wp.tid()
+    x = wp.spatial_vector(a[i], b[i])
+    tw = wp.transform_twist(t[i], x)
+    wr = wp.transform_wrench(t[i], x)
+    ov[i * 6] = wp.spatial_top(tw)
+    ov[i * 6 + 1] = wp.spatial_bottom(tw)
+    ov[i * 6 + 2] = wp.spatial_top(wr)
+    ov[i * 6 + 3] = wp.spatial_bottom(wr)
+    ov[i * 6 + 4] = wp.velocity_at_point(x, b[i])
+    ov[i * 6 + 5] = wp.quat_to_rpy(q[i])
+    axis = wp.normalize(a[i])
+    oq[i] = wp.quat_twist(axis, q[i])
+    of[i * 2] = wp.quat_twist_angle(axis, q[i])
+    of[i * 2 + 1] = wp.quat_twist_angle_signed(axis, q[i])
