@@ -5,7 +5,8 @@ A `random` kernel binds `rngN = wp.rand_init(seed[, offset])` first (`add_state`
 changes through the draws here, which advance it in place as Warp's `uint32& state` does. Draws
 from a temporary state (`wp.randf(wp.rand_init(s, o))`) need no state and are available anywhere.
 Result intervals come from rand.h: randf in [0, 1 - 2^-24], randn within |sqrt(-2 log 5.96e-8)|
-< 5.8, the samplers on or inside the unit shapes, randi(lo, hi) in [lo, hi - 1].
+< 5.8, the samplers on or inside the unit shapes, randi(lo, hi) in [lo, hi - 1]; noise.h's
+noise/pnoise of float32/vec2f/vec3f/vec4f coordinates (clamped to [-1000, 1000]) within [-2, 2].
 """
 
 from __future__ import annotations
@@ -35,7 +36,10 @@ SAMPLERS: dict[str, tuple[str, Interval]] = {
     "sample_unit_hemisphere": ("vec3f", Interval(-1.0, 1.0)),
     "sample_unit_cube": ("vec3f", Interval(-0.5, 0.5)),
 }
-RANDOM_CALLS = frozenset({"rand_init", "randi", "randu", "randf", "randn", "poisson", *SAMPLERS})
+RANDOM_CALLS = frozenset(
+    {"rand_init", "randi", "randu", "randf", "randn", "poisson", "noise", "pnoise", *SAMPLERS}
+)
+NOISE_COORDS = ("float32", "vec2f", "vec3f", "vec4f")
 
 
 def state_of(gen: Gen) -> str | None:
@@ -227,6 +231,37 @@ def random_productions() -> tuple[Production, ...]:
             weight=0.5,
         ),
     ]
+
+    def noise_emit(g: Gen, d: str, a: list[Expr]) -> cst.BaseExpression:
+        """noise(state, x) / pnoise(state, x, p...) with one period literal (1..8) per axis; the
+        state is read by value (noise.h does not advance it)."""
+        st = _state_arg(g)
+        if g.rng.chance(0.5):
+            return call("noise", st, a[0].node)
+        k = 1 if a[0].dtype == "float32" else int(a[0].dtype[3])
+        periods = [literal("int32", g.rng.integer(1, 8)).node for _ in range(k)]
+        return call("pnoise", st, a[0].node, *periods)
+
+    def noise_args(g: Gen, d: str) -> tuple[str, ...] | None:
+        return (g.rng.pick(NOISE_COORDS),) if d == "float32" else None
+
+    def noise_guard(g: Gen, d: str, a: list[Expr]) -> list[Expr]:
+        from grammar.composite_ops import fit
+
+        x = a[0]
+        return [clamp_to(x, -1000.0, 1000.0) if x.dtype == "float32" else fit(x, 1000.0)]
+
+    prods.append(
+        _prod(
+            "noise",
+            "float32",
+            _fixed(Interval(-2.0, 2.0)),  # |dot(d, g)| <= |d| <= sqrt(4); blends stay within
+            noise_emit,
+            args=noise_args,
+            guard=noise_guard,
+            calls=frozenset({"noise", "pnoise", "clamp", "min", "max"}),
+        )
+    )
     for fn, (t, iv) in SAMPLERS.items():
         prods.append(_prod(fn, t, _fixed(iv), draw(fn), calls=frozenset({fn}), weight=0.4))
     return tuple(prods)

@@ -478,10 +478,11 @@ def default_registry() -> Registry:
     from oracle.atomics import atomic_builtins
     from oracle.composite import composite_builtins
     from oracle.linalg import linalg_builtins
+    from oracle.noise import noise_builtins
     from oracle.random import random_builtins
     from oracle.spatial import spatial_builtins
 
     entries: list[Builtin] = (
         scalar_builtins() + atomic_builtins() + composite_builtins() + linalg_builtins() + spatial_builtins()
-    ) + random_builtins()
+    ) + random_builtins() + noise_builtins()
     return Registry({b.name: b for b in entries})
