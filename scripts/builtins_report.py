@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import ast
 import collections
+import re
 import sys
 import time
 from pathlib import Path
@@ -36,6 +37,8 @@ OPERATOR_BUILTINS = {
     "Not": "unot",
     "IfExp": "where",
 }
+# typed constructors (`vec3f`, `mat22d`, `quath`, `transformf`) count as Warp's generic builtin
+TYPED_CTOR = re.compile(r"(vec[234]|mat(22|33|44)|quat|transform)[fdhi]")
 # call names whose Warp builtin has another name
 CALL_BUILTINS = {"vec2f": "vector", "vec3f": "vector", "vec4f": "vector", "float": "float32", "int": "int32"}
 
@@ -43,7 +46,7 @@ CALL_BUILTINS = {"vec2f": "vector", "vec3f": "vector", "vec4f": "vector", "float
 def builtin_name(construct: str) -> str:
     if construct in OPERATOR_BUILTINS:
         return OPERATOR_BUILTINS[construct]
-    if construct.startswith(("vec", "mat", "quat", "transform")) and construct[-1] in "fdhi":
+    if TYPED_CTOR.fullmatch(construct):  # (not transform_wrench, quat_twist_angle_signed, ...)
         return {"v": "vector", "m": "matrix", "q": "quaternion", "t": "transformation"}[construct[0]]
     return CALL_BUILTINS.get(construct, construct)
 
