@@ -49,6 +49,12 @@ TILE_CALLS = frozenset(
         "tile_view",
         "tile_astype",
         "tile_extract",
+        "tile_squeeze",
+        "tile_diag_add",
+        "tile_dot",
+        "tile_axpy",
+        "tile_assign",
+        "tile_sort",
         *UNARY_MAPS,
         *BINARY_MAPS,
     }
@@ -91,6 +97,10 @@ class TileKernel:
         self.lines.append(f"{t} = {expr}")
         self.tiles.append(t)
         return t
+
+
+def _tup(xs: tuple[int, ...]) -> str:
+    return "(" + ", ".join(map(str, xs)) + ("," if len(xs) == 1 else "") + ")"
 
 
 def _lit(gen: Gen, k: TileKernel) -> str:
@@ -145,12 +155,37 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
         r = gen.rng.integer(0, k.shape[0] - 1)
         row = f"wp.tile_view({a}, offset=({r}, 0), shape=(1, {k.shape[1]}))"
         menu.append((f"{b} + wp.tile_broadcast({row}, shape={k.shape_src})", 0.8))
+    if len(k.shape) == 2:
+        r = gen.rng.integer(0, k.shape[0] - 1)
+        row = f"wp.tile_squeeze(wp.tile_view({b}, offset=({r}, 0), shape=(1, {k.shape[1]})))"
+        menu.append((f"{a} + wp.tile_broadcast({row}, shape={k.shape_src})", 0.4))
+        if sq:
+            menu.append((f"wp.tile_diag_add({a}, {row})", 0.6))
     if sq:
         menu.append((f"wp.tile_transpose({a})", 0.8))
         if fl:
             menu.append((f"wp.tile_matmul({a}, {b})", 1.2))
     exprs, weights = zip(*menu, strict=True)
     k.emit(gen.rng.weighted(list(exprs), list(weights)))
+    if gen.rng.chance(0.12):  # dest += alpha * src, in place
+        dest = k.emit(f"{b} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
+        k.lines.append(f"wp.tile_axpy({_lit(gen, k)}, {a}, {dest})")
+    if gen.rng.chance(0.1):  # a view of one tile copied into part of another
+        dst = k.emit(
+            f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
+            if gen.rng.chance(0.5)
+            else f"{b} * {_lit(gen, k)}"
+        )
+        half = tuple(max(1, s // 2) for s in k.shape)
+        at = tuple(gen.rng.integer(0, s - h) for s, h in zip(k.shape, half, strict=True))
+        view = f"wp.tile_view({a}, offset={_tup((0,) * len(half))}, shape={_tup(half)})"
+        k.lines.append(f"wp.tile_assign({dst}, {view}, offset={_tup(at)})")
+    # float keys only: int keys tie, leaving the payload's order unspecified (nothing to compare)
+    if len(k.shape) == 1 and k.dtype == "float32" and gen.rng.chance(0.12):
+        # + i/8: the zero padding of a partial tile would tie
+        keys = k.emit(f"{a} + wp.tile_arange(0.0, {k.shape[0] * 0.125}, 0.125, dtype={dt})")
+        vals = k.emit(f"wp.tile_arange({k.shape[0]}, dtype={dt})")
+        k.lines.append(f"wp.tile_sort({keys}, {vals})")
     if sq and fl and gen.rng.chance(0.15):  # the accumulating matmul updates a tile in place
         acc = k.emit(
             f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
@@ -165,9 +200,9 @@ def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
     for _ in range(gen.rng.integer(0, 3)):
         t = gen.rng.pick(k.tiles)
         kind = gen.rng.weighted(
-            ["sum", "max", "min", "reduce", "argmax", "argmin", "extract", "index"],
+            ["sum", "max", "min", "reduce", "argmax", "argmin", "extract", "index", "dot"],
             # argmax/argmin of int tiles tie too often (unspecified index: nothing to compare)
-            [2.0, 1.0, 1.0, 1.0, *((0.7, 0.7) if k.dtype != "int32" else (0.0, 0.0)), 0.6, 0.6],
+            [2.0, 1.0, 1.0, 1.0, *((0.7, 0.7) if k.dtype != "int32" else (0.0, 0.0)), 0.6, 0.6, 0.8],
         )
         if kind in ("argmax", "argmin"):
             out = gen.add_array("int32", "out", None, (nblocks,))
@@ -175,6 +210,8 @@ def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
             out = gen.add_array(k.dtype, "out", None, (nblocks,))
         if kind == "reduce":
             expr = f"wp.tile_reduce(wp.{gen.rng.pick(('add', 'max', 'min'))}, {t})"
+        elif kind == "dot":
+            expr = f"wp.tile_dot({t}, {gen.rng.pick(k.tiles)})"
         elif kind in ("extract", "index"):
             idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
             if kind == "extract":

@@ -736,6 +736,27 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         scaled = out if beta == 1.0 else binop("Mult", out, const_value(out.t.scalar, beta, host.lanes), ctx)
         host.bind(out_node.id, binop("Add", prod, scaled, ctx), m)
         return None
+    if name in ("tile_axpy", "tile_assign", "tile_sort"):
+        return in_place(host, name, a, m)
+    if name == "tile_diag_add":
+        x, d = _tile(host, a.get(0, "a"), m), _tile(host, a.get(1, "d"), m)
+        n = x.t.shape
+        if len(n) != 2 or n[0] != n[1] or d.t.shape != (n[0],) or d.t.scalar != x.t.scalar:
+            raise host.unsupported("wp.tile_diag_add", f"{x.t} and {d.t}")
+        eye = np.eye(n[0], dtype=bool)
+        diag = Value(x.t, np.zeros_like(x.data), np.zeros_like(x.err), d.taint.copy())
+        diag.data[:, eye] = d.data
+        diag.err[:, eye] = d.err
+        summed = binop("Add", x, diag, ctx)
+        keep = ~eye  # off the diagonal a is returned as is (0 + x would turn -0.0 into 0.0)
+        summed.data[:, keep] = x.data[:, keep]
+        summed.err[:, keep] = x.err[:, keep]
+        return summed
+    if name == "tile_dot":
+        x, y = _tile(host, a.get(0, "a"), m), _tile(host, a.get(1, "b"), m)
+        if x.t != y.t:
+            raise host.unsupported("wp.tile_dot of tiles of different types", f"{x.t} and {y.t}")
+        return _sum_axis(binop("Mult", x, y, ctx), None)
     if name == "tile_reduce":
         op = _op_name(host, a.get(0, "op"))
         t = _tile(host, a.get(1, "a"), m)
@@ -768,11 +789,24 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
     if name == "tile_broadcast":
         shape = _shape(host, a.get(1, "shape"), m)
         try:
-            data = np.broadcast_to(t.data, (t.lanes, *shape))
-            err = np.broadcast_to(t.err, (t.lanes, *shape))
+            pad = (1,) * (len(shape) - len(t.t.shape))  # align from the right, past the lane axis
+            data = np.broadcast_to(t.data.reshape(t.lanes, *pad, *t.t.shape), (t.lanes, *shape))
+            err = np.broadcast_to(t.err.reshape(t.lanes, *pad, *t.t.shape), (t.lanes, *shape))
         except ValueError as exc:
             raise host.unsupported("wp.tile_broadcast to an incompatible shape", f"{t.t} -> {shape}") from exc
         return _reshaped(t, data, err)
+    if name == "tile_squeeze":
+        axis_node = a.get(1, "axis")
+        src = t.t.shape
+        if axis_node is None:
+            axes = [d for d, n in enumerate(src) if n == 1]
+        else:
+            elts = axis_node.elts if isinstance(axis_node, ast.Tuple) else [axis_node]
+            axes = [_const_int(host, e, m, "squeeze axis") % len(src) for e in elts]
+            if any(src[d] != 1 for d in axes):
+                raise host.unsupported("wp.tile_squeeze of an axis longer than one", f"{t.t}, axis {axes}")
+        shape = tuple(n for d, n in enumerate(src) if d not in axes) or (1,)
+        return _reshaped(t, t.data.reshape(t.lanes, *shape), t.err.reshape(t.lanes, *shape))
     if name == "tile_reshape":
         shape = _shape(host, a.get(1, "shape"), m, tuple_only=True)
         if _size(shape) != _size(t.t.shape):
@@ -787,6 +821,62 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         idx = [host.eval(n, m) for n in a.pos[1:]]
         return extract(t, idx, ctx)
     raise host.unsupported(f"call wp.{name}")
+
+
+def _named_tile(host: Host, node: ast.expr | None, m: np.ndarray, what: str) -> tuple[str, Value]:
+    if not isinstance(node, ast.Name):
+        raise host.unsupported(f"{what} into something other than a named tile")
+    return node.id, _tile(host, node, m)
+
+
+def in_place(host: Host, name: str, a: Args, m: np.ndarray) -> None:
+    """tile_axpy(alpha, src, dest) (dest += alpha * src), tile_assign(dst, src, offset) (no type
+    conversion modelled), tile_sort(keys, values) (ascending; ties or near-ties unstable)."""
+    ctx = host.ctx(m)
+    if name == "tile_axpy":
+        alpha = host.eval(a.get(0, "alpha") or ast.Constant(1.0), m)
+        src = _tile(host, a.get(1, "src"), m)
+        dname, dest = _named_tile(host, a.get(2, "dest"), m, "wp.tile_axpy")
+        if src.t != dest.t or not isinstance(alpha, Value) or alpha.t != src.t.scalar:
+            raise host.unsupported("wp.tile_axpy", f"alpha {getattr(alpha, 't', '?')}, {src.t} into {dest.t}")
+        host.bind(dname, binop("Add", dest, binop("Mult", src, alpha, ctx), ctx), m)
+        return
+    if name == "tile_assign":
+        dname, dst = _named_tile(host, a.get(0, "dst"), m, "wp.tile_assign")
+        src = _tile(host, a.get(1, "src"), m)
+        if src.t.scalar != dst.t.scalar or len(src.t.shape) != len(dst.t.shape):
+            raise host.unsupported("wp.tile_assign", f"{src.t} into {dst.t}")
+        offs = _ints(host, a.get(2, "offset"), m, len(dst.t.shape))
+        if any(o.taint.any() or (o.lanes and not (o.data == o.data[0]).all()) for o in offs):
+            raise host.unsupported("wp.tile_assign offset that differs between blocks")
+        o = [int(v.data[0]) if v.lanes else 0 for v in offs]
+        if any(x < 0 or x + n > d for x, n, d in zip(o, src.t.shape, dst.t.shape, strict=True)):
+            raise host.ctx(m).ub(f"wp.tile_assign of {src.t} at {tuple(o)} past {dst.t}")
+        sl = (slice(None), *(slice(x, x + n) for x, n in zip(o, src.t.shape, strict=True)))
+        new = Value(dst.t, dst.data.copy(), dst.err.copy(), dst.taint | src.taint)
+        new.data[sl] = src.data
+        new.err[sl] = src.err
+        host.bind(dname, new, m)
+        return
+    kname, keys = _named_tile(host, a.get(0, "keys"), m, "wp.tile_sort")
+    vname, vals = _named_tile(host, a.get(1, "values"), m, "wp.tile_sort")
+    if keys.t.shape != vals.t.shape:
+        raise host.unsupported("wp.tile_sort of tiles of different shapes", f"{keys.t} and {vals.t}")
+    lanes = keys.lanes
+    k = keys.data.reshape(lanes, -1)
+    order = np.argsort(k, axis=1, kind="stable")
+    rows = np.arange(lanes)[:, None]
+    ks, ke = k[rows, order], keys.err.reshape(lanes, -1)[rows, order]
+    with np.errstate(all="ignore"):
+        gap = np.diff(ks.astype(np.float64), axis=1)
+        near = (gap <= ke[:, 1:] + ke[:, :-1]).any(axis=1) if ks.shape[1] > 1 else np.zeros(lanes, bool)
+    taint = near | keys.taint | vals.taint
+    sh = keys.t.shape
+    # sorted keys are determined even where keys tie (sorting is 1-Lipschitz); the values are not
+    host.bind(kname, Value(keys.t, ks.reshape(lanes, *sh), ke.reshape(lanes, *sh), keys.taint.copy()), m)
+    vs = vals.data.reshape(lanes, -1)[rows, order].reshape(lanes, *sh)
+    ve = vals.err.reshape(lanes, -1)[rows, order].reshape(lanes, *sh)
+    host.bind(vname, Value(vals.t, vs, ve, taint), m)
 
 
 def _literal(host: Host, node: ast.expr, m: np.ndarray) -> float:
@@ -823,6 +913,12 @@ TILE_CALLS = frozenset(
         "tile_view",
         "tile_astype",
         "tile_extract",
+        "tile_squeeze",
+        "tile_diag_add",
+        "tile_dot",
+        "tile_axpy",
+        "tile_assign",
+        "tile_sort",
     }
 )
 # names the dispatcher knows but refuses with a reason (device-dependent per-thread tiles)

@@ -281,3 +281,39 @@ def test_planted_wrong_padding_is_caught(tmp_path: Path) -> None:
     assert agree(got, res)
     res.arrays["o"][4, 6] += 1.0
     assert not agree(got, res)
+
+
+IN_PLACE = """
+@wp.kernel
+def k(a: wp.array2d(dtype=wp.float32), o: wp.array2d(dtype=wp.float32), d: wp.array(dtype=wp.float32),
+      s: wp.array(dtype=wp.float32), v: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    x = wp.tile_load(a, shape=(4, 4), offset=(i * 4, 0))
+    row = wp.tile_squeeze(wp.tile_view(x, offset=(1, 0), shape=(1, 4)))
+    y = wp.tile_diag_add(x, row)
+    wp.tile_axpy(2.0, x, y)
+    z = wp.tile_zeros(shape=(4, 4), dtype=wp.float32)
+    wp.tile_assign(z, wp.tile_view(y, offset=(0, 0), shape=(2, 4)), offset=(2, 0))
+    wp.tile_store(o, z + y, offset=(i * 4, 0))
+    dd = wp.tile_dot(x, y)
+    d[i] = dd[0]
+    keys = wp.tile_reshape(x, shape=(16,))
+    vals = wp.tile_arange(16, dtype=wp.float32)
+    wp.tile_sort(keys, vals)
+    wp.tile_store(s, keys, offset=i * 16)
+    wp.tile_store(v, vals, offset=i * 16)
+"""
+
+
+@pytest.mark.parametrize("block_dim", [1, 32])
+def test_squeeze_diag_add_axpy_assign_dot_sort(tmp_path: Path, block_dim: int) -> None:
+    args = {
+        "a": rng_f((8, 4), 9),
+        "o": np.zeros((8, 4), np.float32),
+        "d": np.zeros(2, np.float32),
+        "s": np.zeros(32, np.float32),
+        "v": np.zeros(32, np.float32),
+    }
+    got, res = run_both(tmp_path, IN_PLACE, args, (2,), block_dim)
+    assert agree(got, res)
+    assert not res.unstable["v"].any()  # distinct random keys: the permutation is determined
