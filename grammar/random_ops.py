@@ -6,7 +6,8 @@ changes through the draws here, which advance it in place as Warp's `uint32& sta
 from a temporary state (`wp.randf(wp.rand_init(s, o))`) need no state and are available anywhere.
 Result intervals come from rand.h: randf in [0, 1 - 2^-24], randn within |sqrt(-2 log 5.96e-8)|
 < 5.8, the samplers on or inside the unit shapes, randi(lo, hi) in [lo, hi - 1]; noise.h's
-noise/pnoise of float32/vec2f/vec3f/vec4f coordinates (clamped to [-1000, 1000]) within [-2, 2].
+noise/pnoise of float32/vec2f/vec3f/vec4f coordinates (clamped to [-1000, 1000]) within [-2, 2],
+curlnoise of vec2f/vec3f/vec4f coordinates (clamped to [-100, 100], 1-3 octaves) within 200.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ SAMPLERS: dict[str, tuple[str, Interval]] = {
     "sample_unit_cube": ("vec3f", Interval(-0.5, 0.5)),
 }
 RANDOM_CALLS = frozenset(
-    {"rand_init", "randi", "randu", "randf", "randn", "poisson", "noise", "pnoise", *SAMPLERS}
+    {"rand_init", "randi", "randu", "randf", "randn", "poisson", "noise", "pnoise", "curlnoise", *SAMPLERS}
 )
 NOISE_COORDS = ("float32", "vec2f", "vec3f", "vec4f")
 
@@ -262,6 +263,42 @@ def random_productions() -> tuple[Production, ...]:
             calls=frozenset({"noise", "pnoise", "clamp", "min", "max"}),
         )
     )
+
+    def curl_emit(g: Gen, d: str, a: list[Expr]) -> cst.BaseExpression:
+        """curlnoise(state, x[, octaves 1..3[, lacunarity, gain]]): octaves a uint32 literal."""
+        extra: list[cst.BaseExpression] = []
+        if g.rng.chance(0.6):
+            extra.append(literal("uint32", g.rng.integer(1, 3)).node)
+            if g.rng.chance(0.6):
+                extra.append(literal("float32", g.rng.pick((2.0, 1.5))).node)
+                extra.append(literal("float32", g.rng.pick((0.5, 0.25))).node)
+        return call("curlnoise", _state_arg(g), a[0].node, *extra)
+
+    def curl_args(g: Gen, d: str) -> tuple[str, ...] | None:
+        if d == "vec2f":
+            return ("vec2f",)
+        return (g.rng.pick(("vec3f", "vec4f")),) if d == "vec3f" else None
+
+    def curl_guard(g: Gen, d: str, a: list[Expr]) -> list[Expr]:
+        from grammar.composite_ops import fit
+
+        return [fit(a[0], 100.0)]
+
+    for t in ("vec2f", "vec3f"):
+        prods.append(
+            _prod(
+                f"curlnoise_{t}",
+                t,
+                # per axis blend a gradient grows by <= 2 * |value| * max smootherstep' (1.875),
+                # values stay within sqrt(4): <= 31 per field and octave; 3 octaves, a difference
+                _fixed(Interval(-200.0, 200.0)),
+                curl_emit,
+                args=curl_args,
+                guard=curl_guard,
+                calls=frozenset({"curlnoise", "min", "max"}),
+                weight=0.4,
+            )
+        )
     for fn, (t, iv) in SAMPLERS.items():
         prods.append(_prod(fn, t, _fixed(iv), draw(fn), calls=frozenset({fn}), weight=0.4))
     return tuple(prods)

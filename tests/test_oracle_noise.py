@@ -1,5 +1,5 @@
-"""Perlin noise (noise.h) in the oracle vs real Warp on CPU: noise and pnoise in 1-4 D on a grid
-of points (negative coordinates, integer points, periods that wrap), for several seeds, within
+"""Perlin noise (noise.h) in the oracle vs real Warp on CPU: noise and pnoise in 1-4 D and
+curlnoise in 2-4 D (default and explicit octaves, lacunarity, gain) on a grid of points (negative coordinates, integer points, periods that wrap), for several seeds, within
 the oracle's error bounds; a wrong hash (the seed added to the first term instead of the last)
 and a blend without smootherstep are caught."""
 
@@ -53,6 +53,18 @@ def test_noise_matches_warp(mod: Any, src: str, seed: int) -> None:
     h.check_against_oracle(mod, src, "noises", _args(seed), (N,), min_checked=int(0.97 * 8 * N))
 
 
+@pytest.mark.parametrize("seed", [0, 99])
+def test_curlnoise_matches_warp(mod: Any, src: str, seed: int) -> None:
+    a = _args(seed)
+    args = {
+        "seed": seed,
+        "p": a["p"],
+        "o2": np.zeros((2 * N, 2), np.float32),
+        "o3": np.zeros((3 * N, 3), np.float32),
+    }
+    h.check_against_oracle(mod, src, "curls", args, (N,), min_checked=int(0.95 * (4 * N + 9 * N)))
+
+
 def _wrong_hash(state: np.ndarray, corner: list[np.ndarray]) -> np.ndarray:
     with np.errstate(over="ignore"):
         terms = [
@@ -83,3 +95,19 @@ def test_wrong_noise_caught(
     )
     orc = oracle.evaluate(src, "noises", args, (N,), registry=reg)
     assert not h.compare(dev, orc).ok
+
+
+def test_wrong_curl_field_chain_caught(mod: Any, src: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The 3/4 D curl's second and third fields come from rand_init(state, 10019689) then
+    rand_init(state, 13112221): swapping the offsets must be caught."""
+    a = _args(5)
+    args = {
+        "seed": 5,
+        "p": a["p"],
+        "o2": np.zeros((2 * N, 2), np.float32),
+        "o3": np.zeros((3 * N, 3), np.float32),
+    }
+    dev = h.run_device(mod, "curls", args, (N,))
+    monkeypatch.setattr(noise_mod, "CURL_OFFSETS", noise_mod.CURL_OFFSETS[::-1])
+    orc = oracle.evaluate(src, "curls", args, (N,))
+    assert not h.compare(dev, orc, ["o3"]).ok
