@@ -272,10 +272,10 @@ def main(argv: list[str] | None = None) -> int:
     low = []
     for cls in CLASSES:
         share = classes[cls] / n
-        print(f"{cls:14s} {classes[cls]:6d}  {100 * share:6.2f} %")
+        print(f"{cls:46s} {classes[cls]:6d}  {100 * share:6.2f} %")
         for (c, f), k in sorted(forms.items()):
             if c == cls:
-                print(f"    {f:26s} {k:6d}  {100 * k / n:6.2f} %")
+                print(f"    {f:42s} {k:6d}  {100 * k / n:6.2f} %")
         if share < args.min_share:
             low.append(cls)
     if low:
