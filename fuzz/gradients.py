@@ -1088,7 +1088,8 @@ def _check(
         where, pr = state.worst
         gc.where = where
         gc.input = where.split("[", 1)[0] if not where.startswith("(") else ""
-        gc.error_sign = int(np.sign(pr.warp - pr.fd))
+        diff = pr.warp - pr.fd  # NaN when either side is: a mismatch with no sign to keep
+        gc.error_sign = int(np.sign(diff)) if np.isfinite(diff) else 0
         gc.message = (
             f"d(sum w*out)/d{where}: Warp {pr.warp:.6g} vs finite differences {pr.fd:.6g} "
             f"(|err| {abs(pr.warp - pr.fd):.3g}, tolerance {pr.tol:.3g} = adjoint rounding "
