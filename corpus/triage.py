@@ -363,9 +363,10 @@ def _window_entries(g: Group) -> list[KnownEntry]:
 
 def confirm_known(groups: list[Group], replay: Replay = bisect_replay) -> list[Group]:
     """Check release-window labels: a known group whose entries all name a `fixed_in` release
-    keeps its label only when its reduced kernel passes on that release (the latest of them);
-    otherwise the label is refuted (`unconfirmed`) and the group is new again, grouped by its
-    reduced kernel. Gradient gaps are confirmed by their own re-check and are not replayed."""
+    is confirmed when its reduced kernel passes on that release (the latest of them) and refuted
+    when it still fails there: the label moves to `unconfirmed` and the group is new again,
+    grouped by its reduced kernel. Any other outcome (replay error, another verdict) leaves the
+    label, marked not confirmed. Gradient gaps are confirmed by their own re-check and are not replayed."""
     by_release: dict[str, list[Group]] = {}
     for g in groups:
         window = _window_entries(g)
@@ -377,7 +378,7 @@ def confirm_known(groups: list[Group], replay: Replay = bisect_replay) -> list[G
         for g in gs:
             st = status.get(g.reduced_folder or "", "error")
             g.confirmation = (release, st)
-            if st == "passing":
+            if st != "failing":  # passing confirms; an error, skip or other verdict refutes nothing
                 continue
             g.unconfirmed, g.known = g.known, []
             g.by = GroupBy.ROOT_CAUSE
@@ -427,7 +428,7 @@ def format_groups(groups: list[Group], limit: int | None = None) -> str:
             lines.append(f"    {e.label}: {e.title} ({e.releases()}; {e.reference})")
         if g.confirmation is not None:
             rel, st = g.confirmation
-            verdict = "confirmed" if not g.unconfirmed else "refuted"
+            verdict = "refuted" if g.unconfirmed else "confirmed" if st == "passing" else "not confirmed"
             lines.append(f"    label {verdict}: the reduced kernel is {st} on warp-lang {rel}")
         if g.unconfirmed:
             lines.append(
