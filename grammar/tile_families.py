@@ -55,6 +55,11 @@ TILE_CALLS = frozenset(
         "tile_axpy",
         "tile_assign",
         "tile_sort",
+        "tile_add_inplace",
+        "tile_sub_inplace",
+        "tile_bit_and_inplace",
+        "tile_bit_or_inplace",
+        "tile_bit_xor_inplace",
         *UNARY_MAPS,
         *BINARY_MAPS,
     }
@@ -69,6 +74,7 @@ class TileKernel:
     dtype: str
     offset: str
     block: str  # the block's flat index (for per-block scalar results)
+    padded: bool = False  # some block's tile hangs past the array: its padding zeros may tie
     tiles: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     n: int = 0
@@ -120,12 +126,15 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
     sq = len(k.shape) == 2 and k.shape[0] == k.shape[1]
     menu: list[tuple[str, float]] = [
         (f"{a} + {b}", 2.0),
-        (f"{a} - {b}", 1.5),
+        (f"{a} - {b}", 1.5 if b != a else 0.0),
         (f"{a} * {b}", 1.0 if fl else 0.0),
         (f"{a} * {_lit(gen, k)}", 1.5),
         (f"{_lit(gen, k)} * {a}", 0.5),
         (f"-{a}", 0.5),
-        (f"wp.tile_map(wp.{gen.rng.pick(BINARY_MAPS if fl else BINARY_MAPS[:-1])}, {a}, {b})", 1.5),
+        (
+            f"wp.tile_map(wp.{gen.rng.pick(BINARY_MAPS[:3] if b == a else BINARY_MAPS if fl else BINARY_MAPS[:-1])}, {a}, {b})",
+            1.5,
+        ),
         (f"{a} + wp.tile_ones(shape={k.shape_src}, dtype={dt})", 0.4),
         (f"{a} * wp.tile_full(shape={k.shape_src}, value={_lit(gen, k)}, dtype={dt})", 0.5),
         (f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})", 0.2),
@@ -170,6 +179,11 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
     if gen.rng.chance(0.12):  # dest += alpha * src, in place
         dest = k.emit(f"{b} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         k.lines.append(f"wp.tile_axpy({_lit(gen, k)}, {a}, {dest})")
+    if gen.rng.chance(0.15):  # one element updated in place (what `t[i] += v` lowers to)
+        dest = k.emit(f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
+        upd = ["add", "sub"] + (["bit_and", "bit_or", "bit_xor"] if not fl else [])
+        idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
+        k.lines.append(f"wp.tile_{gen.rng.pick(upd)}_inplace({dest}, {idx}, {_lit(gen, k)})")
     if gen.rng.chance(0.1):  # a view of one tile copied into part of another
         dst = k.emit(
             f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
@@ -202,7 +216,17 @@ def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
         kind = gen.rng.weighted(
             ["sum", "max", "min", "reduce", "argmax", "argmin", "extract", "index", "dot"],
             # argmax/argmin of int tiles tie too often (unspecified index: nothing to compare)
-            [2.0, 1.0, 1.0, 1.0, *((0.7, 0.7) if k.dtype != "int32" else (0.0, 0.0)), 0.6, 0.6, 0.8],
+            # and so do a partial tile's padding zeros
+            [
+                2.0,
+                1.0,
+                1.0,
+                1.0,
+                *((0.7, 0.7) if k.dtype != "int32" and not k.padded else (0.0, 0.0)),
+                0.6,
+                0.6,
+                0.8,
+            ],
         )
         if kind in ("argmax", "argmin"):
             out = gen.add_array("int32", "out", None, (nblocks,))
@@ -260,7 +284,13 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
     nblocks = 1
     for d in gen.dim:
         nblocks *= d
-    k = TileKernel(shape, dtype, offset, block)
+    k = TileKernel(
+        shape,
+        dtype,
+        offset,
+        block,
+        padded=any(g * s != n for g, s, n in zip(grid, shape, ashape, strict=True)),
+    )
     iv = Interval(-4.0, 4.0) if dtype != "int32" else Interval(-20, 20)
     ins = [gen.add_array(dtype, "in", iv, ashape) for _ in range(gen.rng.integer(1, 2))]
     for a in ins:

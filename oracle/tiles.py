@@ -738,6 +738,8 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         return None
     if name in ("tile_axpy", "tile_assign", "tile_sort"):
         return in_place(host, name, a, m)
+    if name in ELEMENT_UPDATES:
+        return element_update(host, name, a, m)
     if name == "tile_diag_add":
         x, d = _tile(host, a.get(0, "a"), m), _tile(host, a.get(1, "d"), m)
         n = x.t.shape
@@ -879,6 +881,48 @@ def in_place(host: Host, name: str, a: Args, m: np.ndarray) -> None:
     host.bind(vname, Value(vals.t, vs, ve, taint), m)
 
 
+ELEMENT_UPDATES = {
+    "tile_add_inplace": "Add",
+    "tile_sub_inplace": "Sub",
+    "tile_bit_and_inplace": "BitAnd",
+    "tile_bit_or_inplace": "BitOr",
+    "tile_bit_xor_inplace": "BitXor",
+}
+
+
+def element_update(host: Host, name: str, a: Args, m: np.ndarray) -> None:
+    """`wp.tile_add_inplace(t, i, [j, ...], value)` and its sub/bit_and/bit_or/bit_xor kin (what
+    `t[i] += value` lowers to): one element of the named tile updated with the scalar rule."""
+    tname, t = _named_tile(host, a.pos[0] if a.pos else None, m, f"wp.{name}")
+    if len(a.pos) != len(t.t.shape) + 2:
+        raise host.unsupported(f"wp.{name} with another number of indices than the tile's rank", str(t.t))
+    idx = [host.eval(n, m) for n in a.pos[1:-1]]
+    value = host.eval(a.pos[-1], m)
+    ctx = host.ctx(m)
+    op = ELEMENT_UPDATES[name]
+    s = t.t.scalar
+    if not isinstance(value, Value) or value.t != s:
+        raise host.unsupported(
+            f"wp.{name} with a value of another type", f"{getattr(value, 't', '?')} into {t.t}"
+        )
+    if op.startswith("Bit") and not s.is_int:
+        raise host.unsupported(f"wp.{name}", f"on {t.t}")
+    old = extract(t, idx, ctx)
+    new = int_binop(op, old, value, ctx) if s.is_int else float_binop(op, old, value, ctx)
+    flat = np.ravel_multi_index(
+        tuple(np.clip(v.data.astype(np.int64), 0, n - 1) for v, n in zip(idx, t.t.shape, strict=True)),
+        t.t.shape,
+    )
+    rows = np.arange(t.lanes)
+    data, err = t.data.reshape(t.lanes, -1).copy(), t.err.reshape(t.lanes, -1).copy()
+    data[rows, flat] = new.data
+    err[rows, flat] = new.err
+    shape = t.t.shape
+    host.bind(
+        tname, Value(t.t, data.reshape(t.lanes, *shape), err.reshape(t.lanes, *shape), t.taint | new.taint), m
+    )
+
+
 def _literal(host: Host, node: ast.expr, m: np.ndarray) -> float:
     v = host.eval(node, m)
     if not isinstance(v, Value) or v.literal is None:
@@ -919,6 +963,11 @@ TILE_CALLS = frozenset(
         "tile_axpy",
         "tile_assign",
         "tile_sort",
+        "tile_add_inplace",
+        "tile_sub_inplace",
+        "tile_bit_and_inplace",
+        "tile_bit_or_inplace",
+        "tile_bit_xor_inplace",
     }
 )
 # names the dispatcher knows but refuses with a reason (device-dependent per-thread tiles)

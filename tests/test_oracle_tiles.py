@@ -317,3 +317,32 @@ def test_squeeze_diag_add_axpy_assign_dot_sort(tmp_path: Path, block_dim: int) -
     got, res = run_both(tmp_path, IN_PLACE, args, (2,), block_dim)
     assert agree(got, res)
     assert not res.unstable["v"].any()  # distinct random keys: the permutation is determined
+
+
+ELEMENT_UPDATES = """
+@wp.kernel
+def k(a: wp.array(dtype=wp.int32), o: wp.array(dtype=wp.int32), f: wp.array2d(dtype=wp.float32)):
+    i = wp.tid()
+    t = wp.tile_load(a, shape=8, offset=i * 8)
+    wp.tile_add_inplace(t, 1, 5)
+    wp.tile_sub_inplace(t, 2, 3)
+    wp.tile_bit_and_inplace(t, 3, 6)
+    wp.tile_bit_or_inplace(t, 4, 9)
+    wp.tile_bit_xor_inplace(t, i + 5, 12)
+    wp.tile_store(o, t, offset=i * 8)
+    x = wp.tile_load(f, shape=(2, 2), offset=(i * 2, 0))
+    wp.tile_add_inplace(x, 1, 0, 0.25)
+    wp.tile_sub_inplace(x, 0, 1, 2.0)
+    wp.tile_store(f, x, offset=(i * 2, 0))
+"""
+
+
+def test_element_updates_in_place(tmp_path: Path) -> None:
+    args = {
+        "a": np.random.default_rng(11).integers(-50, 50, 16).astype(np.int32),
+        "o": np.zeros(16, np.int32),
+        "f": rng_f((4, 2), 12),
+    }
+    got, res = run_both(tmp_path, ELEMENT_UPDATES, args, (2,), 4)
+    assert np.array_equal(got["o"], res.arrays["o"])
+    assert agree(got, res)
