@@ -73,8 +73,9 @@ def _other_calls() -> frozenset[str]:
     from grammar.atomics import ATOMIC_CALLS
     from grammar.composite_ops import COMPOSITE_CALLS
     from grammar.reach import REACH_CALLS
+    from grammar.tile_families import TILE_CALLS
 
-    return ATOMIC_CALLS | COMPOSITE_CALLS | REACH_CALLS | frozenset({"bool"})
+    return ATOMIC_CALLS | COMPOSITE_CALLS | REACH_CALLS | TILE_CALLS | frozenset({"bool"})
 
 
 def _reach_operators() -> frozenset[str]:

@@ -61,7 +61,8 @@ TILE_CALLS = frozenset(
         "tile_bit_or_inplace",
         "tile_bit_xor_inplace",
         *UNARY_MAPS,
-        *BINARY_MAPS,
+        "min",
+        "max",  # (tile_map's add/sub/mul are the operators' builtins, modelled as operators)
     }
 )
 
