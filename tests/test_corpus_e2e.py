@@ -70,7 +70,18 @@ def _first_seed() -> int:
             bad = oracle.evaluate(case.module_source(), case.kernel_name, args, case.dim, registry=wrong)
         except Exception:
             continue
-        if any(not np.array_equal(right.arrays[k], bad.arrays[k], equal_nan=True) for k in right.arrays):
+        diffs = [
+            (right.arrays[k], bad.arrays[k])
+            for k in right.arrays
+            if not np.array_equal(right.arrays[k], bad.arrays[k], equal_nan=True)
+        ]
+        # a finite value that differs, not a NaN the fault pushes through acos/sqrt: the reducer may
+        # keep such a NaN difference without the clamp that caused it
+        if diffs and all(
+            np.isfinite(a[a != b]).all() and np.isfinite(b[a != b]).all()
+            for a, b in diffs
+            if np.issubdtype(a.dtype, np.floating)
+        ):
             return seed
     raise AssertionError("no seed in 2000..2599 where a wrong wp.clamp reaches a long kernel's output")
 
