@@ -52,9 +52,19 @@ def int_condition_ifexp(fn: ast.FunctionDef) -> bool:
     return False
 
 
+def negated_value(fn: ast.FunctionDef) -> bool:
+    """`-x` of a value computed at run time (a name, element or call), not of a literal: Warp
+    lowers it to `0 - x`, which loses the sign of a zero."""
+    return any(
+        isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) and not isinstance(n.operand, ast.Constant)
+        for n in ast.walk(fn)
+    )
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
         "overwritten-store": overwritten_store,
+        "negated-value": negated_value,
         "int-condition-ifexp": int_condition_ifexp,
     }
 )

@@ -1,0 +1,592 @@
+#!/usr/bin/env python3
+"""Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
+
+It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
+a mismatch against the reference values in expected.npz (per-element tolerance, elements
+unstable under rounding skipped), a compile error, a launch error, or a crash/hang (checked in
+a child process). Exit status: 1 while the failure is present, 0 once it is gone, 2 when this
+machine cannot judge it (e.g. it needs a CUDA device), 3 when the folder is damaged (a file
+missing or differing from meta.json's sha256) or kernel.py holds code outside the allow-list of
+a corpus kernel: then nothing of kernel.py is imported. Warp's kernel cache goes to a temporary
+folder that is removed at exit.
+
+Usage: python repro.py [--device cpu|cuda:0]
+"""
+
+from __future__ import annotations
+
+import atexit
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from typing import Any
+
+import numpy as np
+
+# ---- copied from corpus/folder_check.py ----
+"""Corpus folders are data: check one before anything of it is imported or trusted.
+
+Two checks, shared by every reader (replay, reduce, bisect, and each folder's repro.py, which
+carries a copy of this file's text because it must run with warp-lang and numpy alone; keep it
+standard-library only and free of `from __future__` lines):
+
+- integrity: meta.json records a sha256 of every other file of the folder; a file missing or
+  changed since the folder was written makes the folder damaged (never "fixed", never "failing");
+- kernel source allow-list: a kernel module may hold only imports of warp/numpy/math, docstrings,
+  `NAME = wp.constant(...)` assignments and `@wp.kernel` / `@wp.func` / `@wp.struct` definitions
+  whose decorators, annotations and defaults are plain type expressions. Python evaluates those
+  at import time and Warp's codegen evaluates `wp.static(...)`, so nothing else may appear there.
+"""
+
+import ast
+import hashlib
+import os
+import zipfile
+
+ALLOWED_MODULES = frozenset({"warp", "numpy", "math"})
+DECORATORS = frozenset({"kernel", "func", "struct"})
+# calls allowed where Python evaluates them (annotations, defaults, decorators, wp.constant):
+# Warp's type constructors, e.g. wp.array(dtype=wp.float32), wp.vec(length=3, dtype=wp.float32)
+TYPE_CALLS = frozenset(
+    {"array", "array1d", "array2d", "array3d", "array4d", "indexedarray", "vec", "mat", "quat", "constant"}
+)
+TYPE_PREFIXES = ("int", "uint", "float", "bool", "vec", "mat", "quat", "transform", "spatial_")
+# callables Warp codegen evaluates in Python rather than compiling
+BODY_FORBIDDEN = frozenset(
+    {"static", "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
+     "vars", "breakpoint", "input", "exit", "quit"}
+)  # fmt: skip
+DAMAGED_EXIT = 3  # exit status of replay/reduce/bisect/repro.py for a damaged or refused folder
+
+
+class UnsafeSource(ValueError):
+    """A kernel module holds something other than the allow-list; the message names the line."""
+
+
+def _attr_path(node: ast.expr) -> list[str] | None:
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return parts[::-1]
+
+
+def _dunder(node: ast.AST) -> str | None:
+    name = node.attr if isinstance(node, ast.Attribute) else node.id if isinstance(node, ast.Name) else None
+    return name if name is not None and name.startswith("_") else None
+
+
+class _Checker:
+    def __init__(self, filename: str) -> None:
+        self.filename = filename
+        self.aliases: set[str] = set()  # names bound to allowed modules ("wp", "np", "math")
+        self.problems: list[str] = []
+
+    def bad(self, node: ast.AST, what: str) -> None:
+        self.problems.append(f"{self.filename}:{getattr(node, 'lineno', '?')}: {what}")
+
+    def warp_call(self, func: ast.expr) -> bool:
+        path = _attr_path(func)
+        if path is None or len(path) < 2 or path[0] not in self.aliases:
+            return False
+        last = path[-1]
+        return last in TYPE_CALLS or last.startswith(TYPE_PREFIXES)
+
+    def type_expr(self, node: ast.expr | None) -> None:
+        """Annotations, defaults, decorator arguments, wp.constant values: evaluated by Python."""
+        if node is None:
+            return
+        for n in ast.walk(node):
+            if _dunder(n):
+                self.bad(n, f"name {_dunder(n)!r} (underscore names are not allowed)")
+            elif isinstance(n, ast.Call):
+                if not self.warp_call(n.func):
+                    self.bad(n, f"call of {ast.unparse(n.func)!r} where Python evaluates it at import")
+            elif isinstance(n, ast.Lambda | ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom):
+                self.bad(n, f"{type(n).__name__} expression")
+            elif isinstance(n, ast.comprehension):
+                self.bad(n, "comprehension where Python evaluates it at import")
+
+    def body(self, fn: ast.AST) -> None:
+        """Function bodies are compiled by Warp, not run; only its Python-side evaluation is barred."""
+        for n in ast.walk(fn):
+            if n is fn:
+                continue
+            if _dunder(n):
+                self.bad(n, f"name {_dunder(n)!r} (underscore names are not allowed)")
+            elif isinstance(n, ast.Import | ast.ImportFrom):
+                self.bad(n, "import inside a function")
+            elif isinstance(n, ast.Call):
+                path = _attr_path(n.func)
+                if path is None or path[-1] in BODY_FORBIDDEN:
+                    self.bad(n, f"call of {ast.unparse(n.func)!r} (evaluated in Python, not compiled)")
+            elif isinstance(n, ast.Lambda | ast.ClassDef | ast.Global | ast.Nonlocal):
+                self.bad(n, f"{type(n).__name__} inside a function")
+
+    def decorator(self, dec: ast.expr) -> None:
+        target = dec.func if isinstance(dec, ast.Call) else dec
+        path = _attr_path(target)
+        if path is None or len(path) != 2 or path[0] not in self.aliases or path[1] not in DECORATORS:
+            self.bad(dec, f"decorator {ast.unparse(dec)!r} (only @wp.kernel, @wp.func, @wp.struct)")
+            return
+        if isinstance(dec, ast.Call):
+            for a in [*dec.args, *(k.value for k in dec.keywords)]:
+                if not isinstance(a, ast.Constant):
+                    self.bad(a, f"decorator argument {ast.unparse(a)!r} (only literals)")
+
+    def function(self, fn: ast.FunctionDef) -> None:
+        if not fn.decorator_list:
+            self.bad(fn, f"function {fn.name!r} without @wp.kernel or @wp.func")
+        for d in fn.decorator_list:
+            self.decorator(d)
+        a = fn.args
+        for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
+            if arg is not None:
+                self.type_expr(arg.annotation)
+        defaults: list[ast.expr | None] = [*a.defaults, *a.kw_defaults]
+        for default in defaults:
+            self.type_expr(default)
+        self.type_expr(fn.returns)
+        for stmt in fn.body:
+            self.body(stmt)
+
+    def struct(self, cls: ast.ClassDef) -> None:
+        if not cls.decorator_list:
+            self.bad(cls, f"class {cls.name!r} without @wp.struct")
+        for d in cls.decorator_list:
+            self.decorator(d)
+        if cls.bases or cls.keywords:
+            self.bad(cls, f"class {cls.name!r} with bases")
+        for i, stmt in enumerate(cls.body):
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.value is None:
+                self.type_expr(stmt.annotation)
+            elif not (i == 0 and _docstring(stmt)):
+                self.bad(stmt, f"{type(stmt).__name__} in struct {cls.name!r} (only `field: type` lines)")
+
+    def module(self, tree: ast.Module) -> None:
+        for stmt in tree.body:
+            if isinstance(stmt, ast.Import):
+                for alias in stmt.names:
+                    if alias.name not in ALLOWED_MODULES:
+                        self.bad(stmt, f"import of {alias.name!r} (only warp, numpy, math)")
+                    else:
+                        self.aliases.add(alias.asname or alias.name)
+            elif isinstance(stmt, ast.ImportFrom):
+                if stmt.module == "__future__" and stmt.level == 0:
+                    continue
+                self.bad(stmt, "`from ... import` (use `import warp as wp`)")
+            elif _docstring(stmt):
+                continue
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                self.constant(stmt)
+            elif isinstance(stmt, ast.FunctionDef):
+                self.function(stmt)
+            elif isinstance(stmt, ast.ClassDef):
+                self.struct(stmt)
+            else:
+                self.bad(stmt, f"{type(stmt).__name__} statement at module level")
+
+    def constant(self, stmt: ast.Assign | ast.AnnAssign) -> None:
+        targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
+        value = stmt.value
+        ok = (
+            all(isinstance(t, ast.Name) and not t.id.startswith("_") for t in targets)
+            and isinstance(value, ast.Call)
+            and (_attr_path(value.func) or [""])[-1] == "constant"
+            and self.warp_call(value.func)
+        )
+        if not ok:
+            self.bad(stmt, "assignment other than `NAME = wp.constant(...)`")
+            return
+        assert isinstance(value, ast.Call)
+        for a in [*value.args, *(k.value for k in value.keywords)]:
+            self.type_expr(a)
+        if isinstance(stmt, ast.AnnAssign):
+            self.type_expr(stmt.annotation)
+
+
+def _docstring(stmt: ast.stmt) -> bool:
+    return (
+        isinstance(stmt, ast.Expr)
+        and isinstance(stmt.value, ast.Constant)
+        and isinstance(stmt.value.value, str)
+    )
+
+
+def source_problems(source: str, filename: str) -> list[str]:
+    """Every construct of `source` outside the allow-list, as "FILE:LINE: what"."""
+    try:
+        tree = ast.parse(source, filename=filename)
+    except SyntaxError as e:
+        return [f"{filename}:{e.lineno}: does not parse ({e.msg})"]
+    c = _Checker(filename)
+    c.module(tree)
+    return c.problems
+
+
+def check_source(source: str, filename: str) -> None:
+    """Raise UnsafeSource naming the first line outside the allow-list (nothing is executed)."""
+    problems = source_problems(source, filename)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise UnsafeSource(
+            f"refused to import {filename}: {problems[0]}{more}. A corpus kernel holds only warp/numpy/math "
+            "imports and @wp.kernel/@wp.func/@wp.struct definitions; regenerate the folder from its seed"
+        )
+
+
+def sha256_of(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def folder_hashes(folder: str, names: list[str]) -> dict[str, str]:
+    """sha256 of each named file of `folder` (meta.json, which holds them, is never among them)."""
+    return {n: sha256_of(os.path.join(folder, n)) for n in sorted(names) if n != "meta.json"}
+
+
+def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
+    """(what is damaged, a note): files missing, or differing from meta.json's sha256.
+
+    A folder written before hashes were recorded has none: its .npz files are checked as zip
+    archives (CRCs) instead, and the note says the rest could not be verified."""
+    hashes = meta.get("sha256")
+    names = [n for n in meta.get("files") or [] if n != "meta.json"]
+    damaged: list[str] = []
+    for n in names:
+        p = os.path.join(folder, n)
+        if not os.path.isfile(p):
+            damaged.append(f"{p}: missing (meta.json lists it)")
+        elif isinstance(hashes, dict) and n in hashes and sha256_of(p) != hashes[n]:
+            damaged.append(
+                f"{p}: sha256 differs from meta.json (changed or truncated after the folder was written)"
+            )
+    note = ""
+    if not isinstance(hashes, dict):
+        note = "written before integrity hashes (no sha256 in meta.json): only its .npz archives were checked"
+        for n in names:
+            p = os.path.join(folder, n)
+            if n.endswith(".npz") and os.path.isfile(p):
+                try:
+                    with zipfile.ZipFile(p) as z:
+                        bad = z.testzip()
+                    if bad is not None:
+                        damaged.append(f"{p}: member {bad} fails its CRC check")
+                except (zipfile.BadZipFile, OSError) as e:
+                    damaged.append(f"{p}: not a readable .npz archive ({e})")
+    return damaged, note
+# ---- end of corpus/folder_check.py ----
+
+
+TEMPLATE_VERSION = 2  # corpus/repro_script.py's version this copy was made from
+HERE = os.path.dirname(os.path.abspath(__file__))
+CONFIG: dict[str, Any] = json.loads("{\"seed\": 11, \"kernel\": \"k_11\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|float32:value|USub,atan2\", \"title\": \"seed 11 (names): mismatch at judge\", \"dim\": [11], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": 0, \"elem_ndim\": {\"a2\": 0, \"out3\": 0}, \"timeout_s\": 60, \"gradient\": null}")
+CACHE_PREFIX = "warp-repro-cache-"
+
+
+def _temp_dir(what: str) -> str:
+    """A temporary folder removed when this process exits (its name carries the pid, so the
+    folder of a child that crashed is removed by the next run: `_sweep_temp_dirs`)."""
+    path = tempfile.mkdtemp(prefix=f"{CACHE_PREFIX}{os.getpid()}-{what}-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
+
+
+def _sweep_temp_dirs() -> None:
+    """Remove the temporary folders of earlier runs whose process is gone."""
+    root = tempfile.gettempdir()
+    for name in os.listdir(root):
+        pid = name[len(CACHE_PREFIX) :].split("-", 1)[0]
+        if not name.startswith(CACHE_PREFIX) or not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _folder_problem() -> str:
+    """Why this folder cannot be trusted (empty when it can): files changed since it was written,
+    or a kernel.py outside the allow-list. Nothing is imported before this is empty."""
+    try:
+        with open(os.path.join(HERE, "meta.json"), encoding="utf-8") as f:
+            meta = json.load(f)
+    except (OSError, ValueError) as e:
+        return f"{os.path.join(HERE, 'meta.json')}: unreadable ({e})"
+    damaged, note = folder_damage(HERE, meta)
+    if damaged:
+        return "damaged: " + "; ".join(damaged)
+    if note:
+        print(f"note: {note}")
+    with open(os.path.join(HERE, "kernel.py"), encoding="utf-8", errors="replace") as f:
+        source = f.read()
+    try:
+        check_source(source, os.path.join(HERE, "kernel.py"))
+    except UnsafeSource as e:
+        return str(e)
+    return ""
+
+
+def _warp() -> Any:
+    import warp as wp
+
+    wp.config.quiet = True  # type: ignore[attr-defined]
+    wp.config.kernel_cache_dir = _temp_dir("kernels")
+    wp.init()
+    return wp
+
+
+def _kernel(wp: Any) -> Any:
+    name = f"repro_{CONFIG['kernel']}_{os.getpid()}"
+    spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "kernel.py"))
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
+    level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
+    if level is not None and "optimization_level" in wp.get_module(name).options:
+        options["optimization_level"] = level
+    wp.set_module_options(options, mod)
+    return getattr(mod, CONFIG["kernel"])
+
+
+def _load(module: Any, device: str) -> None:
+    """Compile for `device` the variant `wp.launch` uses (CPU launches use block_dim=1 from 1.19)."""
+    import inspect
+
+    if "block_dim" in inspect.signature(module.load).parameters and device.startswith("cpu"):
+        module.load(device, block_dim=1)
+    else:
+        module.load(device)
+
+
+def _inputs() -> dict[str, Any]:
+    data = np.load(os.path.join(HERE, "inputs.npz"))
+    args: dict[str, Any] = {}
+    for key in data.files:
+        if "." in key:  # struct field "param.field"
+            p, f = key.split(".", 1)
+            args.setdefault(p, {})[f] = data[key]
+        else:
+            args[key] = data[key]
+    return args
+
+
+def _to_warp(wp: Any, t: Any, v: Any, device: str) -> Any:
+    if wp.types.is_array(t):
+        scalar = getattr(t.dtype, "_wp_scalar_type_", t.dtype)
+        return wp.array(
+            np.ascontiguousarray(v, dtype=wp.dtype_to_numpy(scalar)), dtype=t.dtype, device=device
+        )
+    if hasattr(t, "vars") and hasattr(t, "cls"):  # a @wp.struct
+        inst = t()
+        for name, var in t.vars.items():
+            setattr(inst, name, _to_warp(wp, var.type, v[name], device))
+        return inst
+    if hasattr(t, "_wp_scalar_type_") and hasattr(t, "_shape_"):  # vector / matrix value
+        return t(*np.asarray(v).reshape(-1).tolist())
+    return t(np.asarray(v).item())
+
+
+def _launch(wp: Any, kernel: Any, device: str) -> dict[str, np.ndarray]:
+    args = _inputs()
+    warp_args, arrays = [], {}
+    for arg in kernel.adj.args:
+        v = _to_warp(wp, arg.type, args[arg.label], device)
+        if wp.types.is_array(arg.type):
+            arrays[arg.label] = v
+        warp_args.append(v)
+    wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+    wp.synchronize_device(device)
+    return {n: a.numpy() for n, a in arrays.items()}
+
+
+def _bad(obs: np.ndarray, exp: np.ndarray, tol: np.ndarray, unstable: np.ndarray) -> np.ndarray:
+    """Elements outside tolerance (NaN matches only NaN, an infinity only the same infinity)."""
+    if exp.dtype.kind == "f":
+        o, e = obs.astype(np.float64), exp.astype(np.float64)
+        both_nan = np.isnan(o) & np.isnan(e)
+        same_inf = np.isinf(o) & np.isinf(e) & (np.sign(o) == np.sign(e))
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = np.abs(o - e)
+        diff[both_nan | same_inf] = 0.0
+        diff[np.isnan(diff)] = np.inf
+        special = (np.isnan(o) != np.isnan(e)) | ((np.isinf(o) | np.isinf(e)) & ~same_inf & ~both_nan)
+        return ((diff > tol) | special) & ~unstable
+    return (obs != exp) & ~unstable
+
+
+def _check_mismatch(outs: dict[str, dict[str, np.ndarray]]) -> int:
+    ref = np.load(os.path.join(HERE, "expected.npz"))
+    failing = 0
+    for device, observed in outs.items():
+        for name in sorted(k for k in ref.files if "__" not in k):
+            exp = ref[name]
+            obs = observed[name]
+            if obs.shape != exp.shape:
+                print(f"{device}: {name}: shape {obs.shape}, expected {exp.shape}")
+                failing += 1
+                continue
+            bad = _bad(obs, exp, ref[name + "__tol"], ref[name + "__unstable"])
+            nd = int(CONFIG["elem_ndim"].get(name, 0))
+            elem_bad = bad.any(axis=tuple(range(bad.ndim - nd, bad.ndim))) if nd else bad
+            n_bad = int(elem_bad.sum())
+            if not n_bad:
+                print(f"{device}: {name}: all {elem_bad.size} elements agree")
+                continue
+            failing += 1
+            print(f"{device}: {name}: {n_bad}/{elem_bad.size} elements differ; first ones:")
+            for idx in list(zip(*np.nonzero(elem_bad), strict=True))[:5]:
+                tol = ref[name + "__tol"][idx]
+                where = ", ".join(str(int(k)) for k in idx)
+                print(
+                    f"  [{where}] observed {obs[idx].tolist()} expected {exp[idx].tolist()} tolerance {tol.tolist()}"
+                )
+    return 1 if failing else 0
+
+
+def _check_gradient(wp: Any, kernel: Any, device: str) -> int:
+    """Warp's adjoint of one input element under loss = sum(float outputs), against a central
+    finite difference of the same loss through Warp's own forward code (float64 sums)."""
+    g = CONFIG.get("gradient")
+    if not g:
+        print("no gradient target recorded; judge with `python -m fuzz replay`")
+        return 2
+    args = _inputs()
+    name, index = g["input"], tuple(g["index"])
+
+    def run(values: dict[str, Any], tape: Any = None) -> tuple[float, dict[str, Any]]:
+        warp_args, arrays = [], {}
+        for arg in kernel.adj.args:
+            v = _to_warp(wp, arg.type, values[arg.label], device)
+            if wp.types.is_array(arg.type):
+                v.requires_grad = arg.label == name or arg.label in g["outputs"]
+                arrays[arg.label] = v
+            warp_args.append(v)
+        if tape is not None:
+            with tape:
+                wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        else:
+            wp.launch(kernel, dim=tuple(CONFIG["dim"]), inputs=warp_args, device=device)
+        wp.synchronize_device(device)
+        loss = sum(float(np.sum(arrays[o].numpy().astype(np.float64))) for o in g["outputs"])
+        return loss, arrays
+
+    tape = wp.Tape()
+    _, arrays = run(args, tape)
+    tape.backward(grads={arrays[o]: wp.ones_like(arrays[o]) for o in g["outputs"]})
+    analytic = float(arrays[name].grad.numpy()[index])
+    x = float(np.asarray(args[name])[index])
+    h = 1e-3 * max(1.0, abs(x))
+
+    def copy() -> dict[str, Any]:
+        return {k: np.array(v, copy=True) if isinstance(v, np.ndarray) else v for k, v in args.items()}
+
+    plus, minus = copy(), copy()
+    plus[name][index] = x + h
+    minus[name][index] = x - h
+    fd = (run(plus)[0] - run(minus)[0]) / (float(plus[name][index]) - float(minus[name][index]))
+    tol = 1e-2 * max(1.0, abs(fd))
+    print(
+        f"{device}: d loss / d {name}{list(index)}: Warp {analytic!r}, finite differences {fd!r} (tolerance {tol:.3g})"
+    )
+    return 1 if not abs(analytic - fd) <= tol else 0
+
+
+def _devices(wp: Any, asked: str | None) -> list[str]:
+    if asked:
+        return [asked]
+    have = [d for d in CONFIG["devices"] if d == "cpu" or wp.is_cuda_available()]
+    return have
+
+
+def check(asked: str | None) -> int:
+    verdict = CONFIG["verdict"]
+    wp = _warp()
+    devices = _devices(wp, asked)
+    print(f"warp {wp.__version__}; {CONFIG['title']}")
+    cuda_compile = CONFIG["stage"] == "compile:cuda" and not wp.is_cuda_available()
+    if not devices and not cuda_compile:
+        print(f"cannot judge here: needs one of {CONFIG['devices']}")
+        return 2
+    try:
+        kernel = _kernel(wp)
+        if cuda_compile:  # compile the CUDA code with NVRTC, no GPU needed
+            wp.compile_aot_module(
+                kernel.module, arch=int(CONFIG.get("cuda_arch") or 90), module_dir=_temp_dir("aot")
+            )
+        for d in devices:
+            _load(kernel.module, d)
+    except Exception as e:
+        print(f"compile error: {type(e).__name__}: {e}")
+        return 1
+    if verdict == "compile_error":
+        print("the kernel compiles now")
+        return 0
+    if verdict == "gradient_mismatch":
+        return max(_check_gradient(wp, kernel, d) for d in devices)
+    outs: dict[str, dict[str, np.ndarray]] = {}
+    for d in devices:
+        try:
+            outs[d] = _launch(wp, kernel, d)
+        except Exception as e:
+            print(f"launch error on {d}: {type(e).__name__}: {e}")
+            return 1
+    if verdict == "mismatch":
+        return _check_mismatch(outs)
+    if verdict == "launch_error":
+        print("the kernel launches now")
+        return 0
+    if verdict in ("crash", "timeout"):
+        print("ran to completion")
+        return 0
+    for d, o in outs.items():
+        for n, a in o.items():
+            print(f"{d}: {n} = {np.array2string(a.reshape(-1)[:8], threshold=8)} ...")
+    print(f"verdict {verdict!r} concerns warpfuzz itself; judge it with `python -m fuzz replay {HERE}`")
+    return 2
+
+
+def main(argv: list[str]) -> int:
+    asked = argv[argv.index("--device") + 1] if "--device" in argv else None
+    if "--child" not in argv:
+        _sweep_temp_dirs()
+    problem = "" if "--child" in argv else _folder_problem()
+    if problem:
+        print(f"cannot judge: {problem}")
+        return DAMAGED_EXIT
+    if "--child" in argv or CONFIG["verdict"] not in ("crash", "timeout"):
+        return check(asked)
+    # a crash or hang kills the process: run the check in a child and read its fate
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", *argv]
+    try:
+        proc = subprocess.run(cmd, timeout=float(CONFIG.get("timeout_s", 60)), capture_output=True, text=True)
+    except subprocess.TimeoutExpired:
+        print(f"hang: no answer within {CONFIG.get('timeout_s', 60)} s")
+        return 1
+    sys.stdout.write(proc.stdout)
+    if proc.returncode < 0 or proc.returncode > DAMAGED_EXIT:
+        print(f"crash: the child exited with status {proc.returncode}")
+        print(proc.stderr[-2000:])
+        return 1
+    return proc.returncode
+
+
+if __name__ == "__main__":
+    if not CONFIG:
+        sys.exit(f"{__file__}: this is the template; run the repro.py of a corpus folder")
+    print(json.dumps({k: CONFIG[k] for k in ("seed", "verdict", "signature")}))
+    sys.exit(main(sys.argv[1:]))
