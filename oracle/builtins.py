@@ -483,6 +483,14 @@ def default_registry() -> Registry:
     from oracle.spatial import spatial_builtins
 
     entries: list[Builtin] = (
-        scalar_builtins() + atomic_builtins() + composite_builtins() + linalg_builtins() + spatial_builtins()
-    ) + random_builtins() + noise_builtins()
+        (
+            scalar_builtins()
+            + atomic_builtins()
+            + composite_builtins()
+            + linalg_builtins()
+            + spatial_builtins()
+        )
+        + random_builtins()
+        + noise_builtins()
+    )
     return Registry({b.name: b for b in entries})

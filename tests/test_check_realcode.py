@@ -193,8 +193,9 @@ def test_tiled_kernels_are_refused_before_compiling(
     )
     status, out, _ = _check(capsys, str(f))
     assert status == 2
-    assert "a tiled kernel needs its launch's threads per block: pass --block-dim B (wp.tile_load, line 7)" in " ".join(
-        out.split()
+    assert (
+        "a tiled kernel needs its launch's threads per block: pass --block-dim B (wp.tile_load, line 7)"
+        in " ".join(out.split())
     )
 
 
