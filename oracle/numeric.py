@@ -168,7 +168,12 @@ def float_binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
                 prop, r64 = div_prop(a, b, r), f64(a) / f64(b)
             rnd = rounding_error(op, t, a, b, r)
             out = finish_float(t, r, prop, 1, [a, b], r64, rnd=rnd)
-            return out if np.isfinite(r).all() else settle_nonfinite(op, a, b, out)
+            if np.isfinite(r).all():
+                return out
+            out = settle_nonfinite(op, a, b, out)
+            if op == "Mult":
+                out = contractible_overflow(x, y, out)
+            return out
         if op == "FloorDiv":
             q = x / y
             rnd = rounding_error("Div", t, a, b, q)
@@ -187,6 +192,17 @@ def float_binop(op: str, a: Value, b: Value, ctx: OpCtx) -> Value:
         if op == "Pow":
             return float_pow(a, b, ctx, count=False)
     raise ctx.unsupported(f"operator {op} on {t}")
+
+
+def contractible_overflow(x: np.ndarray, y: np.ndarray, v: Value) -> Value:
+    """A product of two finite values that overflows may never be rounded: a compiler that
+    contracts `x * y + c` into an FMA (NVRTC does by default; clang at -O0 does not) keeps the
+    exact product, so `x * 2.0 + inf` is NaN on one device and inf on another. Such lanes are
+    tainted (their outcome hangs on code generation, not on the source), never judged."""
+    ovf = ~np.isfinite(np.asarray(v.data, dtype=np.float64)) & np.isfinite(x) & np.isfinite(y)
+    if not ovf.any():
+        return v
+    return Value(v.t, v.data, np.where(ovf, np.inf, v.err), v.taint | per_lane(ovf))
 
 
 def settle_nonfinite(op: str, a: Value, b: Value, v: Value) -> Value:
