@@ -105,13 +105,20 @@ def _check(mod: Any, name: str, seed: int = 1) -> G.GradientCheck:
 def test_correct_backward_code_verifies(mod: Any, name: str) -> None:
     gc = _check(mod, name)
     assert gc.status == G.VERIFIED, gc
-    assert gc.checked >= 3 and gc.max_rel_err < 1e-4, gc
+    # kinks: its kink elements are left out (moved up and down), fewer directions remain
+    assert gc.checked >= (2 if name == "kinks" else 3) and gc.max_rel_err < 1e-4, gc
+
+
+KINK = "input element at a kink"
+JUMP = "input element at a kink (Warp's gradient jumps within two ulps)"
 
 
 def test_kinks_are_excluded_and_counted(mod: Any) -> None:
     gc = _check(mod, "kinks")
-    # a[1] = 0 and a[2] = -0 sit on abs's kink; b = 0/1 on floor's jumps
-    assert gc.excluded.get("input element at a kink", 0) >= 2, gc
+    # a[1] = 0 and a[2] = -0 sit on abs's kink; b = 0/1 on floor's jumps: left out either where
+    # Warp's gradient jumps within two ulps (up or down) or where the finite differences see it
+    assert gc.excluded.get(JUMP, 0) + gc.excluded.get(KINK, 0) >= 4, gc
+    assert gc.excluded.get(JUMP, 0) >= 2, gc
     # the branch tie a == 0.25 is left out: as an unstable output (when the oracle marks the
     # decision) or as an input at a kink (Warp's gradient jumps there within two ulps)
     ex = _check(mod, "branch").excluded
