@@ -431,3 +431,23 @@ def test_parallel_pass_gives_the_same_dataset(exported: Path, runs: dict[str, An
         _rows(exported, "rejects"), key=lambda r: r["seed"]
     )
     assert res.stats.exact_duplicates == 2
+
+
+def test_coverage_figure_in_the_card(runs: dict[str, Any], tmp_path: Path) -> None:
+    """`export --coverage-figure`: the report's coverage figure beside the card, shown in it and
+    listed with its hash in the manifest; without the flag there is neither."""
+    from fuzz.cli import main
+
+    out = tmp_path / "ds"
+    assert main(["export", str(runs["a"]), "--out", str(out), "--coverage-figure"]) == 0
+    png = out / "coverage.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (
+        "![Warp builtins, constructs and families the runs reached and verified](coverage.png)"
+        in (out / "README.md").read_text()
+    )
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert any(e["path"] == "coverage.png" and e["sha256"] for e in manifest["files"])
+    plain = tmp_path / "plain"
+    assert main(["export", str(runs["a"]), "--out", str(plain)]) == 0
+    assert not (plain / "coverage.png").exists() and "coverage.png" not in (plain / "README.md").read_text()

@@ -28,6 +28,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="estimated Jaccard similarity at which two kernels count as near-duplicates (default: 0.85)",
     )
     p.add_argument("--overwrite", action="store_true", help="replace a previous export in --out")
+    p.add_argument(
+        "--coverage-figure",
+        action="store_true",
+        help="also write coverage.png (builtins reached and verified, as in `report`) and show it in the card",
+    )
     p.add_argument("--jobs", type=int, default=1, help="processes that normalize and hash sources")
     v = p.add_argument_group("verify")
     v.add_argument(
@@ -80,6 +85,7 @@ def run(args: argparse.Namespace) -> int:
         minhash=mh,
         overwrite=args.overwrite,
         jobs=args.jobs,
+        coverage_figure=args.coverage_figure,
     )
     from fuzz.cluster.layout import expand_run_dirs
 

@@ -259,8 +259,10 @@ def render(
     rejects: bool,
     manifest_name: str = "manifest.json",
     root: str | None = None,
+    figure: str | None = None,
 ) -> str:
-    """The card; `root` is the export folder whose shards give the split sizes (written first)."""
+    """The card; `root` is the export folder whose shards give the split sizes (written first);
+    `figure`: a coverage image beside the card (`export --coverage-figure`), shown under Loading."""
     total = sum(stats.rows.values())
     sizes = split_sizes(root, fmt) if root else None
     targets = " and ".join(code_targets(stats))
@@ -288,6 +290,16 @@ def render(
         "",
         "Re-check a sample of rows on this machine's devices: `python -m fuzz export --verify DIR --sample 50`.",
         "",
+        *(
+            [
+                "## Coverage of Warp",
+                "",
+                f"![Warp builtins, constructs and families the runs reached and verified]({figure})",
+                "",
+            ]
+            if figure
+            else []
+        ),
         "## Intended use",
         "",
         f"Training and evaluating models that translate or explain Python-to-{targets} lowering in Warp,",

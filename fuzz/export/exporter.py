@@ -45,6 +45,7 @@ class ExportOptions:
     minhash: MinHashConfig = field(default_factory=MinHashConfig)
     overwrite: bool = False
     jobs: int = 1  # processes normalizing and hashing sources in pass 1
+    coverage_figure: bool = False  # coverage.png (fuzz.report) beside the card, shown in it
 
 
 @dataclass
@@ -90,6 +91,9 @@ def _prepare_out(out: str, overwrite: bool) -> None:
             if os.path.exists(os.path.join(out, name)):
                 os.remove(os.path.join(out, name))
     os.makedirs(out, exist_ok=True)
+
+
+COVERAGE_PNG = "coverage.png"
 
 
 def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None = None) -> ExportResult:
@@ -206,10 +210,17 @@ def export_dataset(run_dirs: list[str], out: str, options: ExportOptions | None 
             {"name": run.name, "path": run.path, "cases": per_run[ri]["cases"], "verified": per_run[ri]["verified"],
              "sessions": len(run.sessions), "notes": run.notes}
         )  # fmt: skip
+    figure = None
+    if opt.coverage_figure:
+        from fuzz.report import coverage_png  # matplotlib: only when asked
+
+        figure = os.path.basename(coverage_png([r.path for r in runs], os.path.join(out, COVERAGE_PNG)))
     with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
-        f.write(C.render(stats, record_schema(), opt.fmt, opt.include_rejects, root=out))
+        f.write(C.render(stats, record_schema(), opt.fmt, opt.include_rejects, root=out, figure=figure))
     entries = [file_entry(out, sf.path, sf.rows, sf.split) for sf in files]
     entries.append(file_entry(out, "README.md", None, None))
+    if figure:
+        entries.append(file_entry(out, figure, None, None))
     manifest = {
         "export_format_version": EXPORT_FORMAT_VERSION,
         "format": opt.fmt,
