@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from oracle import tiles
+import oracle.tiles as tiles
 from oracle.access import LaunchLog, SharedAtomic
 from oracle.builtins import Registry, default_registry
 from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported

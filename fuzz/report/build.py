@@ -39,7 +39,7 @@ def _runs(run_dirs: list[str]) -> list[RunData]:
 
 def write_report(run_dirs: list[str], out: str, png_dir: str | None = None) -> ReportSummary:
     """Write the self-contained page to `out` (and every figure to `png_dir` when given)."""
-    from fuzz.report import figures as F
+    import fuzz.report.figures as F
     from fuzz.report.coverage import compute
     from fuzz.report.findings import collect
     from fuzz.report.html import Page, render
