@@ -11,8 +11,8 @@ from corpus.reduce import (
 )
 from corpus.replay import Outcome, replay
 from corpus.save import FAILURE_VERDICTS, save_failures
-from corpus.signature import Signature, same_failure, signature_key, signature_of
 from corpus.triage import Group, triage
+from fuzz.engine.signature import Signature, same_failure, signature_key, signature_of
 
 __all__ = [
     "FAILURE_VERDICTS",

@@ -26,10 +26,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
-from fuzz import judge as J
-from fuzz.execute import BatchRunner, CompileFailure, Stats
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.runner import BatchRunner, CompileFailure, Stats
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import KernelCase
 
 

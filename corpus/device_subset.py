@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from corpus.signature import Signature
+from fuzz.engine.signature import Signature
 
 
 def _device_kinds(pair: str) -> set[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corpus.folder_check import folder_damage, source_problems
-from corpus.signature import Signature
+from fuzz.engine.signature import Signature
 from grammar.case import KernelCase
 
 FORMAT = 1

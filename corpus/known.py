@@ -16,8 +16,8 @@ from enum import StrEnum
 from typing import Any
 
 from corpus.patterns import matches
-from corpus.signature import all_constructs, signature_of
-from fuzz.result import CaseResult
+from fuzz.engine.result import CaseResult
+from fuzz.engine.signature import all_constructs, signature_of
 
 
 class KnownKind(StrEnum):
@@ -39,8 +39,8 @@ def release_key(v: str) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class KnownEntry:
-    """One known difference. gap: a `fuzz.gradients.DEFAULT_GAPS` name; limitation: a
-    `fuzz.gradients.Limitation` value. fixed_in: first release without it (None: still open
+    """One known difference. gap: a `fuzz.engine.gradients.DEFAULT_GAPS` name; limitation: a
+    `fuzz.engine.gradients.Limitation` value. fixed_in: first release without it (None: still open
     on every release checked, `checked_on`)."""
 
     label: str

@@ -26,10 +26,10 @@ from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import load_registry, write_folder
-from corpus.signature import Signature, same_failure, signature_of, with_cause
-from fuzz import judge as J
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.signature import Signature, same_failure, signature_of, with_cause
 from grammar.case import KernelCase
 from grammar.native_output import stderr_to
 

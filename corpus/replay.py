@@ -24,10 +24,10 @@ from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
 from corpus.reduce import settings_for
 from corpus.save import FAILURE_VERDICTS
-from corpus.signature import Signature, signature_of
-from fuzz import judge as J
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.signature import Signature, signature_of
 from grammar.case import KernelCase
 
 STILL_FAILING = "still failing"

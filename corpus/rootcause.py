@@ -7,7 +7,7 @@ scalar parameter, local), literals their kinds (int, float, bool), dtypes their 
 and `float64` are both `float`); Warp builtins and operators stay, since they are the bug. The
 kind of difference drops dtype widths the same way ("d/dfloat32:zero" -> "d/dfloat:zero").
 
-Signatures (`corpus.signature`) list every construct on the differing path of the *original*
+Signatures (`fuzz.engine.signature`) list every construct on the differing path of the *original*
 kernel, so two kernels with one root cause almost never share one; a reduced kernel has only what
 the failure needs, and its shape is the cause.
 """
@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from corpus.signature import Signature
+from fuzz.engine.signature import Signature
 
 _DTYPE = re.compile(r"^(?P<base>float|int|uint|bfloat)(?P<bits>\d+)$")
 _COMPOSITE = re.compile(

@@ -20,10 +20,10 @@ import numpy as np
 from corpus import entry as E
 from corpus import folder_check
 from corpus.known import KNOWN
-from corpus.signature import signature_of
-from fuzz import judge as J
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.signature import signature_of
 from grammar.case import KernelCase
 
 # verdicts that are failures worth a folder; verified, inconclusive and oracle_unsupported are not
@@ -73,7 +73,7 @@ def load_registry(spec: str | None) -> Any:
 def _campaign_meta(run_dir: str) -> dict[str, Any]:
     if not os.path.exists(os.path.join(run_dir, "campaign.db")):
         return {}
-    from fuzz.store import Store
+    from fuzz.engine.store import Store
 
     store = Store(run_dir)
     try:
@@ -221,7 +221,7 @@ def write_folder(
     extra: dict[str, Any] | None = None,
 ) -> str:
     """Write (or overwrite) one corpus folder for `result`."""
-    from fuzz.execute import elem_ndim
+    from fuzz.engine.runner import elem_ndim
 
     os.makedirs(path, exist_ok=True)
     sig = signature_of(result)

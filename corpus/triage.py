@@ -24,8 +24,8 @@ from corpus import entry as E
 from corpus.known import KNOWN, KnownEntry, KnownKind, release_key
 from corpus.rootcause import RootKey, root_key
 from corpus.save import FAILURE_VERDICTS, corpus_dir, folder_name
-from corpus.signature import Signature, signature_of
-from fuzz.result import CaseResult
+from fuzz.engine.result import CaseResult
+from fuzz.engine.signature import Signature, signature_of
 from grammar.case import KernelCase
 
 
@@ -161,7 +161,7 @@ def failures(run_dir: str) -> list[Failure]:
     run = os.path.abspath(run_dir)
     out: list[Failure] = []
     if os.path.exists(os.path.join(run_dir, "campaign.db")):
-        from fuzz.store import Store
+        from fuzz.engine.store import Store
 
         store = Store(run_dir)
         try:
@@ -294,7 +294,7 @@ def judge_confirm(case: KernelCase, group: Group) -> bool:
 
     from corpus.candidates import CandidateRunner, rename
     from corpus.reduce import settings_for
-    from corpus.signature import same_failure
+    from fuzz.engine.signature import same_failure
 
     if group.reduced_folder is None or group.reduced_result is None:
         return False
@@ -348,25 +348,19 @@ def triage(
 Replay = Callable[[list[str], str], dict[str, str]]  # (folders, release) -> folder -> bisect status
 
 
-def bisect_replay(folders: list[str], release: str) -> dict[str, str]:
-    """Replay folders on one release (a cached venv, `fuzz.bisect`): folder -> status."""
-    from fuzz.bisect import bisect_many
-
-    return {r.seed_path: r.rows[0].status for r in bisect_many(folders, [release])}
-
-
 def _window_entries(g: Group) -> list[KnownEntry]:
     """The group's labels when every one is a release window (no gradient re-check confirms it)."""
     window = [e for e in g.known if e.fixed_in and not e.gap and e.kind is not KnownKind.LIMITATION]
     return window if window and len(window) == len(g.known) else []
 
 
-def confirm_known(groups: list[Group], replay: Replay = bisect_replay) -> list[Group]:
+def confirm_known(groups: list[Group], replay: Replay) -> list[Group]:
     """Check release-window labels: a known group whose entries all name a `fixed_in` release
     is confirmed when its reduced kernel passes on that release (the latest of them) and refuted
     when it still fails there: the label moves to `unconfirmed` and the group is new again,
     grouped by its reduced kernel. Any other outcome (replay error, another verdict) leaves the
-    label, marked not confirmed. Gradient gaps are confirmed by their own re-check and are not replayed."""
+    label, marked not confirmed. `replay` runs folders on a release (`fuzz.bisect.bisect_replay`,
+    which sits above this package). Gradient gaps are confirmed by their own re-check and are not replayed."""
     by_release: dict[str, list[Group]] = {}
     for g in groups:
         window = _window_entries(g)

@@ -21,9 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
 from fuzz.pool import Done, Task, WorkerPool
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
 from fuzz.worker import generate_case
 
 
@@ -104,7 +104,7 @@ def _pool_phase(
     deadline_s: float | None,
     store_dir: str | None,
 ) -> tuple[Phase, list[int]]:
-    from fuzz.store import Store
+    from fuzz.engine.store import Store
 
     phase = Phase(name)
     pool = WorkerPool(settings, workers)
@@ -130,8 +130,8 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
     import warp as wp
 
     import grammar
-    from fuzz import warpcompat
-    from fuzz.launch import launch
+    from fuzz.engine import warpcompat
+    from fuzz.engine.launch import launch
     from grammar.case import MODULE_HEADER
 
     phase = Phase("naive")

@@ -217,3 +217,8 @@ def format_summary(results: list[BisectResult]) -> str:
             f"{first_passing_after(res) or '-':<10} {verdict}"
         )
     return "\n".join(lines)
+
+
+def bisect_replay(folders: list[str], release: str) -> dict[str, str]:
+    """Replay folders on one release (a cached venv): folder -> status (`corpus.triage.confirm_known`)."""
+    return {r.seed_path: r.rows[0].status for r in bisect_many(folders, [release])}

@@ -23,15 +23,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from fuzz import judge as J
-from fuzz import warpcompat
+from fuzz.engine import judge as J
+from fuzz.engine import warpcompat
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.store import Store, StoreError
 from fuzz.pool import Done, Lost, Task, WorkerPool
 from fuzz.reducequeue import ReducePolicy, ReductionQueue
-from fuzz.result import CaseResult
 from fuzz.runlock import run_lock
-from fuzz.settings import WorkerSettings
 from fuzz.shard import WHOLE, Shard
-from fuzz.store import Store, StoreError
 
 
 class RunDirError(StoreError):

@@ -81,7 +81,7 @@ def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
 
 def cpu_opt_level_from_args(args: argparse.Namespace, compiles_cuda: bool) -> int | None:
     """The CPU -O level the workers will apply, after saying why a requested one cannot be."""
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     level = None if args.cpu_opt_level == "warp" else int(args.cpu_opt_level)
     note = warpcompat.cpu_opt_level_note(level, compiles_cuda)
@@ -113,7 +113,7 @@ def gen_config_from_args(args: argparse.Namespace) -> dict[str, Any]:
 def resolve_devices(text: str) -> tuple[str, ...]:
     import warp as wp
 
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     warpcompat.quiet()
     wp.init()

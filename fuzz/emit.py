@@ -2,7 +2,7 @@
 
 A kernel is extracted with what it references (`fuzz.extract`, as `check` does), written as the
 same one-kernel module a check compiles (`MODULE_HEADER` + extracted source), compiled with the
-module options a campaign uses, and its code cut out of the module's source (`fuzz.codecut`), so
+module options a campaign uses, and its code cut out of the module's source (`fuzz.engine.codecut`), so
 the text equals the dataset record's `cpp_forward`/`cuda_forward` for that kernel. CUDA needs no
 GPU: without one it is generated and compiled ahead of time with NVRTC (`compile_cuda_aot`).
 """
@@ -71,7 +71,7 @@ def emit_file(
     import warp as wp
 
     from fuzz import extract as X
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     if device not in ("cpu", "cuda"):
         raise EmitError(f"--device {device}: expected cpu or cuda")
@@ -119,8 +119,8 @@ def _emit_one(
     import warp as wp
 
     from fuzz import extract as X
-    from fuzz import warpcompat
-    from fuzz.codecut import cut_kernel
+    from fuzz.engine import warpcompat
+    from fuzz.engine.codecut import cut_kernel
     from fuzz.export.records import record_code
     from grammar.case import MODULE_HEADER
 

@@ -1,6 +1,6 @@
 """Harvest real kernels: every `@wp.kernel` of some files, checked as `check` does, stored as cases.
 
-Each kernel becomes one case of family `real` in a run store (`fuzz.store`), so `export`,
+Each kernel becomes one case of family `real` in a run store (`fuzz.engine.store`), so `export`,
 `triage` and the corpus treat it like a generated one. Its seed is a stable id derived from the
 file's hash and the kernel's name and line, in a seed space of its own (`REAL_SEED_BASE` and up:
 campaigns count up from their first seed, far below it), so a re-run resumes by skipping the seeds
@@ -213,11 +213,11 @@ def harvest(paths: list[str], out: str, opts: HarvestOptions, progress: Any = No
     """Check and store every kernel of `paths` not yet stored in `out`; see the module docstring."""
     from corpus.save import save_failures
     from fuzz import extract as X
-    from fuzz import warpcompat
-    from fuzz.execute import BatchRunner
+    from fuzz.engine import warpcompat
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
+    from fuzz.engine.store import Store
     from fuzz.runlock import run_lock
-    from fuzz.settings import WorkerSettings
-    from fuzz.store import Store
 
     os.makedirs(out, exist_ok=True)
     summary = Summary()
@@ -288,7 +288,7 @@ def _harvest_file(
     from rich.console import Console
 
     from fuzz.commands import check
-    from fuzz.result import CaseResult
+    from fuzz.engine.result import CaseResult
     from grammar.case import KernelCase
 
     wanted = {(d.name, d.lineno) for d in todo}
@@ -346,7 +346,7 @@ def _harvest_file(
 
 def _write_summary(out: str, store: Any, session: int, opts: HarvestOptions, summary: Summary) -> None:
     """summary.json in the layout `export` reads (generator version, this session's codegen settings)."""
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     doc = {
         "command": "harvest",

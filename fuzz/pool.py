@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from fuzz.engine.settings import WorkerSettings
 from fuzz.memory import MemoryPoint, MemorySample
 from fuzz.memory import report as memory_report
-from fuzz.settings import WorkerSettings
 from fuzz.worker import worker_main
 
 

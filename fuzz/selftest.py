@@ -21,10 +21,10 @@ import libcst as cst
 import numpy as np
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fuzz import judge as J
-from fuzz.execute import BatchRunner
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.runner import BatchRunner
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import MODULE_HEADER, KernelCase
 
 KINDS = ("operator", "comparison", "constant", "index", "unstable")

@@ -20,10 +20,10 @@ import os
 import traceback
 from typing import Any
 
-from fuzz import judge as J
 from fuzz import memory
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
 
 
 def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
@@ -87,7 +87,7 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     # Ctrl-C reaches the whole process group: the campaign stops its workers itself, in order
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
-    from fuzz.execute import BatchRunner, DevicePoisoned
+    from fuzz.engine.runner import BatchRunner, DevicePoisoned
     from grammar.case import KernelCase
 
     work_dir = os.path.join(settings.run_dir, "work", f"w{index}")

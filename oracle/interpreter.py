@@ -1154,7 +1154,7 @@ def evaluate(
     max_while_iterations: int = MAX_WHILE_ITERATIONS,
 ) -> OracleResult:
     """Interpret `kernel_name` from `source` over the launch `dim` with `args` (oracle
-    representation, as for `fuzz.launch.launch`). Inputs are copied, never mutated. A `while`
+    representation, as for `fuzz.engine.launch.launch`). Inputs are copied, never mutated. A `while`
     loop still running after `max_while_iterations` raises Unsupported (it may never end)."""
     return evaluate_many(
         source, kernel_name, [args], dim, registry=registry, max_while_iterations=max_while_iterations

@@ -3,7 +3,7 @@ spatial.h / vec.h), plus `bit_count` (builtin.h). Written with the scalar ops an
 composite helpers, so bounds compose.
 
 A transform is 7 components: p (x, y, z) then q (x, y, z, w), as spatial.h's transform_t lays
-them out and as `fuzz.launch` represents them."""
+them out and as `fuzz.engine.launch` represents them."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Scalars carry their NumPy dtype and rounding unit; composites (vectors, matrices, quaternions,
 transforms) are a scalar type plus a component shape, matching the argument representation of
-`fuzz.launch` (vec3f -> trailing axis of 3, mat33f -> trailing (3, 3)).
+`fuzz.engine.launch` (vec3f -> trailing axis of 3, mat33f -> trailing (3, 3)).
 """
 
 from __future__ import annotations

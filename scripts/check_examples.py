@@ -30,8 +30,8 @@ def main() -> int:
 
     from fuzz.cliutil import UsageError, resolve_devices
     from fuzz.commands import check
-    from fuzz.execute import BatchRunner
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
 
     root = os.path.join(os.path.dirname(warp.__file__), "examples")
     files = [

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from fuzz.engine.compile_check import compile_batch, init_warp  # noqa: E402
 from grammar import GenConfig, generate, parse_weights  # noqa: E402
-from grammar.compile_check import compile_batch, init_warp  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from fuzz.campaign import Campaign, CampaignConfig
-from fuzz.settings import WorkerSettings
+from fuzz.engine.settings import WorkerSettings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,8 +14,8 @@ import pytest
 from corpus import entry as E
 from corpus.triage import GroupBy, triage
 from fuzz.campaign import Campaign, CampaignConfig
+from fuzz.engine.settings import WorkerSettings
 from fuzz.reducequeue import ReducePolicy, ReductionQueue
-from fuzz.settings import WorkerSettings
 
 WRONG = "fuzz.wrong_oracles:wrong_cos"
 FIRST_SEED = 3000  # seeds 3000..3011 hold at least one kernel whose output a wrong cos reaches

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from fuzz import warpcompat
-from fuzz.codecut import cut_kernel
+from fuzz.engine import warpcompat
+from fuzz.engine.codecut import cut_kernel
 
 SOURCE = """
 import warp as wp

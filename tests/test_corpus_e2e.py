@@ -20,8 +20,8 @@ from corpus.save import save_failures
 from corpus.triage import triage
 from fuzz.campaign import Campaign, CampaignConfig
 from fuzz.cli import main
-from fuzz.settings import WorkerSettings
-from fuzz.store import Store
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.store import Store
 from grammar.case import KernelCase
 
 pytestmark = pytest.mark.slow

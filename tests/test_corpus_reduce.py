@@ -9,9 +9,9 @@ import pytest
 
 from corpus.passes import statement_count
 from corpus.reduce import ReduceError, reduce_case
-from corpus.signature import Signature, signature_of
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.signature import Signature, signature_of
 from grammar.case import KernelCase, ParamSpec
 
 WRONG = "fuzz.wrong_oracles:wrong_sin"

@@ -20,9 +20,9 @@ from corpus.candidates import CandidateRunner
 from corpus.replay import CHANGED, FIXED, STILL_FAILING, replay
 from corpus.save import expected_arrays, save_failures
 from corpus.triage import triage
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
-from fuzz.store import Store
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.store import Store
 from grammar.case import KernelCase, ParamSpec
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -47,7 +47,7 @@ def test_check_seed_says_no(tmp_path: Path) -> None:
     oracle and is refused under the right one (where replay says `fixed`)."""
     from corpus.candidates import CandidateRunner
     from corpus.save import save_failures
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
     from grammar.case import KernelCase, ParamSpec
 
     wrong = "fuzz.wrong_oracles:wrong_sin"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from corpus.signature import (
+from fuzz.engine.result import CaseResult
+from fuzz.engine.signature import (
     Signature,
     error_kind,
     normalize_text,
@@ -10,7 +11,6 @@ from corpus.signature import (
     signature_of,
     slice_constructs,
 )
-from fuzz.result import CaseResult
 
 SRC = """@wp.kernel
 def k_{seed}(a1: wp.array(dtype=wp.float32), a2: wp.array(dtype=wp.int32), out3: wp.array(dtype=wp.float32), out4: wp.array(dtype=wp.int32)):

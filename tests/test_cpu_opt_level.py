@@ -10,10 +10,10 @@ from __future__ import annotations
 import pytest
 
 import grammar
-from fuzz import warpcompat
-from fuzz.execute import BatchRunner
+from fuzz.engine import warpcompat
+from fuzz.engine.runner import BatchRunner
+from fuzz.engine.settings import WorkerSettings
 from fuzz.nativenames import canonical_function_ids
-from fuzz.settings import WorkerSettings
 
 SEEDS = [0, 1, 7, 8, 19, 20]  # a mix of families, most with a verified float gradient
 

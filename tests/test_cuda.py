@@ -15,7 +15,7 @@ import pytest
 def _cuda_available() -> bool:
     import warp as wp
 
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     warpcompat.quiet()
     wp.init()
@@ -30,7 +30,7 @@ pytestmark = [
 
 def _campaign(run: Path, n: int, **settings: object) -> dict:
     from fuzz.campaign import Campaign, CampaignConfig
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
 
     ws = WorkerSettings(run_dir=str(run), devices=("cpu", "cuda:0"), **settings)  # type: ignore[arg-type]
     cfg = CampaignConfig(

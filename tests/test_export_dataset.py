@@ -19,13 +19,13 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.store import Store
 from fuzz.export import ExportOptions, export_dataset
 from fuzz.export.card import split_front_matter
 from fuzz.export.manifest import sha256_file
 from fuzz.export.writer import read_rows
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
-from fuzz.store import Store
 from grammar.case import KernelCase, ParamSpec
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +83,7 @@ XYR = (_arr("x"), _arr("y"), _arr("res", role="out"))
 
 
 def _run_cases(cases: list[KernelCase], work: Path, backward: bool = False) -> list[CaseResult]:
-    from fuzz.execute import BatchRunner
+    from fuzz.engine.runner import BatchRunner
 
     runner = BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=backward), str(work), tag="xt")
     results, _ = runner.run(cases)

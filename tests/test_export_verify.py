@@ -175,7 +175,7 @@ def test_sample_is_random_but_reproducible(dataset: Path) -> None:
 @pytest.mark.slow
 def test_campaign_export_passes_verify_on_50_samples(tmp_path: Path) -> None:
     from fuzz.campaign import Campaign, CampaignConfig
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
 
     run = tmp_path / "run"
     settings = WorkerSettings(run_dir=str(run), enable_backward=False)

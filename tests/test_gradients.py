@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import oracle
-from fuzz import gradients as G
+from fuzz.engine import gradients as G
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 SOURCE = "@wp.kernel\ndef poly(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = a[i] * a[i] * b[i] + 3.0 * a[i] - b[i] * b[i] * b[i]\n\n\n@wp.kernel\ndef sinexp(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.exp(wp.sin(a[i]) * 0.5) + wp.cos(a[i] * b[i])\n\n\n@wp.kernel\ndef branch(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    if a[i] > 0.25:\n        out[i] = a[i] * a[i]\n    else:\n        out[i] = 2.0 * a[i] + b[i]\n\n\n@wp.kernel\ndef kinks(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.abs(a[i]) + wp.max(a[i], b[i]) * wp.floor(b[i])\n\n\n@wp.kernel\ndef vec3k(v: wp.array(dtype=wp.vec3), u: wp.array(dtype=wp.vec3), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.length(v[i]) + wp.dot(wp.normalize(v[i]), u[i])\n\n\n@wp.func\ndef helper_h(x: float, y: float) -> float:\n    return x * wp.sqrt(y * y + 1.0)\n\n\n@wp.kernel\ndef helper(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = helper_h(a[i], b[i]) - float(2.0) * b[i]\n\n\n@wp.func\ndef wrong_sq(x: float) -> float:\n    return x * x\n\n\n@wp.func_grad(wrong_sq)\ndef adj_wrong_sq(x: float, adj_ret: float):\n    wp.adjoint[x] += 3.0 * x * adj_ret\n\n\n@wp.kernel\ndef wrong(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wrong_sq(a[i]) + b[i]\n\n\n@wp.kernel\ndef reduce_sq(a: wp.array(dtype=wp.float32), acc: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    wp.atomic_add(acc, i % 4, a[i] * a[i])\n\n\n@wp.kernel\ndef ints(a: wp.array(dtype=wp.int32), out: wp.array(dtype=wp.int32)):\n    i = wp.tid()\n    out[i] = a[i] * 2\n\n\n@wp.kernel\ndef dynloop(a: wp.array(dtype=wp.float32), n: int, out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    s = float(0.0)\n    for k in range(n):\n        s = s * a[i] + 1.0\n    out[i] = s\n\n\n@wp.kernel\ndef inplace(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = a[i] * 2.0\n    out[i] = out[i] * a[i]\n\n\n@wp.kernel\ndef frack(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.frac(a[i]) * 2.0\n"
@@ -192,8 +192,8 @@ def test_float64_twin_agrees_with_float32_oracle(mod: Any) -> None:
 def test_store_round_trips_gradient_check(tmp_path: Path) -> None:
     import sqlite3
 
-    from fuzz.result import CaseResult
-    from fuzz.store import Store
+    from fuzz.engine.result import CaseResult
+    from fuzz.engine.store import Store
 
     # a database created before the column existed is migrated in place
     old = tmp_path / "old"
@@ -223,8 +223,8 @@ def test_store_round_trips_gradient_check(tmp_path: Path) -> None:
 def test_batch_runner_records_gradients_and_flags_wrong_adjoint(tmp_path: Path) -> None:
     """Through BatchRunner: inputs from grammar.make_inputs, verdict gradient_mismatch, off switch."""
     import grammar
-    from fuzz.execute import BatchRunner
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
 
     def mk(name: str, seed: int) -> KernelCase:
         names, params = CASES[name]

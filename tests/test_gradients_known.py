@@ -13,9 +13,9 @@ import pytest
 
 import oracle
 from corpus.known import KNOWN, KnownKind
-from corpus.signature import Signature, same_failure, signature_of, with_cause
-from fuzz import gradients as G
-from fuzz.result import CaseResult
+from fuzz.engine import gradients as G
+from fuzz.engine.result import CaseResult
+from fuzz.engine.signature import Signature, same_failure, signature_of, with_cause
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 KERNELS = {

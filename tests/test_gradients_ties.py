@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import oracle
-from fuzz import gradients as G
+from fuzz.engine import gradients as G
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 SOURCE = """

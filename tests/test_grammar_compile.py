@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
+from fuzz.engine.compile_check import compile_batch, init_warp
 from grammar import FAMILIES, generate, make_inputs
-from grammar.compile_check import compile_batch, init_warp
 from grammar.generate import DEFAULT_WEIGHTS
 
 ENABLED = [f for f in FAMILIES if DEFAULT_WEIGHTS[f] > 0]
@@ -40,7 +40,7 @@ def test_outputs_are_finite(wp_ready, tmp_path):
     import importlib.util
     import sys
 
-    from fuzz.launch import launch
+    from fuzz.engine.launch import launch
 
     cases = [
         generate(200 + 10 * n + k, family=f)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import oracle
-from fuzz.settings import WorkerSettings
+from fuzz.engine.settings import WorkerSettings
 from grammar import generate, make_inputs
 from grammar.case import MODULE_HEADER
 from grammar.generate import DEFAULT_WEIGHTS
@@ -69,7 +69,7 @@ def test_every_random_kernel_binds_its_state_first() -> None:
 
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from fuzz.execute import BatchRunner
+    from fuzz.engine.runner import BatchRunner
 
     work = tmp_path_factory.mktemp("random-family")
     return BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=False), str(work), tag="rnd")
@@ -104,7 +104,7 @@ def _module(tmp_path: Path, cases: list[Any]) -> Any:
 def test_a_state_that_does_not_advance_is_caught(runner: Any, tmp_path: Path) -> None:
     """Generated kernels that draw twice from their state disagree with an oracle whose randf
     returns the draw but leaves the state where it was."""
-    from fuzz.launch import launch
+    from fuzz.engine.launch import launch
 
     good = default_registry()
     randf = good.get("randf")

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import grammar
+from fuzz.engine.compile_check import compile_batch, init_warp
 from grammar import GenConfig, generate, make_inputs, parse_weights
-from grammar.compile_check import compile_batch, init_warp
 from grammar.families import REACH_FAMILIES
 
 _spec = importlib.util.spec_from_file_location(

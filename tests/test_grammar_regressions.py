@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from fuzz.engine.compile_check import compile_batch, init_warp
 from grammar import generate
-from grammar.compile_check import compile_batch, init_warp
 from grammar.dtypes import Interval
 from grammar.expr import Expr, call, code, name
 

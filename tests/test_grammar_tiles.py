@@ -8,8 +8,8 @@ import ast
 from collections import Counter
 
 import grammar
-from fuzz.execute import BatchRunner
-from fuzz.settings import WorkerSettings
+from fuzz.engine.runner import BatchRunner
+from fuzz.engine.settings import WorkerSettings
 from grammar import GenConfig, generate, parse_weights
 from grammar.case import KernelCase
 from grammar.gates import GATES, features_used

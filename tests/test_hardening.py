@@ -61,7 +61,7 @@ def saved(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A corpus folder of a real mismatch (under a wrong wp.sin oracle), saved as a campaign does."""
     from corpus.candidates import CandidateRunner
     from corpus.save import save_failures
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
     from grammar.case import KernelCase, ParamSpec
 
     tmp = tmp_path_factory.mktemp("saved")
@@ -409,7 +409,7 @@ def _wait_for_cases(run: Path, n: int, proc: subprocess.Popen[str], timeout: flo
 @pytest.mark.slow
 def test_killed_session_is_closed_and_its_worker_files_removed_on_the_next_start(tmp_path: Path) -> None:
     from fuzz.campaign import Campaign, CampaignConfig
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
 
     run = tmp_path / "run"
     cmd = [sys.executable, "-m", "fuzz", "run", "--budget", "2m", "--max-kernels", "400", *CAMPAIGN]
@@ -528,7 +528,7 @@ def test_reduce_says_when_there_was_nothing_to_remove(
     """One statement that fails under the wrong oracle: nothing can go."""
     from corpus.candidates import CandidateRunner
     from corpus.save import save_failures
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.settings import WorkerSettings
     from grammar.case import KernelCase, ParamSpec
 
     src = "@wp.kernel\ndef k_6(out1: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out1[i] = wp.sin(1.0)\n"
@@ -550,10 +550,10 @@ def test_datasets_loads_a_small_export_without_warnings(tmp_path: Path) -> None:
     pytest.importorskip("pyarrow")
     import warp as wp
 
-    from fuzz.execute import BatchRunner
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
+    from fuzz.engine.store import Store
     from fuzz.export import ExportOptions, export_dataset
-    from fuzz.settings import WorkerSettings
-    from fuzz.store import Store
     from grammar.case import KernelCase, ParamSpec
 
     params = (

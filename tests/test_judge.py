@@ -1,6 +1,6 @@
 import numpy as np
 
-from fuzz.judge import INCONCLUSIVE, VERIFIED, TolerancePolicy, check_device, compare_array, decide
+from fuzz.engine.judge import INCONCLUSIVE, VERIFIED, TolerancePolicy, check_device, compare_array, decide
 
 P = TolerancePolicy()
 

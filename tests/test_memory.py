@@ -122,8 +122,8 @@ def _drive(pool, tasks):  # type: ignore[no-untyped-def]
 def test_pool_replaces_a_worker_whose_memory_grew(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """With a growth allowance below zero every batch after the warm-up counts as grown: the worker
     must be replaced by a new process, and the pool must keep working with it."""
+    from fuzz.engine.settings import WorkerSettings
     from fuzz.pool import Task, WorkerPool
-    from fuzz.settings import WorkerSettings
 
     pool = WorkerPool(WorkerSettings(run_dir=str(tmp_path)), 1, recycle_growth_kb=-(2**30), warm_batches=1)
     try:
@@ -139,8 +139,8 @@ def test_pool_replaces_a_worker_whose_memory_grew(tmp_path) -> None:  # type: ig
 
 
 def test_pool_keeps_a_worker_within_its_allowance(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fuzz.engine.settings import WorkerSettings
     from fuzz.pool import Task, WorkerPool
-    from fuzz.settings import WorkerSettings
 
     pool = WorkerPool(WorkerSettings(run_dir=str(tmp_path)), 1, recycle_growth_kb=2**30, warm_batches=1)
     try:

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import grammar
-from fuzz.gradients import float64_source
+from fuzz.engine.gradients import float64_source
 from oracle import evaluate, evaluate_many
 
 HEADER = "import warp as wp\n\n"

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import oracle
-from fuzz.launch import launch
+from fuzz.engine.launch import launch
 
 SOURCE = """
 import warp as wp

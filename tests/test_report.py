@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from fuzz.cli import main
-from fuzz.result import CaseResult
-from fuzz.store import Store
+from fuzz.engine.result import CaseResult
+from fuzz.engine.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("coverage", "verdicts", "findings", "throughput", "settings")

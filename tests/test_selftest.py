@@ -12,7 +12,8 @@ import pytest
 
 import grammar
 import oracle
-from fuzz.judge import TolerancePolicy
+from fuzz.engine.judge import TolerancePolicy
+from fuzz.engine.settings import WorkerSettings
 from fuzz.selftest import (
     MutantRunner,
     PlannedMutant,
@@ -23,7 +24,6 @@ from fuzz.selftest import (
     oracle_difference,
     run_selftest,
 )
-from fuzz.settings import WorkerSettings
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 # every mutation of this kernel changes out (operator, constant, index shift of a / out)

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 
 import oracle
-from fuzz import judge as J
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine import judge as J
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 N = 64
@@ -76,7 +76,7 @@ ORDER_DEPENDENT = {
 
 @pytest.fixture(scope="module")
 def runner(tmp_path_factory: pytest.TempPathFactory) -> object:
-    from fuzz.execute import BatchRunner
+    from fuzz.engine.runner import BatchRunner
 
     work = tmp_path_factory.mktemp("soundness")
     return BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=False), str(work), tag="snd")

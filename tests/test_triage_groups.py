@@ -27,8 +27,8 @@ from corpus.rootcause import kernel_shape
 from corpus.save import save_failures
 from corpus.triage import GroupBy, judge_confirm, triage
 from fuzz.cli import main
-from fuzz.result import CaseResult
-from fuzz.settings import WorkerSettings
+from fuzz.engine.result import CaseResult
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import KernelCase, ParamSpec
 
 pytestmark = pytest.mark.slow
@@ -201,7 +201,8 @@ def test_release_window_labels_are_replayed_and_can_be_refuted() -> None:
     """`confirm_known` with real replays on the installed release (instead of each entry's
     `fixed_in`, which would need other releases' venvs): a fixed bug passes there, so its label
     stays; a group whose kernel still fails there loses its label and is new again."""
-    from corpus.triage import bisect_replay, confirm_known
+    from corpus.triage import confirm_known
+    from fuzz.bisect import bisect_replay
     from fuzz.venvs import installed_warp_version
 
     installed = installed_warp_version() or ""

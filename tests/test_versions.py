@@ -238,7 +238,7 @@ _SEED_SCRIPT = r"""
 import json, sys
 from corpus.candidates import CandidateRunner
 from corpus.save import save_failures
-from fuzz.settings import WorkerSettings
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import KernelCase, ParamSpec
 
 run = sys.argv[1]

@@ -12,8 +12,8 @@ import gc
 import linecache
 
 import grammar
-from fuzz.execute import BatchRunner
-from fuzz.settings import WorkerSettings
+from fuzz.engine.runner import BatchRunner
+from fuzz.engine.settings import WorkerSettings
 from grammar.case import KernelCase, ParamSpec
 
 

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fuzz.judge import VERIFIED
+from fuzz.engine.judge import VERIFIED
 from fuzz.runlock import LOCK_FILE
 
 DB = "campaign.db"

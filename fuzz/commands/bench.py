@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     gen_config = gen_config_from_args(args)
     import warp as wp
 
-    from fuzz import warpcompat
+    from fuzz.engine import warpcompat
 
     warpcompat.quiet()
     wp.init()

@@ -510,8 +510,8 @@ def print_rows(console: Any, title: str, rows: list[Row]) -> None:
 def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
-    from fuzz.execute import BatchRunner
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
 
     path = os.path.abspath(args.file)
     if not os.path.isfile(path):

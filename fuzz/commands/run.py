@@ -106,11 +106,11 @@ def run(args: argparse.Namespace) -> int:
     """Exit 0 when the session ends, 130 after Ctrl-C (143 after SIGTERM), 2 when the folder
     cannot be used (held by another campaign, not a folder, full disk, read-only)."""
     from fuzz.campaign import Campaign, CampaignConfig, check_run_dir
-    from fuzz.judge import TolerancePolicy
+    from fuzz.engine.judge import TolerancePolicy
+    from fuzz.engine.settings import WorkerSettings
+    from fuzz.engine.store import StoreError
     from fuzz.progress import Progress, print_summary
     from fuzz.runlock import RunLocked
-    from fuzz.settings import WorkerSettings
-    from fuzz.store import StoreError
 
     try:
         budget = parse_budget(args.budget)

@@ -40,8 +40,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import grammar
+    from fuzz.engine.settings import WorkerSettings
     from fuzz.selftest import format_report, run_selftest
-    from fuzz.settings import WorkerSettings
 
     if args.mutants < 1 or args.batch < 1 or args.live_tries < 1:
         raise UsageError("--mutants, --batch and --live-tries must be at least 1")

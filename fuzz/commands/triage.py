@@ -101,8 +101,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(e)) from e
     if args.confirm_known:
         from corpus.triage import confirm_known
+        from fuzz.bisect import bisect_replay
 
-        groups = confirm_known(groups)
+        groups = confirm_known(groups, bisect_replay)
     if args.report:
         from corpus.issue_report import write_reports
 

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fuzz import judge as J
+from fuzz.engine import judge as J
 from fuzz.export.runs import RunInfo, SessionInfo
 from fuzz.nativenames import canonical_function_ids
 from grammar.case import MODULE_HEADER

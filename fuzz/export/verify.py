@@ -4,7 +4,7 @@ Three layers, each able to say no: (1) the files are the ones the manifest lists
 counts) and the card's YAML header parses and agrees with them; (2) every sampled record is
 internally consistent (its pair id and source hash recompute from its own fields, its split
 matches its shard, its stored checks passed and compared the elements the launch wrote); (3) each sampled record is rebuilt from its
-`python` and `input_spec`, compiled and run again through `fuzz.execute.BatchRunner` on the
+`python` and `input_spec`, compiled and run again through `fuzz.engine.runner.BatchRunner` on the
 available devices and judged against the oracle, and must come out `verified`. Where this
 machine has the record's Warp version and codegen options, the regenerated code (C++, and CUDA
 where a GPU reran it) must also equal the stored code.
@@ -252,8 +252,8 @@ def _rerun(
     warp_version: str,
 ) -> None:
     """Compile and check the rows again, one BatchRunner per codegen-option group."""
-    from fuzz.execute import BatchRunner
-    from fuzz.settings import WorkerSettings
+    from fuzz.engine.runner import BatchRunner
+    from fuzz.engine.settings import WorkerSettings
 
     for key, rows in groups.items():
         opts = json.loads(key)

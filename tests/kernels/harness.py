@@ -51,7 +51,7 @@ def source_of(filename: str) -> str:
 
 
 def run_device(mod: Any, kernel: str, args: dict[str, Any], dim: tuple[int, ...]) -> dict[str, np.ndarray]:
-    from fuzz.launch import launch
+    from fuzz.engine.launch import launch
 
     return launch(getattr(mod, kernel), {k: _copy(v) for k, v in args.items()}, dim, "cpu")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fuzz.judge import TolerancePolicy
+from fuzz.engine.judge import TolerancePolicy
 
 
 @dataclass(frozen=True)

@@ -596,7 +596,7 @@ def warp_gradient_sets(
     """One taped launch, one backward pass per weight set (the tape is zeroed in between)."""
     import warp as wp
 
-    from fuzz.launch import to_warp_value
+    from fuzz.engine.launch import to_warp_value
 
     names = set(weight_sets[0]) | set(wrt)
     warp_args = []

@@ -27,7 +27,7 @@ class CaseResult:
     code: dict[str, str | None] = field(default_factory=dict)
     unstable_fraction: float = 0.0  # share of written elements skipped as unstable (judge.unstable_fraction)
     oracle_ops: int = 0
-    gradient_check: list[dict[str, Any]] = field(default_factory=list)  # fuzz.gradients, per device
+    gradient_check: list[dict[str, Any]] = field(default_factory=list)  # fuzz.engine.gradients, per device
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -35,10 +35,3 @@ class CaseResult:
     @staticmethod
     def from_json(d: dict[str, Any]) -> CaseResult:
         return CaseResult(**d)
-
-    def signature(self) -> str:
-        """Failure identity for grouping duplicates: stage, devices, verdict, kind and the constructs
-        on the path that differs, free of seed-specific names (see corpus.signature)."""
-        from corpus.signature import signature_key
-
-        return signature_key(self)

@@ -1,7 +1,7 @@
 """Compile (and launch) generated kernels with real Warp on CPU, batched into shared modules.
 
 Warp 1.19 refuses a whole module when one kernel fails, so a failing batch is retried kernel by
-kernel to name the culprits. Modules load through `fuzz.warpcompat.load_module`, which compiles
+kernel to name the culprits. Modules load through `fuzz.engine.warpcompat.load_module`, which compiles
 the CPU variant `wp.launch` uses (block_dim=1) instead of a second, unused one.
 """
 
@@ -58,7 +58,7 @@ def compile_batch(
 
     enable_backward=False skips the adjoint code where only forward typing is under test.
     """
-    from fuzz.warpcompat import load_module
+    from fuzz.engine.warpcompat import load_module
 
     path = workdir / f"gm_{tag}.py"
     path.write_text(_module_source(cases, enable_backward))
@@ -79,7 +79,7 @@ def compile_batch(
             except Exception as e:
                 fails.append(Failure(c.seed, c.family, "compile", _short(e)))
     if launch:
-        from fuzz.launch import launch as run
+        from fuzz.engine.launch import launch as run
         from grammar.inputs import make_inputs
 
         for c in cases:

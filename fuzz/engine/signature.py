@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from fuzz.result import CaseResult
+from fuzz.engine.result import CaseResult
 
 BARE_CALLS = frozenset({"int", "float", "range", "len"})
 # first-line header Warp puts before a codegen error; the reason follows the last "\n;"

@@ -14,7 +14,8 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from fuzz.result import CaseResult
+from fuzz.engine.result import CaseResult
+from fuzz.engine.signature import signature_key
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -120,7 +121,7 @@ class Store:
                     "INSERT OR IGNORE INTO cases VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         r.seed, r.kernel_name, r.family, r.generator_version, r.verdict, r.stage, r.device,
-                        r.signature(), r.message, json.dumps(r.case, sort_keys=True), json.dumps(r.checks),
+                        signature_key(r), r.message, json.dumps(r.case, sort_keys=True), json.dumps(r.checks),
                         r.unstable_fraction, r.oracle_ops, session, now, json.dumps(r.gradient_check),
                     ),
                 )  # fmt: skip
