@@ -279,10 +279,13 @@ KNOWN = KnownTable(
         KnownEntry(
             "atomic-result",
             KnownKind.LIMITATION,
-            "the old value returned by a float atomic depends on thread order",
+            "the value returned by an atomic (wp.atomic_add(...) used in an expression, any dtype) is "
+            "not reproduced by the backward pass's replay: gradients through it are wrong without a "
+            "@wp.func_replay",
             "gradient",
             (),
-            "thread-order dependence (DESIGN.md, Wave 2 notes)",
+            f"Warp {_DIFF}: Custom Replay Function ('the index returned by the adjoint of "
+            "wp.atomic_add() is always zero')",
             ("1.19.0",),
             limitation="atomic-result",
         ),

@@ -95,6 +95,12 @@ def array_mul(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
     i = wp.tid()
     out[i] = a[i]
     out[i] *= a[i]
+
+
+@wp.kernel
+def atomic_result(acc: wp.array(dtype=wp.int32), a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    out[i] = float(wp.atomic_add(acc, i, 1)) * a[i]
 """
 
 N = 16
@@ -114,6 +120,7 @@ PARAMS = {
     "component_mul": A_OUT,
     "component_add": A_OUT,
     "array_mul": A_OUT,
+    "atomic_result": [_arr("acc", "int32", "inout"), *A_OUT],
 }
 
 
@@ -230,6 +237,35 @@ def test_screened_limitations_would_really_disagree(mod: Any) -> None:
         inputs = {"a": x, "out": np.zeros(4, np.float32)}
         g = G.warp_gradients(getattr(mod, name), inputs, (4,), "cpu", {"out": np.ones(4)}, ["a"])["a"]
         assert not np.allclose(g, want, rtol=1e-3), (name, g, want)
+
+
+def test_used_atomic_result_is_screened_and_really_disagrees(mod: Any) -> None:
+    """Warp documents that the backward replay does not reproduce an atomic's returned value: the
+    screen says `atomic-result` for a used return value of any dtype (here int32, in the kernel or
+    returned from a helper), not for a discarded one, and Warp's gradient really is wrong there."""
+    kernel_src = SOURCE[SOURCE.index("@wp.kernel\ndef atomic_result") :]
+    case = KernelCase("atomic_result", kernel_src, "test", 1, "test", tuple(PARAMS["atomic_result"]), (N,))
+    s = G.screen(case)
+    assert s is not None and s.limitation == G.Limitation.ATOMIC_RESULT, s
+    helper = (
+        "@wp.func\ndef tick(c: wp.array(dtype=wp.int32), i: int) -> int:\n    return wp.atomic_add(c, i, 1)\n\n\n"
+        + kernel_src.replace("wp.atomic_add(acc, i, 1)", "tick(acc, i)")
+    )
+    s = G.screen(KernelCase("atomic_result", helper, "test", 1, "test", tuple(PARAMS["atomic_result"]), (N,)))
+    assert s is not None and s.limitation == G.Limitation.ATOMIC_RESULT, s
+    discarded = kernel_src.replace("out[i] = float(wp.atomic_add(acc, i, 1)) * a[i]",
+                                   "wp.atomic_add(acc, i, 1)\n    out[i] = a[i]")  # fmt: skip
+    assert (
+        G.screen(
+            KernelCase("atomic_result", discarded, "test", 1, "test", tuple(PARAMS["atomic_result"]), (N,))
+        )
+        is None
+    )
+    acc = np.array([3, 5, 0, 7], np.int32)
+    x = np.array([1.3, 0.7, -2.1, 0.4], np.float32)
+    inputs = {"acc": acc, "a": x, "out": np.zeros(4, np.float32)}
+    g = G.warp_gradients(mod.atomic_result, inputs, (4,), "cpu", {"out": np.ones(4)}, ["a"])["a"]
+    assert not np.allclose(g, acc.astype(np.float32), rtol=1e-3), g  # d out/d a = the old value
 
 
 def test_component_add_is_not_screened_and_verifies(mod: Any) -> None:

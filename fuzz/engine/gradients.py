@@ -293,8 +293,11 @@ def screen(case: KernelCase) -> Screened | None:
       and how the campaign compiles) Warp documents that a re-assigned component's gradient is
       invalid; a single write after default initialisation is fine, but is screened too (the
       screen does not track initialisation);
-    - float atomics whose result depends on thread order (min/max/cas/exch) or whose returned old
-      value is used;
+    - float atomics whose result depends on thread order (min/max/cas/exch);
+    - any atomic whose returned value is used (not a bare expression statement), of any dtype, in
+      the kernel or a helper: Warp's differentiability guide ("Custom Replay Function") documents
+      that the replay phase of the backward pass does not reproduce it (the index returned by the
+      adjoint of wp.atomic_add is always zero) and that a @wp.func_replay is needed;
     - `wp.grad(f)(x)` outside a `@wp.func_grad`: forward-only, a constant in the backward pass.
     """
     try:
@@ -350,19 +353,16 @@ def screen(case: KernelCase) -> Screened | None:
                         Limitation.ORDER_DEPENDENT_ATOMIC,
                         f"order-dependent float atomic wp.{name} on {arr!r} (line {node.lineno})",
                     )
+    discarded = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
     for node in ast.walk(tree):
-        if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Call):
-            name = _wp_name(node.value.func) or ""
-            args = node.value.args
-            if (
-                name.startswith("atomic_")
-                and args
-                and isinstance(args[0], ast.Name)
-                and args[0].id in float_arrays
-            ):
+        if isinstance(node, ast.Call) and id(node) not in discarded:
+            name = _wp_name(node.func) or ""
+            if name.startswith("atomic_"):
                 return Screened(
                     Limitation.ATOMIC_RESULT,
-                    f"uses the old value returned by float wp.{name} (line {node.lineno})",
+                    f"uses the value returned by wp.{name} (line {node.lineno}): in the backward "
+                    "pass's forward replay an atomic's returned value is not the forward one (Warp "
+                    "documents 'always zero'; a @wp.func_replay is the documented remedy)",
                 )
     return None
 
