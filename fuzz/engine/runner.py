@@ -28,6 +28,7 @@ from fuzz.engine import judge as J
 from fuzz.engine.codecut import cut_kernels
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.wpmodule import CompileFailure  # defined there; imported from here too
 from grammar.case import MODULE_HEADER, KernelCase
 
 _ELEM_NDIM = {"vec": 1, "quat": 1, "transform": 1, "spatial": 1, "mat": 2}
@@ -61,14 +62,6 @@ def _load_registry(spec: str | None) -> Any:
 def _short_error(e: BaseException) -> str:
     text = f"{type(e).__name__}: {e}".strip()
     return text[:4000]
-
-
-class CompileFailure(Exception):
-    """Warp could not build the module for `device`: a finding unless the kernel is invalid."""
-
-    def __init__(self, device: str, error: BaseException) -> None:
-        super().__init__(_short_error(error))
-        self.device = device
 
 
 class DevicePoisoned(Exception):
