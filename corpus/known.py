@@ -301,6 +301,20 @@ KNOWN = KnownTable(
             verdict="mismatch",
             pattern="negated-value",
         ),
+        KnownEntry(
+            "struct-field-component-adjoint",
+            KnownKind.GAP,
+            "writing one component of a vector field of a local struct (s.v[2] = a[i], s.v[2] += a[i], "
+            "t.s.v[0] += e): the backward pass drops that component's adjoint (d out/d a is 0 where it "
+            "is 1); a local vector's w[2] += a[i] and a scalar field's s.f += a[i] are right",
+            "gradient",
+            (),
+            "docs/grammar.md (Found: two adjoints Warp 1.19.0 drops; the repro there); differentiability.rst "
+            "documents a single component assignment of a local vector as differentiable (no upstream issue found)",
+            ("1.19.0",),
+            verdict="gradient_mismatch",
+            pattern="struct-field-component-store",
+        ),
         # fixed Warp bugs the regression seeds (corpus/seeds/*) pin; windows found by `bisect`
         KnownEntry(
             "overwritten-store-adjoint",

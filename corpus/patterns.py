@@ -61,8 +61,29 @@ def negated_value(fn: ast.FunctionDef) -> bool:
     )
 
 
+def struct_field_component_store(fn: ast.FunctionDef) -> bool:
+    """`=`/`+=`/`-=` to a component of a vector field of a local struct (`s.v[2] = e`,
+    `s.v[2] += e`, `t.s.v[0] += e`, `s.v.x = e`): Warp 1.19 drops that component's adjoint.
+    Parameters are not local structs (`p.arr[i] = e` stores into an array field of a struct argument)."""
+    params = {a.arg for a in fn.args.args}
+    for n in ast.walk(fn):
+        targets = (
+            n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []
+        )
+        for t in targets:
+            inner = t.value if isinstance(t, ast.Subscript | ast.Attribute) else None
+            if isinstance(inner, ast.Attribute):
+                root: ast.expr = inner
+                while isinstance(root, ast.Attribute | ast.Subscript):
+                    root = root.value
+                if isinstance(root, ast.Name) and root.id not in params:
+                    return True
+    return False
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
+        "struct-field-component-store": struct_field_component_store,
         "overwritten-store": overwritten_store,
         "negated-value": negated_value,
         "int-condition-ifexp": int_condition_ifexp,
