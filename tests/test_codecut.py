@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from pathlib import Path
 
 import pytest
+from kernels.harness import WarpModuleFactory
 
 from fuzz.engine import warpcompat
 from fuzz.engine.codecut import cut_kernel
@@ -33,20 +33,11 @@ def k_70(a: wp.array(dtype=wp.int32), out: wp.array(dtype=wp.int32)):
 
 
 @pytest.fixture(scope="module")
-def module(tmp_path_factory: pytest.TempPathFactory):
+def module(warp_module: WarpModuleFactory):
     import warp as wp
 
-    d = tmp_path_factory.mktemp("codecut")
-    wp.config.quiet = True
-    wp.config.kernel_cache_dir = str(d / "cache")
-    wp.init()
-    path = d / "wf_codecut_mod.py"
-    path.write_text(SOURCE)
-    spec = importlib.util.spec_from_file_location("wf_codecut_mod", path)
-    assert spec and spec.loader
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["wf_codecut_mod"] = mod
-    spec.loader.exec_module(mod)
+    mod = warp_module("wf_codecut_mod", SOURCE, folder="codecut")
+    d = Path(mod.__file__).parent
     wmod = wp.get_module("wf_codecut_mod")
     warpcompat.load_module(wmod, "cpu")
     return d, wmod

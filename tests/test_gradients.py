@@ -5,13 +5,12 @@ are labelled as such (never as verified), and the store/runner carry the record.
 from __future__ import annotations
 
 import ast
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels.harness import WarpModuleFactory
 
 import oracle
 from fuzz.engine import gradients as G
@@ -54,22 +53,8 @@ CASES: dict[str, tuple[list[str], list[ParamSpec]]] = {
 
 
 @pytest.fixture(scope="module")
-def mod(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import warp as wp
-
-    d = tmp_path_factory.mktemp("grad")
-    wp.config.quiet = True
-    wp.config.kernel_cache_dir = str(d / "cache")
-    wp.init()
-    path = d / "wf_gradients_test.py"
-    path.write_text(MODULE_HEADER + SOURCE)
-    spec = importlib.util.spec_from_file_location("wf_gradients_test", path)
-    assert spec is not None and spec.loader is not None
-    m = importlib.util.module_from_spec(spec)
-    sys.modules["wf_gradients_test"] = m
-    spec.loader.exec_module(m)
-    wp.set_module_options({"enable_backward": True}, m)
-    return m
+def mod(warp_module: WarpModuleFactory) -> Any:
+    return warp_module("wf_gradients_test", MODULE_HEADER + SOURCE, enable_backward=True, folder="grad")
 
 
 def _case(name: str) -> tuple[KernelCase, dict[str, Any]]:

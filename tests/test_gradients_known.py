@@ -4,12 +4,11 @@ reduction candidate that moves the mismatch to another input or flips its sign i
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels.harness import WarpModuleFactory
 
 import oracle
 from corpus.known import KNOWN, KnownKind
@@ -32,22 +31,13 @@ PARAMS = (
 
 
 @pytest.fixture(scope="module")
-def mod(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import warp as wp
-
-    d = tmp_path_factory.mktemp("gradknown")
-    wp.config.quiet = True
-    wp.config.kernel_cache_dir = str(d / "cache")
-    wp.init()
-    path = d / "wf_gradients_known.py"
-    path.write_text(MODULE_HEADER + "\n\n".join(KERNELS.values()))
-    spec = importlib.util.spec_from_file_location("wf_gradients_known", path)
-    assert spec is not None and spec.loader is not None
-    m = importlib.util.module_from_spec(spec)
-    sys.modules["wf_gradients_known"] = m
-    spec.loader.exec_module(m)
-    wp.set_module_options({"enable_backward": True}, m)
-    return m
+def mod(warp_module: WarpModuleFactory) -> Any:
+    return warp_module(
+        "wf_gradients_known",
+        MODULE_HEADER + "\n\n".join(KERNELS.values()),
+        enable_backward=True,
+        folder="gradknown",
+    )
 
 
 def _result(mod: Any, name: str, seed: int = 5, many: bool = True) -> tuple[G.GradientCheck, CaseResult]:

@@ -6,12 +6,11 @@ adjoint was reported as a mismatch."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels.harness import WarpModuleFactory
 
 import oracle
 from fuzz.engine import gradients as G
@@ -27,22 +26,10 @@ N = 128
 
 
 @pytest.fixture(scope="module")
-def kernel(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import warp as wp
-
-    d = tmp_path_factory.mktemp("gradties")
-    wp.config.quiet = True
-    wp.config.kernel_cache_dir = str(d / "cache")
-    wp.init()
-    path = d / "wf_gradients_ties.py"
-    path.write_text(MODULE_HEADER + SOURCE)
-    spec = importlib.util.spec_from_file_location("wf_gradients_ties", path)
-    assert spec is not None and spec.loader is not None
-    m = importlib.util.module_from_spec(spec)
-    sys.modules["wf_gradients_ties"] = m
-    spec.loader.exec_module(m)
-    wp.set_module_options({"enable_backward": True}, m)
-    return m.negmax
+def kernel(warp_module: WarpModuleFactory) -> Any:
+    return warp_module(
+        "wf_gradients_ties", MODULE_HEADER + SOURCE, enable_backward=True, folder="gradties"
+    ).negmax
 
 
 @pytest.mark.parametrize("seed", range(4))

@@ -6,13 +6,12 @@ advance the state is caught on generated kernels."""
 from __future__ import annotations
 
 import collections
-import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels.harness import import_file
 
 import oracle
 from fuzz.engine.settings import WorkerSettings
@@ -90,13 +89,8 @@ def test_generated_kernels_verify(runner: Any, family: str) -> None:
 def _module(tmp_path: Path, cases: list[Any]) -> Any:
     import warp as wp
 
-    path = tmp_path / "gen_random_wrong.py"
-    path.write_text(MODULE_HEADER + "\n\n".join(c.source for c in cases))
-    spec = importlib.util.spec_from_file_location("gen_random_wrong", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["gen_random_wrong"] = mod
-    spec.loader.exec_module(mod)
+    source = MODULE_HEADER + "\n\n".join(c.source for c in cases)
+    mod = import_file(tmp_path / "gen_random_wrong.py", "gen_random_wrong", source)
     wp.set_module_options({"enable_backward": False}, mod)
     return mod
 

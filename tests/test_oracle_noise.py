@@ -5,38 +5,18 @@ and a blend without smootherstep are caught."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels import harness as h
 
 import oracle
 import oracle.noise as noise_mod
 from oracle.builtins import Builtin, default_registry
 
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
-
 FILE = "noise_kernels.py"
 N = 96
-
-
-@pytest.fixture(scope="module")
-def mod() -> Any:
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src() -> str:
-    return h.source_of(FILE)
 
 
 def _args(seed: int) -> dict[str, Any]:

@@ -6,13 +6,11 @@ PCG constant) must be caught."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from kernels import harness as h
 
 import oracle
 from oracle.builtins import Builtin, default_registry
@@ -20,26 +18,8 @@ from oracle.numeric import OpCtx
 from oracle.random import Stream, box_muller, pcg, random_builtins
 from oracle.values import StateAdvance
 
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
-
 FILE = "random_kernels.py"
 N = 64
-
-
-@pytest.fixture(scope="module")
-def mod() -> Any:
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src() -> str:
-    return h.source_of(FILE)
 
 
 def _seeds(seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from kernels import harness as h
 
 import grammar
 import oracle
@@ -19,27 +20,9 @@ from grammar.families import REACH_FAMILIES
 from oracle import builtins as obuiltins
 from oracle.interpreter import Interpreter
 
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
-
 FILE = "reach.py"
 N = 45
 SPECIALS = np.array([np.nan, np.inf, -np.inf, -0.0, 1e-40, 3.4028235e38, -3.4028235e38, 0.0, 1.5], np.float32)
-
-
-@pytest.fixture(scope="module")
-def mod():
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src():
-    return h.source_of(FILE)
 
 
 def _args(kernel: str) -> dict[str, Any]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from kernels.harness import WarpModuleFactory
 
 import oracle
 from fuzz.engine.launch import launch
@@ -44,20 +43,8 @@ def float_degrees(x: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)
 
 
 @pytest.fixture(scope="module")
-def mod(tmp_path_factory: pytest.TempPathFactory):
-    import warp as wp
-
-    d = tmp_path_factory.mktemp("oracle_regr")
-    wp.config.quiet = True
-    wp.config.kernel_cache_dir = str(d / "cache")
-    path = d / "wf_oracle_regressions.py"
-    path.write_text(SOURCE)
-    spec = importlib.util.spec_from_file_location("wf_oracle_regressions", path)
-    assert spec and spec.loader
-    m = importlib.util.module_from_spec(spec)
-    sys.modules["wf_oracle_regressions"] = m
-    spec.loader.exec_module(m)
-    return m
+def mod(warp_module: WarpModuleFactory):
+    return warp_module("wf_oracle_regressions", SOURCE, folder="oracle_regr")
 
 
 def test_half_degrees_is_a_double_product_rounded_once(mod) -> None:

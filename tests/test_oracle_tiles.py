@@ -4,14 +4,13 @@ that the comparison must reject."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 import warp as wp
+from kernels.harness import import_file
 
 from oracle import Unsupported, evaluate
 from oracle.builtins import Builtin, default_registry
@@ -21,14 +20,7 @@ HEADER = "import warp as wp\n\n"
 
 
 def _module(tmp_path: Path, source: str, name: str):  # type: ignore[no-untyped-def]
-    path = tmp_path / f"{name}.py"
-    path.write_text(HEADER + source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return import_file(tmp_path / f"{name}.py", name, HEADER + source)
 
 
 def run_both(

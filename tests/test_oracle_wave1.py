@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
-import pytest
+from kernels import harness as h
 
 import oracle
-
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
 
 FILE = "wave1.py"
 EDGE = np.array(
     [0, -0.0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 0.49999997, 3.0, -7.25, 1e-30, 20, -20, 100, np.pi / 2, 1e6],
     np.float32,
 )
-
-
-@pytest.fixture(scope="module")
-def mod():
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src():
-    return h.source_of(FILE)
 
 
 def _inputs(seed: int = 1):

@@ -4,35 +4,14 @@ quaternions. One module compile for all kernels."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from kernels import harness as h
 
 import oracle
 
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
-
 FILE = "wave2.py"
 N = 40
-
-
-@pytest.fixture(scope="module")
-def mod():
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src():
-    return h.source_of(FILE)
 
 
 def _check(mod, src, kernel, args, dim, min_checked):
@@ -100,8 +79,9 @@ def test_dtype_mixes(mod, src):
     _check(mod, src, "mixes", args, (N,), 8 * N)
 
 
-def test_vectors_matrices_struct(mod, src):
-    rng = np.random.default_rng(8)
+def _vec_args(seed):
+    """Inputs of `vec_ops`: points, a matrix per lane and the struct parameter."""
+    rng = np.random.default_rng(seed)
     prm = dict(scale=np.float32(0.8), offset=np.array([0.1, -0.2, 0.3], np.float32), n=np.int32(3))
     args = dict(
         p=_f(rng, -1, 1, (N, 3)),
@@ -111,6 +91,11 @@ def test_vectors_matrices_struct(mod, src):
         ov=np.zeros((N, 3), np.float32),
         os=np.zeros(N, np.float32),
     )
+    return args
+
+
+def test_vectors_matrices_struct(mod, src):
+    args = _vec_args(8)
     _check(mod, src, "vec_ops", args, (N,), 4 * N)
 
 
@@ -128,16 +113,7 @@ def test_quaternions(mod, src):
 
 def test_detects_wrong_matrix_product(mod, src):
     """Interpreting m*c as transpose(m)*c must be caught by the bound check."""
-    rng = np.random.default_rng(10)
-    prm = dict(scale=np.float32(0.8), offset=np.array([0.1, -0.2, 0.3], np.float32), n=np.int32(3))
-    args = dict(
-        p=_f(rng, -1, 1, (N, 3)),
-        q=_f(rng, -1, 1, (N, 3)),
-        m=_f(rng, -1, 1, (N, 3, 3)),
-        prm=prm,
-        ov=np.zeros((N, 3), np.float32),
-        os=np.zeros(N, np.float32),
-    )
+    args = _vec_args(10)
     dev = h.run_device(mod, "vec_ops", args, (N,))
     wrong = src.replace(
         "r = m[i] * c + wp.transpose(m[i]) * q[i]", "r = wp.transpose(m[i]) * c + wp.transpose(m[i]) * q[i]"

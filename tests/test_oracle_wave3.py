@@ -4,35 +4,14 @@ One module compile for all kernels; NumPy anchors check the semantics independen
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
+from kernels import harness as h
 
 import oracle
 
-_spec = importlib.util.spec_from_file_location(
-    "oracle_test_harness", Path(__file__).parent / "kernels" / "harness.py"
-)
-assert _spec is not None and _spec.loader is not None
-h = sys.modules.setdefault("oracle_test_harness", importlib.util.module_from_spec(_spec))
-if not hasattr(h, "compare"):
-    _spec.loader.exec_module(h)
-
 FILE = "wave3.py"
 N = 48
-
-
-@pytest.fixture(scope="module")
-def mod():
-    return h.load_module(FILE)
-
-
-@pytest.fixture(scope="module")
-def src():
-    return h.source_of(FILE)
 
 
 def _check(mod, src, kernel, args, dim, min_checked):

@@ -1,6 +1,6 @@
 """Compile hand-written kernel modules with real Warp on CPU and compare with the oracle.
 
-Loaded by path from the oracle tests (no package import needed). The comparison is the judge's
+Imported as `kernels.harness` by tests/conftest.py and the oracle tests (pytest puts tests/ on the path). The comparison is the judge's
 rule in miniature: ints exactly, floats |dev - orc| <= 2*bound + 1 ulp on non-unstable elements.
 """
 
@@ -9,14 +9,18 @@ from __future__ import annotations
 import importlib.util
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 
 KERNEL_DIR = Path(__file__).resolve().parent
 REPO = KERNEL_DIR.parent.parent
+# conftest's `warp_module` fixture: (name, source, enable_backward=None, folder=name) -> module
+WarpModuleFactory = Callable[..., ModuleType]
 
 
 def init_warp() -> Any:
@@ -31,6 +35,19 @@ def init_warp() -> Any:
     return wp
 
 
+def import_file(path: Path, name: str, source: str | None = None) -> ModuleType:
+    """Import `path` as module `name`, first writing `source` there when given: Warp reads a
+    kernel's source from its module's file, so a string alone cannot become a Warp module."""
+    if source is not None:
+        path.write_text(source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None, f"{path}: not importable as {name}"
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
 def load_module(filename: str) -> Any:
     """Import a kernel file by path under a unique module name (Warp reads the source file)."""
     init_warp()
@@ -38,12 +55,7 @@ def load_module(filename: str) -> Any:
     name = f"oracle_test_kernels_{path.stem}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return import_file(path, name)
 
 
 def source_of(filename: str) -> str:
