@@ -1,7 +1,7 @@
 """The C++ (and CUDA) that the installed Warp emits for each kernel of a source file.
 
-A kernel is extracted with what it references (`fuzz.extract`, as `check` does), written as the
-same one-kernel module a check compiles (`MODULE_HEADER` + extracted source), compiled with the
+A kernel is extracted with what it references (`fuzz.extract`, as `check` does), built as the
+same one-kernel `WarpModule` a check compiles (`MODULE_HEADER` + extracted source), compiled with the
 module options a campaign uses, and its code cut out of the module's source (`fuzz.engine.codecut`), so
 the text equals the dataset record's `cpp_forward`/`cuda_forward` for that kernel. CUDA needs no
 GPU: without one it is generated and compiled ahead of time with NVRTC (`compile_cuda_aot`).
@@ -10,10 +10,7 @@ GPU: without one it is generated and compiled ahead of time with NVRTC (`compile
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import shutil
-import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -42,20 +39,6 @@ class EmittedKernel:
         return asdict(self)
 
 
-def _import(path: str, name: str) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise EmitError(f"{path}: cannot be imported as a Python module")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return mod
-
-
 def _stem(path: str) -> str:
     return "".join(c if c.isalnum() else "_" for c in os.path.splitext(os.path.basename(path))[0])
 
@@ -72,6 +55,7 @@ def emit_file(
 
     from fuzz import extract as X
     from fuzz.engine import warpcompat
+    from fuzz.engine.wpmodule import WarpModule
 
     if device not in ("cpu", "cuda"):
         raise EmitError(f"--device {device}: expected cpu or cuda")
@@ -90,18 +74,21 @@ def emit_file(
             raise EmitError(f"--kernel {kernel}: not in {path}; it defines {names}")
     warpcompat.quiet()
     wp.init()
-    namespace: dict[str, Any] | None = None
-    with contextlib.suppress(Exception):  # a file that does not import is extracted from its source
-        namespace = vars(_import(path, f"wf_emitsrc_{_stem(path)}"))
     options = {"enable_backward": backward}
     out: list[EmittedKernel] = []
     with tempfile.TemporaryDirectory(prefix="warpfuzz-emit-") as tmp:
         old_cache = wp.config.kernel_cache_dir
         wp.config.kernel_cache_dir = os.path.join(tmp, "kernel-cache")
+        user: WarpModule | None = None
         try:
+            with contextlib.suppress(Exception):  # a file that does not import is extracted from its source
+                user = WarpModule.load(path, f"wf_emitsrc_{_stem(path)}", tmp)
+            namespace = vars(user.pymod) if user is not None else None
             for d in defs:
                 out.append(_emit_one(source, path, d, namespace, device, options, cuda_arch, tmp))
         finally:
+            if user is not None:
+                user.discard()
             wp.config.kernel_cache_dir = old_cache
     return out
 
@@ -119,10 +106,9 @@ def _emit_one(
     import warp as wp
 
     from fuzz import extract as X
-    from fuzz.engine import warpcompat
     from fuzz.engine.codecut import cut_kernel
+    from fuzz.engine.wpmodule import CompileFailure, WarpModule, module_text
     from fuzz.export.records import record_code
-    from grammar.case import MODULE_HEADER
 
     res = EmittedKernel(d.name, d.lineno, device, dict(options))
     if not d.top_level:
@@ -135,45 +121,39 @@ def _emit_one(
         res.refused = f"{path}: kernel {d.name}: " + "; ".join(ex.unresolved)
         return res
     # the module exactly as the batch runner writes a one-case batch, so the code is the same
-    res.python = MODULE_HEADER + ex.source.rstrip("\n") + "\n"
+    res.python = module_text([ex.source])
     # a module name free of the kernel's name: the code cut gives a kernel every chunk naming it
-    name = f"wf_emit_{os.getpid()}_{d.lineno}"
-    mod_path = os.path.join(tmp, name + ".py")
-    with open(mod_path, "w", encoding="utf-8") as f:
-        f.write(res.python)
     try:
-        pymod = _import(mod_path, name)
+        mod = WarpModule.build([ex.source], f"wf_emit_{os.getpid()}_{d.lineno}", tmp, options)
     except Exception as e:
         res.refused = (
             f"{path}: kernel {d.name}: the extracted module does not import: {type(e).__name__}: {e}"
         )
         return res
-    try:
-        wp.set_module_options(dict(options), pymod)
-        wmod = wp.get_module(name)
-        if device == "cpu":
-            warpcompat.load_module(wmod, "cpu")
-            code = warpcompat.module_source(wmod, "cpu")
-        elif wp.is_cuda_available():
-            warpcompat.load_module(wmod, "cuda:0")
-            code = warpcompat.module_source(wmod, "cuda:0")
-            res.options["cuda_arch"] = int(wp.get_device("cuda:0").arch)
-        else:
-            arch = cuda_arch or DEFAULT_CUDA_ARCH
-            code = warpcompat.compile_cuda_aot(wmod, arch, os.path.join(tmp, name + "-cuda"))
-            res.options["cuda_arch"] = arch
-        if not code:
-            res.refused = f"{path}: kernel {d.name}: Warp left no {device} source in its kernel cache"
-            return res
-        cut = cut_kernel(code, d.name)
-        res.forward = record_code(cut.forward, d.name, res.python)
-        res.backward = record_code(cut.backward, d.name, res.python) if options["enable_backward"] else None
-    except Exception as e:
-        res.refused = f"{path}: kernel {d.name}: does not compile for {device}: {type(e).__name__}: {e}"
-    finally:
-        with contextlib.suppress(Exception):
-            wp.get_module(name).unload()
-        warpcompat.forget_module(name)
-        sys.modules.pop(name, None)
-        shutil.rmtree(os.path.join(tmp, name + "-cuda"), ignore_errors=True)
+    with mod:
+        try:
+            if device == "cpu":
+                mod.compile("cpu")
+                code = mod.source("cpu")
+            elif wp.is_cuda_available():
+                mod.compile("cuda:0")
+                code = mod.source("cuda:0")
+                res.options["cuda_arch"] = int(wp.get_device("cuda:0").arch)
+            else:
+                arch = cuda_arch or DEFAULT_CUDA_ARCH
+                code = mod.compile_cuda_aot(arch)
+                res.options["cuda_arch"] = arch
+            if not code:
+                res.refused = f"{path}: kernel {d.name}: Warp left no {device} source in its kernel cache"
+                return res
+            cut = cut_kernel(code, d.name)
+            res.forward = record_code(cut.forward, d.name, res.python)
+            res.backward = (
+                record_code(cut.backward, d.name, res.python) if options["enable_backward"] else None
+            )
+        except Exception as e:
+            err = e.error if isinstance(e, CompileFailure) else e  # Warp's own error, not the wrapper
+            res.refused = (
+                f"{path}: kernel {d.name}: does not compile for {device}: {type(err).__name__}: {err}"
+            )
     return res

@@ -9,7 +9,6 @@ import argparse
 import ast
 import dataclasses
 import importlib
-import importlib.util
 import os
 import re
 import sys
@@ -100,21 +99,6 @@ def _options(args: argparse.Namespace) -> Any:
     flo, fhi = _range(args.float_range, "--float-range")
     ilo, ihi = _range(args.int_range, "--int-range")
     return SynthOptions((flo, fhi), (int(ilo), int(ihi)), params, shapes)
-
-
-def _import(path: str, name: str) -> Any:
-    """Import a file as module `name`; raises whatever importing raises."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise UsageError(f"{path}: cannot be imported as a Python module")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    try:
-        spec.loader.exec_module(mod)
-    except BaseException:
-        sys.modules.pop(name, None)
-        raise
-    return mod
 
 
 def _module_name(path: str, tag: str) -> str:
@@ -352,6 +336,7 @@ def check_file(
     """Check every requested kernel of one file; one Row per kernel."""
     import oracle
     from fuzz import extract as X
+    from fuzz.engine.wpmodule import WarpModule
     from fuzz.synth import host_object_params, tile_calls
 
     with open(path, encoding="utf-8") as f:
@@ -375,7 +360,7 @@ def check_file(
             return []
     namespace: dict[str, Any] | None = None
     try:
-        namespace = vars(_import(path, _module_name(path, "check")))
+        namespace = vars(WarpModule.load(path, _module_name(path, "check"), runner.work_dir).pymod)
     except Exception as e:
         console.print(
             f"note: importing {args.file} failed ({type(e).__name__}: {e}); checking each kernel extracted "
@@ -446,15 +431,12 @@ def _check_kernel(
     console: Any,
     ident: CaseIdentity,
 ) -> Row:
+    from fuzz.engine.wpmodule import WarpModule
     from fuzz.synth import SynthError
     from grammar.case import MODULE_HEADER, KernelCase
 
-    work = runner.work_dir
-    mod_path = os.path.join(work, f"{_module_name(path, 'x')}_{d.name}.py")
-    with open(mod_path, "w", encoding="utf-8") as f:
-        f.write(MODULE_HEADER + ex.source)
     try:
-        mod = _import(mod_path, f"{_module_name(path, 'x')}_{d.name}")
+        mod = WarpModule.build([ex.source], f"{_module_name(path, 'x')}_{d.name}", runner.work_dir)
     except Exception as e:
         return Row(
             d.name,
@@ -462,7 +444,6 @@ def _check_kernel(
             RowVerdict.NOT_EXTRACTED,
             _user_lines(f"the extracted module does not import: {type(e).__name__}: {e}", ex.line_offset),
         )
-    kernel = getattr(mod, d.name)
     fn = next(
         n
         for n in ast.parse(MODULE_HEADER + ex.source).body
@@ -481,7 +462,8 @@ def _check_kernel(
         block_dim=getattr(args, "block_dim", None),
     )
     try:
-        case, note = _pick_inputs(case, choices, kernel, registry)
+        with mod:  # only its kernel's signature is read here; the runner builds the module it checks
+            case, note = _pick_inputs(case, choices, mod.kernel(d.name), registry)
     except SynthError as e:
         return Row(d.name, d.lineno, RowVerdict.INPUT_UNSUPPORTED, f"kernel {d.name}: {e}")
     if note:

@@ -54,6 +54,7 @@ class CompileFailure(Exception):
     def __init__(self, device: str, error: BaseException) -> None:
         super().__init__(short_error(error))
         self.device = device
+        self.error = error  # Warp's own exception, for messages that quote it
 
 
 def module_text(sources: Sequence[str]) -> str:
