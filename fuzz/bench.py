@@ -11,10 +11,8 @@ throw-away batch first, so compiler start-up is excluded everywhere):
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import resource
-import sys
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -132,7 +130,7 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
     import grammar
     from fuzz.engine import warpcompat
     from fuzz.engine.launch import launch
-    from grammar.case import MODULE_HEADER
+    from fuzz.engine.wpmodule import WarpModule
 
     phase = Phase("naive")
     os.makedirs(work_dir, exist_ok=True)
@@ -142,16 +140,9 @@ def _naive(seeds: list[int], work_dir: str, deadline_s: float, gen_config: dict[
 
     def one(seed: int, tag: str) -> None:
         case = generate_case(seed, gen_config)  # the same kernels the pool phases get
-        name = f"wf_naive_{tag}_{seed}"
-        path = os.path.join(work_dir, name + ".py")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(MODULE_HEADER + case.source)
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = mod
-        spec.loader.exec_module(mod)
-        launch(getattr(mod, case.kernel_name), grammar.make_inputs(case), case.dim, "cpu")
+        # kept loaded, not discarded: the prototype this baseline stands for never unloaded a module
+        mod = WarpModule.build([case.source], f"wf_naive_{tag}_{seed}", work_dir)
+        launch(mod.kernel(case.kernel_name), grammar.make_inputs(case), case.dim, "cpu")
 
     from grammar.native_output import stderr_to
 
