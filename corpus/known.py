@@ -315,6 +315,35 @@ KNOWN = KnownTable(
             verdict="gradient_mismatch",
             pattern="struct-field-component-store",
         ),
+        KnownEntry(
+            "loop-break-adjoint",
+            KnownKind.GAP,
+            "a loop whose body breaks (for k in range(3): ...; if c: break): Warp does not unroll it, and "
+            "its adjoint runs over the whole range in reverse and stops at the first break it meets, so "
+            "the iterations the forward pass ran lose their adjoint (wp.atomic_add(acc, i, a[i]); break "
+            "in the first iteration: d acc/d a is 0 where it is 1)",
+            "gradient",
+            (),
+            "found here (tests/test_known_patterns.py measures it); related: NVIDIA/warp#1552 (continue "
+            "in dynamic loops); warp/_src/codegen.py contains_break",
+            ("1.19.0",),
+            verdict="gradient_mismatch",
+            pattern="break-in-loop",
+        ),
+        KnownEntry(
+            "slerp-zero-rotation-adjoint",
+            KnownKind.GAP,
+            "wp.quat_slerp(q0, q1, t) where q1 is q0's orientation (zero relative rotation): "
+            "quat_to_axis_angle normalizes a zero vector, and the adjoint drops d/dq1 (Warp 0, the "
+            "smooth function's derivative is not 0); matched by construct, so any quat_slerp gradient "
+            "finding carries this label until a value-level check tells them apart",
+            "gradient",
+            ("quat_slerp",),
+            "warp/native/quat.h adj_quat_slerp / quat_to_axis_angle; tests/test_known_patterns.py "
+            "measures it (no upstream issue found)",
+            ("1.19.0",),
+            verdict="gradient_mismatch",
+        ),
         # fixed Warp bugs the regression seeds (corpus/seeds/*) pin; windows found by `bisect`
         KnownEntry(
             "overwritten-store-adjoint",

@@ -81,8 +81,25 @@ def struct_field_component_store(fn: ast.FunctionDef) -> bool:
     return False
 
 
+def break_in_loop(fn: ast.FunctionDef) -> bool:
+    """A `for`/`while` loop whose body breaks (`break`, at its level or in its `if`s): Warp 1.19's
+    backward pass runs such a loop's adjoint over the whole range in reverse and stops at the
+    first `break` it meets, so the iterations before it lose their adjoint."""
+
+    def breaks(body: list[ast.stmt]) -> bool:
+        for s in body:
+            if isinstance(s, ast.Break):
+                return True
+            if isinstance(s, ast.If) and (breaks(s.body) or breaks(s.orelse)):
+                return True
+        return False
+
+    return any(isinstance(n, ast.For | ast.While) and breaks(n.body) for n in ast.walk(fn))
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
+        "break-in-loop": break_in_loop,
         "struct-field-component-store": struct_field_component_store,
         "overwritten-store": overwritten_store,
         "negated-value": negated_value,

@@ -103,3 +103,119 @@ def test_warp_drops_the_struct_field_component_adjoint(tmp_path: Path) -> None:
     for name in FINE:
         if name in grads:
             np.testing.assert_allclose(grads[name], 1.0, err_msg=name)
+
+
+LOOPS = """
+@wp.kernel
+def k_break_first(a: wp.array(dtype=wp.float32), acc: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    for k in range(2, 5):
+        wp.atomic_add(acc, i, a[i] * wp.float32(-1))
+        break
+
+
+@wp.kernel
+def k_break_late(a: wp.array(dtype=wp.float32), acc: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    for k in range(3):
+        if k == 2:
+            break
+        wp.atomic_add(acc, i, a[i])
+
+
+@wp.kernel
+def k_no_break(a: wp.array(dtype=wp.float32), acc: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    for k in range(3):
+        if k == 1:
+            continue
+        wp.atomic_add(acc, i, a[i])
+
+
+@wp.func
+def slerp_q1(x: wp.float64, t: wp.float64) -> wp.quatd:
+    return wp.quat_slerp(wp.quatd(0.0, 0.0, 0.0, 1.0), wp.quatd(0.0, 0.0, x, 0.5), t)
+
+
+@wp.kernel
+def k_slerp(a: wp.array(dtype=wp.float64), out: wp.array(dtype=wp.quatd)):
+    i = wp.tid()
+    out[i] = slerp_q1(a[i], wp.float64(2.0))
+"""
+
+
+def _load(tmp_path: Path, name: str, source: str) -> object:
+    import warp as wp
+
+    wp.config.quiet = True
+    path = tmp_path / f"{name}.py"
+    path.write_text(MODULE_HEADER + source)
+    spec = importlib.util.spec_from_file_location(name, path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_break_pattern_and_warp_drops_the_adjoint_of_a_breaking_loop(tmp_path: Path) -> None:
+    import warp as wp
+
+    entry = KNOWN.get("loop-break-adjoint")
+    for name, breaks in (("k_break_first", True), ("k_break_late", True), ("k_no_break", False)):
+        assert (
+            entry.matches_reduced("gradient", "gradient_mismatch", set(), LOOPS, name, "1.19.0", set())
+            is breaks
+        )
+    mod = _load(tmp_path, "wf_loop_break", LOOPS.split("@wp.func")[0])
+    try:
+        grads = {}
+        for name, true_forward in (("k_break_first", -1.0), ("k_break_late", 2.0), ("k_no_break", 2.0)):
+            a = wp.array(np.ones(2, np.float32), requires_grad=True, device="cpu")
+            acc = wp.zeros(2, dtype=wp.float32, requires_grad=True, device="cpu")
+            tape = wp.Tape()
+            with tape:
+                wp.launch(getattr(mod, name), dim=2, inputs=[a, acc], device="cpu")
+            np.testing.assert_allclose(acc.numpy(), true_forward)  # forward right: d acc/d a = true_forward
+            tape.backward(grads={acc: wp.ones(2, dtype=wp.float32, device="cpu")})
+            grads[name] = a.grad.numpy().copy()
+    finally:
+        sys.modules.pop("wf_loop_break", None)
+    if not wp.__version__.startswith("1.19."):
+        pytest.skip(f"measured on 1.19.0; installed {wp.__version__}")
+    assert np.all(grads["k_break_first"] == 0.0) and np.all(grads["k_break_late"] == 0.0), grads
+    np.testing.assert_allclose(grads["k_no_break"], 2.0)  # `continue` alone is handled
+
+
+def test_slerp_adjoint_at_zero_relative_rotation_is_dropped(tmp_path: Path) -> None:
+    import warp as wp
+
+    mod = _load(tmp_path, "wf_slerp_zero", "\n\n@wp.func" + LOOPS.split("@wp.func", 1)[1])
+    w = np.array([0.3, -0.7, 0.2, 0.9])
+
+    def f(x: float) -> float:
+        a = wp.array(np.array([x]), dtype=wp.float64, device="cpu")
+        out = wp.zeros(1, dtype=wp.quatd, device="cpu")
+        wp.launch(mod.k_slerp, dim=1, inputs=[a, out], device="cpu")  # type: ignore[attr-defined]
+        return float(out.numpy()[0] @ w)
+
+    try:
+        got = {}
+        for x in (0.0, 0.8):
+            a = wp.array(np.array([x]), dtype=wp.float64, requires_grad=True, device="cpu")
+            out = wp.zeros(1, dtype=wp.quatd, requires_grad=True, device="cpu")
+            tape = wp.Tape()
+            with tape:
+                wp.launch(mod.k_slerp, dim=1, inputs=[a, out], device="cpu")  # type: ignore[attr-defined]
+            tape.backward(grads={out: wp.array(np.array([w]), dtype=wp.quatd, device="cpu")})
+            h = 1e-6
+            got[x] = (float(a.grad.numpy()[0]), (f(x + h) - f(x - h)) / (2 * h))
+    finally:
+        sys.modules.pop("wf_slerp_zero", None)
+    warp_08, fd_08 = got[0.8]
+    assert abs(warp_08 - fd_08) < 1e-6 * max(1.0, abs(fd_08))  # away from the point they agree
+    warp_0, fd_0 = got[0.0]
+    assert abs(fd_0) > 0.1  # the function is smooth through x = 0 with a non-zero slope
+    if not wp.__version__.startswith("1.19."):
+        pytest.skip(f"measured on 1.19.0; installed {wp.__version__}")
+    assert warp_0 == 0.0, got

@@ -186,6 +186,17 @@ def _range_trips(node: ast.For) -> int | None:
         return None
 
 
+def contains_break(body: list[ast.stmt]) -> bool:
+    """Warp's own rule (codegen `contains_break`): a `break`/`continue` in a loop's body or in its
+    `if`s, not in a nested loop. Warp does not unroll such a loop, whatever its range."""
+    for s in body:
+        if isinstance(s, ast.Break | ast.Continue):
+            return True
+        if isinstance(s, ast.If) and (contains_break(s.body) or contains_break(s.orelse)):
+            return True
+    return False
+
+
 class Limitation(StrEnum):
     """Reverse-mode limitations Warp documents (docs/user_guide/differentiability.rst,
     "Limitations and Workarounds"): kernels hitting one are `unsupported`, never mismatches."""
@@ -283,7 +294,8 @@ def unsupported_reason(case: KernelCase) -> str | None:
 def screen(case: KernelCase) -> Screened | None:
     """The documented reverse-mode limitation this kernel hits, or None.
 
-    - dynamic loops (`while`, or `range` not unrolled) that assign variables: Warp documents
+    - dynamic loops (`while`, or `range` not unrolled: not a literal range, more than
+      MAX_UNROLL trips, or a body with `break`/`continue`) that assign variables: Warp documents
       reverse mode through such loops as unsupported;
     - a kernel that reads an array it also writes (in-place updates, read-after-write across
       threads): the recorded forward values are overwritten before the backward pass reads them;
@@ -330,7 +342,8 @@ def screen(case: KernelCase) -> Screened | None:
             )
         if isinstance(node, ast.For):
             trips = _range_trips(node)
-            if (trips is None or trips > MAX_UNROLL) and _assigns(node.body):
+            dynamic = trips is None or trips > MAX_UNROLL or contains_break(node.body)
+            if dynamic and _assigns(node.body):
                 return Screened(
                     Limitation.DYNAMIC_LOOP, f"dynamic `for` loop assigning variables (line {node.lineno})"
                 )
