@@ -20,6 +20,9 @@ from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 KERNELS = {
     "frac_k": "@wp.kernel\ndef frac_k(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.frac(a[i]) * b[i] + wp.sin(b[i])\n",
     "mod_k": "@wp.kernel\ndef mod_k(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = a[i] % (wp.abs(b[i]) + 0.25) + float(i % 3)\n",
+    # a % a is 0 everywhere; Warp's d/da is 1 (the dropped -trunc(a/a) = -1): the re-check's
+    # reference freezes the quotient, so its integer value is not a jump the probes leave out
+    "mod_self": "@wp.kernel\ndef mod_self(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = a[i] % a[i] + b[i]\n",
     "frac_wrong": "@wp.func\ndef cube(x: float) -> float:\n    return x * x * x\n\n\n@wp.func_grad(cube)\ndef adj_cube(x: float, adj_ret: float):\n    wp.adjoint[x] += 2.0 * x * x * adj_ret\n\n\n@wp.kernel\ndef frac_wrong(a: wp.array(dtype=wp.float32), b: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = wp.frac(a[i]) + cube(b[i])\n",
 }
 N = 16
@@ -58,7 +61,8 @@ def _result(mod: Any, name: str, seed: int = 5, many: bool = True) -> tuple[G.Gr
 
 
 @pytest.mark.parametrize(("name", "gap", "label"), [("frac_k", "frac-derivative", "frac-missing-adjoint"),
-                                                    ("mod_k", "mod-divisor", "mod-divisor-adjoint")])  # fmt: skip
+                                                    ("mod_k", "mod-divisor", "mod-divisor-adjoint"),
+                                                    ("mod_self", "mod-divisor", "mod-divisor-adjoint")])  # fmt: skip
 def test_known_gap_findings_get_their_label(mod: Any, name: str, gap: str, label: str) -> None:
     # the re-check's frozen values hold with one oracle call per point and with points batched
     assert _result(mod, name, many=False)[0].known_gaps == [gap]

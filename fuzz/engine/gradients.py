@@ -519,8 +519,11 @@ _MOD_GAP_BUILTIN = "wf_mod_without_divisor_term"
 
 
 def _mod_entries(freeze: Freezer) -> list[Any]:
-    """Float a % b with d/db = 0 (Warp's adj_mod only propagates to a): a - trunc(a/b0) b0 with b0
-    the divisor frozen at the base. Integer and composite operands keep the oracle's own `%`."""
+    """Float a % b with d/db = 0 (Warp's adj_mod only propagates to a): a - q0 b0 with the divisor
+    b0 and the quotient q0 = trunc(a/b) frozen at the base. q is piecewise constant, so freezing
+    it changes nothing away from integer a/b, and at an integer quotient (`a % a`, whose value is
+    0 everywhere) it gives Warp's one-sided d/da = 1 instead of a jump the probes must leave out.
+    Integer and composite operands keep the oracle's own `%`."""
     from oracle import Builtin
     from oracle.composite import composite_binop
     from oracle.numeric import any_taint, int_binop
@@ -535,7 +538,7 @@ def _mod_entries(freeze: Freezer) -> list[Any]:
         x = np.asarray(a.data, np.float64)
         y = freeze(ctx.lineno, np.asarray(b.data, np.float64))
         with np.errstate(all="ignore"):
-            q = np.trunc(x / y)
+            q = freeze(ctx.lineno, np.trunc(x / y))
             r = np.where(q == 0, x, x - q * y)
             err = a.err + np.abs(q) * b.err
         return Value(a.t, r.astype(a.data.dtype), err, any_taint([a, b]))
