@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from fuzz import venvs
+from fuzz.engine.gateprobe import confirm_gates
 from grammar import gates as G
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,7 +189,7 @@ def warp_cpu(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def test_gate_table_confirmed_on_installed_warp(warp_cpu: str, tmp_path: Path) -> None:
-    rep = G.confirm_gates(warp_cpu, str(tmp_path))
+    rep = confirm_gates(warp_cpu, str(tmp_path))
     assert rep.ok, rep.message()
     # the one gate no release has yet is confirmed absent: its probe fails in the adjoint code
     (store,) = [c for c in rep.checks if c.name == "composite_store_any_int"]
@@ -198,7 +199,7 @@ def test_gate_table_confirmed_on_installed_warp(warp_cpu: str, tmp_path: Path) -
     assert "confirmed" in rep.message()
     cached = json.loads((tmp_path / f"gates-{warp_cpu}.json").read_text())
     assert cached["table_hash"] == G.table_hash()
-    again = G.confirm_gates(warp_cpu, str(tmp_path))
+    again = confirm_gates(warp_cpu, str(tmp_path))
     assert again.cached and again.checks == rep.checks
 
 
@@ -211,7 +212,7 @@ def test_wrong_gate_entries_are_reported(warp_cpu: str, tmp_path: Path) -> None:
         G.Gate("python_floor_division", "1.0.0", _WRONG_VALUE, "int // floors, so 7 // -2 == -4, not -3"),
         G.Gate("from_the_future", "99.0.0", _WORKS, "listed as absent but works"),
     )
-    rep = G.confirm_gates(warp_cpu, str(tmp_path), gates=table)
+    rep = confirm_gates(warp_cpu, str(tmp_path), gates=table)
     assert not rep.ok
     by = {c.name: c for c in rep.checks}
     assert by["ternary"].agrees and by["wp_cast"].agrees
@@ -227,7 +228,7 @@ def test_wrong_gate_entries_are_reported(warp_cpu: str, tmp_path: Path) -> None:
     # the cache is keyed by the table: the real table is not answered from this one's result
     assert G.table_hash(table) != G.table_hash()
     with pytest.raises(ValueError, match="is installed"):
-        G.confirm_gates("1.10.1", str(tmp_path))
+        confirm_gates("1.10.1", str(tmp_path))
 
 
 # ---- bisect across a real old release -------------------------------------------------------------

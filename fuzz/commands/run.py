@@ -83,7 +83,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _confirm_gates() -> None:
     """Probe the feature-gate table on the installed Warp (cached per release): a wrong entry is a
     clear message here rather than a stream of false compile errors later."""
-    from grammar.gates import confirm_gates
+    from fuzz.engine.gateprobe import confirm_gates
 
     try:
         report = confirm_gates()
