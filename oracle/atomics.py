@@ -14,7 +14,7 @@ import numpy as np
 
 from oracle.access import SharedAtomic
 from oracle.arrays import flat_index
-from oracle.builtins import Builtin
+from oracle.builtin_table import Builtin
 from oracle.numeric import OpCtx, int_finish, scalar_of, wrap_int
 from oracle.races import element_name, record_atomic
 from oracle.values import ArrayRef, Value

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from oracle.builtins import Builtin
+from oracle.builtin_table import Builtin
 from oracle.composite import comp, sop, stack
+from oracle.composite_builtins import unary_vec
 from oracle.numeric import OpCtx, cast, compare, negate
 from oracle.types import FLOAT32, FLOAT64, Composite, Scalar, make_mat
 from oracle.values import Keyword, TypeArg, Value, const_value, select
@@ -148,9 +149,7 @@ def _inverse(args: list[Any], ctx: OpCtx) -> Value:
         parts = [comp(m, 1, 1), negate(comp(m, 0, 1), ctx), negate(comp(m, 1, 0), ctx), comp(m, 0, 0)]
         return _zero_if(ok, stack(t, [sop("Mult", p, rcp, ctx) for p in parts]), ctx)
     if n == 3:
-        from oracle.composite import _unary_vec
-
-        det = _unary_vec("determinant")([m], ctx)
+        det = unary_vec("determinant")([m], ctx)
         ok = compare("NotEq", det, zero, ctx)  # NaN != 0 is true: NaN entries, as in mat.h
 
         def e(i: int, j: int) -> Value:
@@ -187,12 +186,10 @@ def _inverse(args: list[Any], ctx: OpCtx) -> Value:
 
 
 def _determinant(args: list[Any], ctx: OpCtx) -> Value:
-    from oracle.composite import _unary_vec
-
     m = _square("determinant", args, ctx)
     if m.t.shape == (4, 4):
         return _determinant44(m, ctx)
-    return _unary_vec("determinant")([m], ctx)
+    return unary_vec("determinant")([m], ctx)
 
 
 def _identity(args: list[Any], ctx: OpCtx) -> Value:

@@ -19,11 +19,12 @@ from typing import Any
 
 import numpy as np
 
-from oracle.builtins import Builtin
-from oracle.composite import _call, comp, sop, stack
+from oracle.builtin_table import Builtin
+from oracle.composite import comp, sop, stack
 from oracle.numeric import OpCtx, cast, negate
 from oracle.random import UINT32, Stream
-from oracle.spatial import _vec_normalize
+from oracle.scalar_builtins import call_scalar
+from oracle.spatial import vec_normalize
 from oracle.types import FLOAT32, INT32, Composite, make_vec
 from oracle.values import Value, const_value
 
@@ -65,7 +66,7 @@ def _gradient(state: Value, corner: list[np.ndarray], ctx: OpCtx) -> list[Value]
     if len(corner) == 1:
         return [s.randf_range(_f(-1.0, n), _f(1.0, n))]
     parts = [sop("Sub", s.randf(), _f(0.5, n), ctx) for _ in corner]
-    v = _vec_normalize(stack(make_vec(len(corner), FLOAT32), parts), ctx)
+    v = vec_normalize(stack(make_vec(len(corner), FLOAT32), parts), ctx)
     return [comp(v, i) for i in range(len(corner))]
 
 
@@ -116,7 +117,7 @@ def _cells(xs: list[Value], ctx: OpCtx) -> tuple[list[Value], list[np.ndarray]]:
     for x in xs:
         if np.any(ctx.mask & ~(np.abs(x.data.astype(np.float64)) < 2.0**31 - 1)):
             raise ctx.ub("wp.noise: int(floor(x)) of a coordinate outside int32 (or not finite)")
-        fl = _call("floor", [x], ctx)
+        fl = call_scalar("floor", [x], ctx)
         d.append(sop("Sub", x, fl, ctx))
         lo.append(cast(fl, INT32, ctx).data.astype(np.int64))
     return d, lo

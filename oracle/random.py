@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from oracle.builtins import Builtin
-from oracle.composite import _call, sop, stack
+from oracle.builtin_table import Builtin
+from oracle.composite import sop, stack
 from oracle.numeric import OpCtx
+from oracle.scalar_builtins import call_scalar
 from oracle.types import FLOAT32, INT32, Scalar, make_vec
 from oracle.values import StateAdvance, Value, const_value
 
@@ -155,9 +156,9 @@ def _randn(args: list[Any], ctx: OpCtx) -> StateAdvance:
 def box_muller(x: Value, angle: Value, ctx: OpCtx) -> Value:
     """sqrt(-2.f * log(x + RANDN_EPSILON)) * cos(2.f * M_PI_F * angle), in float32 ops."""
     n = x.lanes
-    lg = _call("log", [sop("Add", x, _f32(RANDN_EPSILON, n), ctx)], ctx)
-    rad = _call("sqrt", [sop("Mult", _f32(-2.0, n), lg, ctx)], ctx)
-    c = _call("cos", [sop("Mult", _f32(TWO_PI_F, n), angle, ctx)], ctx)
+    lg = call_scalar("log", [sop("Add", x, _f32(RANDN_EPSILON, n), ctx)], ctx)
+    rad = call_scalar("sqrt", [sop("Mult", _f32(-2.0, n), lg, ctx)], ctx)
+    c = call_scalar("cos", [sop("Mult", _f32(TWO_PI_F, n), angle, ctx)], ctx)
     return sop("Mult", rad, c, ctx)
 
 
@@ -177,7 +178,7 @@ def _mul(a: Value, b: Value, ctx: OpCtx) -> Value:
 
 
 def _triangle(s: Stream, n: int, ctx: OpCtx) -> list[Value]:
-    r = _call("sqrt", [s.randf()], ctx)
+    r = call_scalar("sqrt", [s.randf()], ctx)
     u = sop("Sub", _f32(1.0, n), r, ctx)
     v = _mul(s.randf(), r, ctx)
     return [u, v]
@@ -185,13 +186,13 @@ def _triangle(s: Stream, n: int, ctx: OpCtx) -> list[Value]:
 
 def _ring(s: Stream, n: int, ctx: OpCtx) -> list[Value]:
     theta = s.randf_range(_f32(0.0, n), _f32(TWO_PI_F, n))
-    return [_call("cos", [theta], ctx), _call("sin", [theta], ctx)]
+    return [call_scalar("cos", [theta], ctx), call_scalar("sin", [theta], ctx)]
 
 
 def _disk(s: Stream, n: int, ctx: OpCtx) -> list[Value]:
-    r = _call("sqrt", [s.randf()], ctx)
+    r = call_scalar("sqrt", [s.randf()], ctx)
     theta = s.randf_range(_f32(0.0, n), _f32(TWO_PI_F, n))
-    return [_mul(r, _call("cos", [theta], ctx), ctx), _mul(r, _call("sin", [theta], ctx), ctx)]
+    return [_mul(r, call_scalar("cos", [theta], ctx), ctx), _mul(r, call_scalar("sin", [theta], ctx), ctx)]
 
 
 def _sphere_like(hemi: bool, solid: bool) -> Callable[[Stream, int, OpCtx], list[Value]]:
@@ -199,13 +200,13 @@ def _sphere_like(hemi: bool, solid: bool) -> Callable[[Stream, int, OpCtx], list
 
     def parts(s: Stream, n: int, ctx: OpCtx) -> list[Value]:
         x = s.randf() if hemi else _mul(_f32(2.0, n), s.randf(), ctx)
-        phi = _call("acos", [sop("Sub", _f32(1.0, n), x, ctx)], ctx)
+        phi = call_scalar("acos", [sop("Sub", _f32(1.0, n), x, ctx)], ctx)
         theta = s.randf_range(_f32(0.0, n), _f32(TWO_PI_F, n))
-        sp, cp = _call("sin", [phi], ctx), _call("cos", [phi], ctx)
-        ct, st = _call("cos", [theta], ctx), _call("sin", [theta], ctx)
+        sp, cp = call_scalar("sin", [phi], ctx), call_scalar("cos", [phi], ctx)
+        ct, st = call_scalar("cos", [theta], ctx), call_scalar("sin", [theta], ctx)
         if not solid:
             return [_mul(ct, sp, ctx), _mul(st, sp, ctx), cp]
-        r = _call("pow", [s.randf(), _f32(ONE_THIRD_F, n)], ctx)
+        r = call_scalar("pow", [s.randf(), _f32(ONE_THIRD_F, n)], ctx)
         return [_mul(_mul(r, ct, ctx), sp, ctx), _mul(_mul(r, st, ctx), sp, ctx), _mul(r, cp, ctx)]
 
     return parts

@@ -11,9 +11,11 @@ from typing import Any
 
 import numpy as np
 
-from oracle.builtins import Builtin
-from oracle.composite import _call, _cross, _dot, _quat_mul, _quat_rotate, comp, scale, sop, stack
+from oracle.builtin_table import Builtin
+from oracle.composite import comp, cross, dot, quat_mul, quat_rotate, scale, sop, stack
+from oracle.composite_builtins import unary_vec
 from oracle.numeric import OpCtx, compare, negate
+from oracle.scalar_builtins import call_scalar
 from oracle.types import INT32, Composite, Scalar, make_mat, make_quat, make_transform, make_vec
 from oracle.values import Keyword, TypeArg, Value, const_value, select
 
@@ -67,10 +69,10 @@ def _quat_inv(q: Value, ctx: OpCtx) -> Value:
     return stack(q.t, [negate(comp(q, 0), ctx), negate(comp(q, 1), ctx), negate(comp(q, 2), ctx), comp(q, 3)])
 
 
-def _vec_normalize(v: Value, ctx: OpCtx) -> Value:
+def vec_normalize(v: Value, ctx: OpCtx) -> Value:
     """vec.h normalize: l > 0 ? a / l : 0."""
     assert isinstance(v.t, Composite)
-    ln = _call("sqrt", [_dot(v, v, ctx)], ctx)
+    ln = call_scalar("sqrt", [dot(v, v, ctx)], ctx)
     pos = compare("Gt", ln, _lit(v.t.scalar, 0.0, v.lanes), ctx)
     r = select(pos.data, scale(v, ln, ctx, "Div"), const_value(v.t, 0, v.lanes))
     r.taint = r.taint | pos.taint
@@ -81,7 +83,7 @@ def quat_normalize(q: Value, ctx: OpCtx) -> Value:
     """quat.h normalize: l > 0 ? q * (1 / l) : identity (unlike vectors, which go to zero)."""
     assert isinstance(q.t, Composite)
     s = q.t.scalar
-    ln = _call("sqrt", [_dot(q, q, ctx)], ctx)
+    ln = call_scalar("sqrt", [dot(q, q, ctx)], ctx)
     pos = compare("Gt", ln, _lit(s, 0.0, q.lanes), ctx)
     inv = sop("Div", _lit(s, 1.0, q.lanes), ln, ctx)
     ident = const_value(q.t, 0, q.lanes)
@@ -95,8 +97,8 @@ def _axis_angle_quat(axis: Value, angle: Value, ctx: OpCtx) -> Value:
     s = angle.t
     assert isinstance(s, Scalar)
     half = sop("Mult", angle, _lit(s, 0.5, angle.lanes), ctx)
-    w = _call("cos", [half], ctx)
-    v = scale(axis, _call("sin", [half], ctx), ctx)
+    w = call_scalar("cos", [half], ctx)
+    v = scale(axis, call_scalar("sin", [half], ctx), ctx)
     return stack(make_quat(s), [comp(v, 0), comp(v, 1), comp(v, 2), w])
 
 
@@ -108,16 +110,18 @@ def _slerp(args: list[Any], ctx: OpCtx) -> Value:
     q0, q1, t = args
     s = q0.t.scalar
     _need(isinstance(t, Value) and t.t == s, "quat_slerp", args, ctx)
-    d = _quat_mul(_quat_inv(q0, ctx), q1, ctx)
+    d = quat_mul(_quat_inv(q0, ctx), q1, ctx)
     v = stack(make_vec(3, s), [comp(d, i) for i in range(3)])
     w = comp(d, 3)
-    nv = _vec_normalize(v, ctx)
+    nv = vec_normalize(v, ctx)
     neg = compare("Lt", w, _lit(s, 0.0, w.lanes), ctx)
     axis = select(neg.data, _neg(nv, ctx), nv)
     axis.taint = axis.taint | neg.taint
-    ln = _call("sqrt", [_dot(v, v, ctx)], ctx)
-    angle = sop("Mult", _lit(s, 2.0, w.lanes), _call("atan2", [ln, _call("abs", [w], ctx)], ctx), ctx)
-    return _quat_mul(q0, _axis_angle_quat(axis, sop("Mult", t, angle, ctx), ctx), ctx)
+    ln = call_scalar("sqrt", [dot(v, v, ctx)], ctx)
+    angle = sop(
+        "Mult", _lit(s, 2.0, w.lanes), call_scalar("atan2", [ln, call_scalar("abs", [w], ctx)], ctx), ctx
+    )
+    return quat_mul(q0, _axis_angle_quat(axis, sop("Mult", t, angle, ctx), ctx), ctx)
 
 
 def _rpy(args: list[Any], ctx: OpCtx) -> Value:
@@ -135,7 +139,7 @@ def _rpy(args: list[Any], ctx: OpCtx) -> Value:
 
     def cs(a: Value) -> tuple[Value, Value]:
         h = sop("Mult", a, half, ctx)
-        return _call("cos", [h], ctx), _call("sin", [h], ctx)
+        return call_scalar("cos", [h], ctx), call_scalar("sin", [h], ctx)
 
     cy, sy = cs(yaw)
     cr, sr = cs(roll)
@@ -185,7 +189,7 @@ def _from_matrix(args: list[Any], ctx: OpCtx) -> Value:
 
     def head(x: Value) -> tuple[Value, Value]:
         """h = sqrt(x + 1); (0.5 * h, 0.5 / h)."""
-        h = _call("sqrt", [add(x, one)], ctx)
+        h = call_scalar("sqrt", [add(x, one)], ctx)
         return mul(half, h), sop("Div", half, h, ctx)
 
     tr = add(add(e(0, 0), e(1, 1)), e(2, 2))
@@ -217,11 +221,9 @@ def _from_matrix(args: list[Any], ctx: OpCtx) -> Value:
 
 
 def _normalize(args: list[Any], ctx: OpCtx) -> Value:
-    from oracle.composite import _unary_vec
-
     if len(args) == 1 and _kind(args[0], "quat"):
         return quat_normalize(args[0], ctx)
-    return _unary_vec("normalize")(args, ctx)
+    return unary_vec("normalize")(args, ctx)
 
 
 def _dtype_kw(name: str, args: list[Any], ctx: OpCtx) -> tuple[list[Any], Scalar | None]:
@@ -296,7 +298,7 @@ def _tf_unary(name: str) -> Any:
             return _q(t)
         # transform_inverse: q_inv = quat_inverse(q); (-quat_rotate(q_inv, p), q_inv)
         qi = _quat_inv(_q(t), ctx)
-        return _tf(_neg(_quat_rotate(qi, _p(t), ctx, inverse=False), ctx), qi)
+        return _tf(_neg(quat_rotate(qi, _p(t), ctx, inverse=False), ctx), qi)
 
     return fn
 
@@ -306,8 +308,8 @@ def _tf_binary(name: str) -> Any:
         if name == "transform_multiply":
             _need(len(args) == 2 and _kind(args[0], "transform") and args[1].t == args[0].t, name, args, ctx)
             a, b = args
-            p = _add(_quat_rotate(_q(a), _p(b), ctx, inverse=False), _p(a), ctx)
-            return _tf(p, _quat_mul(_q(a), _q(b), ctx))
+            p = _add(quat_rotate(_q(a), _p(b), ctx, inverse=False), _p(a), ctx)
+            return _tf(p, quat_mul(_q(a), _q(b), ctx))
         _need(
             len(args) == 2
             and _kind(args[0], "transform")
@@ -318,7 +320,7 @@ def _tf_binary(name: str) -> Any:
             ctx,
         )
         t, x = args
-        r = _quat_rotate(_q(t), x, ctx, inverse=False)
+        r = quat_rotate(_q(t), x, ctx, inverse=False)
         return _add(_p(t), r, ctx) if name == "transform_point" else r
 
     return fn
@@ -380,21 +382,21 @@ def _spatial_vector(name: str, scalar: str) -> Any:
 
 def _spatial_dot(args: list[Any], ctx: OpCtx) -> Value:
     a, b = _sv_parts("spatial_dot", args, ctx, 2)
-    return _dot(a, b, ctx)
+    return dot(a, b, ctx)
 
 
 def _spatial_cross(args: list[Any], ctx: OpCtx) -> Value:
     """w = wa x wb, v = va x wb + wa x vb (spatial.h)."""
     a, b = _sv_parts("spatial_cross", args, ctx, 2)
-    w = _cross(_w(a), _w(b), ctx)
-    return _sv(w, _add(_cross(_v(a), _w(b), ctx), _cross(_w(a), _v(b), ctx), ctx))
+    w = cross(_w(a), _w(b), ctx)
+    return _sv(w, _add(cross(_v(a), _w(b), ctx), cross(_w(a), _v(b), ctx), ctx))
 
 
 def _spatial_cross_dual(args: list[Any], ctx: OpCtx) -> Value:
     """w = wa x wb + va x vb, v = wa x vb (spatial.h)."""
     a, b = _sv_parts("spatial_cross_dual", args, ctx, 2)
-    w = _add(_cross(_w(a), _w(b), ctx), _cross(_v(a), _v(b), ctx), ctx)
-    return _sv(w, _cross(_w(a), _v(b), ctx))
+    w = _add(cross(_w(a), _w(b), ctx), cross(_v(a), _v(b), ctx), ctx)
+    return _sv(w, cross(_w(a), _v(b), ctx))
 
 
 def _spatial_half(top: bool) -> Any:
@@ -450,10 +452,10 @@ def _twist_like(wrench: bool) -> Any:
         q, p = _q(t), _p(t)
         top, bottom = _w(x), _v(x)
         if wrench:
-            f = _quat_rotate(q, bottom, ctx, False)
-            return _sv(_add(_quat_rotate(q, top, ctx, False), _cross(p, f, ctx), ctx), f)
-        w = _quat_rotate(q, top, ctx, False)
-        return _sv(w, _add(_quat_rotate(q, bottom, ctx, False), _cross(p, w, ctx), ctx))
+            f = quat_rotate(q, bottom, ctx, False)
+            return _sv(_add(quat_rotate(q, top, ctx, False), cross(p, f, ctx), ctx), f)
+        w = quat_rotate(q, top, ctx, False)
+        return _sv(w, _add(quat_rotate(q, bottom, ctx, False), cross(p, w, ctx), ctx))
 
     return fn
 
@@ -461,14 +463,14 @@ def _twist_like(wrench: bool) -> Any:
 def _velocity_at_point(args: list[Any], ctx: OpCtx) -> Value:
     """spatial_bottom(qd) + cross(spatial_top(qd), r)."""
     qd, r = _f32_args("velocity_at_point", args, ctx, (("vec", 6), ("vec", 3)))
-    return _add(_v(qd), _cross(_w(qd), r, ctx), ctx)
+    return _add(_v(qd), cross(_w(qd), r, ctx), ctx)
 
 
 def _quat_twist(args: list[Any], ctx: OpCtx) -> Value:
     """a = q.xyz; a = dot(a, axis) * axis; normalize(quat(a, q.w)) (quaternion normalize)."""
     axis, q = _f32_args("quat_twist", args, ctx, (("vec", 3), ("quat", None)))
     a = stack(make_vec(3, F32), [comp(q, i) for i in range(3)])
-    a = scale(axis, _dot(a, axis, ctx), ctx)
+    a = scale(axis, dot(a, axis, ctx), ctx)
     return quat_normalize(stack(make_quat(F32), [comp(a, 0), comp(a, 1), comp(a, 2), comp(q, 3)]), ctx)
 
 
@@ -478,10 +480,10 @@ def _quat_twist_angle(signed: bool) -> Any:
 
     def fn(args: list[Any], ctx: OpCtx) -> Value:
         axis, q = _f32_args(name, args, ctx, (("vec", 3), ("quat", None)))
-        sin_half = _dot(axis, stack(make_vec(3, F32), [comp(q, i) for i in range(3)]), ctx)
+        sin_half = dot(axis, stack(make_vec(3, F32), [comp(q, i) for i in range(3)]), ctx)
         if not signed:
-            sin_half = _call("abs", [sin_half], ctx)
-        return sop("Mult", _lit(F32, 2.0, q.lanes), _call("atan2", [sin_half, comp(q, 3)], ctx), ctx)
+            sin_half = call_scalar("abs", [sin_half], ctx)
+        return sop("Mult", _lit(F32, 2.0, q.lanes), call_scalar("atan2", [sin_half, comp(q, 3)], ctx), ctx)
 
     return fn
 
@@ -502,10 +504,14 @@ def _quat_to_rpy(args: list[Any], ctx: OpCtx) -> Value:
     t0 = m(two, a(m(w, x), m(y, z)))
     t1 = sop("Sub", one, m(two, a(m(x, x), m(y, y))), ctx)
     t2 = m(two, sop("Sub", m(w, y), m(z, x), ctx))
-    t2 = _call("clamp", [t2, _lit(F32, -1.0, n), one], ctx)
+    t2 = call_scalar("clamp", [t2, _lit(F32, -1.0, n), one], ctx)
     t3 = m(two, a(m(w, z), m(x, y)))
     t4 = sop("Sub", one, m(two, a(m(y, y), m(z, z))), ctx)
-    parts = [_call("atan2", [t0, t1], ctx), _call("asin", [t2], ctx), _call("atan2", [t3, t4], ctx)]
+    parts = [
+        call_scalar("atan2", [t0, t1], ctx),
+        call_scalar("asin", [t2], ctx),
+        call_scalar("atan2", [t3, t4], ctx),
+    ]
     return stack(make_vec(3, F32), parts)
 
 
@@ -553,4 +559,4 @@ def spatial_builtins() -> list[Builtin]:
     return out
 
 
-_ = _cross
+_ = cross

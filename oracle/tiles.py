@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from oracle.builtins import Registry
+from oracle.builtin_table import Registry
 from oracle.errors import Unsupported
 from oracle.numeric import OpCtx, cast, float_binop, int_binop, negate, wrap_int
 from oracle.races import record_atomic, record_load, record_store

@@ -17,7 +17,7 @@ from kernels import harness as h
 import grammar
 import oracle
 from grammar.families import REACH_FAMILIES
-from oracle import builtins as obuiltins
+from oracle import scalar_builtins as obuiltins
 from oracle.interpreter import Interpreter
 
 FILE = "reach.py"
