@@ -18,6 +18,7 @@ from grammar.case import ParamSpec
 from grammar.composite import component_scalar, composite, vec_type
 from grammar.dtypes import FLOATS, INTS, Interval, scalar
 from grammar.expr import Expr, Rejected, call, checked, name, wp_attr
+from grammar.family_base import any_dtypes, dim1, finish, inputs
 from grammar.fixers import clamp_to
 from grammar.gen import Gen, Param
 from grammar.production import Production
@@ -39,20 +40,18 @@ class Helper:
 
 def bitwise_body(gen: Gen) -> list[cst.BaseStatement]:
     """Integer-only kernels: bit operations and shifts over one or two integer dtypes."""
-    from grammar.families import _dim1, _finish, _inputs
-
-    _dim1(gen)
+    dim1(gen)
     gen.dtypes = [gen.rng.pick(("int32", *INTS))]
     if gen.rng.chance(0.3):
         t = gen.rng.pick(INTS)
         if t not in gen.dtypes:
             gen.dtypes.append(t)
-    _inputs(gen, gen.rng.integer(1, 2))
+    inputs(gen, gen.rng.integer(1, 2))
     gen.add_array(gen.dtypes[0], "out", None)
     body = statements(
         gen, gen.rng.integer(0, min(3, gen.knobs.max_stmts)), {"assign": 2, "aug": 1, "if": 0.5}
     )
-    return _finish(gen, body)
+    return finish(gen, body)
 
 
 # ---- helper functions --------------------------------------------------------------------------
@@ -200,10 +199,8 @@ def _no_plain_emit(a: list[cst.BaseExpression]) -> cst.BaseExpression:
 
 def helper_body(gen: Gen) -> list[cst.BaseStatement]:
     """1-3 helpers (each may call the earlier ones), then a kernel that calls them."""
-    from grammar.families import _any_dtypes, _dim1, _inputs
-
-    _dim1(gen)
-    _any_dtypes(gen)
+    dim1(gen)
+    any_dtypes(gen)
     if gen.rng.chance(0.3):
         gen.ctypes = [vec_type(gen.rng.integer(2, 4), gen.rng.pick(("float32", "float64")))]
         s = component_scalar(gen.ctypes[0])
@@ -212,7 +209,7 @@ def helper_body(gen: Gen) -> list[cst.BaseStatement]:
     types = gen.dtypes + gen.ctypes
     for _ in range(gen.rng.integer(1, 3)):
         define_helper(gen, types)
-    _inputs(gen, gen.rng.integer(1, 2))
+    inputs(gen, gen.rng.integer(1, 2))
     last = _helpers(gen)[-1]
     out = gen.add_array(last.ret, "out", None)
     n = gen.rng.integer(0, min(3, gen.knobs.max_stmts))
@@ -240,9 +237,8 @@ _FIELD_TYPES = (
 def struct_body(gen: Gen) -> list[cst.BaseStatement]:
     """A `@wp.struct` parameter with 2-4 scalar/vector fields, read as `p.field` leaves."""
     from grammar.composite_ops import composite_input_interval
-    from grammar.families import _dim1, _finish
 
-    _dim1(gen)
+    dim1(gen)
     sname = f"{gen.kname}_S"
     fields: list[ParamSpec] = []
     members: list[cst.BaseStatement] = []
@@ -275,7 +271,7 @@ def struct_body(gen: Gen) -> list[cst.BaseStatement]:
         gen.add_array(t, "in", gen.input_interval(t))
     gen.add_array(gen.rng.pick(gen.dtypes + gen.ctypes), "out", None)
     n = gen.rng.integer(1, min(4, gen.knobs.max_stmts))
-    return _finish(gen, statements(gen, n, {"assign": 2.0, "aug": 1.0, "if": 0.7, "for": 0.3, "mutate": 0.5}))
+    return finish(gen, statements(gen, n, {"assign": 2.0, "aug": 1.0, "if": 0.7, "for": 0.3, "mutate": 0.5}))
 
 
 __all__ = [

@@ -13,10 +13,18 @@ from types import MappingProxyType
 
 import libcst as cst
 
-from grammar.dtypes import FLOATS, INTS, Interval
+from grammar.atomics import ATOMIC_DTYPES, add_reduction_target, reduce_stmt
+from grammar.composite_families import composite_body
+from grammar.dtypes import Interval
+from grammar.extras import bitwise_body, helper_body, struct_body
+from grammar.family_base import any_dtypes, dim1, finish, inputs
 from grammar.gen import Gen
+from grammar.random_family import random_body
+from grammar.reach import reach_body
 from grammar.scope import Var
+from grammar.spatial_family import spatial_body
 from grammar.stmts import statements
+from grammar.tile_families import tile_block_dim, tile_body
 
 WAVE1_TAGS = MappingProxyType(
     {"arith": 3.0, "math": 1.5, "cast": 0.5, "select": 0.4, "cmp": 1.0, "logic": 0.5}
@@ -48,11 +56,6 @@ class Family:
     block_dim: Callable[[Gen], int] | None = None
 
 
-def _dim1(gen: Gen) -> None:
-    gen.dim = (gen.rng.pick((16, 32, 64, 100, 128, 256)),)
-    gen.idx = [gen.scope.add(Var("i", "int32", Interval(0, gen.dim[0] - 1), 0, True, False))]
-
-
 def _dim_nd(gen: Gen) -> None:
     nd = gen.rng.integer(2, 3)
     if nd == 2:
@@ -71,139 +74,66 @@ def _wave1_dtypes(gen: Gen) -> None:
         gen.dtypes.append("int32" if gen.dtypes[0] == "float32" else "float32")
 
 
-def _any_dtypes(gen: Gen) -> None:
-    pool = ("float32", "float32", "int32", "int32") + FLOATS + INTS
-    gen.dtypes = [gen.rng.pick(pool)]
-    for _ in range(gen.rng.integer(0, 2)):
-        t = gen.rng.pick(pool)
-        if t not in gen.dtypes:
-            gen.dtypes.append(t)
-
-
-def _inputs(gen: Gen, n: int) -> None:
-    for _ in range(n):
-        t = gen.rng.pick(gen.dtypes)
-        gen.add_array(t, "in", gen.input_interval(t))
-
-
-def _finish(gen: Gen, body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    """Every output gets a final unconditional store, so each kernel produces data."""
-    for a in gen.arrays:
-        if a.role == "out":
-            body.append(gen.store(a))
-    return body
-
-
 def _simple(nstmts_hi: int, weights: Mapping[str, float]) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
-        _dim1(gen)
+        dim1(gen)
         if gen.wave2:
-            _any_dtypes(gen)
+            any_dtypes(gen)
         else:
             _wave1_dtypes(gen)
-        _inputs(gen, gen.rng.integer(1, 3))
+        inputs(gen, gen.rng.integer(1, 3))
         gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
         if weights.get("atomic", 0) > 0 and gen.rng.chance(0.5):
-            from grammar.atomics import ATOMIC_DTYPES
-
             t = gen.rng.pick([d for d in gen.dtypes if d in ATOMIC_DTYPES] or ["int32"])
             if t not in gen.dtypes:
                 gen.dtypes.append(t)
             gen.add_array(t, "inout", Interval(0, 100))
         n = gen.rng.integer(0, min(nstmts_hi, gen.knobs.max_stmts))
-        return _finish(gen, statements(gen, n, weights))
+        return finish(gen, statements(gen, n, weights))
 
     return layout
 
 
 def _scalar_array(gen: Gen) -> list[cst.BaseStatement]:
-    _dim1(gen)
-    _any_dtypes(gen)
-    _inputs(gen, gen.rng.integer(1, 2))
+    dim1(gen)
+    any_dtypes(gen)
+    inputs(gen, gen.rng.integer(1, 2))
     for _ in range(gen.rng.integer(1, 3)):
         t = gen.rng.pick(gen.dtypes)
         gen.add_scalar(t, gen.input_interval(t))
     gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
     body = statements(gen, gen.rng.integer(0, min(3, gen.knobs.max_stmts)), {"assign": 2, "aug": 1})
-    return _finish(gen, body)
+    return finish(gen, body)
 
 
 def _unary(gen: Gen) -> list[cst.BaseStatement]:
-    _dim1(gen)
+    dim1(gen)
     gen.dtypes = ["float32"] + (["int32"] if gen.rng.chance(0.2) else [])
     gen.add_array("float32", "in", gen.input_interval("float32"))
     gen.add_array("float32", "out", None)
     gen.p_internal = 0.85
     body = statements(gen, gen.rng.integer(0, min(2, gen.knobs.max_stmts)), {"assign": 1})
-    return _finish(gen, body)
+    return finish(gen, body)
 
 
 def composite_layout(kind: str) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
-        from grammar.composite_families import composite_body
-
         return composite_body(gen, kind)
 
     return layout
 
 
-def bitwise_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.extras import bitwise_body
-
-    return bitwise_body(gen)
-
-
-def helper_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.extras import helper_body
-
-    return helper_body(gen)
-
-
-def struct_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.extras import struct_body
-
-    return struct_body(gen)
-
-
-def random_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.random_family import random_body
-
-    return random_body(gen)
-
-
-def spatial_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.spatial_family import spatial_body
-
-    return spatial_body(gen)
-
-
-def tiles_layout(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.tile_families import tile_body
-
-    return tile_body(gen)
-
-
-def tiles_block_dim(gen: Gen) -> int:
-    from grammar.tile_families import tile_block_dim
-
-    return tile_block_dim(gen)
-
-
 def reach_layout(cls: str) -> Callable[[Gen], list[cst.BaseStatement]]:
     def layout(gen: Gen) -> list[cst.BaseStatement]:
-        from grammar.reach import reach_body
-
         return reach_body(gen, cls)
 
     return layout
 
 
 def _reduction(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.atomics import add_reduction_target, reduce_stmt
-
-    _dim1(gen)
-    _any_dtypes(gen)
-    _inputs(gen, gen.rng.integer(1, 2))
+    dim1(gen)
+    any_dtypes(gen)
+    inputs(gen, gen.rng.integer(1, 2))
     target = add_reduction_target(gen)
     body = statements(gen, gen.rng.integer(0, min(3, gen.knobs.max_stmts)), {"assign": 2, "if": 0.5})
     body.append(reduce_stmt(gen, target))
@@ -212,11 +142,11 @@ def _reduction(gen: Gen) -> list[cst.BaseStatement]:
 
 def _multidim(gen: Gen) -> list[cst.BaseStatement]:
     _dim_nd(gen)
-    _any_dtypes(gen)
-    _inputs(gen, gen.rng.integer(1, 2))
+    any_dtypes(gen)
+    inputs(gen, gen.rng.integer(1, 2))
     gen.add_array(gen.rng.pick(gen.dtypes), "out", None)
     n = gen.rng.integer(0, min(4, gen.knobs.max_stmts))
-    return _finish(gen, statements(gen, n, {"assign": 2, "aug": 1, "if": 1, "for": 0.5}))
+    return finish(gen, statements(gen, n, {"assign": 2, "aug": 1, "if": 1, "for": 0.5}))
 
 
 # the reach families (grammar.reach): one per construct class the safe families never write
@@ -282,16 +212,16 @@ def family_table() -> tuple[Family, ...]:
         ),
         Family(
             "bitwise",
-            bitwise_layout,
+            bitwise_body,
             MappingProxyType({"bits": 5.0, "arith": 1.0, "cast": 1.0, "cmp": 0.5, "ternary": 0.3}),
         ),
         Family("multidim", _multidim, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
-        Family("helper_func", helper_layout, ALL_TAGS | {"func": 4.0}),
-        Family("struct", struct_layout, ALL_TAGS | {"vector": 1.0}),
-        Family("tiles", tiles_layout, ALL_TAGS, doc="tiled launches", block_dim=tiles_block_dim),
+        Family("helper_func", helper_body, ALL_TAGS | {"func": 4.0}),
+        Family("struct", struct_body, ALL_TAGS | {"vector": 1.0}),
+        Family("tiles", tile_body, ALL_TAGS, doc="tiled launches", block_dim=tile_block_dim),
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
-        Family("random", random_layout, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
-        Family("spatial", spatial_layout, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
+        Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
+        Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
     )
 
 

@@ -13,6 +13,7 @@ import libcst as cst
 
 from grammar.composite_ops import composite_input_interval
 from grammar.dtypes import Interval
+from grammar.family_base import dim1, finish
 from grammar.gen import Gen
 from grammar.random_ops import add_state
 from grammar.stmts import statements
@@ -21,9 +22,7 @@ RANDOM_STMTS = {"assign": 3.0, "aug": 1.0, "reassign": 0.5, "if": 1.0, "for": 0.
 
 
 def random_body(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.families import _dim1, _finish
-
-    _dim1(gen)
+    dim1(gen)
     gen.dtypes = ["float32", "int32"] + (["uint32"] if gen.rng.chance(0.4) else [])
     if gen.rng.chance(0.5):
         gen.ctypes = [gen.rng.pick(("vec3f", "vec2f"))]
@@ -42,4 +41,4 @@ def random_body(gen: Gen) -> list[cst.BaseStatement]:
         outs.append(gen.rng.pick(gen.dtypes))
     for t in outs:
         gen.add_array(t, "out", None)
-    return _finish(gen, body)
+    return finish(gen, body)

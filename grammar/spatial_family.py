@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import libcst as cst
 
+from grammar.composite_families import composite_inputs, finish_composite
 from grammar.composite_ops import composite_input_interval
+from grammar.family_base import dim1
 from grammar.gen import Gen
 
 
 def spatial_body(gen: Gen) -> list[cst.BaseStatement]:
-    from grammar.composite_families import _finish, _inputs
-    from grammar.families import _dim1
-
-    _dim1(gen)
+    dim1(gen)
     gen.dtypes = ["float32"]
     gen.ctypes = ["vec3f", "mat33f"] + (["quatf"] if gen.rng.chance(0.3) else [])
-    _inputs(gen, ["vec3f", "vec3f", "mat33f"], gen.rng.integer(1, 3))
+    composite_inputs(gen, ["vec3f", "vec3f", "mat33f"], gen.rng.integer(1, 3))
     if gen.rng.chance(0.4):
         gen.add_array("float32", "in", gen.input_interval("float32"))
     if gen.rng.chance(0.3):
         gen.add_scalar("mat33f", composite_input_interval(gen, "mat33f"))
     outs = [gen.rng.pick(("vec3f", "vec3f", "float32"))] + (["float32"] if gen.rng.chance(0.4) else [])
-    return _finish(gen, outs)
+    return finish_composite(gen, outs)
