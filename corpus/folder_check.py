@@ -31,6 +31,7 @@ BODY_FORBIDDEN = frozenset(
      "vars", "breakpoint", "input", "exit", "quit"}
 )  # fmt: skip
 DAMAGED_EXIT = 3  # exit status of replay/reduce/bisect/repro.py for a damaged or refused folder
+META = "meta.json"  # the folder file holding the hashes of all the others
 
 
 class UnsafeSource(ValueError):
@@ -222,7 +223,7 @@ def sha256_of(path: str) -> str:
 
 def folder_hashes(folder: str, names: list[str]) -> dict[str, str]:
     """sha256 of each named file of `folder` (meta.json, which holds them, is never among them)."""
-    return {n: sha256_of(os.path.join(folder, n)) for n in sorted(names) if n != "meta.json"}
+    return {n: sha256_of(os.path.join(folder, n)) for n in sorted(names) if n != META}
 
 
 def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
@@ -231,7 +232,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
     A folder written before hashes were recorded has none: its .npz files are checked as zip
     archives (CRCs) instead, and the note says the rest could not be verified."""
     hashes = meta.get("sha256")
-    names = [n for n in meta.get("files") or [] if n != "meta.json"]
+    names = [n for n in meta.get("files") or [] if n != META]
     damaged: list[str] = []
     for n in names:
         p = os.path.join(folder, n)

@@ -21,9 +21,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from corpus import entry as E
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
+from corpus.folder import CASE, CorpusFolder, settings_from_meta
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import load_registry, write_folder
 from fuzz.engine import judge as J
@@ -297,23 +297,13 @@ def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
 def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None, registry: str | None = None,
                  run_dir: str = "") -> WorkerSettings:  # fmt: skip
-    """Worker settings that judge like the campaign that saved `meta`, on the recorded devices
-    this machine has (unless `devices` says otherwise). The oracle registry is `registry` (from
-    the command line) or the installed oracle's, whatever meta.json records."""
-    tol = meta.get("tolerance") or {}
-    pol = J.TolerancePolicy(
-        **{k: tol[k] for k in ("safety", "floor_ulps", "max_unstable_fraction") if k in tol}
-    )
-    return WorkerSettings(
-        run_dir=run_dir,
-        devices=devices or available_devices(meta.get("devices") or ("cpu",)),
-        enable_backward=bool(meta.get("enable_backward", False)),
-        cuda_arch=meta.get("cuda_arch"),
-        cpu_opt_level=meta.get("cpu_opt_level"),
-        gen_config=meta.get("gen_config") or {},
-        policy=pol,
-        # a folder is data: its meta.json never chooses code to import (--oracle-registry does)
-        registry_factory=registry or None,
+    """Worker settings that judge like the campaign that saved `meta` (`corpus.folder.
+    settings_from_meta`), on the recorded devices this machine has (unless `devices` says
+    otherwise). The oracle registry is `registry` (from the command line) or the installed
+    oracle's: a folder is data, its meta.json never chooses code to import."""
+    recorded = settings_from_meta(meta)
+    return settings_from_meta(
+        meta, run_dir=run_dir, devices=devices or available_devices(recorded.devices), registry=registry
     )
 
 
@@ -326,11 +316,11 @@ def reduce_folder(
     log: Callable[[str], None] | None = None,
 ) -> str:
     """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
-    ent = E.load_entry(path)
+    ent = CorpusFolder.read(path)
     if not ent.usable:
         raise UnusableFolder(f"{path}: {ent.problem()}")
     if ent.case is None:
-        raise ReduceError(f"{path}: no {E.CASE} (the case was never generated); nothing to reduce")
+        raise ReduceError(f"{path}: no {CASE} (the case was never generated); nothing to reduce")
     st = settings or settings_for(ent.meta, run_dir=path)
     target = restrict_signature(ent.signature, st.devices)
     if target is None:
@@ -342,7 +332,7 @@ def reduce_folder(
             f"reducing the {target.devices} part of {ent.signature.devices} (the rest needs devices not here)"
         )
     red = reduce_case(ent.case, target, st, budget_s=budget_s, batch=batch, log=log)
-    dest = os.path.join(path, E.REDUCED)
+    dest = ent.reduced_path
     if os.path.isdir(dest):
         shutil.rmtree(dest)
     extra = {
@@ -363,15 +353,15 @@ def pending_representatives(run_dir: str) -> list[str]:
     root = corpus_dir(run_dir)
     if not os.path.isdir(root):
         return []
-    firsts: dict[str, E.Entry] = {}
+    firsts: dict[str, CorpusFolder] = {}
     done: set[str] = set()
     for name in sorted(os.listdir(root)):
         p = os.path.join(root, name)
-        if not os.path.isfile(os.path.join(p, E.META)):
+        if not CorpusFolder.is_folder(p):
             continue
-        ent = E.load_entry(p)
+        ent = CorpusFolder.read(p)
         key = ent.signature.key()
-        if os.path.isfile(os.path.join(p, E.REDUCED, E.META)):
+        if ent.has_reduced:
             done.add(key)
         if ent.case is not None and (key not in firsts or ent.seed < firsts[key].seed):
             firsts[key] = ent
@@ -396,7 +386,7 @@ def reduce_new_signatures(
         if left <= 5:
             break
         try:
-            st = settings or settings_for(E.load_entry(path).meta, run_dir=run_dir)
+            st = settings or settings_for(CorpusFolder.read(path).meta, run_dir=run_dir)
             out.append(reduce_folder(path, settings=st, budget_s=min(per_case_s, left), log=log))
         except ReduceError as e:
             if log:

@@ -19,9 +19,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from corpus import entry as E
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
+from corpus.folder import CorpusFolder, find_folders
 from corpus.reduce import settings_for
 from corpus.save import FAILURE_VERDICTS
 from fuzz.engine import judge as J
@@ -66,7 +66,7 @@ class Outcome:
         return d
 
 
-def _case_for(ent: E.Entry) -> tuple[KernelCase | None, str]:
+def _case_for(ent: CorpusFolder) -> tuple[KernelCase | None, str]:
     """The case to replay and a note on where it came from."""
     import grammar
 
@@ -105,6 +105,7 @@ def _settings_key(st: WorkerSettings) -> str:
             st.enable_backward,
             st.cuda_arch,
             st.cpu_opt_level,
+            st.gradients,
             asdict(st.policy),
             st.registry_factory,
         ],
@@ -126,9 +127,9 @@ def replay(
     registry: "module:function" of the oracle registry (default: the installed oracle's, so a
     failure caused by an oracle error shows as fixed once the oracle is corrected).
     """
-    entries = [E.load_entry(p) for p in E.find_entries(paths)]
+    entries = [CorpusFolder.read(p) for p in find_folders(paths)]
     outcomes: dict[str, Outcome] = {}
-    jobs: dict[str, tuple[WorkerSettings, list[tuple[E.Entry, KernelCase, str]]]] = {}
+    jobs: dict[str, tuple[WorkerSettings, list[tuple[CorpusFolder, KernelCase, str]]]] = {}
     for ent in entries:
         old = ent.signature
         if not ent.usable:
@@ -175,7 +176,7 @@ def replay(
 
 def _run(
     runner: Runner,
-    items: list[tuple[E.Entry, KernelCase, str]],
+    items: list[tuple[CorpusFolder, KernelCase, str]],
     outcomes: dict[str, Outcome],
     devices: tuple[str, ...],
 ) -> None:
@@ -187,7 +188,7 @@ def _run(
 
 
 def classify(
-    ent: E.Entry, res: CaseResult, note: str = "", devices: tuple[str, ...] | None = None
+    ent: CorpusFolder, res: CaseResult, note: str = "", devices: tuple[str, ...] | None = None
 ) -> Outcome:
     """Compare the replay's signature with the recorded one (its part on `devices`, if given)."""
     new = signature_of(res)

@@ -15,12 +15,11 @@ the failure needs, and its shape is the cause.
 from __future__ import annotations
 
 import ast
-import hashlib
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from fuzz.engine.signature import Signature
+from fuzz.engine.signature import Signature, failure_bucket, key_digest
 
 _DTYPE = re.compile(r"^(?P<base>float|int|uint|bfloat)(?P<bits>\d+)$")
 _COMPOSITE = re.compile(
@@ -134,13 +133,13 @@ class RootKey:
     shape: str
 
     def bucket(self) -> str:
-        return "|".join((self.stage, self.devices, self.verdict, self.kind))
+        return failure_bucket(self.stage, self.devices, self.verdict, self.kind)
 
     def key(self) -> str:
         return self.bucket() + "|" + self.shape
 
     def digest(self) -> str:
-        return hashlib.sha1(self.key().encode()).hexdigest()[:10]
+        return key_digest(self.key())
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -17,6 +17,7 @@ import pytest
 
 from corpus import entry as E
 from corpus.candidates import CandidateRunner
+from corpus.folder import expected_npz
 from corpus.replay import CHANGED, FIXED, STILL_FAILING, replay
 from corpus.save import expected_arrays, save_failures
 from corpus.triage import triage
@@ -124,7 +125,7 @@ def test_repro_fails_while_present_and_passes_once_fixed(
     import grammar
 
     right = expected_arrays(case, grammar.make_inputs(case), WorkerSettings(run_dir=""))
-    np.savez(copy / E.EXPECTED, **right)  # type: ignore[arg-type]
+    np.savez(copy / E.EXPECTED, **expected_npz(right))  # type: ignore[arg-type]
     p = _repro(copy)  # a changed file is damage, not a fix
     assert p.returncode == 3 and "expected.npz: sha256 differs" in p.stdout, p.stdout + p.stderr
     _restamp(copy)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,76 @@ def test_check_seed_says_no(tmp_path: Path) -> None:
     meta["known"] = {"status": "open"}
     (bare / E.META).write_text(json.dumps(meta))
     assert "known.status" in (check_seed(bare, registry=wrong) or "")
+
+
+# ---- repro.py: one template, no drifting copies -------------------------------------------------
+
+REFRESH = Path(__file__).resolve().parents[1] / "scripts" / "refresh_repro.py"
+
+
+def _refresh(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(REFRESH), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def _restamp(folder: Path) -> None:
+    """Record the folder's current hashes, as someone who edits a folder on purpose would."""
+    from corpus.folder_check import folder_hashes
+
+    meta = json.loads((folder / E.META).read_text())
+    meta["sha256"] = folder_hashes(str(folder), meta["files"])
+    (folder / E.META).write_text(json.dumps(meta))
+
+
+@pytest.mark.parametrize("folder", _seed_folders(), ids=lambda p: p.name)
+def test_seed_repro_is_what_the_template_makes(folder: Path) -> None:
+    from corpus.folder import CorpusFolder
+
+    ent = CorpusFolder.read(str(folder))
+    assert ent.usable, ent.problem()
+    assert ent.repro_drift() == ""
+
+
+def test_repro_drift_is_reported_and_regenerated(tmp_path: Path) -> None:
+    """The check says no: a hand-edited copy (hashes re-recorded, so it is no damage) differs
+    from the template's; the refresh script names it with --check and regenerates it."""
+    from corpus.folder import CorpusFolder
+
+    folder = tmp_path / "frac"
+    shutil.copytree(SEEDS / "frac-missing-adjoint", folder)
+    repro = folder / E.REPRO
+    text = repro.read_text()
+    assert "return 1 if not abs(analytic - fd) <= tol else 0" in text
+    repro.write_text(text.replace("return 1 if not abs(analytic - fd) <= tol else 0", "return 0"))
+    _restamp(folder)
+    drift = CorpusFolder.read(str(folder)).repro_drift()
+    assert str(repro) in drift and "differs from what corpus/repro_script.py makes" in drift, drift
+    p = _refresh("--check", str(folder))
+    assert p.returncode == 1 and str(repro) in p.stdout, p.stdout + p.stderr
+    assert repro.read_text() != text  # --check changed nothing
+    p = _refresh(str(folder))
+    assert p.returncode == 0 and "regenerated" in p.stdout, p.stdout + p.stderr
+    assert repro.read_text() == text
+    ent = CorpusFolder.read(str(folder))
+    assert ent.usable and ent.repro_drift() == "", ent.problem()
+    assert _refresh("--check", str(folder)).returncode == 0
+    # a damaged folder is not re-hashed (that would bless whatever it holds)
+    repro.write_text("print('hello')\n")
+    p = _refresh(str(folder))
+    assert p.returncode == 3 and "sha256 differs" in p.stdout, p.stdout + p.stderr
+    assert repro.read_text() == "print('hello')\n"
+
+
+def test_a_changed_template_makes_every_seed_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The comparison is against the template as it is now: change the template and the
+    committed copies no longer match."""
+    from corpus import folder as F
+
+    template = tmp_path / "repro_script.py"
+    template.write_text(Path(F.REPRO_TEMPLATE).read_text().replace('"3"', '"3x"', 1))
+    monkeypatch.setattr(F, "REPRO_TEMPLATE", str(template))
+    folders = _seed_folders()
+    assert folders
+    for folder in folders:
+        assert "differs" in F.CorpusFolder.read(str(folder)).repro_drift(), folder

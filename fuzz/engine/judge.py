@@ -128,6 +128,17 @@ def _ulp(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return sp
 
 
+def element_tolerance(
+    expected: np.ndarray, bound: np.ndarray, policy: TolerancePolicy, *, ulp: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-element tolerance of a float array: safety * bound + floor_ulps * ulp(expected), an
+    infinite bound counting 0 (its element is unstable). The one formula: compare_array and the
+    corpus folder's expected.npz (`__tol`) both use it. `ulp`: the expected values' spacing, if
+    the caller has it."""
+    spacing = _ulp(expected, expected.dtype) if ulp is None else ulp
+    return policy.safety * np.where(np.isfinite(bound), bound, 0.0) + policy.floor_ulps * spacing
+
+
 def _to_py(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return [_to_py(v) for v in x.tolist()] if x.ndim else _to_py(x.item())
@@ -171,8 +182,7 @@ def compare_array(
         diff[both_nan | same_inf] = 0.0
         diff[np.isnan(diff)] = np.inf
         ulp = _ulp(exp, exp.dtype)
-        bound_fin = np.where(np.isfinite(bound), bound, 0.0)
-        tol = policy.safety * bound_fin + policy.floor_ulps * ulp
+        tol = element_tolerance(exp, bound, policy, ulp=ulp)
         # NaN matches only NaN and an infinity only the same infinity, whatever the tolerance
         special = (np.isnan(o64) != np.isnan(e64)) | ((np.isinf(o64) | np.isinf(e64)) & ~same_inf & ~both_nan)
         bad = ((diff > tol) | special) & ~unst

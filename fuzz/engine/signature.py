@@ -32,6 +32,17 @@ _ORACLE_LINE = re.compile(r"\bline (?P<line>\d+):")
 MODULE_HEADER_LINES = 2  # grammar.case.MODULE_HEADER is "import warp as wp\n\n"
 
 
+def failure_bucket(stage: str, devices: str, verdict: str, kind: str) -> str:
+    """The grouping string of a failure without its constructs or shape (Signature and
+    corpus.rootcause.RootKey share it)."""
+    return "|".join((stage, devices, verdict, kind))
+
+
+def key_digest(key: str) -> str:
+    """Short stable hash of a grouping key, for folder names and tables."""
+    return hashlib.sha1(key.encode()).hexdigest()[:10]
+
+
 @dataclass(frozen=True)
 class Signature:
     """Identity of a failure; `key()` is the grouping string, `bucket()` the same without constructs."""
@@ -46,14 +57,14 @@ class Signature:
     cause: tuple[str, ...] = ()
 
     def bucket(self) -> str:
-        return "|".join((self.stage, self.devices, self.verdict, self.kind))
+        return failure_bucket(self.stage, self.devices, self.verdict, self.kind)
 
     def key(self) -> str:
         return self.bucket() + "|" + ",".join(self.constructs)
 
     def digest(self) -> str:
         """Short stable hash of `key()`, for folder names and tables."""
-        return hashlib.sha1(self.key().encode()).hexdigest()[:10]
+        return key_digest(self.key())
 
     def to_json(self) -> dict[str, Any]:
         return {

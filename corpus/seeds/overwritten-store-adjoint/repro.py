@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# Generated from corpus/repro_script.py, template version 3: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -61,6 +62,7 @@ BODY_FORBIDDEN = frozenset(
      "vars", "breakpoint", "input", "exit", "quit"}
 )  # fmt: skip
 DAMAGED_EXIT = 3  # exit status of replay/reduce/bisect/repro.py for a damaged or refused folder
+META = "meta.json"  # the folder file holding the hashes of all the others
 
 
 class UnsafeSource(ValueError):
@@ -252,7 +254,7 @@ def sha256_of(path: str) -> str:
 
 def folder_hashes(folder: str, names: list[str]) -> dict[str, str]:
     """sha256 of each named file of `folder` (meta.json, which holds them, is never among them)."""
-    return {n: sha256_of(os.path.join(folder, n)) for n in sorted(names) if n != "meta.json"}
+    return {n: sha256_of(os.path.join(folder, n)) for n in sorted(names) if n != META}
 
 
 def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
@@ -261,7 +263,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
     A folder written before hashes were recorded has none: its .npz files are checked as zip
     archives (CRCs) instead, and the note says the rest could not be verified."""
     hashes = meta.get("sha256")
-    names = [n for n in meta.get("files") or [] if n != "meta.json"]
+    names = [n for n in meta.get("files") or [] if n != META]
     damaged: list[str] = []
     for n in names:
         p = os.path.join(folder, n)
@@ -288,7 +290,9 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 # ---- end of corpus/folder_check.py ----
 
 
-TEMPLATE_VERSION = 2  # corpus/repro_script.py's version this copy was made from
+# the template version this copy was made from: bump it with any change of this file or of
+# corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
+REPRO_TEMPLATE_VERSION = "3"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200016, \"kernel\": \"k_200016\", \"verdict\": \"gradient_mismatch\", \"stage\": \"gradient\", \"signature\": \"gradient|cpu~fd|gradient_mismatch|d/dfloat32:value|\", \"title\": \"seed 200016 (branch): gradient_mismatch at gradient\", \"dim\": [1], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"a1\": 0, \"out3\": 0}, \"timeout_s\": 60, \"gradient\": {\"input\": \"a1\", \"index\": [0], \"outputs\": [\"out3\"]}}")
 CACHE_PREFIX = "warp-repro-cache-"
