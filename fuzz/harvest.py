@@ -289,6 +289,7 @@ def _harvest_file(
 
     from fuzz.commands import check
     from fuzz.engine.result import CaseResult
+    from fuzz.engine.verdict import Stage
     from grammar.case import KernelCase
 
     wanted = {(d.name, d.lineno) for d in todo}
@@ -328,10 +329,7 @@ def _harvest_file(
         r = row.result
         if r is None:
             case = KernelCase(d.name, text, FAMILY, seed_of(d), HARVEST_VERSION, (), (1,))
-            r = CaseResult(
-                case.seed, d.name, FAMILY, HARVEST_VERSION, case.to_json(), str(row.verdict),
-                stage="harvest", message=row.reason,
-            )  # fmt: skip
+            r = CaseResult.from_case(case, str(row.verdict), Stage.HARVEST, message=row.reason)
         r.case["origin"] = origin
         results.append(r)
         summary.checked += 1

@@ -400,21 +400,6 @@ class PlannedMutant:
     diff: tuple[int, int, float, float]
 
 
-class MutantRunner(BatchRunner):
-    """BatchRunner whose device side runs the mutant while the oracle reads the original: the
-    batch is compiled from the mutant cases, and each check is handed the original case (same
-    name, same parameters, so the same inputs)."""
-
-    def __init__(self, settings: WorkerSettings, work_dir: str, originals: dict[int, KernelCase]) -> None:
-        super().__init__(settings, work_dir, tag="st")
-        self.originals = originals
-
-    def _check_one(
-        self, pymod: Any, case: KernelCase, sources: dict[str, str | None], stats: Any
-    ) -> CaseResult:
-        return super()._check_one(pymod, self.originals[case.seed], sources, stats)
-
-
 def plan_mutant(
     case: KernelCase,
     orig: Any,
@@ -466,7 +451,7 @@ def run_selftest(
 ) -> SelftestReport:
     """Mutate kernels from seeds seed, seed+1, ... until `n_mutants` valid mutants exist (one per
     kernel; up to `live_tries` draws per kernel to find a non-equivalent one), run them in
-    batches through MutantRunner and classify each (see MutantOutcome)."""
+    batches (devices run the mutant, the oracle reads the original) and classify each (see MutantOutcome)."""
     import time
 
     import grammar
@@ -515,10 +500,12 @@ def run_selftest(
     for p in planned:
         if p.diff[0] == 0 and p.diff[1] == 0:
             report.outcomes.append(_outcome(p, "equivalent"))
-    runner = MutantRunner(settings, work_dir, {p.original.seed: p.original for p in to_run})
+    # the devices run the mutant while the oracle reads the original (same name, same parameters,
+    # so the same inputs): a verified mutant is a fault the check missed
+    runner = BatchRunner(settings, work_dir, tag="st")
     for i in range(0, len(to_run), batch):
         chunk = to_run[i : i + batch]
-        results, secs = runner.run([p.mutant for p in chunk])
+        results, secs = runner.run([p.mutant for p in chunk], oracle_cases=[p.original for p in chunk])
         for k, v in secs.items():
             report.stage_seconds[k] = report.stage_seconds.get(k, 0.0) + v
         for p, r in zip(chunk, results, strict=True):

@@ -21,9 +21,9 @@ import traceback
 from typing import Any
 
 from fuzz import memory
-from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.verdict import Stage, Verdict
 
 
 def generate_case(seed: int, gen_config: dict[str, Any]) -> Any:
@@ -120,12 +120,10 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
             try:
                 cases.append(generate_case(int(item), settings.gen_config))
             except Exception as e:
+                message = f"{type(e).__name__}: {e}\n{traceback.format_exc()[-3000:]}"
                 failed.append(
-                    CaseResult(
-                        int(item), f"k_{item}", "?", "?", {}, J.INTERNAL_ERROR, stage="generate",
-                        message=f"{type(e).__name__}: {e}\n{traceback.format_exc()[-3000:]}",
-                    )
-                )  # fmt: skip
+                    CaseResult.without_case(int(item), Verdict.INTERNAL_ERROR, Stage.GENERATE, message)
+                )
         gen_s = time.perf_counter() - t
         try:
             results, stats = runner.run(cases) if cases else ([], {})

@@ -15,6 +15,7 @@ import pytest
 
 from fuzz.campaign import Campaign, CampaignConfig
 from fuzz.engine.settings import WorkerSettings
+from tests.support import faults
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +77,7 @@ def test_crash_and_hang_are_isolated(tmp_path: Path) -> None:
     s = _campaign(
         run,
         12,
-        settings={"crash_seeds": frozenset({1002}), "hang_seeds": frozenset({1008})},
+        settings={"worker_plugins": faults.plugins(crash=(1002,), hang=(1008,))},
         per_kernel_timeout_s=4.0,
         base_timeout_s=20.0,
     )
@@ -127,7 +128,7 @@ def test_a_wrong_oracle_entry_is_never_verified(tmp_path: Path) -> None:
         run,
         24,
         gen={"weights": {"unary": 1.0}},
-        settings={"registry_factory": "fuzz.wrong_oracles:wrong_cos"},
+        settings={"registry_factory": "tests.support.wrong_oracles:wrong_cos"},
     )
     assert s["kernels"] == 24
     with sqlite3.connect(run / "campaign.db") as db:

@@ -17,7 +17,7 @@ from fuzz.campaign import Campaign, CampaignConfig
 from fuzz.engine.settings import WorkerSettings
 from fuzz.reducequeue import ReducePolicy, ReductionQueue
 
-WRONG = "fuzz.wrong_oracles:wrong_cos"
+WRONG = "tests.support.wrong_oracles:wrong_cos"
 FIRST_SEED = 3000  # seeds 3000..3011 hold at least one kernel whose output a wrong cos reaches
 
 

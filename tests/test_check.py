@@ -54,7 +54,7 @@ def test_check_says_no_with_a_wrong_oracle(kernel_file: Path, capsys: pytest.Cap
     # clamp modelled as max(x, lo): the device's clamped values disagree wherever a*x+y > 1
     status = main(
         ["check", str(kernel_file), "--devices", "cpu", "--kernel", "saxpy_clamp",
-         "--float-range", "0:3", "--oracle-registry", "fuzz.wrong_oracles:wrong_clamp"]
+         "--float-range", "0:3", "--oracle-registry", "tests.support.wrong_oracles:wrong_clamp"]
     )  # fmt: skip
     assert status == 1
     out = capsys.readouterr().out

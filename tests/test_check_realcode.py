@@ -156,7 +156,7 @@ def test_a_wrong_oracle_still_says_mismatch_through_extraction(capsys: pytest.Ca
     # clamp modelled as max(x, lo): the device clamps 2*a to [-1, 1], the planted oracle does not
     status, out, _ = _check(
         capsys, str(MISSING), "--kernel", "clamp_kernel", "--float-range", "0:3",
-        "--oracle-registry", "fuzz.wrong_oracles:wrong_clamp",
+        "--oracle-registry", "tests.support.wrong_oracles:wrong_clamp",
     )  # fmt: skip
     assert status == 1
     assert "clamp_kernel: mismatch" in out and "cpu≠oracle" in out

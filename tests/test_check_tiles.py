@@ -59,7 +59,7 @@ def test_tiled_kernel_says_no_with_a_wrong_oracle(
 ) -> None:
     status, out = _run(
         capsys, str(tile_file), "--devices", "cpu", "--kernel", "row_sums", "--dim", "3", "--block-dim", "16",
-        "--oracle-registry", "fuzz.wrong_oracles:wrong_sin",
+        "--oracle-registry", "tests.support.wrong_oracles:wrong_sin",
     )  # fmt: skip
     assert status == 1, out
     assert "mismatch" in out

@@ -13,8 +13,9 @@ from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature, signature_of
 from grammar.case import KernelCase, ParamSpec
+from tests.support import faults
 
-WRONG = "fuzz.wrong_oracles:wrong_sin"
+WRONG = "tests.support.wrong_oracles:wrong_sin"
 
 SRC = """@wp.kernel
 def k_{seed}(a1: wp.array(dtype=wp.float32), a2: wp.array(dtype=wp.float32), out3: wp.array(dtype=wp.float32), out4: wp.array(dtype=wp.float32)):
@@ -68,7 +69,9 @@ def test_a_case_that_does_not_fail_so_is_refused(tmp_path: Path) -> None:
 def test_crash_is_reduced_in_child_processes(tmp_path: Path) -> None:
     case = _case(9)
     # the worker aborts on seed 9 once the kernel compiled: a crash we can produce at will
-    settings = WorkerSettings(run_dir=str(tmp_path), enable_backward=False, crash_seeds=frozenset({9}))
+    settings = WorkerSettings(
+        run_dir=str(tmp_path), enable_backward=False, worker_plugins=faults.plugins(crash=(9,))
+    )
     crashed = CaseResult(9, "k_9", "branch", "test", case.to_json(), "crash", stage="worker",
                          message="worker exited with status -6")  # fmt: skip
     red = reduce_case(case, crashed, settings, work_dir=str(tmp_path / "w"), budget_s=150, timeout_s=60)

@@ -27,7 +27,7 @@ from fuzz.engine.store import Store
 from grammar.case import KernelCase, ParamSpec
 
 ROOT = Path(__file__).resolve().parents[1]
-WRONG = "fuzz.wrong_oracles:wrong_sin"
+WRONG = "tests.support.wrong_oracles:wrong_sin"
 
 
 def _case(seed: int, body: str) -> KernelCase:

@@ -52,7 +52,7 @@ def test_check_seed_says_no(tmp_path: Path) -> None:
     from fuzz.engine.settings import WorkerSettings
     from grammar.case import KernelCase, ParamSpec
 
-    wrong = "fuzz.wrong_oracles:wrong_sin"
+    wrong = "tests.support.wrong_oracles:wrong_sin"
     src = "@wp.kernel\ndef k_5(out1: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out1[i] = wp.sin(0.0)\n"
     case = KernelCase(
         "k_5", src, "unary", 5, "test", (ParamSpec("out1", "array", "float32", (2,), "out"),), (2,)

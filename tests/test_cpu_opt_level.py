@@ -13,6 +13,7 @@ import grammar
 from fuzz.engine import warpcompat
 from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.wpmodule import WarpModule
 from fuzz.nativenames import canonical_function_ids
 
 SEEDS = [0, 1, 7, 8, 19, 20]  # a mix of families, most with a verified float gradient
@@ -56,14 +57,12 @@ def test_the_level_reaches_warps_cpu_build(tmp_path):
     if not warpcompat.has_optimization_level():
         pytest.skip(f"warp {warpcompat.warp_version()} has no optimization_level module option")
     runner = BatchRunner(WorkerSettings(run_dir=str(tmp_path), cpu_opt_level=0), str(tmp_path / "w"))
-    pymod = runner._import([grammar.generate(SEEDS[0])])
-    try:
-        wmod = runner.wp.get_module(pymod.__name__)
-        warpcompat.load_module(wmod, "cpu")
-        resolved = [o for o in getattr(wmod, "resolved_options", {}).values() if o]
+    case = grammar.generate(SEEDS[0])
+    # a module built with the runner's options, as its batches are
+    with WarpModule.build([case.source], "wf_opt_probe", str(tmp_path / "w"), runner.module_options) as mod:
+        mod.compile("cpu")
+        resolved = [o for o in getattr(mod.wmod, "resolved_options", {}).values() if o]
         assert resolved and all(o["optimization_level"] == 0 for o in resolved)
-    finally:
-        runner._discard(pymod)
 
 
 def test_runs_that_compile_cuda_keep_warps_defaults(tmp_path):

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import faults
+
 
 def _cuda_available() -> bool:
     import warp as wp
@@ -65,7 +67,7 @@ def test_three_way_verification_on_cpu_and_cuda(tmp_path: Path) -> None:
 
 
 def test_cuda_fault_replaces_the_worker_and_the_campaign_goes_on(tmp_path: Path) -> None:
-    s = _campaign(tmp_path / "run", 16, fault_seeds=frozenset({2005}))
+    s = _campaign(tmp_path / "run", 16, worker_plugins=faults.plugins(cuda_fault=(2005,)))
     assert s["kernels"] == 16, s
     with sqlite3.connect(tmp_path / "run" / "campaign.db") as db:
         verdicts = dict(db.execute("SELECT seed, verdict FROM cases"))

@@ -32,7 +32,7 @@ DAMAGED_EXIT = 3  # replay / reduce / bisect / repro.py for a damaged or refused
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "corpus" / "seeds"
-WRONG = "fuzz.wrong_oracles:wrong_sin"
+WRONG = "tests.support.wrong_oracles:wrong_sin"
 CAMPAIGN = ["--devices", "cpu", "--workers", "1", "--batch", "4", "--no-reduce", "--no-progress"]
 
 

@@ -104,7 +104,7 @@ def test_planted_oracle_fault_is_not_exported(tmp_path: Path) -> None:
     run = tmp_path / "run"
     status = main(
         ["harvest", str(tmp_path / "proj"), "--devices", "cpu", "--out", str(run),
-         "--oracle-registry", "fuzz.wrong_oracles:wrong_clamp"]
+         "--oracle-registry", "tests.support.wrong_oracles:wrong_clamp"]
     )  # fmt: skip
     assert status == 1
     cases = _cases(run)

@@ -13,9 +13,9 @@ import pytest
 import grammar
 import oracle
 from fuzz.engine.judge import TolerancePolicy
+from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
 from fuzz.selftest import (
-    MutantRunner,
     PlannedMutant,
     SelftestReport,
     classify_run,
@@ -111,8 +111,8 @@ def test_unstable_only_mutant_is_run_and_counted(work: Path) -> None:
         (TolerancePolicy(floor_ulps=1e12), "unstable_only"),
     ):
         settings = WorkerSettings(run_dir=str(work), enable_backward=False, policy=policy)
-        runner = MutantRunner(settings, str(work / f"u{status}"), {case.seed: case})
-        results, _ = runner.run([planned.mutant])
+        runner = BatchRunner(settings, str(work / f"u{status}"), tag="st")
+        results, _ = runner.run([planned.mutant], oracle_cases=[case])
         outcome = classify_run(planned, results[0])
         assert outcome.status == status, (outcome.verdict, outcome.message)
     rep = SelftestReport(outcomes=[outcome])

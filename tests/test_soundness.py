@@ -187,13 +187,12 @@ def test_a_launch_that_writes_nothing_is_inconclusive(runner: object) -> None:
 
 def test_a_deliberately_wrong_output_is_still_a_mismatch(tmp_path: Path) -> None:
     """The oracle reads `out[i] = x[i] + 1.0`; the device runs `+ 2.0` (the self-test's trick)."""
-    from fuzz.selftest import MutantRunner
+    from fuzz.engine.runner import BatchRunner
 
     right = _case(30, "wp.atomic_add(total, 0, x[i])\nout[i] = x[i] + 1.0", (X, ONE, OUT))
     wrong = _case(30, "wp.atomic_add(total, 0, x[i])\nout[i] = x[i] + 2.0", (X, ONE, OUT))
     settings = WorkerSettings(str(tmp_path), ("cpu",), enable_backward=False)
-    mr = MutantRunner(settings, str(tmp_path / "w"), {30: right})
-    results, _ = mr.run([wrong])
+    results, _ = BatchRunner(settings, str(tmp_path / "w")).run([wrong], oracle_cases=[right])
     assert results[0].verdict == J.MISMATCH and "out[" in results[0].message, results[0].message
 
 

@@ -9,41 +9,41 @@ hangs on a decision taken within rounding error) are skipped and counted, never 
 "Verified" needs evidence: `decide` requires, per array the launch writes, that enough of its
 *written* elements were compared (not unstable). Arrays the kernel only reads are still compared
 (a device must leave them alone) but prove nothing about the kernel, so they never count.
+
+The judge owns the verdict: `judge_case` turns every device's outputs and the oracle's result into
+the forward verdict (with the cpu~cuda pair checks), `judge_gradients` the backward one; the runner
+only produces the outputs. Verdicts and stages are the enums of `fuzz.engine.verdict`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import Any
 
 import numpy as np
 
-VERIFIED = "verified"
-MISMATCH = "mismatch"
-COMPILE_ERROR = "compile_error"
-LAUNCH_ERROR = "launch_error"
-CRASH = "crash"
-TIMEOUT = "timeout"
-ORACLE_UNSUPPORTED = "oracle_unsupported"
-INVALID_KERNEL = "invalid_kernel"
-INTERNAL_ERROR = "internal_error"
-INCONCLUSIVE = "inconclusive"
-GRADIENT_MISMATCH = "gradient_mismatch"  # forward verified, backward disagrees with the oracle
+from fuzz.engine.gradients import GradientCheck, first_mismatch
+from fuzz.engine.verdict import Stage, Verdict
+from fuzz.engine.verdict import Where as Where  # re-exported: the judge's vocabulary in one place
+from oracle.result import OracleResult
 
-VERDICTS = (
-    VERIFIED,
-    MISMATCH,
-    COMPILE_ERROR,
-    LAUNCH_ERROR,
-    CRASH,
-    TIMEOUT,
-    ORACLE_UNSUPPORTED,
-    INVALID_KERNEL,
-    INTERNAL_ERROR,
-    INCONCLUSIVE,
-    GRADIENT_MISMATCH,
-)
+# the verdict names as module constants, for the modules that still spell them `J.VERIFIED`
+VERIFIED = Verdict.VERIFIED
+MISMATCH = Verdict.MISMATCH
+COMPILE_ERROR = Verdict.COMPILE_ERROR
+LAUNCH_ERROR = Verdict.LAUNCH_ERROR
+CRASH = Verdict.CRASH
+TIMEOUT = Verdict.TIMEOUT
+ORACLE_UNSUPPORTED = Verdict.ORACLE_UNSUPPORTED
+INVALID_KERNEL = Verdict.INVALID_KERNEL
+INTERNAL_ERROR = Verdict.INTERNAL_ERROR
+INCONCLUSIVE = Verdict.INCONCLUSIVE
+GRADIENT_MISMATCH = Verdict.GRADIENT_MISMATCH
+
+# the verdicts a judged case can get (`compiled` is no judgement: compile_only runs)
+VERDICTS = tuple(v for v in Verdict if v is not Verdict.COMPILED)
 
 
 @dataclass(frozen=True)
@@ -297,8 +297,8 @@ class Evidence(Enum):
 class Decision:
     """The judge's verdict for one case, with where it arose and what to tell the user."""
 
-    verdict: str
-    stage: str = ""
+    verdict: Verdict
+    stage: Stage = Stage.NONE
     device: str = ""
     message: str = ""
     evidence: Evidence | None = None
@@ -333,17 +333,81 @@ def decide(checks: list[DeviceCheck], policy: TolerancePolicy) -> Decision:
         a = c.failing()[0]
         what = "≠".join(c.device.split("~")) if "~" in c.device else f"{c.device}≠oracle"
         return Decision(
-            MISMATCH,
-            "judge",
+            Verdict.MISMATCH,
+            Stage.JUDGE,
             "+".join(x.device for x in failing),
             f"{what}: {a.name}{a.worst_index} observed {a.observed} expected {a.expected} "
             f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements differ)",
         )
     direct = [c for c in checks if "~" not in c.device]
     if not direct:
-        return Decision(INCONCLUSIVE, "judge", "", "no device was compared with the oracle", Evidence.UNKNOWN)
+        return Decision(
+            Verdict.INCONCLUSIVE, Stage.JUDGE, "", "no device was compared with the oracle", Evidence.UNKNOWN
+        )
     for c in direct:
         ev, why = evidence(c, policy)
         if ev is not Evidence.COMPARED:
-            return Decision(INCONCLUSIVE, "judge", c.device, f"{why}; nothing verified", ev)
-    return Decision(VERIFIED, evidence=Evidence.COMPARED)
+            return Decision(Verdict.INCONCLUSIVE, Stage.JUDGE, c.device, f"{why}; nothing verified", ev)
+    return Decision(Verdict.VERIFIED, evidence=Evidence.COMPARED)
+
+
+@dataclass
+class Judgement:
+    """Everything the judge concludes about one case's forward outputs: the decision and the
+    per-device (and device-pair) checks it rests on."""
+
+    decision: Decision
+    checks: list[DeviceCheck]
+    unstable_fraction: float
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict(self.decision.verdict)
+
+
+def judge_case(
+    observed: Mapping[str, Mapping[str, np.ndarray]],
+    oracle_result: OracleResult,
+    elem_ndims: Mapping[str, int],
+    policy: TolerancePolicy,
+) -> Judgement:
+    """The forward verdict of one case from every device's outputs (`observed`, by device in
+    launch order) and the oracle's result.
+
+    Each device is compared with the oracle under `policy`; with CPU and CUDA outputs, each CUDA
+    device is also compared with the CPU, allowing both sides their oracle tolerance (the policy's
+    safety and floor doubled). `decide` turns the checks into the verdict."""
+    elem = dict(elem_ndims)
+    orc = oracle_result
+    checks = [
+        check_device(dev, dict(out), orc.arrays, orc.error_bound, orc.unstable, elem, policy, orc.written)
+        for dev, out in observed.items()
+    ]
+    cuda_devs = [d for d in observed if d.startswith("cuda")]
+    if "cpu" in observed and cuda_devs:
+        pair_policy = TolerancePolicy(safety=2 * policy.safety, floor_ulps=2 * policy.floor_ulps)
+        for cd in cuda_devs:
+            checks.append(
+                check_device(
+                    f"cpu~{cd}",
+                    dict(observed[cd]),
+                    dict(observed["cpu"]),
+                    orc.error_bound,
+                    orc.unstable,
+                    elem,
+                    pair_policy,
+                    orc.written,
+                )
+            )
+    return Judgement(decide(checks, policy), checks, unstable_fraction(checks))
+
+
+def judge_gradients(checks: Sequence[GradientCheck]) -> Decision:
+    """The backward verdict of a forward-verified case: the first device whose gradient check is
+    a mismatch makes it a gradient mismatch; otherwise it stays verified."""
+    bad = first_mismatch(list(checks))
+    if bad is None:
+        return Decision(Verdict.VERIFIED, evidence=Evidence.COMPARED)
+    return Decision(
+        Verdict.GRADIENT_MISMATCH, Stage.GRADIENT, bad.device, f"{bad.device} backward: {bad.message}"
+    )

@@ -1,25 +1,44 @@
-"""Run a batch of cases: one Warp module per batch, launches on each device, oracle, judge.
+"""Run cases: one Warp module per batch, launches on each device, the oracle, the judge.
 
-This is the body of a worker process; it also runs in-process for `check`, `replay` and
-`reduce`. A compile failure of the batch module is isolated by rebuilding each case in a module
-of its own, so one bad kernel never costs its neighbours their verdict (and Warp modules that
-had a compile error are never trusted).
+`BatchRunner.run(cases, isolation)` is the one way to run cases, for campaign workers, reduction
+candidates, selftest mutants, replay, harvest, export verification, `bench` and `check`. Results
+come back in case order, each case identified by its position (candidates of one reduction share
+a seed). The isolation mode says what a failure may cost the other cases:
+
+- `Isolation.BATCH` (campaign batches): one module for the batch; when it fails to build, each
+  case is rebuilt in a module of its own, so one bad kernel never costs its neighbours their
+  verdict (and Warp modules that had a compile error are never trusted).
+- `Isolation.HALVES` (reduction candidates, which need unique kernel names): a batch that fails
+  to build is split in halves, not kernel by kernel, because most failing batches hold one or two
+  invalid candidates and compile cost dominates.
+- `Isolation.CHILD` (crash and hang cases): each case runs in a child process
+  (`python -m fuzz.engine.child`); its death or silence becomes a `crash` / `timeout` result.
+
+The runner generates inputs, runs the oracle, launches, and hands the outputs to the judge
+(`judge.judge_case`, `judge.judge_gradients`), which decides the verdict. `oracle_cases` lets the
+device run one case while the oracle reads another (selftest: the mutant against its original).
+Hooks (`before_case`, `before_launch`) are public so a worker plugin can wrap them (see
+`WorkerSettings.worker_plugins`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import importlib
-import importlib.util
 import itertools
-import linecache
+import json
 import os
-import shutil
+import pickle
+import signal
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import numpy as np
@@ -28,10 +47,21 @@ from fuzz.engine import judge as J
 from fuzz.engine.codecut import cut_kernels
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
-from fuzz.engine.wpmodule import CompileFailure  # defined there; imported from here too
-from grammar.case import MODULE_HEADER, KernelCase
+from fuzz.engine.verdict import Stage, Verdict, Where, device_kind
+from fuzz.engine.wpmodule import CompileFailure, WarpModule, short_error
+from grammar.case import KernelCase
+
+__all__ = [
+    "BatchRunner",
+    "CompileFailure",
+    "DevicePoisoned",
+    "Isolation",
+    "Stats",
+    "elem_ndim",
+]
 
 _ELEM_NDIM = {"vec": 1, "quat": 1, "transform": 1, "spatial": 1, "mat": 2}
+CHILD_MODULE = "fuzz.engine.child"  # the child process's entry point (`python -m`)
 
 
 def elem_ndim(dtype: str) -> int:
@@ -40,6 +70,14 @@ def elem_ndim(dtype: str) -> int:
         if dtype.startswith(prefix):
             return nd
     return 0
+
+
+class Isolation(StrEnum):
+    """What one failing case may cost the others of its batch (see the module docstring)."""
+
+    BATCH = "batch"
+    HALVES = "halves"
+    CHILD = "child"
 
 
 @dataclass
@@ -52,16 +90,20 @@ class Stats:
         self.seconds[stage] += dt
 
 
+def _load_spec(spec: str) -> tuple[Callable[..., Any], str | None]:
+    """The function of a "module:function[:ARG]" spec and its ARG (None when absent)."""
+    mod_name, _, rest = spec.partition(":")
+    fn, sep, arg = rest.partition(":")
+    if not mod_name or not fn:
+        raise ValueError(f"{spec!r}: expected MODULE:FUNCTION or MODULE:FUNCTION:ARG")
+    return getattr(importlib.import_module(mod_name), fn), (arg if sep else None)
+
+
 def _load_registry(spec: str | None) -> Any:
     if not spec:
         return None
-    mod_name, _, fn = spec.partition(":")
-    return getattr(importlib.import_module(mod_name), fn)()
-
-
-def _short_error(e: BaseException) -> str:
-    text = f"{type(e).__name__}: {e}".strip()
-    return text[:4000]
+    factory, _ = _load_spec(spec)
+    return factory()
 
 
 class DevicePoisoned(Exception):
@@ -75,311 +117,392 @@ def _is_cuda_fault(dev: str, e: BaseException) -> bool:
     )
 
 
+def _failed(
+    case: KernelCase, verdict: Verdict, where: Where | Stage, e: BaseException, **evidence: Any
+) -> CaseResult:
+    """The result of a case that an exception stopped; internal errors keep the traceback."""
+    msg = short_error(e)
+    if verdict == Verdict.INTERNAL_ERROR:
+        msg += "\n" + "".join(traceback.format_exception(e))[-4000:]
+    return CaseResult.from_case(case, verdict, where, message=msg, **evidence)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One case to run: its position in the call, what the devices run, what the oracle reads.
+
+    A result the check produced describes `oracle_case`; one that a failure before the check
+    produced (import, compile, a lost child) describes `case`, the code that failed."""
+
+    index: int
+    case: KernelCase
+    oracle_case: KernelCase
+
+    @property
+    def kernel_name(self) -> str:
+        return self.case.kernel_name
+
+
+CaseHook = Callable[[KernelCase], None]
+LaunchHook = Callable[[KernelCase, str], None]
+
+
 class BatchRunner:
-    """Compiles and checks batches inside one process; keeps Warp initialised between batches."""
+    """Compiles and checks cases; keeps Warp initialised between calls of `run`.
 
-    def __init__(self, settings: WorkerSettings, work_dir: str, tag: str = "w") -> None:
-        import warp as wp
+    Warp starts on the first in-process run (a runner that only runs child processes never
+    initialises it). `child_timeout_s`: how long a child may stay silent on one case."""
 
-        self.wp = wp
+    def __init__(
+        self, settings: WorkerSettings, work_dir: str, tag: str = "w", child_timeout_s: float = 60.0
+    ) -> None:
         self.settings = settings
         self.work_dir = work_dir
         self.tag = tag
+        self.child_timeout_s = child_timeout_s
+        # called before each case is checked / before each device launch (worker plugins use them)
+        self.before_case: list[CaseHook] = []
+        self.before_launch: list[LaunchHook] = []
         os.makedirs(work_dir, exist_ok=True)
+        self._counter = itertools.count()
+        self._started = False
+        self._registry: Any = None
+        self._module_options: dict[str, Any] = {}
+        for spec in settings.worker_plugins:
+            plugin, arg = _load_spec(spec)
+            if arg is None:
+                plugin(self)
+            else:
+                plugin(self, arg)
+
+    def _start(self) -> None:
+        if self._started:
+            return
+        import warp as wp
+
         from fuzz.engine import warpcompat
 
         warpcompat.quiet()
-        wp.config.kernel_cache_dir = os.path.join(work_dir, "kernel-cache")
+        wp.config.kernel_cache_dir = os.path.join(self.work_dir, "kernel-cache")
         wp.init()
-        self.registry = _load_registry(settings.registry_factory)
-        note = warpcompat.cpu_opt_level_note(settings.cpu_opt_level, settings.compiles_cuda)
-        self.module_options: dict[str, Any] = {"enable_backward": settings.enable_backward}
-        if settings.cpu_opt_level is not None and note is None:
-            self.module_options["optimization_level"] = settings.cpu_opt_level
-        self._counter = itertools.count()
+        self._registry = _load_registry(self.settings.registry_factory)
+        s = self.settings
+        note = warpcompat.cpu_opt_level_note(s.cpu_opt_level, s.compiles_cuda)
+        self._module_options = {"enable_backward": s.enable_backward}
+        if s.cpu_opt_level is not None and note is None:
+            self._module_options["optimization_level"] = s.cpu_opt_level
+        self._started = True
+
+    @property
+    def module_options(self) -> dict[str, Any]:
+        """The Warp module options every module of this runner is built with."""
+        self._start()
+        return dict(self._module_options)
+
+    @property
+    def registry(self) -> Any:
+        """The oracle registry cases are judged with (None: the default one)."""
+        self._start()
+        return self._registry
+
+    # ---- the public entry point ----------------------------------------------------------
+    def run(
+        self,
+        cases: Sequence[KernelCase],
+        isolation: Isolation = Isolation.BATCH,
+        *,
+        oracle_cases: Sequence[KernelCase] | None = None,
+        stop: Callable[[CaseResult], bool] | None = None,
+    ) -> tuple[list[CaseResult], dict[str, float]]:
+        """Results of `cases` in their order, and the seconds spent per stage.
+
+        oracle_cases: per case, the case the oracle reads and the result describes (same kernel
+        name and parameters; default: the case itself). stop: with `Isolation.CHILD`, once a
+        result satisfies it the remaining cases are not run (`inconclusive`); in-process modes
+        judge a whole module at once and ignore it."""
+        if oracle_cases is not None and len(oracle_cases) != len(cases):
+            raise ValueError(f"{len(cases)} cases but {len(oracle_cases)} oracle cases")
+        jobs = [_Job(i, c, c if oracle_cases is None else oracle_cases[i]) for i, c in enumerate(cases)]
+        if isolation is Isolation.CHILD:
+            return self._in_children(jobs, stop), {}
+        if isolation is Isolation.HALVES:
+            names = [c.kernel_name for c in cases]
+            if len(set(names)) != len(names):
+                raise ValueError(f"cases of one module need unique kernel names, got {names}")
+        self._start()
+        stats = Stats()
+        results: list[CaseResult | None] = [None] * len(jobs)
+        if jobs:
+            if isolation is Isolation.BATCH:
+                self._batch(jobs, results, stats)
+            else:
+                self._halves(jobs, results, stats)
+        missing = [j.index for j, r in zip(jobs, results, strict=True) if r is None]
+        if missing:
+            raise AssertionError(f"runner {self.tag}: cases {missing} got no result")  # a bug here
+        return [r for r in results if r is not None], dict(stats.seconds)
 
     # ---- module handling -------------------------------------------------------------
-    def _import(self, cases: list[KernelCase]) -> Any:
+    def _build(self, jobs: Sequence[_Job]) -> WarpModule:
         name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
-        path = os.path.join(self.work_dir, name + ".py")
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(MODULE_HEADER + "\n\n".join(c.source.rstrip("\n") + "\n" for c in cases))
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        pymod = importlib.util.module_from_spec(spec)
-        sys.modules[name] = pymod
+        return WarpModule.build([j.case.source for j in jobs], name, self.work_dir, self._module_options)
+
+    def _compile(self, mod: WarpModule, stats: Stats) -> dict[str, str | None]:
+        return mod.compile_all(self.settings.devices, self.settings.cuda_arch, stats.add)
+
+    # ---- Isolation.BATCH ---------------------------------------------------------------
+    def _batch(self, jobs: list[_Job], results: list[CaseResult | None], stats: Stats) -> None:
+        isolate = False
         try:
-            spec.loader.exec_module(pymod)
-        except BaseException:
-            sys.modules.pop(name, None)
-            raise
-        self.wp.set_module_options(dict(self.module_options), pymod)
-        return pymod
-
-    def _discard(self, pymod: Any) -> None:
-        """Unload the module and prune its kernel-cache folders and source file."""
-        from fuzz.engine import warpcompat
-
-        name = pymod.__name__
-        wmod = self.wp.get_module(name)
-        dirs = warpcompat.module_cache_dirs(wmod)
-        with contextlib.suppress(Exception):
-            wmod.unload()
-        warpcompat.forget_module(name)
-        for d in dirs:
-            shutil.rmtree(d, ignore_errors=True)
-        shutil.rmtree(os.path.join(self.work_dir, name + "-cuda"), ignore_errors=True)
-        sys.modules.pop(name, None)
-        path = os.path.join(self.work_dir, name + ".py")
-        linecache.cache.pop(path, None)  # Warp reads kernel sources through linecache
-        with contextlib.suppress(OSError):
-            os.remove(path)
-
-    def _compile(self, pymod: Any, stats: Stats) -> dict[str, str | None]:
-        """Compile the module for every device (and CUDA AOT if asked); return module sources."""
-        from fuzz.engine import warpcompat
-
-        wmod = self.wp.get_module(pymod.__name__)
-        sources: dict[str, str | None] = {}
-
-        def build(dev: str) -> None:
-            t = time.perf_counter()
-            try:
-                warpcompat.load_module(wmod, dev)
-            except Exception as e:
-                raise CompileFailure(dev.split(":")[0], e) from e
-            finally:
-                stats.add(f"compile:{dev.split(':')[0]}", time.perf_counter() - t)
-
-        devices = list(self.settings.devices)
-        if len(devices) > 1:
-            # Warp serialises only its Python codegen; clang (CPU) and NVRTC (CUDA) run in parallel
-            from concurrent.futures import ThreadPoolExecutor
-
-            with ThreadPoolExecutor(len(devices)) as ex:
-                for fut in [ex.submit(build, d) for d in devices]:
-                    fut.result()
-        else:
-            build(devices[0])
-        for dev in devices:
-            sources[dev.split(":")[0]] = warpcompat.module_source(wmod, dev)
-        if self.settings.cuda_arch and "cuda" not in sources:
-            t = time.perf_counter()
-            try:
-                out = os.path.join(self.work_dir, pymod.__name__ + "-cuda")
-                sources["cuda"] = warpcompat.compile_cuda_aot(wmod, self.settings.cuda_arch, out)
-            except Exception as e:
-                raise CompileFailure("cuda", e) from e
-            finally:
-                stats.add("compile:cuda-aot", time.perf_counter() - t)
-        return sources
-
-    # ---- the batch ---------------------------------------------------------------------
-    def run(self, cases: list[KernelCase]) -> tuple[list[CaseResult], dict[str, float]]:
-        stats = Stats()
-        results: dict[int, CaseResult] = {}
-        groups: list[list[KernelCase]] = [cases]
-        try:
-            pymod = self._import(cases)
-            try:
-                sources = self._compile(pymod, stats)
-                self._check_all(pymod, cases, sources, results, stats)
-            except DevicePoisoned:
-                raise  # nothing more can run in this process
-            except Exception:
-                groups = [[c] for c in cases]  # isolate: rebuild each case on its own
-            finally:
-                self._discard(pymod)
+            with self._build(jobs) as mod:
+                try:
+                    sources = self._compile(mod, stats)
+                    self._check_all(mod, jobs, sources, results, stats)
+                except DevicePoisoned:
+                    raise  # nothing more can run in this process
+                except Exception:
+                    isolate = True  # rebuild each case on its own
         except DevicePoisoned:
             raise
         except Exception:
-            groups = [[c] for c in cases]
-        if len(groups) > 1 or (groups and not results):
-            for group in groups:
-                if group[0].seed in results:
-                    continue
-                self._run_single(group[0], results, stats)
-        return [results[c.seed] for c in cases], dict(stats.seconds)
+            isolate = True
+        if isolate or any(results[j.index] is None for j in jobs):
+            for job in jobs:
+                if results[job.index] is None:
+                    results[job.index] = self._run_single(job, stats)
 
-    def _run_single(self, case: KernelCase, results: dict[int, CaseResult], stats: Stats) -> None:
+    def _run_single(self, job: _Job, stats: Stats) -> CaseResult:
+        case = job.case
         try:
-            pymod = self._import([case])
+            mod = self._build([job])
         except Exception as e:
-            results[case.seed] = self._fail(case, J.COMPILE_ERROR, "import", "", e)
-            return
+            return _failed(case, Verdict.COMPILE_ERROR, Stage.IMPORT, e)
+        one: list[CaseResult | None] = [None]
         try:
-            sources = self._compile(pymod, stats)
-            self._check_all(pymod, [case], sources, results, stats)
+            sources = self._compile(mod, stats)
+            self._check_all(mod, [_Job(0, job.case, job.oracle_case)], sources, one, stats)
         except CompileFailure as e:
-            results[case.seed] = self._fail(case, J.COMPILE_ERROR, f"compile:{e.device}", e.device, e)
+            return _failed(case, Verdict.COMPILE_ERROR, Where(Stage.COMPILE, e.device), e)
         except DevicePoisoned:
             raise
         except Exception as e:
-            results[case.seed] = self._fail(case, J.INTERNAL_ERROR, "worker", "", e)
+            return _failed(case, Verdict.INTERNAL_ERROR, Stage.WORKER, e)
         finally:
-            self._discard(pymod)
+            mod.discard()
+        assert one[0] is not None
+        return one[0]
 
-    def _fail(self, case: KernelCase, verdict: str, stage: str, device: str, e: BaseException) -> CaseResult:
-        msg = _short_error(e)
-        if verdict == J.INTERNAL_ERROR:
-            msg += "\n" + "".join(traceback.format_exception(e))[-4000:]
-        return CaseResult(
-            case.seed, case.kernel_name, case.family, case.generator_version, case.to_json(),
-            verdict, stage=stage, device=device, message=msg,
-        )  # fmt: skip
+    # ---- Isolation.HALVES --------------------------------------------------------------
+    def _halves(self, jobs: list[_Job], results: list[CaseResult | None], stats: Stats) -> None:
+        try:
+            mod = self._build(jobs)
+        except Exception as e:
+            if len(jobs) == 1:
+                results[jobs[0].index] = _failed(jobs[0].case, Verdict.COMPILE_ERROR, Stage.IMPORT, e)
+            else:
+                self._split(jobs, results, stats)
+            return
+        try:
+            try:
+                sources = self._compile(mod, stats)
+            except CompileFailure as e:
+                if len(jobs) == 1:
+                    where = Where(Stage.COMPILE, e.device)
+                    results[jobs[0].index] = _failed(jobs[0].case, Verdict.COMPILE_ERROR, where, e)
+                    return
+                mod.discard()  # before the halves build theirs
+                self._split(jobs, results, stats)
+                return
+            except Exception as e:  # not Warp refusing the code: warpfuzz or the machine
+                for j in jobs:
+                    results[j.index] = _failed(j.case, Verdict.INTERNAL_ERROR, Stage.WORKER, e)
+                return
+            try:
+                self._check_all(mod, jobs, sources, results, stats)
+            except Exception as e:  # e.g. DevicePoisoned: this process can judge no more
+                for j in jobs:
+                    if results[j.index] is None:
+                        results[j.index] = _failed(j.case, Verdict.CRASH, Stage.WORKER, e)
+        finally:
+            mod.discard()
 
+    def _split(self, jobs: list[_Job], results: list[CaseResult | None], stats: Stats) -> None:
+        half = len(jobs) // 2
+        self._halves(jobs[:half], results, stats)
+        self._halves(jobs[half:], results, stats)
+
+    # ---- Isolation.CHILD ---------------------------------------------------------------
+    def _in_children(self, jobs: list[_Job], stop: Callable[[CaseResult], bool] | None) -> list[CaseResult]:
+        out: list[CaseResult] = []
+        while len(out) < len(jobs):
+            out += self._child(jobs[len(out) :])
+            if stop is not None and any(stop(r) for r in out):
+                out += [
+                    CaseResult.from_case(
+                        j.case, Verdict.INCONCLUSIVE, Stage.WORKER,
+                        message="not run: an earlier candidate settled it",
+                    )
+                    for j in jobs[len(out) :]
+                ]  # fmt: skip
+        return out
+
+    def _child(self, jobs: list[_Job]) -> list[CaseResult]:
+        """Results of a prefix of `jobs` (at least one: the last may be a crash or timeout).
+
+        The child appends one result line per finished case; when it dies or stays silent past
+        `child_timeout_s`, the case it was on gets a `crash` / `timeout` result and the caller
+        starts a fresh child for the rest (Warp start-up is paid per crash, not per case)."""
+        with tempfile.TemporaryDirectory(dir=self.work_dir) as tmp:
+            src = os.path.join(tmp, "in.pickle")
+            dst = os.path.join(tmp, "out.jsonl")
+            pairs = [(j.case.to_json(), j.oracle_case.to_json()) for j in jobs]
+            with open(src, "wb") as f:
+                pickle.dump((self.settings, os.path.join(self.work_dir, "child"), pairs), f)
+            env = dict(os.environ)
+            # the repository root, so the child imports this checkout (and any plugin module in it)
+            root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+            env["PYTHONPATH"] = os.pathsep.join(p for p in [root, env.get("PYTHONPATH", "")] if p)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", CHILD_MODULE, src, dst],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                start_new_session=True,
+            )
+            done: list[CaseResult] = []
+            # Warp start-up counts toward the first case's deadline
+            deadline = time.monotonic() + self.child_timeout_s + 60.0
+            lost: tuple[Verdict, str] | None = None
+            while True:
+                rc = proc.poll()
+                lines = _read_lines(dst)
+                if len(lines) > len(done):
+                    done += [CaseResult.from_json(json.loads(x)) for x in lines[len(done) :]]
+                    deadline = time.monotonic() + self.child_timeout_s
+                if len(done) == len(jobs):
+                    break
+                if rc is not None:
+                    lost = (Verdict.CRASH, f"worker exited with status {rc}")
+                    break
+                if time.monotonic() > deadline:
+                    lost = (Verdict.TIMEOUT, f"no answer within {self.child_timeout_s:.0f} s")
+                    break
+                time.sleep(0.1)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+            if lost is not None:
+                verdict, detail = lost
+                done.append(CaseResult.from_case(jobs[len(done)].case, verdict, Stage.WORKER, message=detail))
+            return done
+
+    # ---- checking a compiled module ------------------------------------------------------
     def _check_all(
         self,
-        pymod: Any,
-        cases: list[KernelCase],
+        mod: WarpModule,
+        jobs: Sequence[_Job],
         sources: dict[str, str | None],
-        results: dict[int, CaseResult],
+        results: list[CaseResult | None],
         stats: Stats,
     ) -> None:
         t = time.perf_counter()
-        names = [c.kernel_name for c in cases]
+        names = [j.kernel_name for j in jobs]
         cuts = {dev: cut_kernels(src, names) for dev, src in sources.items() if src}
         stats.add("codecut", time.perf_counter() - t)
-        for case in cases:
+        for job in jobs:
             if self.settings.compile_only:  # the compile floor of `bench`: nothing after the compile
-                results[case.seed] = CaseResult(
-                    case.seed,
-                    case.kernel_name,
-                    case.family,
-                    case.generator_version,
-                    case.to_json(),
-                    "compiled",
-                )
+                results[job.index] = CaseResult.from_case(job.case, Verdict.COMPILED)
                 continue
             code: dict[str, str | None] = {}
             for dev, cut in cuts.items():
                 lang = "cpp" if dev == "cpu" else "cuda"
-                code[f"{lang}_forward"] = cut[case.kernel_name].forward
-                code[f"{lang}_backward"] = cut[case.kernel_name].backward
-            results[case.seed] = self._check_one(pymod, case, code, stats)
+                code[f"{lang}_forward"] = cut[job.kernel_name].forward
+                code[f"{lang}_backward"] = cut[job.kernel_name].backward
+            results[job.index] = self._check_one(mod, job, code, stats)
 
-    def _check_one(
-        self, pymod: Any, case: KernelCase, code: dict[str, str | None], stats: Stats
-    ) -> CaseResult:
+    def _check_one(self, mod: WarpModule, job: _Job, code: dict[str, str | None], stats: Stats) -> CaseResult:
+        """Inputs, the oracle, a launch per device, then the judge's verdict on the outputs."""
         import grammar
         import oracle
         from fuzz.engine.launch import launch
 
-        if case.seed in self.settings.crash_seeds:
-            os.abort()
-        if case.seed in self.settings.hang_seeds:
-            time.sleep(10**6)
-        base = CaseResult(
-            case.seed,
-            case.kernel_name,
-            case.family,
-            case.generator_version,
-            case.to_json(),
-            J.VERIFIED,
-            code=code,
-        )
+        for hook in self.before_case:
+            hook(job.case)
+        case = job.oracle_case  # what the inputs, the oracle and the result are about
+        settings = self.settings
         try:
             t = time.perf_counter()
             inputs = grammar.make_inputs(case)
             stats.add("inputs", time.perf_counter() - t)
         except Exception as e:
-            return self._with(base, J.INTERNAL_ERROR, "inputs", "", e)
-        # the oracle
+            return _failed(case, Verdict.INTERNAL_ERROR, Stage.INPUTS, e, code=code)
         t = time.perf_counter()
         try:
             orc = oracle.evaluate(
-                case.module_source(), case.kernel_name, inputs, case.dim, registry=self.registry
+                case.module_source(), case.kernel_name, inputs, case.dim, registry=self._registry
             )
         except oracle.Unsupported as e:
-            return self._with(base, J.ORACLE_UNSUPPORTED, "oracle", "", e)
+            return _failed(case, Verdict.ORACLE_UNSUPPORTED, Stage.ORACLE, e, code=code)
         except oracle.UndefinedBehavior as e:
-            return self._with(base, J.INVALID_KERNEL, "oracle", "", e)
+            return _failed(case, Verdict.INVALID_KERNEL, Stage.ORACLE, e, code=code)
         except Exception as e:
-            return self._with(base, J.INTERNAL_ERROR, "oracle", "", e)
+            return _failed(case, Verdict.INTERNAL_ERROR, Stage.ORACLE, e, code=code)
         finally:
             stats.add("oracle", time.perf_counter() - t)
-        base.oracle_ops = int(getattr(orc, "ops", 0))
-        kernel = getattr(pymod, case.kernel_name)
+        kernel = mod.kernel(job.kernel_name)
         elem = {p.name: elem_ndim(p.dtype) for p in case.params if p.kind == "array"}
-        checks: list[J.DeviceCheck] = []
         observed: dict[str, dict[str, np.ndarray]] = {}
-        for dev in self.settings.devices:
+        for dev in settings.devices:
             t = time.perf_counter()
             try:
-                if dev.startswith("cuda") and case.seed in self.settings.fault_seeds:
-                    self._fault(dev)
+                for launch_hook in self.before_launch:
+                    launch_hook(job.case, dev)
                 observed[dev] = launch(kernel, inputs, case.dim, dev, case.block_dim)
             except Exception as e:
                 if _is_cuda_fault(dev, e):
-                    raise DevicePoisoned(f"{dev}: {_short_error(e)}") from e
-                return self._with(base, J.LAUNCH_ERROR, f"launch:{dev}", dev, e)
+                    raise DevicePoisoned(f"{dev}: {short_error(e)}") from e
+                return _failed(case, Verdict.LAUNCH_ERROR, Where(Stage.LAUNCH, dev), e, code=code)
             finally:
-                stats.add(f"launch:{dev.split(':')[0]}", time.perf_counter() - t)
-            t = time.perf_counter()
-            checks.append(
-                J.check_device(
-                    dev,
-                    observed[dev],
-                    orc.arrays,
-                    orc.error_bound,
-                    orc.unstable,
-                    elem,
-                    self.settings.policy,
-                    orc.written,
-                )
-            )
-            stats.add("judge", time.perf_counter() - t)
-        cuda_devs = [d for d in observed if d.startswith("cuda")]
-        if "cpu" in observed and cuda_devs:
-            # device against device, allowing both sides their oracle tolerance
-            pair_policy = J.TolerancePolicy(
-                safety=2 * self.settings.policy.safety, floor_ulps=2 * self.settings.policy.floor_ulps
-            )
-            for cd in cuda_devs:
-                checks.append(
-                    J.check_device(
-                        f"cpu~{cd}",
-                        observed[cd],
-                        observed["cpu"],
-                        orc.error_bound,
-                        orc.unstable,
-                        elem,
-                        pair_policy,
-                        orc.written,
-                    )
-                )
-        base.checks = [c.to_json() for c in checks]
-        base.unstable_fraction = J.unstable_fraction(checks)
-        decision = J.decide(checks, self.settings.policy)
-        if decision.verdict != J.VERIFIED:
-            base.verdict, base.stage = decision.verdict, decision.stage
-            base.device, base.message = decision.device, decision.message
-        elif self.settings.gradients and self.settings.enable_backward and case.block_dim is None:
+                stats.add(f"launch:{device_kind(dev)}", time.perf_counter() - t)
+        t = time.perf_counter()
+        judged = J.judge_case(observed, orc, elem, settings.policy)
+        stats.add("judge", time.perf_counter() - t)
+        decision = judged.decision
+        grads: list[Any] = []
+        if (
+            decision.verdict == Verdict.VERIFIED
+            and settings.gradients
+            and settings.enable_backward
+            and case.block_dim is None
+        ):
             # (tiled cases: the gradient check launches untiled, and Warp 1.19's tile_max/min/
             # reduce/scan*/arange adjoints are MISSINGADJOINT stubs in warp/native/tile*.h)
-            from fuzz.engine.gradients import check_all_devices, first_mismatch
+            from fuzz.engine.gradients import check_all_devices
 
             t = time.perf_counter()
-            grads = check_all_devices(kernel, case, inputs, self.settings.devices, orc, self.registry)
+            grads = check_all_devices(kernel, case, inputs, settings.devices, orc, self._registry)
             stats.add("gradient", time.perf_counter() - t)
-            base.gradient_check = [g.to_json() for g in grads]
-            bad = first_mismatch(grads)
-            if bad is not None:
-                base.verdict, base.stage, base.device = J.GRADIENT_MISMATCH, "gradient", bad.device
-                base.message = f"{bad.device} backward: {bad.message}"
-        return base
+            decision = J.judge_gradients(grads)
+        return CaseResult.from_case(
+            case,
+            decision.verdict,
+            decision.stage,
+            decision.device,
+            decision.message,
+            checks=[c.to_json() for c in judged.checks],
+            code=code,
+            unstable_fraction=judged.unstable_fraction,
+            oracle_ops=int(getattr(orc, "ops", 0)),
+            gradient_check=[g.to_json() for g in grads],
+        )
 
-    def _fault(self, dev: str) -> None:
-        """Fault injection for tests: launch a kernel that writes far out of bounds on `dev`."""
-        import warp as wp
 
-        from fuzz.engine.faulty import wild_write
-
-        a = wp.zeros(1, dtype=wp.float32, device=dev)
-        wp.launch(wild_write, dim=1, inputs=[a], device=dev)
-        wp.synchronize_device(dev)
-
-    def _with(self, base: CaseResult, verdict: str, stage: str, device: str, e: BaseException) -> CaseResult:
-        f = self._fail(KernelCase.from_json(base.case), verdict, stage, device, e)
-        f.code = base.code
-        return f
+def _read_lines(path: str) -> list[str]:
+    """Complete lines written so far (a line is complete once its newline is there)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except FileNotFoundError:
+        return []
+    return text.split("\n")[:-1]

@@ -14,10 +14,12 @@ class WorkerSettings:
 
     registry_factory: "module:function" returning an oracle registry to use instead of the
     default one (tests use it to plant a deliberately wrong oracle entry).
-    crash_seeds / hang_seeds: fault injection for tests of the pool (the worker aborts or hangs
-    when it reaches that seed), so crash isolation can be proven without relying on a Warp bug.
-    fault_seeds: before that seed's CUDA launch, launch a real kernel that writes out of bounds,
-    poisoning the CUDA context the way a faulting kernel does.
+    worker_plugins: "module:function" or "module:function:ARG" specs, each called once with every
+    `BatchRunner` built from these settings (in a campaign worker, a reduction, a child process),
+    as function(runner) or function(runner, "ARG"); a plugin may append to the runner's public
+    hooks (`before_case`, `before_launch`). The tests install their fault injection this way
+    (tests/support/faults.py: abort, hang or poison the CUDA context at a seed); shipped code
+    installs none.
     compile_only: compile each batch and stop (the compile floor that `bench` measures).
     cpu_opt_level: clang -O level for CPU code (Warp's `optimization_level`); None keeps Warp's
     default (-O2). The emitted C++/CUDA text does not depend on it; see docs/throughput.md.
@@ -30,9 +32,7 @@ class WorkerSettings:
     gen_config: dict[str, Any] = field(default_factory=dict)
     policy: TolerancePolicy = field(default_factory=TolerancePolicy)
     registry_factory: str | None = None
-    crash_seeds: frozenset[int] = frozenset()
-    hang_seeds: frozenset[int] = frozenset()
-    fault_seeds: frozenset[int] = frozenset()
+    worker_plugins: tuple[str, ...] = ()
     gradients: bool = True  # check the backward code against the oracle (needs enable_backward)
     compile_only: bool = False
     cpu_opt_level: int | None = None

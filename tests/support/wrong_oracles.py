@@ -1,8 +1,8 @@
 """Deliberately wrong oracle registries, to prove that every verification path can say no.
 
-Used by tests and by `--oracle-registry fuzz.wrong_oracles:wrong_clamp` on the command line; a
-campaign or check run with one of these must report mismatches, never verified pairs, wherever
-the planted fault shows.
+Used by tests and by `--oracle-registry tests.support.wrong_oracles:wrong_clamp` on the command
+line (from the repository root); a campaign or check run with one of these must report
+mismatches, never verified pairs, wherever the planted fault shows.
 """
 
 from __future__ import annotations
