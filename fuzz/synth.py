@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import ParamSpec
+from oracle.types import SCALAR_NAMES, Scalar
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def warp_type_name(t: Any) -> str:
     scalar = getattr(t, "_wp_scalar_type_", None)
     if name in ("vec_t", "mat_t") and shape is not None and scalar is not None:
         # `wp.types.vector(length=3, dtype=float)` builds a class named vec_t: name it as Warp's vec3f
-        from oracle.types import Scalar, composite_name
+        from oracle.types import composite_name
 
         kind = "vec" if len(shape) == 1 else "mat"
         return composite_name(kind, tuple(shape), Scalar(warp_type_name(scalar)))
@@ -70,7 +71,7 @@ def _scalar_spec(name: str, dtype: str, opts: SynthOptions, kind: str, shape: tu
         scalar = component_scalar(dtype)
     except ValueError as e:
         raise SynthError(f"parameter {name!r}: type {dtype!r} is not supported by `check`") from e
-    integral = scalar in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool")
+    integral = scalar in SCALAR_NAMES and not Scalar(scalar).is_float  # bool counts as integral
     if name in opts.param_ranges:
         lo, hi = opts.param_ranges[name]
     elif scalar == "bool":

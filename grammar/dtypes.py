@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
+from oracle import types as O
+
 
 @dataclass(frozen=True)
 class Scalar:
@@ -36,29 +38,18 @@ class Scalar:
         return self.name in ("float32", "int32")
 
 
+# Warp's scalar names come from the oracle's one table (`oracle.types.SCALAR_NAMES`), in its order
+FLOATS: tuple[str, ...] = tuple(n for n in O.SCALAR_NAMES if O.Scalar(n).is_float)
+SINTS: tuple[str, ...] = tuple(n for n in O.SCALAR_NAMES if O.Scalar(n).is_int and O.Scalar(n).signed)
+UINTS: tuple[str, ...] = tuple(n for n in O.SCALAR_NAMES if O.Scalar(n).is_int and not O.Scalar(n).signed)
+INTS: tuple[str, ...] = SINTS + UINTS
+BOOL = O.BOOL.name
 SCALARS: MappingProxyType[str, Scalar] = MappingProxyType(
     {
-        s.name: s
-        for s in (
-            Scalar("float16", "float", 16),
-            Scalar("float32", "float", 32),
-            Scalar("float64", "float", 64),
-            Scalar("int8", "sint", 8),
-            Scalar("int16", "sint", 16),
-            Scalar("int32", "sint", 32),
-            Scalar("int64", "sint", 64),
-            Scalar("uint8", "uint", 8),
-            Scalar("uint16", "uint", 16),
-            Scalar("uint32", "uint", 32),
-            Scalar("uint64", "uint", 64),
-        )
+        n: Scalar(n, "float" if n in FLOATS else "sint" if n in SINTS else "uint", O.Scalar(n).bits)
+        for n in FLOATS + INTS
     }
 )
-FLOATS: tuple[str, ...] = ("float16", "float32", "float64")
-SINTS: tuple[str, ...] = ("int8", "int16", "int32", "int64")
-UINTS: tuple[str, ...] = ("uint8", "uint16", "uint32", "uint64")
-INTS: tuple[str, ...] = SINTS + UINTS
-BOOL = "bool"
 
 # float magnitude caps: far below the dtype maximum so a few more operations stay finite
 _FLOAT_CAP = MappingProxyType({"float16": 1.0e3, "float32": 1.0e6, "float64": 1.0e9})

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
+from oracle.types import SCALAR_NAMES
 
 VERIFIED = "verified"
 MISMATCH = "mismatch"
@@ -54,22 +55,7 @@ STATUSES = (VERIFIED, MISMATCH, NOT_DIFFERENTIABLE, UNSUPPORTED, SKIPPED)
 MAX_UNROLL = 16
 _FLOAT_SCALARS = frozenset({"float32", "float64"})
 _COMPOSITE_F32 = re.compile(r"^(vec[234]|mat22|mat33|mat44|quat|transform|spatial_vector|spatial_matrix)f?$")
-_SCALAR_CTORS = frozenset(
-    {
-        "float16",
-        "float32",
-        "float64",
-        "int8",
-        "int16",
-        "int32",
-        "int64",
-        "uint8",
-        "uint16",
-        "uint32",
-        "uint64",
-        "bool",
-    }
-)
+_SCALAR_CTORS = frozenset(SCALAR_NAMES)
 _ORDER_DEPENDENT_ATOMICS = frozenset({"atomic_min", "atomic_max", "atomic_cas", "atomic_exch"})
 
 OracleFn = Callable[..., Any]
