@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -183,7 +184,32 @@ def _union(d: str, a: list[Expr]) -> Interval:
     return iv
 
 
-# ---- vectors -----------------------------------------------------------------------------------
+# ---- what vectors and matrices share: construction and elementwise arithmetic ------------------
+
+
+@dataclass(frozen=True)
+class ElementwiseForm:
+    """What differs between the vector and the matrix forms of the shared productions.
+
+    prefix: of the production names (`vadd`, `madd`, ...); tag: the family tag; types: the result
+    types; fixed_calls: the calls `fit` may add (vectors are clamped with `wp.min`/`wp.max` of
+    filled constructors, matrices are rejected instead, so they add none); weights of add, sub,
+    neg and scale; scale_calls: the calls of the scaled form (a clamped scalar factor).
+    """
+
+    prefix: str
+    tag: str
+    types: tuple[str, ...]
+    fixed_calls: frozenset[str]
+    weights: tuple[float, float, float, float]
+    scale_calls: frozenset[str]
+
+
+VECTOR_FORM = ElementwiseForm(
+    "v", "vector", VEC_TYPES, frozenset(VEC_TYPES) | FIXER_CALLS, (1.5, 1.0, 0.3, 1.0),
+    frozenset(VEC_TYPES) | FIXER_CALLS,
+)  # fmt: skip
+MATRIX_FORM = ElementwiseForm("m", "matrix", MAT_TYPES, frozenset(), (1.0, 0.5, 0.2, 0.7), FIXER_CALLS)
 
 
 def _ctor_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
@@ -191,34 +217,117 @@ def _ctor_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
     return [clamp_mag(x, r) for x in a]
 
 
+def _ctor_args(gen: Gen, d: str) -> tuple[str, ...]:
+    return (component_scalar(d),) * composite(d).size  # type: ignore[union-attr]
+
+
+def _add_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
+    r = ccap(component_scalar(d)) / 2
+    return [fit(x, r) for x in a]
+
+
+def _scale_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
+    s, c = a
+    r = ccap(component_scalar(d))
+    c = fit(c, r)
+    if s.iv.mag * max(c.iv.mag, 1.0) > r:
+        s = clamp_mag(s, r / max(c.iv.mag, 1.0))
+    return [s, c]
+
+
+def _root_cap_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
+    """Operands bounded by sqrt(ccap): a product of two components stays inside ccap."""
+    r = math.sqrt(ccap(component_scalar(d)))
+    return [fit(x, r) for x in a]
+
+
+def _scale_iv(d: str, a: list[Expr]) -> Interval:
+    m = a[0].iv.mag * a[1].iv.mag
+    return sym(m) if component_scalar(d) != "int32" else sym(math.ceil(m))
+
+
+def constructor_production(name: str, types: tuple[str, ...], weight: float) -> Production:
+    """`T(c0, c1, ...)`: every component a bounded scalar (a vector's n, a matrix's n*n)."""
+    return _p(
+        name,
+        name,
+        _ctor_args,
+        _union,
+        lambda g, d, a: call(d, *[x.node for x in a]),
+        _ctor_guard,
+        calls=frozenset(types) | FIXER_CALLS,
+        makes=types,
+        rounds=False,
+        weight=weight,
+    )
+
+
+def elementwise_productions(form: ElementwiseForm) -> tuple[Production, ...]:
+    """`a + b`, `a - b`, `-a` and `s * a` (either order) of one form."""
+    w_add, w_sub, w_neg, w_scale = form.weights
+    return (
+        _p(
+            f"{form.prefix}add",
+            form.tag,
+            lambda g, d: (d, d),
+            lambda d, a: Interval(a[0].iv.lo + a[1].iv.lo, a[0].iv.hi + a[1].iv.hi),
+            _op_emit(cst.Add),
+            _add_guard,
+            calls=form.fixed_calls,
+            operators=frozenset({"Add"}),
+            makes=form.types,
+            weight=w_add,
+        ),
+        _p(
+            f"{form.prefix}sub",
+            form.tag,
+            lambda g, d: (d, d),
+            lambda d, a: Interval(a[0].iv.lo - a[1].iv.hi, a[0].iv.hi - a[1].iv.lo),
+            _op_emit(cst.Subtract),
+            _add_guard,
+            calls=form.fixed_calls,
+            operators=frozenset({"Sub"}),
+            makes=form.types,
+            weight=w_sub,
+        ),
+        _p(
+            f"{form.prefix}neg",
+            form.tag,
+            lambda g, d: (d,),
+            lambda d, a: Interval(-a[0].iv.hi, -a[0].iv.lo),
+            lambda g, d, a: cst.UnaryOperation(cst.Minus(), paren(a[0].node)),
+            operators=frozenset({"USub"}),
+            makes=form.types,
+            rounds=False,
+            weight=w_neg,
+        ),
+        _p(
+            f"{form.prefix}scale",
+            form.tag,
+            lambda g, d: (component_scalar(d), d),
+            _scale_iv,
+            lambda g, d, a: (
+                binop(a[0].node, cst.Multiply(), a[1].node)
+                if g.rng.chance(0.5)
+                else binop(a[1].node, cst.Multiply(), a[0].node)
+            ),
+            _scale_guard,
+            calls=form.scale_calls,
+            operators=frozenset({"Mult"}),
+            makes=form.types,
+            weight=w_scale,
+        ),
+    )
+
+
+# ---- vectors -----------------------------------------------------------------------------------
+
+
 def vector_productions() -> tuple[Production, ...]:
-    def ctor_args(gen: Gen, d: str) -> tuple[str, ...]:
-        return (component_scalar(d),) * dim(d)
-
-    def add_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        r = ccap(component_scalar(d)) / 2
-        return [fit(x, r) for x in a]
-
-    def scale_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        s, v = a
-        r = ccap(component_scalar(d))
-        v = fit(v, r)
-        if s.iv.mag * max(v.iv.mag, 1.0) > r:
-            s = clamp_mag(s, r / max(v.iv.mag, 1.0))
-        return [s, v]
-
-    def scale_iv(d: str, a: list[Expr]) -> Interval:
-        m = a[0].iv.mag * a[1].iv.mag
-        return sym(m) if component_scalar(d) != "int32" else sym(math.ceil(m))
-
     def div_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         v, s = a
         s = away_from_zero(gen.rng, clamp_mag(s, ccap(component_scalar(d))), 0.5)
         return [fit(v, ccap(component_scalar(d)) / 2), s]
-
-    def cw_mul_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        r = math.sqrt(ccap(component_scalar(d)))
-        return [fit(x, r) for x in a]
 
     def cw_div_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         r = ccap(component_scalar(d))
@@ -278,18 +387,7 @@ def vector_productions() -> tuple[Production, ...]:
     vfl = tuple(t for t in VEC_TYPES if component_scalar(t) in VEC_FLOATS)
     vmat = tuple(t for t in VEC_TYPES if component_scalar(t) in MAT_SCALARS)
     return (
-        _p(
-            "vector",
-            "vector",
-            ctor_args,
-            _union,
-            lambda g, d, a: call(d, *[x.node for x in a]),
-            _ctor_guard,
-            calls=frozenset(VEC_TYPES) | FIXER_CALLS,
-            makes=VEC_TYPES,
-            rounds=False,
-            weight=1.5,
-        ),
+        constructor_production("vector", VEC_TYPES, 1.5),
         _p(
             "vector_fill",
             "vector",
@@ -302,55 +400,7 @@ def vector_productions() -> tuple[Production, ...]:
             rounds=False,
             weight=0.3,
         ),
-        _p(
-            "vadd",
-            "vector",
-            lambda g, d: (d, d),
-            lambda d, a: Interval(a[0].iv.lo + a[1].iv.lo, a[0].iv.hi + a[1].iv.hi),
-            _op_emit(cst.Add),
-            add_guard,
-            calls=frozenset(VEC_TYPES) | FIXER_CALLS,
-            operators=frozenset({"Add"}),
-            makes=VEC_TYPES,
-            weight=1.5,
-        ),
-        _p(
-            "vsub",
-            "vector",
-            lambda g, d: (d, d),
-            lambda d, a: Interval(a[0].iv.lo - a[1].iv.hi, a[0].iv.hi - a[1].iv.lo),
-            _op_emit(cst.Subtract),
-            add_guard,
-            calls=frozenset(VEC_TYPES) | FIXER_CALLS,
-            operators=frozenset({"Sub"}),
-            makes=VEC_TYPES,
-        ),
-        _p(
-            "vneg",
-            "vector",
-            lambda g, d: (d,),
-            lambda d, a: Interval(-a[0].iv.hi, -a[0].iv.lo),
-            lambda g, d, a: cst.UnaryOperation(cst.Minus(), paren(a[0].node)),
-            operators=frozenset({"USub"}),
-            makes=VEC_TYPES,
-            rounds=False,
-            weight=0.3,
-        ),
-        _p(
-            "vscale",
-            "vector",
-            lambda g, d: (component_scalar(d), d),
-            scale_iv,
-            lambda g, d, a: (
-                binop(a[0].node, cst.Multiply(), a[1].node)
-                if g.rng.chance(0.5)
-                else binop(a[1].node, cst.Multiply(), a[0].node)
-            ),
-            scale_guard,
-            calls=frozenset(VEC_TYPES) | FIXER_CALLS,
-            operators=frozenset({"Mult"}),
-            makes=VEC_TYPES,
-        ),
+        *elementwise_productions(VECTOR_FORM),
         _p(
             "vdiv",
             "vector",
@@ -369,7 +419,7 @@ def vector_productions() -> tuple[Production, ...]:
             lambda g, d: (d, d),
             lambda d, a: sym(a[0].iv.mag * a[1].iv.mag),
             _call_emit("cw_mul"),
-            cw_mul_guard,
+            _root_cap_guard,
             calls=frozenset({"cw_mul"} | set(VEC_TYPES)) | FIXER_CALLS,
             makes=VEC_TYPES,
             weight=0.5,
@@ -680,30 +730,11 @@ def identity_node(n: int, s: str) -> cst.BaseExpression:
 
 
 def matrix_productions() -> tuple[Production, ...]:
-    def ctor_args(gen: Gen, d: str) -> tuple[str, ...]:
-        return (component_scalar(d),) * composite(d).size  # type: ignore[union-attr]
-
     def vec_n(gen: Gen, d: str) -> tuple[str, ...]:
         return (vec_type(dim(d), component_scalar(d)),)
 
     def two_vecs(gen: Gen, d: str) -> tuple[str, ...]:
         return vec_n(gen, d) * 2
-
-    def outer_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        r = math.sqrt(ccap(component_scalar(d)))
-        return [fit(x, r) for x in a]
-
-    def add_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        r = ccap(component_scalar(d)) / 2
-        return [fit(x, r) for x in a]
-
-    def scale_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
-        s, m = a
-        r = ccap(component_scalar(d))
-        m = fit(m, r)
-        if s.iv.mag * max(m.iv.mag, 1.0) > r:
-            s = clamp_mag(s, r / max(m.iv.mag, 1.0))
-        return [s, m]
 
     def matmul_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         r = math.sqrt(ccap(component_scalar(d)) / dim(d))
@@ -736,18 +767,7 @@ def matrix_productions() -> tuple[Production, ...]:
 
     ops = FIXER_CALLS | frozenset(VEC_TYPES)
     return (
-        _p(
-            "matrix",
-            "matrix",
-            ctor_args,
-            _union,
-            lambda g, d, a: call(d, *[x.node for x in a]),
-            _ctor_guard,
-            calls=frozenset(MAT_TYPES) | FIXER_CALLS,
-            makes=MAT_TYPES,
-            rounds=False,
-            weight=0.5,
-        ),
+        constructor_production("matrix", MAT_TYPES, 0.5),
         _p(
             "identity",
             "matrix",
@@ -765,7 +785,7 @@ def matrix_productions() -> tuple[Production, ...]:
             two_vecs,
             lambda d, a: sym(a[0].iv.mag * a[1].iv.mag),
             _call_emit("outer"),
-            outer_guard,
+            _root_cap_guard,
             calls=frozenset({"outer"}) | ops,
             makes=MAT_TYPES,
         ),
@@ -816,54 +836,7 @@ def matrix_productions() -> tuple[Production, ...]:
             rounds=False,
             weight=0.6,
         ),
-        _p(
-            "madd",
-            "matrix",
-            lambda g, d: (d, d),
-            lambda d, a: Interval(a[0].iv.lo + a[1].iv.lo, a[0].iv.hi + a[1].iv.hi),
-            _op_emit(cst.Add),
-            add_guard,
-            operators=frozenset({"Add"}),
-            makes=MAT_TYPES,
-        ),
-        _p(
-            "msub",
-            "matrix",
-            lambda g, d: (d, d),
-            lambda d, a: Interval(a[0].iv.lo - a[1].iv.hi, a[0].iv.hi - a[1].iv.lo),
-            _op_emit(cst.Subtract),
-            add_guard,
-            operators=frozenset({"Sub"}),
-            makes=MAT_TYPES,
-            weight=0.5,
-        ),
-        _p(
-            "mneg",
-            "matrix",
-            lambda g, d: (d,),
-            lambda d, a: Interval(-a[0].iv.hi, -a[0].iv.lo),
-            lambda g, d, a: cst.UnaryOperation(cst.Minus(), paren(a[0].node)),
-            operators=frozenset({"USub"}),
-            makes=MAT_TYPES,
-            rounds=False,
-            weight=0.2,
-        ),
-        _p(
-            "mscale",
-            "matrix",
-            lambda g, d: (component_scalar(d), d),
-            lambda d, a: sym(a[0].iv.mag * a[1].iv.mag),
-            lambda g, d, a: (
-                binop(a[0].node, cst.Multiply(), a[1].node)
-                if g.rng.chance(0.5)
-                else binop(a[1].node, cst.Multiply(), a[0].node)
-            ),
-            scale_guard,
-            calls=FIXER_CALLS,
-            operators=frozenset({"Mult"}),
-            makes=MAT_TYPES,
-            weight=0.7,
-        ),
+        *elementwise_productions(MATRIX_FORM),
         _p(
             "matmul",
             "matrix",
