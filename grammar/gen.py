@@ -3,14 +3,19 @@
 `Gen` holds one case's choices (`rng`), its parameters, scopes and loop nesting, and draws
 expressions by type: a weighted production from the registry (scaled by the family's tag
 weights), or a leaf (variable, array element, parameter, literal).
+
+`Gen` sits below the productions: they build on it, and it sees them only through `Drawable` and
+`ProductionSet` (grammar.production's `Production` and `Registry` have that shape), composite
+leaves through the registry's `CompositeLeaves` (made by grammar.composite_ops).
 """
 
 from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import libcst as cst
 
@@ -19,7 +24,6 @@ from grammar.composite import component_scalar, composite
 from grammar.dtypes import BOOL, Interval, cap, point_in, scalar, widen
 from grammar.expr import Expr, Rejected, binop, call, checked, literal, name, subscript
 from grammar.fixers import clamp_to
-from grammar.production import Registry
 from grammar.rand import Chooser
 from grammar.scope import ArrayParam, Scope, Var
 
@@ -35,6 +39,44 @@ class Knobs:
 class Param:
     spec: ParamSpec
     annotation: cst.BaseExpression
+
+
+class Drawable(Protocol):
+    """A production as `Gen.expr` draws it: result types, weight, availability, and `build`."""
+
+    @property
+    def tag(self) -> str: ...
+
+    @property
+    def weight(self) -> float: ...
+
+    @property
+    def makes(self) -> frozenset[str]: ...
+
+    @property
+    def available(self) -> Callable[[Gen], bool] | None: ...
+
+    def build(self, gen: Gen, dtype: str, depth: int) -> Expr: ...
+
+
+@dataclass(frozen=True)
+class CompositeLeaves:
+    """Composite leaves and bounds: a composite of scalar leaves, an input array element (quaternions
+    normalized), and the component bound of composites of a scalar type."""
+
+    compose: Callable[[Gen, str, int], Expr]
+    read_input: Callable[[Gen, str, cst.BaseExpression, Interval], Expr]
+    component_cap: Callable[[str], float]
+
+
+class ProductionSet(Protocol):
+    """What `Gen` draws from (grammar.production.Registry)."""
+
+    @property
+    def productions(self) -> Sequence[Drawable]: ...
+
+    @property
+    def leaves(self) -> CompositeLeaves: ...
 
 
 _FLOAT_LITS = (1.0, 0.5, 2.0, 0.0, -1.0, 3.0, 0.25, -0.5, 10.0, 1.5, -2.0, 0.1)
@@ -59,7 +101,7 @@ class Gen:
     def __init__(
         self,
         rng: Chooser,
-        registry: Registry,
+        registry: ProductionSet,
         tag_weights: Mapping[str, float],
         knobs: Knobs,
         kname: str,
@@ -180,10 +222,6 @@ class Gen:
                 for _ in range(4):
                     p = self.rng.weighted(cands, weights)
                     try:
-                        if p.name in ("cast", "bare_cast"):
-                            from grammar.scalar_ops import build_cast
-
-                            return build_cast(self, p, dtype, depth - 1)
                         return p.build(self, dtype, depth - 1)
                     except Rejected:
                         continue
@@ -220,9 +258,7 @@ class Gen:
         if choice == "cmp":
             return self.comparison()
         if choice == "compose":
-            from grammar.composite_ops import compose
-
-            return compose(self, dtype, max(depth - 1, 0))
+            return self.registry.leaves.compose(self, dtype, max(depth - 1, 0))
         if choice == "cast":
             src = self.rng.pick([t for t in self.dtypes if t != dtype])
             x = self.leaf(src)
@@ -283,9 +319,7 @@ class Gen:
         assert a.iv is not None
         node = subscript(name(a.name), *self.index_of(a))
         if composite(a.dtype) is not None:
-            from grammar.composite_ops import read_input
-
-            return read_input(self, a.dtype, node, a.iv)
+            return self.registry.leaves.read_input(self, a.dtype, node, a.iv)
         return Expr(node, a.dtype, a.iv)
 
     # ---- statements --------------------------------------------------------------------------
@@ -335,9 +369,8 @@ class Gen:
         if comp is not None:
             if comp.kind in ("quat", "transform"):
                 return self.reassign(v)  # `q += e` would leave the unit quaternions
-            from grammar.composite_ops import ccap
-
-            c = Interval(-ccap(s), ccap(s))
+            bound = self.registry.leaves.component_cap(s)
+            c = Interval(-bound, bound)
 
         ops = ["+", "-"] + (["*"] if composite(d) is None else [])
         op = self.rng.pick(ops)

@@ -4,7 +4,7 @@ A `Production` names the construct, says which result types it can make and from
 types (`args`), how it brings arguments into its domain (`guard`: clamp/shift them, or raise
 `Rejected`), the interval of its result (`interval`) and its libcst emitter (`emit`). The one
 generic `build` below applies them in that order and checks the result interval, so a production
-cannot skip its guard unnoticed.
+cannot skip its guard unnoticed. Productions build on `grammar.gen.Gen`, which sits below them.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from grammar.composite import component_scalar
 from grammar.dtypes import Interval, widen
-from grammar.expr import Expr, checked
+from grammar.expr import Expr, Rejected, checked
 
 if TYPE_CHECKING:
-    from grammar.gen import Gen
+    from grammar.gen import CompositeLeaves, Gen
 
 ArgsFn = Callable[["Gen", str], "tuple[str, ...] | None"]
 GuardFn = Callable[["Gen", str, "list[Expr]"], "list[Expr]"]
@@ -27,6 +28,7 @@ IntervalFn = Callable[[str, "list[Expr]"], Interval]
 EmitFn = Callable[[list[cst.BaseExpression]], cst.BaseExpression]
 TypedEmitFn = Callable[["Gen", str, "list[Expr]"], cst.BaseExpression]
 AvailableFn = Callable[["Gen"], bool]
+BuildFn = Callable[["Gen", "Production", str, int], Expr]
 
 
 def no_guard(gen: Gen, dtype: str, args: list[Expr]) -> list[Expr]:
@@ -57,18 +59,18 @@ class Production:
     emit_typed: TypedEmitFn | None = None
     # False where this case cannot use the production at all (no helper function defined yet)
     available: AvailableFn | None = None
+    # replaces `build` for productions whose node depends on the result type (casts)
+    builder: BuildFn | None = None
 
     def build(self, gen: Gen, dtype: str, depth: int) -> Expr:
+        if self.builder is not None:
+            return self.builder(gen, self, dtype, depth)
         arg_types = self.args(gen, dtype)
         if arg_types is None:
-            from grammar.expr import Rejected
-
             raise Rejected(f"{self.name} cannot make {dtype}")
         args = [gen.expr(t, depth) for t in arg_types]
         args = self.guard(gen, dtype, args)
         iv = self.interval(dtype, args)
-        from grammar.composite import component_scalar
-
         if self.rounds:
             iv = widen(component_scalar(dtype), iv)
         if self.emit_typed is not None:
@@ -80,9 +82,11 @@ class Production:
 
 @dataclass(frozen=True)
 class Registry:
-    """All productions the generator may draw from; built by a function, passed explicitly."""
+    """All productions the generator may draw from, and its composite leaves; built by a function
+    (grammar.registry.build_registry), passed explicitly."""
 
     productions: tuple[Production, ...]
+    leaves: CompositeLeaves
     extra_calls: frozenset[str] = frozenset()
     extra_operators: frozenset[str] = frozenset()
     by_tag: Mapping[str, tuple[Production, ...]] = field(default_factory=dict)

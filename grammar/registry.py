@@ -6,6 +6,7 @@ import dataclasses
 
 from grammar.composite import vec_type
 from grammar.dtypes import BOOL, FLOATS, INTS
+from grammar.gen import CompositeLeaves
 from grammar.production import Production, Registry
 from grammar.rand import SeededChooser
 
@@ -47,7 +48,7 @@ def with_makes(p: Production) -> Production:
 def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     """Every production, with result types resolved; `extra` lets a test add its own."""
     from grammar.bits import bit_productions
-    from grammar.composite_ops import composite_productions
+    from grammar.composite_ops import ccap, compose, composite_productions, read_input
     from grammar.extras import helper_call_production
     from grammar.random_ops import random_productions
     from grammar.scalar_ops import scalar_productions
@@ -64,6 +65,7 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     )
     return Registry(
         productions=tuple(with_makes(p) for p in prods),
+        leaves=CompositeLeaves(compose=compose, read_input=read_input, component_cap=ccap),
         extra_calls=STRUCTURAL_CALLS | _other_calls(),
         extra_operators=STRUCTURAL_OPERATORS | _reach_operators(),
     )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from grammar.dtypes import BOOL, FLOATS, INTS, SINTS, UINTS, Interval, cap, corners, point_in, scalar, widen
-from grammar.expr import Expr, Rejected, bare_call, binop, call, literal, paren
+from grammar.expr import Expr, Rejected, bare_call, binop, call, checked, literal, paren
 from grammar.fixers import FIXER_CALLS, away_from_zero, clamp_mag, clamp_to
 from grammar.production import Production
 
@@ -144,8 +144,6 @@ def _unary_math(
         if domain is None or x.iv.within(Interval(*domain)):
             return [x]
         if fix == "abs" and domain[0] == 0.0 and x.iv.mag <= domain[1]:
-            from grammar.dtypes import widen
-
             return [Expr(call("abs", x.node), d, widen(d, Interval(0.0, x.iv.mag)))]
         return [clamp_to(x, *domain)]
 
@@ -168,8 +166,6 @@ def _sqrt() -> Production:
         x = a[0]
         if x.iv.lo >= 0:
             return [x]
-        from grammar.dtypes import widen
-
         return [Expr(call("abs", x.node), d, widen(d, Interval(0.0, x.iv.mag)))]
 
     return Production(
@@ -191,8 +187,6 @@ def _log(name: str, fn: Callable[[float], float]) -> Production:
         if x.iv.lo >= 0.01:
             return [x]
         if gen.rng.chance(0.5) and x.iv.mag + 1 <= cap(d).hi:
-            from grammar.dtypes import widen
-
             node = binop(call("abs", x.node), cst.Add(), literal(d, 1.0).node)
             return [Expr(node, d, widen(d, Interval(1.0, x.iv.mag + 1.0)))]
         return [clamp_to(x, 0.01, max(x.iv.hi, 1.0))]
@@ -432,14 +426,13 @@ def _cast(bare: bool) -> Production:
 
     name = "bare_cast" if bare else "cast"
     calls = frozenset({"int", "float"}) if bare else frozenset(NUMERIC) | frozenset({"clamp"})
-    return Production(name, "cast", args, interval, emit, guard, calls | frozenset({"clamp"}))
+    return Production(
+        name, "cast", args, interval, emit, guard, calls | frozenset({"clamp"}), builder=build_cast
+    )
 
 
 def build_cast(gen: Gen, p: Production, d: str, depth: int) -> Expr:
     """Casts emit per result dtype, so they bypass `Production.emit`."""
-    from grammar.dtypes import widen
-    from grammar.expr import checked
-
     ts = p.args(gen, d)
     if ts is None:
         raise Rejected(f"no cast source for {d}")
