@@ -126,8 +126,10 @@ class _Reducer:
         self.seen: set[str] = set()
         self.tested = self.rejected_early = self.batches = 0
         # the oracle reached the original case: a candidate it cannot interpret fails differently
-        self.needs_oracle = target.stage not in ("import", "oracle") and not target.stage.startswith(
-            "compile"
+        self.needs_oracle = J.Where.parse(target.stage).stage not in (
+            J.Stage.IMPORT,
+            J.Stage.COMPILE,
+            J.Stage.ORACLE,
         )
 
     def run(self, cases: list[KernelCase]) -> list[CaseResult]:

@@ -21,10 +21,10 @@ import libcst as cst
 import numpy as np
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.verdict import Verdict
 from grammar.case import MODULE_HEADER, KernelCase
 
 KINDS = ("operator", "comparison", "constant", "index", "unstable")
@@ -528,9 +528,9 @@ def _outcome(p: PlannedMutant, status: str) -> MutantOutcome:
 def classify_run(p: PlannedMutant, r: CaseResult) -> MutantOutcome:
     o = _outcome(p, "killed")
     o.verdict, o.message = r.verdict, r.message
-    if r.verdict == J.MISMATCH:
+    if r.verdict == Verdict.MISMATCH:
         o.status = "killed"
-    elif r.verdict in (J.VERIFIED, J.INCONCLUSIVE):
+    elif r.verdict in (Verdict.VERIFIED, Verdict.INCONCLUSIVE):
         o.status = "survived" if p.diff[0] > 0 else "unstable_only"
     else:
         o.status = "invalid"  # compile/launch failure of the mutant, or an internal error

@@ -5,6 +5,8 @@ worker_plugins`), so shipped code carries no fault logic:
 - "tests.support.faults:hang_at:SEEDS": the process hangs there
 - "tests.support.faults:cuda_fault_at:SEEDS": before that case's CUDA launch, a real kernel
   writes far out of bounds, poisoning the CUDA context the way a faulting kernel does
+- "tests.support.faults:raise_at:SEEDS": checking that case raises RuntimeError (in-process: the
+  runner must contain it to that case)
 
 SEEDS is a comma-separated list of seeds. Each real failure lets a test prove crash, hang and
 fault isolation without relying on a Warp bug.
@@ -51,6 +53,16 @@ def hang_at(runner: Any, seeds: str) -> None:
     runner.before_case.append(hang)
 
 
+def raise_at(runner: Any, seeds: str) -> None:
+    hit = _seeds(seeds)
+
+    def fail(case: Any) -> None:
+        if case.seed in hit:
+            raise RuntimeError(f"planted failure at seed {case.seed}")
+
+    runner.before_case.append(fail)
+
+
 def cuda_fault_at(runner: Any, seeds: str) -> None:
     hit = _seeds(seeds)
 
@@ -64,11 +76,16 @@ def cuda_fault_at(runner: Any, seeds: str) -> None:
 
 
 def plugins(
-    *, crash: tuple[int, ...] = (), hang: tuple[int, ...] = (), cuda_fault: tuple[int, ...] = ()
+    *,
+    crash: tuple[int, ...] = (),
+    hang: tuple[int, ...] = (),
+    cuda_fault: tuple[int, ...] = (),
+    raise_at: tuple[int, ...] = (),
 ) -> tuple[str, ...]:
     """The `worker_plugins` specs for these faults."""
     out = []
-    for fn, seeds in (("crash_at", crash), ("hang_at", hang), ("cuda_fault_at", cuda_fault)):
+    faults = (("crash_at", crash), ("hang_at", hang), ("cuda_fault_at", cuda_fault), ("raise_at", raise_at))
+    for fn, seeds in faults:
         if seeds:
             out.append(f"{__name__}:{fn}:{','.join(str(s) for s in seeds)}")
     return tuple(out)
