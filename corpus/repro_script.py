@@ -10,6 +10,10 @@ missing or differing from meta.json's sha256) or kernel.py holds code outside th
 a corpus kernel: then nothing of kernel.py is imported. Warp's kernel cache goes to a temporary
 folder that is removed at exit.
 
+It imports kernel.py as a Warp module with its own few lines, not through warpfuzz's
+`fuzz.engine.wpmodule.WarpModule` (every other place does): a reproducer must run where only
+warp-lang and numpy are installed, so it is the one exception.
+
 Usage: python repro.py [--device cpu|cuda:0]
 """
 
@@ -31,7 +35,7 @@ from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "3"
+REPRO_TEMPLATE_VERSION = "4"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)
 CACHE_PREFIX = "warp-repro-cache-"

@@ -140,7 +140,7 @@ def test_a_changed_template_makes_every_seed_drift(tmp_path: Path, monkeypatch: 
     from corpus import folder as F
 
     template = tmp_path / "repro_script.py"
-    template.write_text(Path(F.REPRO_TEMPLATE).read_text().replace('"3"', '"3x"', 1))
+    template.write_text(Path(F.REPRO_TEMPLATE).read_text().replace('_VERSION = "', '_VERSION = "x', 1))
     monkeypatch.setattr(F, "REPRO_TEMPLATE", str(template))
     folders = _seed_folders()
     assert folders

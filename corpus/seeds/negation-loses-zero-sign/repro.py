@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 3: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 4: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -10,6 +10,10 @@ machine cannot judge it (e.g. it needs a CUDA device), 3 when the folder is dama
 missing or differing from meta.json's sha256) or kernel.py holds code outside the allow-list of
 a corpus kernel: then nothing of kernel.py is imported. Warp's kernel cache goes to a temporary
 folder that is removed at exit.
+
+It imports kernel.py as a Warp module with its own few lines, not through warpfuzz's
+`fuzz.engine.wpmodule.WarpModule` (every other place does): a reproducer must run where only
+warp-lang and numpy are installed, so it is the one exception.
 
 Usage: python repro.py [--device cpu|cuda:0]
 """
@@ -292,7 +296,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "3"
+REPRO_TEMPLATE_VERSION = "4"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 11, \"kernel\": \"k_11\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|float32:value|USub,atan2\", \"title\": \"seed 11 (names): mismatch at judge\", \"dim\": [11], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": 0, \"elem_ndim\": {\"a2\": 0, \"out3\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
