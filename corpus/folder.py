@@ -428,7 +428,7 @@ class CorpusFolder:
         meta = dict(self.meta)
         if "registry_factory" in meta:  # folders from before the rename
             meta["oracle_registry"] = meta.pop("registry_factory")
-        if old == want and meta == self.meta:
+        if old == want and meta == self.meta and isinstance(meta.get("sha256"), dict):
             return False
         with open(p, "w", encoding="utf-8") as f:
             f.write(want)
