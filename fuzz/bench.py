@@ -21,7 +21,8 @@ from typing import Any
 
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
-from fuzz.pool import Done, Task, WorkerPool
+from fuzz.pool import Done, Lost, Task, WorkerPool
+from fuzz.schedule import Plan, PreparedTasks, Scheduler
 from fuzz.worker import generate_case
 
 
@@ -63,30 +64,29 @@ def _drive(
     deadline: float | None,
     on_results: Callable[[list[CaseResult]], None],
 ) -> list[int]:
-    """Run `tasks` (until `deadline` stops new dispatches); return the seeds completed."""
-    queue = list(reversed(tasks))
+    """Run `tasks` through the campaign's scheduler (until `deadline` stops new dispatches; what
+    is in flight then still finishes, a lost batch is counted, not retried); return the seeds
+    completed."""
     done: list[int] = []
     t0 = time.monotonic()
-    while queue or pool.busy():
-        for idx in pool.idle():
-            if not queue or (deadline is not None and time.monotonic() >= deadline):
-                break
-            pool.submit(idx, queue.pop())
-        for ev in pool.poll(0.05):
-            if isinstance(ev, Done):
-                results = [CaseResult.from_json(r) for r in ev.results]
-                t = time.perf_counter()
-                on_results(results)
-                phase.stage_seconds["store"] += time.perf_counter() - t
-                for k, v in ev.stats.items():
-                    phase.stage_seconds[k] += v
-                for r in results:
-                    phase.verdicts[r.verdict] += 1
-                    done.append(r.seed)
-            else:
-                phase.verdicts[ev.reason] += len(ev.task.seeds)
-        if deadline is not None and time.monotonic() >= deadline:
-            queue.clear()
+
+    def finished(ev: Done) -> None:
+        results = [CaseResult.from_json(r) for r in ev.results]
+        t = time.perf_counter()
+        on_results(results)
+        phase.stage_seconds["store"] += time.perf_counter() - t
+        for k, v in ev.stats.items():
+            phase.stage_seconds[k] += v
+        for r in results:
+            phase.verdicts[r.verdict] += 1
+            done.append(r.seed)
+
+    def lost(ev: Lost) -> None:
+        phase.verdicts[ev.reason] += len(ev.task.seeds)
+
+    size = max((len(t.seeds) for t in tasks), default=1)
+    plan = Plan(t0, deadline, size, len(pool.handles), grace_s=None, retry_lost=False, poll_s=0.05)
+    Scheduler(pool, PreparedTasks(tasks), plan).run(finished, lost)
     phase.seconds = time.monotonic() - t0
     phase.kernels = len(done)
     # each worker's highest RSS over the phase (start-up and warm-up batch included)

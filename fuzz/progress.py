@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from fuzz.accounting import Snapshot
 from fuzz.budget import format_duration
-from fuzz.campaign import Snapshot
 
 
 def _table(s: Snapshot, title: str) -> Table:

@@ -85,7 +85,7 @@ def test_report_without_batches_keeps_only_the_start_up() -> None:
 
 
 def test_progress_and_summary_show_worker_memory(capsys: pytest.CaptureFixture[str]) -> None:
-    from fuzz.campaign import Snapshot
+    from fuzz.accounting import Snapshot
     from fuzz.progress import Progress, print_summary
 
     snap = Snapshot(

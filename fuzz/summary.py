@@ -1,0 +1,100 @@
+"""summary.json: the whole run's figures from the store, and this session's from its counts.
+
+Written when a session ends (also after a signal or an error, from what was stored); the final
+table (`fuzz.progress.print_summary`) and the run command's closing lines read it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict
+from typing import Any
+
+import grammar
+from corpus.save import corpus_dir
+from fuzz.accounting import Ledger
+from fuzz.campaign_config import CampaignConfig
+from fuzz.engine import judge as J
+from fuzz.engine import warpcompat
+from fuzz.pool import WorkerPool
+from fuzz.reducequeue import ReductionQueue
+from fuzz.stopping import StopRequest
+
+
+def campaign_summary(
+    cfg: CampaignConfig,
+    ledger: Ledger,
+    warp_version: str,
+    pool: WorkerPool,
+    reductions: ReductionQueue,
+    stop: StopRequest,
+    closed_sessions: list[tuple[int, int]],
+) -> dict[str, Any]:
+    store, settings, snap = ledger.store, ledger.settings, ledger.snapshot
+    verdicts = store.counts("verdict")
+    kernels = store.n_cases()
+    elapsed = store.total_elapsed()
+    verified = verdicts.get(J.VERIFIED, 0)
+    corpus = corpus_dir(os.path.abspath(cfg.run_dir))
+    return {
+        "run_dir": os.path.abspath(cfg.run_dir),
+        "corpus_dir": corpus,
+        "corpus_folders": len(os.listdir(corpus)) if os.path.isdir(corpus) else 0,
+        "next_command": f"python -m fuzz triage {cfg.run_dir}",
+        "interrupted": stop.by or None,
+        "kernels": kernels,
+        "verified": verified,
+        "verdicts": verdicts,
+        "families": store.counts("family"),
+        "elapsed_s": round(elapsed, 2),
+        "verified_per_s": round(verified / elapsed, 4) if elapsed else 0.0,
+        "kernels_per_s": round(kernels / elapsed, 4) if elapsed else 0.0,
+        "warp_version": warp_version,
+        "generator_version": grammar.GENERATOR_VERSION,
+        "devices": list(settings.devices),
+        "device_facts": [warpcompat.device_facts(d) for d in settings.devices],
+        "first_seed": cfg.seed,
+        "shard": cfg.shard.label if cfg.shard else None,
+        "session": {
+            "kernels": snap.kernels,
+            "verified": snap.verified,
+            "verdicts": dict(snap.verdicts),
+            "elapsed_s": round(snap.elapsed_s, 2),
+            "verified_per_s": round(snap.verified / snap.elapsed_s, 4) if snap.elapsed_s else 0.0,
+            "budget_s": cfg.budget_s,
+            "workers": cfg.workers,
+            "batch": cfg.batch,
+            "worker_restarts": pool.restarts,
+            "workers_recycled": pool.recycled,
+            "reduction": {
+                "share": cfg.reduce_share,
+                "job_s": cfg.reduce_job_s,
+                "reduced": reductions.reduced,
+                "failed": reductions.failed,
+                "worker_s": round(reductions.busy_s, 2),
+                # every saved failure of the run (this session's and earlier ones') left unreduced
+                "unreduced": reductions.unreduced(corpus) if cfg.reduce_share > 0 else None,
+            },
+            "interrupted": stop.requested,
+            "resumed_from_kernels": snap.resumed_from,
+            "closed_stale_sessions": [{"session": s, "kernels": k} for s, k in closed_sessions],
+            "stage_seconds": {k: round(v, 2) for k, v in sorted(snap.stage_s.items())},
+            "worker_memory": pool.memory_report(),
+            "settings": {
+                "enable_backward": settings.enable_backward,
+                "cuda_arch": settings.cuda_arch,
+                "cpu_opt_level": settings.cpu_opt_level,
+                "gen_config": settings.gen_config,
+                "policy": asdict(settings.policy),
+            },
+        },
+    }
+
+
+def write_summary(run_dir: str, summary: dict[str, Any]) -> None:
+    """RUN_DIR/summary.json, replaced whole (a reader never sees half a file)."""
+    tmp = os.path.join(run_dir, "summary.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(summary, f, indent=2, sort_keys=True)
+    os.replace(tmp, os.path.join(run_dir, "summary.json"))
