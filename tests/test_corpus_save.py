@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from corpus_folders import repro as _repro
+from corpus_folders import restamp as _restamp
 
 from corpus import entry as E
 from corpus.candidates import CandidateRunner
@@ -90,22 +91,6 @@ def test_verdicts_and_saved_folders(run_dir: tuple[Path, list[CaseResult], Worke
     )
     inputs = np.load(Path(paths[0], E.INPUTS))
     assert inputs["a1"].dtype == np.float32 and inputs["a1"].shape == (8,)
-
-
-def _restamp(folder: Path) -> None:
-    """Record the folder's current file hashes in meta.json, as re-saving it would."""
-    from corpus.folder_check import folder_hashes
-
-    meta = json.loads((folder / E.META).read_text())
-    meta["sha256"] = folder_hashes(str(folder), meta["files"])
-    (folder / E.META).write_text(json.dumps(meta))
-
-
-def _repro(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # warp + numpy only
-    return subprocess.run(
-        [sys.executable, "repro.py"], cwd=folder, capture_output=True, text=True, timeout=300, env=env
-    )
 
 
 def test_repro_fails_while_present_and_passes_once_fixed(

@@ -22,6 +22,8 @@ import warnings
 from pathlib import Path
 
 import pytest
+from corpus_folders import repro as _repro
+from corpus_folders import restamp as _restamp
 
 from corpus import entry as E
 from fuzz.cli import main
@@ -38,22 +40,6 @@ CAMPAIGN = ["--devices", "cpu", "--workers", "1", "--batch", "4", "--no-reduce",
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": str(ROOT)}
-
-
-def _restamp(folder: Path) -> None:
-    """Record the folder's current hashes, as someone who edits a folder on purpose would."""
-    from corpus.folder_check import folder_hashes
-
-    meta = json.loads((folder / E.META).read_text())
-    meta["sha256"] = folder_hashes(str(folder), meta["files"])
-    (folder / E.META).write_text(json.dumps(meta))
-
-
-def _repro(folder: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # warp + numpy only
-    return subprocess.run(
-        [sys.executable, "repro.py"], cwd=folder, capture_output=True, text=True, timeout=300, env=env
-    )
 
 
 @pytest.fixture(scope="module")
