@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from fuzz.engine.verdict import Verdict
 from fuzz.export.card import split_front_matter
 from fuzz.export.manifest import check_manifest, load_manifest
 from fuzz.export.normalize import NormalizeError, normalize, pair_id
@@ -279,7 +280,7 @@ def _rerun(
 def _judge_rerun(row: dict[str, Any], res: Any, warp_version: str) -> RecordCheck:
     rc = RecordCheck(row["pair_id"], row["kernel_name"], int(row["seed"]), row["split"], False, res.verdict)
     rc.generator_version = str(row.get("generator_version") or "")
-    if res.verdict != "verified":
+    if res.verdict != Verdict.VERIFIED:
         rc.detail = (res.message.splitlines() or [""])[0][:300]
         return rc
     same_codegen = row.get("warp_version") == warp_version and row.get("codegen_options") is not None
