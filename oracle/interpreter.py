@@ -31,6 +31,7 @@ from oracle.source import (
     return_type,
     returns_value,
 )
+from oracle.static import FuncRef, StaticContext, TypedConst, evaluate_static, is_static_call, static_names
 from oracle.types import (
     BOOL,
     FLOAT32,
@@ -125,6 +126,11 @@ class Frame:
     loops: list[Loop] = field(default_factory=list)
     name: str = ""
     infer_ret: bool = False  # a @wp.func without return annotation: the first return fixes the type
+    # wp.static context: the function's `def` line, the names it binds, and the current values of
+    # the variables of the enclosing unrolled (constant-range) loops
+    decl_line: int = 0
+    local_names: frozenset[str] = frozenset()
+    statics: dict[str, int] = field(default_factory=dict)
 
 
 class Interpreter:
@@ -192,11 +198,13 @@ class Interpreter:
             if any(pname not in a for a in args_list):
                 raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
             env[pname] = self.bind_arg(pname, ptype, [a[pname] for a in args_list], arrays)
-        fns = [*self.info.kernels.values(), *self.info.funcs.values()]
+        fns = [*self.info.kernels.values(), *(f for fs in self.info.overloads.values() for f in fs)]
         self.log = LaunchLog(self.dim, atomic_results_used(fns), reverse_atomics)
         for ref in arrays.values():
             ref.log = self.log
-        self.frames.append(Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name))
+        frame = Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name)
+        frame.decl_line, frame.local_names = fn.lineno, static_names(fn)
+        self.frames.append(frame)
         self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
         self.frames.pop()
         return arrays
@@ -266,6 +274,11 @@ class Interpreter:
         elif isinstance(st, ast.AugAssign):
             self.aug_assign(st, m)
         elif isinstance(st, ast.If):
+            known = self.static_test(st.test)
+            if known is not None:
+                # a compile-time condition: Warp emits only the branch taken
+                self.exec_block(st.body if known else st.orelse, m)
+                return
             c = self.cond(st.test, m)
             self.exec_block(st.body, m & c)
             if st.orelse:
@@ -336,6 +349,11 @@ class Interpreter:
             raise self.unsupported("for target that is not a name")
         if it.keywords or not 1 <= len(it.args) <= 3:
             raise self.unsupported("range() with keywords or more than 3 arguments")
+        fixed = [self.static_int(a) for a in it.args]
+        # a constant range whose body holds wp.static is unrolled: the variable is a constant there
+        static_var = all(v is not None for v in fixed) and any(
+            isinstance(n, ast.Call) and wp_attr(n.func) == "static" for n in ast.walk(st)
+        )
         vals = [self.value(a, m) for a in it.args]
         for v in vals:
             if v.t != INT32:
@@ -367,6 +385,8 @@ class Interpreter:
                 self.bind(
                     st.target.id, Value(INT32, k, np.zeros(self.lanes), np.zeros(self.lanes, bool)), act
                 )
+                if static_var:
+                    self.frame.statics[st.target.id] = int(range(*fixed)[t])  # type: ignore[arg-type]
                 self.exec_block(st.body, act)
         finally:
             self.frame.loops.pop()
@@ -398,6 +418,7 @@ class Interpreter:
 
     def bind(self, name: str, v: Value, m: np.ndarray) -> None:
         """Assign a local under mask `m`; control-tainted lanes become tainted."""
+        self.frame.statics.pop(name, None)  # a loop constant assigned at run time is a variable
         old = self.frame.env.get(name)
         ct = self.frame.ctl_taint
         if isinstance(old, Value):
@@ -416,12 +437,8 @@ class Interpreter:
             if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
                 self.assign_tid(target, m)
                 return
-            if (
-                isinstance(value, ast.Call)
-                and isinstance(value.func, ast.Name)
-                and value.func.id in self.info.funcs
-            ):
-                self.assign_tuple(target, self.call_func(value.func.id, value, m), m)
+            if isinstance(value, ast.Call) and self.user_callee(value.func) is not None:
+                self.assign_tuple(target, self.call(value, m), m)
                 return
             raise self.unsupported("tuple assignment other than `i, j = wp.tid()` or `a, b = f(x)`")
         if isinstance(target, ast.Name):
@@ -433,6 +450,11 @@ class Interpreter:
             v = self.eval(value, m)
             if isinstance(v, StructVal):
                 self.bind_struct(target.id, v, m)
+                return
+            if isinstance(v, FuncRef) and is_static_call(value):
+                if target.id in self.frame.env and self.frame.env[target.id] != v:
+                    raise self.unsupported("a function local rebound to another function", target.id)
+                self.frame.env[target.id] = v  # `f = wp.static(FUNCS[k])`: a compile-time callee
                 return
             if not isinstance(v, Value):
                 raise self.unsupported("assigning an array/struct to a local", target.id)
@@ -961,6 +983,9 @@ class Interpreter:
 
     def ifexp(self, node: ast.IfExp, m: np.ndarray) -> Value:
         """`a if c else b`: each side evaluated only on its lanes (Warp emits an if/else)."""
+        known = self.static_test(node.test)
+        if known is not None:
+            return self.value(node.body if known else node.orelse, m)
         c = truth(self.value(node.test, m), self.ctx(m))
         a = self.value(node.body, m & c.data)
         b = self.value(node.orelse, m & ~c.data)
@@ -1012,14 +1037,19 @@ class Interpreter:
     # ------------------------------------------------------------------ calls
 
     def call(self, node: ast.Call, m: np.ndarray) -> Any:
+        if is_static_call(node):
+            return self.static_value(node)
+        callee = self.user_callee(node.func)
+        if callee is not None:
+            return self.call_ref(callee, node, m)
         name = wp_attr(node.func)
+        if name == "static":
+            raise self.unsupported("wp.static with other than one positional argument")
         if node.keywords and name not in tiles.TILE_CALLS:
             b = self.registry.get(name) if name else None
             if b is None or not b.static:
                 raise self.unsupported("call with keyword arguments", ast.unparse(node.func))
         if name is None and isinstance(node.func, ast.Name):
-            if node.func.id in self.info.funcs:
-                return self.call_func(node.func.id, node, m)
             if node.func.id in ("int", "float"):
                 name = node.func.id
             elif node.func.id == "len":
@@ -1050,6 +1080,116 @@ class Interpreter:
             self.advance_state(node, out.state, m)
             return out.result
         return out
+
+    # ------------------------------------------------------------------ compile time
+
+    def static_eval(self, node: ast.expr) -> object:
+        """The Python value of a `wp.static` argument (oracle.static), in this frame's context."""
+        fr = self.frame
+
+        def local_len(nm: str) -> int | None:
+            v = fr.env.get(nm)
+            return v.t.shape[0] if isinstance(v, Value) and isinstance(v.t, Composite) else None
+
+        ctx = StaticContext(
+            self.info.assignments,
+            frozenset(self.info.overloads),
+            fr.decl_line,
+            dict(fr.statics),
+            fr.local_names - set(fr.statics),
+            local_len,
+        )
+        return evaluate_static(node, ctx, self.lineno)
+
+    def static_value(self, node: ast.Call) -> Any:
+        """`wp.static(x)` as a kernel value: numbers act as the literal (Warp's add_constant),
+        a typed Warp value as a constant of its type, a Warp function as a callee."""
+        v = self.static_eval(node.args[0])
+        if isinstance(v, FuncRef):
+            return v
+        if isinstance(v, TypedConst):
+            if isinstance(v.value, tuple):
+                data = np.broadcast_to(np.asarray(v.value, v.t.np), (self.lanes, *v.t.shape)).copy()
+                return self.const(v.t, data)
+            return self.const(v.t, v.value)
+        if isinstance(v, bool | int | float):
+            if isinstance(v, int) and not isinstance(v, bool):
+                lo, hi = INT32.int_range
+                if not lo <= v <= hi:
+                    raise self.unsupported("wp.static int outside int32 range", str(v))
+            return self.literal(v)
+        raise self.unsupported(f"wp.static value of type {type(v).__name__}", ast.unparse(node))
+
+    def static_test(self, node: ast.expr) -> bool | None:
+        """A condition Warp resolves at codegen (a constant: `wp.static(c)`, a literal, a module
+        constant), or None for a run-time condition."""
+        if is_static_call(node):
+            assert isinstance(node, ast.Call)
+            v = self.static_eval(node.args[0])
+            if isinstance(v, TypedConst):
+                return bool(v.value)
+            if isinstance(v, bool | int | float):
+                return bool(v)
+            raise self.unsupported(f"wp.static condition of type {type(v).__name__}", ast.unparse(node))
+        if isinstance(node, ast.Constant) and isinstance(node.value, bool | int | float):
+            return bool(node.value)
+        if isinstance(node, ast.Name) and node.id not in self.frame.env and node.id in self.info.constants:
+            c = self.info.constants[node.id].value
+            return bool(c) if not isinstance(c, tuple) else None
+        return None
+
+    def static_int(self, node: ast.expr) -> int | None:
+        """A `range()` argument Warp's codegen knows (warp codegen `eval_num`), else None."""
+        if isinstance(node, ast.Constant) and type(node.value) is int:
+            return node.value
+        if (
+            isinstance(node, ast.UnaryOp)
+            and isinstance(node.op, ast.USub)
+            and isinstance(node.operand, ast.Constant)
+            and type(node.operand.value) is int
+        ):
+            return -node.operand.value
+        if is_static_call(node):
+            assert isinstance(node, ast.Call)
+            v = self.static_eval(node.args[0])
+            return v if type(v) is int else None
+        if isinstance(node, ast.Name):
+            if node.id in self.frame.statics:
+                return self.frame.statics[node.id]
+            if node.id not in self.frame.env and node.id in self.info.constants:
+                c = self.info.constants[node.id].value
+                return c if type(c) is int else None
+        return None
+
+    def user_callee(self, func: ast.expr) -> FuncRef | None:
+        """The function a call names when it is not a `wp.` builtin: a module @wp.func, a local
+        bound to `wp.static(...)`, or `wp.static(...)` itself."""
+        if is_static_call(func):
+            v = self.static_eval(func.args[0])  # type: ignore[attr-defined]
+            if not isinstance(v, FuncRef):
+                raise self.unsupported("call of a wp.static value that is not a function", ast.unparse(func))
+            return v
+        if isinstance(func, ast.Name):
+            local = self.frame.env.get(func.id)
+            if isinstance(local, FuncRef):
+                return local
+            if local is None and func.id in self.info.overloads:
+                return FuncRef(func.id)
+        return None
+
+    def call_ref(self, ref: FuncRef, node: ast.Call, m: np.ndarray) -> Any:
+        if ref.builtin:
+            call = ast.Call(
+                func=ast.Attribute(value=ast.Name(id="wp", ctx=ast.Load()), attr=ref.name, ctx=ast.Load()),
+                args=node.args,
+                keywords=node.keywords,
+            )
+            return self.call(ast.copy_location(call, node), m)
+        if ref.name not in self.info.overloads:
+            raise self.unsupported("call of a function not defined in the module", ref.name)
+        if node.keywords:
+            raise self.unsupported("call with keyword arguments", ref.name)
+        return self.call_func(ref.name, node, m)
 
     def reread(self, node: ast.expr, v: Any) -> Any:
         if isinstance(node, ast.Name) and isinstance(v, Value):
@@ -1088,31 +1228,48 @@ class Interpreter:
             return self.const(INT32, v.t.shape[0])
         raise self.unsupported("len() of", ast.unparse(node.args[0]))
 
+    def overload(
+        self, name: str, defs: list[ast.FunctionDef], args: list[Any]
+    ) -> tuple[ast.FunctionDef, list[tuple[str, object]]]:
+        """Warp's dispatch (Function.get_overload): one definition per signature (a later one
+        with the same signature replaces the earlier in its place), concrete overloads whose
+        types equal the arguments' first, then the generic ones in definition order."""
+        concrete: dict[tuple[str, ...], tuple[ast.FunctionDef, list[tuple[str, object]]]] = {}
+        generic: dict[tuple[str, ...], tuple[ast.FunctionDef, list[tuple[str, object]]]] = {}
+        for fn in defs:
+            params = param_types(fn, self.info.structs, generic_ok=True)
+            table = generic if any(isinstance(p, Generic) for _, p in params) else concrete
+            table[_signature(params)] = (fn, params)
+        for fn, params in [*concrete.values(), *generic.values()]:
+            if len(params) == len(args) and all(
+                _accepts(p, v) for (_, p), v in zip(params, args, strict=True)
+            ):
+                return fn, params
+        got = ", ".join(_describe(v) for v in args)
+        if len(defs) > 1:
+            raise self.unsupported("call matching no overload", f"{name}({got})")
+        params = param_types(defs[0], self.info.structs, generic_ok=True)
+        if len(params) != len(args):
+            raise self.unsupported("call with a different number of arguments", name)
+        raise self.unsupported("call argument of a different type", f"{name}({got}) for {_signature(params)}")
+
     def call_func(
         self, name: str, node: ast.Call, m: np.ndarray
     ) -> Value | tuple[Value, ...] | StructVal | None:
         if len(self.frames) > MAX_CALL_DEPTH:
             raise self.unsupported("recursive call", name)
-        fn = self.info.funcs[name]
-        params = param_types(fn, self.info.structs, generic_ok=True)
-        if len(params) != len(node.args):
-            raise self.unsupported("call with a different number of arguments", name)
+        defs = self.info.overloads.get(name) or [self.info.funcs[name]]
+        args = [self.eval(a, m) for a in node.args]
+        fn, params = self.overload(name, defs, args)
         env: dict[str, Any] = {}
-        for (pname, ptype), a in zip(params, node.args, strict=True):
-            v = self.eval(a, m)
-            vt = v.t if isinstance(v, Value | ArrayRef | StructVal) else None
-            if isinstance(ptype, Generic) and vt is not None:
-                ptype = vt  # Warp specializes an Any parameter to the argument's type
-            if vt != ptype:
-                raise self.unsupported(
-                    "call argument of a different type", f"{name}({pname}: {ptype}) got {vt}"
-                )
+        for (pname, _), v in zip(params, args, strict=True):
             if isinstance(v, Value):
                 v = Value(v.t, v.data.copy(), v.err.copy(), v.taint.copy())
             env[pname] = v
         declared = return_type(fn, self.info.structs)
         infer = declared is None and returns_value(fn)
         frame = Frame(env, ~m, self.frame.ctl_taint.copy(), declared, name=name, infer_ret=infer)
+        frame.decl_line, frame.local_names = fn.lineno, static_names(fn)
         self.frames.append(frame)
         saved = self.lineno
         try:
@@ -1142,6 +1299,25 @@ class Interpreter:
         r = frame.ret
         assert isinstance(r, Value)
         return Value(r.t, r.data, r.err, r.taint | extra)
+
+
+def _accepts(ptype: object, v: Any) -> bool:
+    """Whether an argument binds to a parameter: its exact type, or any type for `Any` (only an
+    array for `wp.array(dtype=Any)`): Warp specializes a generic function per argument types."""
+    vt = v.t if isinstance(v, Value | ArrayRef | StructVal) else None
+    if vt is None:
+        return False
+    if isinstance(ptype, Generic):
+        return isinstance(v, ArrayRef) if "array" in ptype.annotation else True
+    return bool(vt == ptype)
+
+
+def _signature(params: list[tuple[str, object]]) -> tuple[str, ...]:
+    return tuple(p.annotation if isinstance(p, Generic) else str(p) for _, p in params)
+
+
+def _describe(v: Any) -> str:
+    return str(v.t) if isinstance(v, Value | ArrayRef | StructVal) else type(v).__name__
 
 
 def evaluate(

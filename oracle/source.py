@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from oracle.errors import Unsupported
+from oracle.static import Assignment
 from oracle.types import (
     ARRAY_KINDS,
     ArrayT,
@@ -41,10 +42,18 @@ class ModuleConst:
 
 @dataclass
 class ModuleInfo:
+    """`funcs` holds each @wp.func name's first definition, `overloads` every definition of it in
+    source order (Warp keeps one overload per signature); `assignments` every module-level
+    `NAME = expr` (what `wp.static` reads, oracle.static); `kernel_overloads` the `@wp.overload`
+    stubs of each generic kernel."""
+
     kernels: dict[str, ast.FunctionDef] = field(default_factory=dict)
     funcs: dict[str, ast.FunctionDef] = field(default_factory=dict)
     structs: TypeScope = field(default_factory=TypeScope)
     constants: dict[str, ModuleConst] = field(default_factory=dict)
+    overloads: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
+    assignments: dict[str, list[Assignment]] = field(default_factory=dict)
+    kernel_overloads: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
 
 
 def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
@@ -202,6 +211,7 @@ def parse_module(source: str) -> ModuleInfo:
             if len(targets) != 1 or not isinstance(targets[0], ast.Name) or node.value is None:
                 continue
             nm = targets[0].id
+            info.assignments.setdefault(nm, []).append(Assignment(node.lineno, node.value))
             if is_type_expr(node.value, scope.aliases):
                 scope.aliases[nm] = node.value
                 continue
@@ -213,9 +223,10 @@ def parse_module(source: str) -> ModuleInfo:
             if kind == "kernel":
                 info.kernels[node.name] = node
             elif kind == "func":
-                if node.name in info.funcs:
-                    raise Unsupported("overloaded @wp.func", node.lineno, node.name)
-                info.funcs[node.name] = node
+                info.funcs.setdefault(node.name, node)
+                info.overloads.setdefault(node.name, []).append(node)
+            elif kind == "overload":
+                info.kernel_overloads.setdefault(node.name, []).append(node)
     return info
 
 
