@@ -200,6 +200,10 @@ def _classify(f: Failure, coarse: bool) -> tuple[str, GroupBy, RootKey | None, l
         sig = Signature(sig.stage, sig.devices, sig.verdict, sig.kind, ())
         return "sig:" + sig.key(), GroupBy.SIGNATURE, None, [], sig
     if f.reduced is None:
+        # a gradient gap the check's re-check confirmed on the original labels it unreduced too
+        known = KNOWN.label_result(f.result, f.warp_version)
+        if known:
+            return "known:" + "+".join(e.label for e in known), GroupBy.KNOWN, None, known, sig
         return "sig:" + sig.key(), GroupBy.SIGNATURE, None, [], sig
     rsig = signature_of(f.reduced)
     case = f.reduced.case or {}
