@@ -81,6 +81,8 @@ class Plan:
 
 
 class Scheduler:
+    """One pool's dispatch loop (`run`); `dispatched` counts the kernels handed out."""
+
     def __init__(
         self,
         pool: WorkerPool,
