@@ -56,7 +56,7 @@ class SubprocessRunner:
     that dies or stays silent past `timeout_s` costs its candidate a `crash` / `timeout`."""
 
     def __init__(self, settings: WorkerSettings, work_dir: str, timeout_s: float = 60.0) -> None:
-        self.runner = BatchRunner(settings, work_dir, tag="sub", child_timeout_s=timeout_s)
+        self.runner = BatchRunner(settings, work_dir, tag="sub", child_timeout_s=timeout_s, start_warp=False)
 
     def run_candidates(
         self, cases: list[KernelCase], stop: Callable[[CaseResult], bool] | None = None

@@ -150,11 +150,19 @@ LaunchHook = Callable[[KernelCase, str], None]
 class BatchRunner:
     """Compiles and checks cases; keeps Warp initialised between calls of `run`.
 
-    Warp starts on the first in-process run (a runner that only runs child processes never
-    initialises it). `child_timeout_s`: how long a child may stay silent on one case."""
+    Warp starts here, with its kernel cache under `work_dir` (callers may build modules of their
+    own in between, as `check` does); with `start_warp=False` it starts on the first in-process
+    run, so a runner that only runs child processes never initialises it. `child_timeout_s`: how
+    long a child may stay silent on one case."""
 
     def __init__(
-        self, settings: WorkerSettings, work_dir: str, tag: str = "w", child_timeout_s: float = 60.0
+        self,
+        settings: WorkerSettings,
+        work_dir: str,
+        tag: str = "w",
+        child_timeout_s: float = 60.0,
+        *,
+        start_warp: bool = True,
     ) -> None:
         self.settings = settings
         self.work_dir = work_dir
@@ -174,6 +182,8 @@ class BatchRunner:
                 plugin(self)
             else:
                 plugin(self, arg)
+        if start_warp:
+            self._start()
 
     def _start(self) -> None:
         if self._started:
