@@ -67,6 +67,8 @@ def test_a_worker_plugin_hook_runs_and_its_failure_stays_with_its_case(tmp_path:
 def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="'nocolon': expected MODULE:FUNCTION"):
         _runner(tmp_path, worker_plugins=("nocolon",))
+    with pytest.raises(ValueError, match="worker plugin 'tests.support.faults:no_such' cannot be loaded"):
+        _runner(tmp_path, worker_plugins=("tests.support.faults:no_such",))
     runner = _runner(tmp_path)
     with pytest.raises(ValueError, match="unique kernel names"):
         runner.run([_case("rt_s", 1, GOOD), _case("rt_s", 2, GOOD)], Isolation.HALVES)

@@ -177,7 +177,13 @@ class BatchRunner:
         self._registry: Any = None
         self._module_options: dict[str, Any] = {}
         for spec in settings.worker_plugins:
-            plugin, arg = _load_spec(spec)
+            try:
+                plugin, arg = _load_spec(spec)
+            except (ImportError, AttributeError) as e:
+                raise ValueError(
+                    f"worker plugin {spec!r} cannot be loaded ({type(e).__name__}: {e}): is its module on "
+                    "the path? (tests.support plugins need the repository root: `python -m pytest` from it)"
+                ) from e
             if arg is None:
                 plugin(self)
             else:
