@@ -14,6 +14,7 @@ from types import MappingProxyType
 import libcst as cst
 
 from grammar.atomics import ATOMIC_DTYPES, add_reduction_target, reduce_stmt
+from grammar.compile_time_family import compile_time_body
 from grammar.composite_families import composite_body
 from grammar.dtypes import Interval
 from grammar.extras import bitwise_body, helper_body, struct_body
@@ -222,6 +223,7 @@ def family_table() -> tuple[Family, ...]:
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
         Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
+        Family("compile_time", compile_time_body, ALL_TAGS, doc="wp.static, generics, overloads, tuple returns"),
     )
 
 
@@ -246,4 +248,5 @@ FAMILIES: tuple[str, ...] = (
     *REACH_FAMILIES,
     "random",
     "spatial",
+    "compile_time",
 )

@@ -154,13 +154,32 @@ def _constant(node: ast.expr, consts: dict[str, ModuleConst]) -> ModuleConst | N
         assert isinstance(node, ast.Call)
         if len(node.args) != 1 or node.keywords:
             return None
+        inner = _constant(node.args[0], consts)
+        if inner is not None and inner.t is not None:
+            return ModuleConst(inner.value, inner.t, line)  # wp.constant(<typed value>)
         node = node.args[0]
+    if (
+        isinstance(node, ast.UnaryOp)
+        and isinstance(node.op, ast.USub | ast.UAdd)
+        and isinstance(node.operand, ast.Call)
+        and not wrapped
+    ):
+        # `-wp.float64(2.5)` (the gradient check's float64 twin writes negative literals so)
+        inner = _constant(node.operand, consts)
+        if inner is None or isinstance(inner.value, tuple) or inner.t is None:
+            return None
+        v = -inner.value if isinstance(node.op, ast.USub) else inner.value
+        return ModuleConst(v, inner.t, line)
     try:
         if isinstance(node, ast.Call) and not node.keywords:
             tname = wp_attr(node.func)
             s = scalar_from_name(tname) if tname else None
             if s is not None and len(node.args) == 1:
-                return ModuleConst(_fold(node.args[0], consts), s, line)
+                arg = node.args[0]
+                inner = _constant(arg, consts) if isinstance(arg, ast.UnaryOp) else None
+                if inner is not None and not isinstance(inner.value, tuple):
+                    return ModuleConst(inner.value, s, line)  # wp.float64(-wp.float64(2.5))
+                return ModuleConst(_fold(arg, consts), s, line)
             c = composite_from_name(tname) if tname else None
             if c is not None and c.kind == "vec" and len(node.args) == c.shape[0]:
                 return ModuleConst(tuple(float(_fold(a, consts)) for a in node.args), c, line)

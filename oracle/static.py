@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 from oracle.errors import Unsupported
 from oracle.types import Composite, Scalar, composite_from_name, scalar_from_name, wp_attr
 
@@ -170,11 +172,21 @@ class _Eval:
                 raise self.refuse("a dict with ** unpacking", node)
             return {self._eval(k): self._eval(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
         if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-            return _BINOPS[type(node.op)](self.number(node.left), self.number(node.right))
+            left, right = self._eval(node.left), self._eval(node.right)
+            if isinstance(left, TypedConst) or isinstance(right, TypedConst):
+                return self.typed_binop(node, left, right)
+            return _BINOPS[type(node.op)](self.number_value(left, node), self.number_value(right, node))
         if isinstance(node, ast.UnaryOp):
             v = self._eval(node.operand)
             if isinstance(node.op, ast.Not):
                 return not self.plain(v, node)
+            if (
+                isinstance(v, TypedConst)
+                and isinstance(v.t, Scalar)
+                and isinstance(node.op, ast.USub | ast.UAdd)
+            ):
+                sign = -1 if isinstance(node.op, ast.USub) else 1
+                return TypedConst(v.t, _typed(v.t, np.asarray(v.value, v.t.np) * sign))
             n = self.number_value(v, node)
             if isinstance(node.op, ast.USub):
                 return -n
@@ -276,7 +288,12 @@ class _Eval:
                 return len(v)
             raise self.refuse("len() of a non-container", node)
         if fname in _BARE:
-            args = [self.plain(self._eval(a), a) for a in node.args]
+            vals = [self._eval(a) for a in node.args]
+            args = [self.plain(v, a) for v, a in zip(vals, node.args, strict=True)]
+            if fname in ("min", "max") and args:
+                # the argument itself (a typed constant keeps its type)
+                best = _BARE[fname](*args)
+                return vals[next(k for k, a in enumerate(args) if a == best)]
             return _BARE[fname](*args)
         if (
             isinstance(node.func, ast.Attribute)
@@ -296,18 +313,43 @@ class _Eval:
                 return TypedConst(c, tuple(float(self.number(a)) for a in node.args))
         raise self.refuse(f"a call of {ast.unparse(node.func)}", node)
 
+    def typed_binop(self, node: ast.BinOp, left: object, right: object) -> TypedConst:
+        """Arithmetic on typed scalars in their own precision (the gradient check's float64 twin
+        writes `wp.float64(2.0)` for every literal, inside `wp.static` too); both sides typed
+        alike, or one a plain number."""
+        ts = {v.t for v in (left, right) if isinstance(v, TypedConst)}
+        if len(ts) != 1 or not isinstance(next(iter(ts)), Scalar):
+            raise self.refuse("arithmetic mixing typed values", node)
+        t = next(iter(ts))
+        assert isinstance(t, Scalar)
+        a, b = (np.asarray(self.number_value(v, node), t.np) for v in (left, right))
+        with np.errstate(all="ignore"):
+            r = _BINOPS[type(node.op)](a, b)
+        return TypedConst(t, _typed(t, np.asarray(r).astype(t.np)))
+
     def plain(self, v: object, node: ast.AST) -> int | float | bool | str:
+        if isinstance(v, TypedConst) and isinstance(v.t, Scalar):
+            assert not isinstance(v.value, tuple)
+            return v.value
         if isinstance(v, _PLAIN):
             return v
         raise self.refuse("an operation on a non-number", node)
 
     def number_value(self, v: object, node: ast.AST) -> int | float | bool:
+        if isinstance(v, TypedConst) and isinstance(v.t, Scalar) and not isinstance(v.value, tuple):
+            return v.value
         if isinstance(v, int | float | bool):
             return v
         raise self.refuse("arithmetic on a non-number", node)
 
     def number(self, node: ast.expr) -> int | float | bool:
         return self.number_value(self._eval(node), node)
+
+
+def _typed(t: Scalar, r: np.ndarray) -> int | float | bool:
+    """A NumPy scalar of type `t` as the Python number a TypedConst holds."""
+    v = r.item()
+    return bool(v) if t.is_bool else float(v) if t.is_float else int(v)
 
 
 def static_names(fn: ast.FunctionDef) -> frozenset[str]:
