@@ -188,6 +188,8 @@ class Interpreter:
         if len(args_list) != self.copies:
             raise ValueError(f"{len(args_list)} argument sets for {self.copies} launches")
         fn = self.info.kernels.get(name)
+        if fn is None and name in self.info.refused_kernels:
+            raise self.info.refused_kernels[name]  # a kernel factory call not resolvable from source
         if fn is None:
             raise Unsupported(
                 f"kernel {name!r} not found in source", 0, f"kernels: {sorted(self.info.kernels)}"

@@ -12,6 +12,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from oracle.closures import factory_kernels
 from oracle.errors import Unsupported
 from oracle.static import Assignment
 from oracle.types import (
@@ -54,6 +55,8 @@ class ModuleInfo:
     overloads: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
     assignments: dict[str, list[Assignment]] = field(default_factory=dict)
     kernel_overloads: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
+    # kernels bound by a factory call the oracle cannot resolve (oracle.closures), with why
+    refused_kernels: dict[str, Unsupported] = field(default_factory=dict)
 
 
 def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
@@ -246,6 +249,13 @@ def parse_module(source: str) -> ModuleInfo:
                 info.overloads.setdefault(node.name, []).append(node)
             elif kind == "overload":
                 info.kernel_overloads.setdefault(node.name, []).append(node)
+    made = factory_kernels(tree, info.funcs, info.constants)  # kernel factories (closures)
+    info.refused_kernels.update(made.refused)
+    for nm, fn in made.funcs.items():
+        info.funcs.setdefault(nm, fn)
+        info.overloads.setdefault(nm, []).append(fn)
+    for nm, fn in made.kernels.items():
+        info.kernels.setdefault(nm, fn)
     return info
 
 
