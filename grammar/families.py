@@ -16,8 +16,10 @@ import libcst as cst
 from grammar.atomics import ATOMIC_DTYPES, add_reduction_target, reduce_stmt
 from grammar.compile_time_family import compile_time_body
 from grammar.composite_families import composite_body
+from grammar.custom_adjoint_family import custom_adjoint_body, custom_adjoint_render
 from grammar.dtypes import Interval
 from grammar.extras import bitwise_body, helper_body, struct_body
+from grammar.factory_family import factory_body, factory_render
 from grammar.family_base import any_dtypes, dim1, finish, inputs
 from grammar.gen import Gen
 from grammar.random_family import random_body
@@ -55,6 +57,8 @@ class Family:
     stmt_weights: Mapping[str, float] = field(default_factory=dict)
     # a tiled family's threads per block, drawn after its body (None: a plain launch)
     block_dim: Callable[[Gen], int] | None = None
+    # the source from the body when the kernel is not a plain top-level def (None: generate.render)
+    render: Callable[[Gen, list[cst.BaseStatement]], str] | None = None
 
 
 def _dim_nd(gen: Gen) -> None:
@@ -224,6 +228,14 @@ def family_table() -> tuple[Family, ...]:
         Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
         Family("compile_time", compile_time_body, ALL_TAGS, doc="wp.static, generics, overloads, tuple returns"),
+        Family("factories", factory_body, ALL_TAGS, doc="kernel factories (closures)", render=factory_render),
+        Family(
+            "custom_adjoint",
+            custom_adjoint_body,
+            ALL_TAGS,
+            doc="func_grad/func_replay",
+            render=custom_adjoint_render,
+        ),
     )
 
 
@@ -249,4 +261,6 @@ FAMILIES: tuple[str, ...] = (
     "random",
     "spatial",
     "compile_time",
+    "factories",
+    "custom_adjoint",
 )

@@ -24,7 +24,9 @@ MAX_RETRIES = 32
 _PENDING: frozenset[str] = frozenset()
 # families drawn only when a campaign weights them (`--weights random=5`): a zero default weight
 # draws nothing, so every other seed keeps its kernel
-OPT_IN: frozenset[str] = frozenset({"random", "spatial", "tiles", "compile_time"})
+OPT_IN: frozenset[str] = frozenset(
+    {"random", "spatial", "tiles", "compile_time", "factories", "custom_adjoint"}
+)
 REACH_WEIGHT = 0.8  # default weight of each reach family: 4/20 of the kernels are reach kernels
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
     {f: 0.0 if f in _PENDING | OPT_IN else REACH_WEIGHT if f in REACH_FAMILIES else 1.0 for f in FAMILIES}
@@ -165,7 +167,7 @@ def _build(
     kname = f"k_{seed}"
     gen = Gen(rng, registry, fam.tags, knobs, kname, wave2=fam.wave2, subscript_arrays=subscript_arrays)
     body = fam.layout(gen)
-    source = render(gen, body)
+    source = (fam.render or render)(gen, body)
     params = tuple(_with_thresholds(p.spec, gen.thresholds) for p in gen.params)
     return KernelCase(
         kernel_name=kname,

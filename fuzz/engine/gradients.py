@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
+from oracle.closures import factory_kernels
 from oracle.types import SCALAR_NAMES
 
 VERIFIED = "verified"
@@ -140,6 +141,11 @@ def differentiable_params(case: KernelCase) -> tuple[list[str], list[str]]:
     ins = [p.name for p in case.params if _is_float_spec(p) and p.role == "in"]
     outs = [p.name for p in case.params if _is_float_spec(p) and p.role in ("out", "inout")]
     return ins, outs
+
+
+def _callee(node: ast.expr) -> ast.expr:
+    """`wp.kernel(enable_backward=False)` -> `wp.kernel`; a bare decorator as it is."""
+    return node.func if isinstance(node, ast.Call) else node
 
 
 def _wp_name(node: ast.expr) -> str | None:
@@ -271,6 +277,18 @@ def _store_limitation(node: ast.stmt, arrays: set[str], float_arrays: set[str]) 
     return None
 
 
+def _with_factories_made(tree: ast.Module) -> ast.Module:
+    """The module with each kernel factory replaced by the kernels and functions its calls make,
+    captured values in place (oracle.closures), so the screen sees `range(bias)` as the constant
+    range Warp unrolls. A module the oracle cannot instantiate is screened as written."""
+    funcs = {n.name for n in tree.body if isinstance(n, ast.FunctionDef) and n.decorator_list}
+    made = factory_kernels(tree, funcs, ())
+    if not made.kernels or made.refused:
+        return tree
+    kept = [n for n in tree.body if not (isinstance(n, ast.FunctionDef) and not n.decorator_list)]
+    return ast.Module([*kept, *made.funcs.values(), *made.kernels.values()], [])
+
+
 def unsupported_reason(case: KernelCase) -> str | None:
     """Why Warp's reverse mode is documented not to handle this kernel, or None."""
     s = screen(case)
@@ -299,14 +317,18 @@ def screen(case: KernelCase) -> Screened | None:
     - `wp.grad(f)(x)` outside a `@wp.func_grad`: forward-only, a constant in the backward pass.
     """
     try:
-        tree = ast.parse(case.source)
+        tree = _with_factories_made(ast.parse(case.source))
     except SyntaxError as e:
         return Screened(Limitation.UNPARSED, f"source does not parse: {e}")
     written = {p.name for p in case.params if p.role in ("out", "inout")}
     float_arrays = {p.name for p in case.params if _is_float_spec(p)}
     params = {p.name for p in case.params if p.kind == "array"}
-    for fn in [n for n in tree.body if isinstance(n, ast.FunctionDef)]:
-        arrays = _array_params(fn) | (params if fn.name == case.kernel_name else set())
+    # Warp's functions anywhere: a kernel factory's inner kernel and @wp.funcs are nested defs
+    for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.decorator_list]:
+        kernel = fn.name == case.kernel_name or any(
+            _wp_name(_callee(d)) == "kernel" for d in fn.decorator_list
+        )
+        arrays = _array_params(fn) | (params if kernel else set())
         custom_grad = any(
             isinstance(d, ast.Call) and _wp_name(d.func) == "func_grad" for d in fn.decorator_list
         )
@@ -937,6 +959,16 @@ def _output_weights(
     return weights
 
 
+NO_BACKWARD_MESSAGE = "kernel built without backward code (per-kernel enable_backward=False)"
+
+
+def kernel_backward_off(kernel: Any) -> bool:
+    """Whether the kernel's own options turn backward code off (`@wp.kernel(enable_backward=False)`,
+    which overrides the module's setting): its tape gives zero gradients by design, not a bug."""
+    options = getattr(kernel, "options", None)
+    return isinstance(options, dict) and options.get("enable_backward") is False
+
+
 def check_gradients(
     kernel: Any,
     case: KernelCase,
@@ -1003,6 +1035,11 @@ def _check(
     if not ins or not outs:
         why = "no float input array" if not ins else "no float output array"
         return GradientCheck(device, NOT_DIFFERENTIABLE, excluded=dict(excluded), message=why)
+    if kernel_backward_off(kernel):
+        return GradientCheck(
+            device, SKIPPED, excluded=dict(excluded), inputs=ins,
+            message=f"{NO_BACKWARD_MESSAGE} ({case.kernel_name}: @wp.kernel(enable_backward=False))",
+        )  # fmt: skip
     screened = screen(case)
     if screened is not None and not (
         screened.limitation is Limitation.COMPONENT_OVERWRITE and _component_overwrites_setting()
