@@ -11,10 +11,11 @@ an oracle result is unstable: those still run, and one that is not killed counts
 
 from __future__ import annotations
 
+import ast
 import random
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import libcst as cst
@@ -27,7 +28,13 @@ from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.verdict import Verdict
 from grammar.case import MODULE_HEADER, KernelCase
 
-KINDS = ("operator", "comparison", "constant", "index", "unstable")
+KINDS = ("operator", "comparison", "constant", "index", "unstable", "adjoint")
+# `adjoint`: a @wp.func_grad term scaled by ADJOINT_SCALE or dropped, or a @wp.func_replay's value
+# scaled. The forward is unchanged (the oracle reads no adjoint), so such a mutant is never
+# equivalent by its oracle result: it runs with backward code and only the gradient check can kill it.
+ADJOINT = "adjoint"
+ADJOINT_SCALE = "1.001"
+ADJOINT_SHARE = 0.5  # a kernel with adjoint sites draws the adjoint kind this often
 _FLOAT32 = ("wp.float32", "float")  # array dtypes whose stored values the "unstable" kind wraps
 MAX_WHILE = 2000  # while-loop iterations the oracle allows a mutant (then: draw another mutation)
 
@@ -149,6 +156,38 @@ def _array_params(fn: cst.FunctionDef) -> dict[str, int]:
     return out
 
 
+def _custom_adjoint(fn: cst.FunctionDef) -> str | None:
+    """The decorator kind, func_grad or func_replay, of a custom adjoint definition; else None."""
+    for d in fn.decorators:
+        dec = d.decorator
+        head = dec.func if isinstance(dec, cst.Call) else dec
+        if isinstance(head, cst.Attribute) and head.attr.value in ("func_grad", "func_replay"):
+            return head.attr.value
+    return None
+
+
+def _has_backward(source: str) -> bool:
+    """Whether some kernel of the module keeps backward code (not `@wp.kernel(enable_backward=False)`)."""
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        for d in node.decorator_list:
+            head = d.func if isinstance(d, ast.Call) else d
+            if not (isinstance(head, ast.Attribute) and head.attr == "kernel"):
+                continue
+            off = isinstance(d, ast.Call) and any(
+                k.arg == "enable_backward" and isinstance(k.value, ast.Constant) and k.value.value is False
+                for k in d.keywords
+            )
+            if not off:
+                return True
+    return False
+
+
+def _scaled(value: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.parse_expression(f"({_code(value)}) * {ADJOINT_SCALE}")
+
+
 def _float_variants(x: float) -> list[float]:
     """Non-negative replacements (a literal's sign lives in a unary minus around it)."""
     vals = [x + 1.0, x * 2.0, x * 0.5] if x != 0.0 else [0.5, 1.0]
@@ -174,12 +213,36 @@ class _SiteCollector(cst.CSTVisitor):
             self.sites.append(_Site(kind, node, self._line(node), options))
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        custom = _custom_adjoint(node)
+        if custom is not None:
+            self._arrays.append({})  # `_add` records sites inside function bodies only
+            self._adjoint_sites(node, custom)
+            self._arrays.pop()
+            return False
         self._arrays.append(_array_params(node))
         self._float32.append(_float32_arrays(node))
         node.body.visit(self)
         self._arrays.pop()
         self._float32.pop()
         return False
+
+    def _adjoint_sites(self, node: cst.FunctionDef, kind: str) -> None:
+        """func_grad: each `wp.adjoint[x] += e` scaled (`(e) * 1.0001`) or, with more than one,
+        dropped; func_replay: each returned value scaled."""
+        stmts = [s for line in node.body.body if isinstance(line, cst.SimpleStatementLine) for s in line.body]
+        if kind == "func_grad":
+            terms = [
+                s for s in stmts if isinstance(s, cst.AugAssign) and _code(s.target).startswith("wp.adjoint[")
+            ]
+            for t in terms:
+                opts: list[cst.CSTNode] = [t.with_changes(value=_scaled(t.value))]
+                if len(terms) > 1:
+                    opts.append(cst.Pass())
+                self._add(ADJOINT, t, opts)
+        else:
+            for r in stmts:
+                if isinstance(r, cst.Return) and r.value is not None:
+                    self._add(ADJOINT, r, [r.with_changes(value=_scaled(r.value))])
 
     def visit_Assign(self, node: cst.Assign) -> None:
         """`a[...] = v` into a float32 array -> `a[...] = <v made to hang on a rounding tie>`."""
@@ -256,6 +319,8 @@ def mutation_candidates(source: str, rng: random.Random) -> Iterator[tuple[Mutat
     col = _SiteCollector()
     wrapper.visit(col)
     module = wrapper.module
+    if not _has_backward(source):  # adjoint mutants of kernels without backward code are equivalent
+        col.sites = [s for s in col.sites if s.kind != ADJOINT]
     pairs = [(s, o) for s in col.sites for o in s.options]
     by_kind: dict[str, list[tuple[_Site, cst.CSTNode]]] = {}
     for s, o in pairs:
@@ -264,6 +329,8 @@ def mutation_candidates(source: str, rng: random.Random) -> Iterator[tuple[Mutat
         rng.shuffle(lst)
     while by_kind:
         kind = rng.choice(sorted(by_kind))
+        if ADJOINT in by_kind and kind != ADJOINT and rng.random() < ADJOINT_SHARE:
+            kind = ADJOINT  # kernels without custom adjoints draw exactly as before
         site, opt = by_kind[kind].pop()
         if not by_kind[kind]:
             del by_kind[kind]
@@ -432,11 +499,16 @@ def plan_mutant(
         diff = oracle_difference(orig, res)
         kept = (mut, src, diff, valid)
         valid += 1
-        if diff[0] > 0 or diff[1] > 0:
+        if _live(mut, diff):
             break
     if kept is None:
         return f"no valid mutant in {max_tries} tries ({last})" if last != "no mutation site" else last
     return kept
+
+
+def _live(mutation: Mutation, diff: tuple[int, int, float, float]) -> bool:
+    """Whether the mutant can be killed: its oracle result differs, or it changes an adjoint."""
+    return diff[0] > 0 or diff[1] > 0 or mutation.kind == ADJOINT
 
 
 def run_selftest(
@@ -496,22 +568,31 @@ def run_selftest(
     if len(planned) < n_mutants and log:
         log(f"only {len(planned)} mutants from seeds {seed}..{s - 1}")
 
-    to_run = [p for p in planned if p.diff[0] > 0 or p.diff[1] > 0]
+    to_run = [p for p in planned if _live(p.mutation, p.diff)]
     for p in planned:
-        if p.diff[0] == 0 and p.diff[1] == 0:
+        if not _live(p.mutation, p.diff):
             report.outcomes.append(_outcome(p, "equivalent"))
     # the devices run the mutant while the oracle reads the original (same name, same parameters,
-    # so the same inputs): a verified mutant is a fault the check missed
-    runner = BatchRunner(settings, work_dir, tag="st")
-    for i in range(0, len(to_run), batch):
-        chunk = to_run[i : i + batch]
-        results, secs = runner.run([p.mutant for p in chunk], oracle_cases=[p.original for p in chunk])
-        for k, v in secs.items():
-            report.stage_seconds[k] = report.stage_seconds.get(k, 0.0) + v
-        for p, r in zip(chunk, results, strict=True):
-            report.outcomes.append(classify_run(p, r))
-        if log:
-            log(f"{min(i + batch, len(to_run))}/{len(to_run)} non-equivalent mutants run")
+    # so the same inputs): a verified mutant is a fault the check missed. Adjoint mutants need
+    # backward code and the gradient check, whatever the forward mutants run with.
+    backward = replace(settings, enable_backward=True, gradients=True)
+    groups = [
+        (settings, [p for p in to_run if p.mutation.kind != ADJOINT]),
+        (backward, [p for p in to_run if p.mutation.kind == ADJOINT]),
+    ]
+    done = 0
+    for group_settings, group in groups:
+        runner = BatchRunner(group_settings, work_dir, tag="st")
+        for i in range(0, len(group), batch):
+            chunk = group[i : i + batch]
+            results, secs = runner.run([p.mutant for p in chunk], oracle_cases=[p.original for p in chunk])
+            for k, v in secs.items():
+                report.stage_seconds[k] = report.stage_seconds.get(k, 0.0) + v
+            for p, r in zip(chunk, results, strict=True):
+                report.outcomes.append(classify_run(p, r))
+            done += len(chunk)
+            if log:
+                log(f"{done}/{len(to_run)} non-equivalent mutants run")
     report.outcomes.sort(key=lambda o: o.seed)
     report.stage_seconds["total"] = time.perf_counter() - t0
     return report
@@ -528,10 +609,12 @@ def _outcome(p: PlannedMutant, status: str) -> MutantOutcome:
 def classify_run(p: PlannedMutant, r: CaseResult) -> MutantOutcome:
     o = _outcome(p, "killed")
     o.verdict, o.message = r.verdict, r.message
-    if r.verdict == Verdict.MISMATCH:
+    if r.verdict == Verdict.MISMATCH or (
+        p.mutation.kind == ADJOINT and r.verdict == Verdict.GRADIENT_MISMATCH
+    ):
         o.status = "killed"
     elif r.verdict in (Verdict.VERIFIED, Verdict.INCONCLUSIVE):
-        o.status = "survived" if p.diff[0] > 0 else "unstable_only"
+        o.status = "survived" if p.diff[0] > 0 or p.mutation.kind == ADJOINT else "unstable_only"
     else:
         o.status = "invalid"  # compile/launch failure of the mutant, or an internal error
     worst = 0.0
@@ -540,6 +623,10 @@ def classify_run(p: PlannedMutant, r: CaseResult) -> MutantOutcome:
             if a["max_abs_err"] >= worst:
                 worst = a["max_abs_err"]
                 o.max_abs_err, o.tolerance = float(a["max_abs_err"]), float(a["tolerance"])
+    if p.mutation.kind == ADJOINT:  # what the gradient check measured is what decided
+        for g in r.gradient_check[:1]:
+            o.max_abs_err, o.tolerance = float(g.get("error", 0.0)), float(g.get("tolerance", 0.0))
+            o.message = f"gradient {g.get('status')}: {g.get('message', '')}"
     return o
 
 
@@ -559,6 +646,12 @@ def format_report(rep: SelftestReport) -> str:
     if surv:
         lines.append("survivors:")
         for o in surv:
+            if o.mutation.kind == ADJOINT:
+                lines.append(
+                    f"  seed {o.seed} ({o.family}) {o.mutation.describe()}: verdict {o.verdict}, "
+                    f"gradient error {o.max_abs_err:.3g} vs tolerance {o.tolerance:.3g} [{o.message}]"
+                )
+                continue
             lines.append(
                 f"  seed {o.seed} ({o.family}) {o.mutation.describe()}: verdict {o.verdict}, "
                 f"oracle(mutant) differs on {o.oracle_diff_elements} elements by up to {o.oracle_max_diff:.3g}; "

@@ -162,3 +162,19 @@ def test_generated_sources_parse_and_compile_names_are_unique(family: str) -> No
     for seed in range(20):
         names.update(_top_names(generate(seed, family=family).source))
     assert max(names.values()) == 1, [n for n, c in names.items() if c > 1]
+
+
+def test_selftest_adjoint_mutations_change_only_custom_adjoints() -> None:
+    import random
+
+    from fuzz.selftest import ADJOINT, ADJOINT_SCALE, mutation_candidates
+
+    case = _custom_case(backward=True)
+    muts = [m for m, _ in mutation_candidates(case.source, random.Random(1)) if m.kind == ADJOINT]
+    assert muts, "no adjoint mutation site in a custom_adjoint kernel"
+    assert all(m.before.startswith(("wp.adjoint[", "return ")) for m in muts), muts
+    assert {m.after.endswith(f") * {ADJOINT_SCALE}") or m.after == "pass" for m in muts} == {True}, muts
+    assert any(m.after == "pass" for m in muts) and any(m.before.startswith("return ") for m in muts), muts
+    # without backward code an adjoint mutant is equivalent: none is drawn
+    off = _custom_case(backward=False)
+    assert not [m for m, _ in mutation_candidates(off.source, random.Random(1)) if m.kind == ADJOINT]
