@@ -166,9 +166,12 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
     """
     tree = _parse(source, path)
     defs: dict[str, ast.stmt] = {}
+    overloads: dict[str, list[ast.stmt]] = {}  # every @wp.func of one name: Warp keeps each signature
     for st in tree.body:
         for nm in _bound_names(st):
             defs[nm] = st  # the last binding wins, as at import time
+        if isinstance(st, ast.FunctionDef) and _decorator(st) == "func":
+            overloads.setdefault(st.name, []).append(st)
     target = next(
         (st for st in tree.body if isinstance(st, ast.FunctionDef) and st.name == kernel),
         None,
@@ -224,7 +227,8 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
             if kind not in ("func", "struct", "kernel", "func_native", "func_grad", "func_replay"):
                 unresolved.append(f"name {nm!r} (line {use_line}) is a plain Python {type(st).__name__[:-3]}")
                 continue
-            include(st)
+            for o in overloads.get(nm, [st]) if kind == "func" else [st]:
+                include(o)
             included.append(nm)
             continue
         # a module-level assignment: copy it when everything it reads resolves, else its value

@@ -376,6 +376,42 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
         "tile builtins of the tiles family (shape=/offset= keywords, tile_view with shape, scans, reshape)",
         ("float32",),
     ),
+    Gate(
+        "static_builtin_select",
+        "1.19.0",
+        f"""
+{{K}}_OPS = (wp.abs, wp.sin)
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    if wp.static({{K}}_OPS[0])(-3.0) == 3.0:
+        out[0] = 1
+""",
+        "`wp.static(TABLE[k])(x)` selecting a `wp` builtin (1.18 and older: AttributeError "
+        "'Function' object has no attribute 'user_overloads'; @wp.func tables work since 1.10)",
+    ),
+    Gate(
+        "static_function_local",
+        "1.18.0",
+        f"""
+@wp.func
+def {{K}}_f(x: float) -> float:
+    return x + 1.0
+
+
+{{K}}_T = ({{K}}_f,)
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    f = wp.static({{K}}_T[0])
+    if f(2.0) == 3.0:
+        out[0] = 1
+""",
+        "`f = wp.static(TABLE[k])`: a selected function bound to a local (1.14 and older: "
+        "'Referencing undefined symbol'; 1.15-1.17 not probed)",
+    ),
 )
 
 
@@ -541,7 +577,23 @@ def features_used(source: str) -> frozenset[str]:
             return n.attr
         return None
 
+    # module-level tables holding a `wp` builtin (`OPS = (wp.sin, f)`): what wp.static may select
+    builtin_tables = {
+        t.id
+        for st in tree.body
+        if isinstance(st, ast.Assign) and isinstance(st.value, ast.Tuple | ast.List | ast.Dict)
+        for t in st.targets
+        if isinstance(t, ast.Name) and any(wp_name(m) is not None for m in ast.walk(st.value))
+    }
     for n in ast.walk(tree):
+        static_arg = n.args[0] if isinstance(n, ast.Call) and wp_name(n.func) == "static" and n.args else None
+        if static_arg is not None and any(
+            isinstance(m, ast.Name) and m.id in builtin_tables for m in ast.walk(static_arg)
+        ):
+            found.add("static_builtin_select")
+        bound = n.value if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) else None
+        if bound is not None and wp_name(bound.func) == "static" and bound.args:
+            found |= {"static_function_local"} if isinstance(bound.args[0], ast.Subscript) else set()
         if isinstance(n, ast.IfExp):
             found.add("ternary")
         elif isinstance(n, ast.BoolOp):

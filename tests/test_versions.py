@@ -38,8 +38,15 @@ def test_parse_version() -> None:
 def test_enabled_features_by_version() -> None:
     G.check_table()
     assert G.enabled_features("1.19.0") == ALL
-    assert G.disabled_features("1.18.0") == {"bit_count", "composite_store_any_int"}  # bit_count: 1.19.0
-    assert G.disabled_features("1.17.0") == {"int_floordiv_floors", "bit_count", "composite_store_any_int"}
+    # bit_count, static_builtin_select: 1.19.0
+    assert G.disabled_features("1.18.0") == {"bit_count", "composite_store_any_int", "static_builtin_select"}
+    assert G.disabled_features("1.17.0") == {
+        "int_floordiv_floors",
+        "bit_count",
+        "composite_store_any_int",
+        "static_builtin_select",
+        "static_function_local",
+    }
     assert "short_circuit_boolops" in G.enabled_features("1.13.0")
     v12 = G.enabled_features("1.12.1")
     assert "composite_index_any_int" in v12 and "wp_cast" in v12
@@ -57,6 +64,8 @@ def test_enabled_features_by_version() -> None:
         "short_circuit_boolops",
         "bit_count",
         "tiles",  # tiles family: confirmed from 1.12.0
+        "static_builtin_select",  # compile_time family: confirmed on 1.10.1, 1.14.0, 1.18.0, 1.19.0
+        "static_function_local",
     }
     v9 = G.enabled_features("1.9.1")
     assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9
