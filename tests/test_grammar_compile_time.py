@@ -50,6 +50,7 @@ def constructs(source: str) -> set[str]:
             isinstance(n, ast.Assign)
             and isinstance(n.targets[0], ast.Tuple)
             and isinstance(n.value, ast.Call)
+            and ast.unparse(n.value.func) != "wp.tid"
         ):
             found.add("tuple_return")
     return found
