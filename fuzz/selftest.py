@@ -1,8 +1,9 @@
 """Mutation self-test of the oracle + judge: can the checker tell a wrong kernel from a right one?
 
 For each generated kernel we make one semantic mutant (operator swap, comparison flip, constant
-change, index shift, or a stored value made to hang on a rounding tie) on its libcst tree, run the
-*mutant* on the device and judge it against the oracle's result for the *original*. A mutant whose
+change, index shift, a stored value made to hang on a rounding tie, or a custom adjoint made
+wrong) on its libcst tree, run the *mutant* on the device and judge it against the oracle's
+result for the *original* (an adjoint mutant: with backward code, by the gradient check). A mutant whose
 own oracle result equals the original's on every element is equivalent (no checker could kill it)
 and is counted apart; the kill rate is over the others, including mutants that differ only where
 an oracle result is unstable: those still run, and one that is not killed counts against the rate
