@@ -196,7 +196,7 @@ class Interpreter:
             )
         env: dict[str, Any] = {}
         arrays: dict[str, ArrayRef] = {}
-        for pname, ptype in param_types(fn, self.info.structs):
+        for pname, ptype in self.kernel_params(name, fn, args_list[0]):
             if any(pname not in a for a in args_list):
                 raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
             env[pname] = self.bind_arg(pname, ptype, [a[pname] for a in args_list], arrays)
@@ -210,6 +210,52 @@ class Interpreter:
         self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
         self.frames.pop()
         return arrays
+
+    def kernel_params(self, name: str, fn: ast.FunctionDef, args: dict[str, Any]) -> list[tuple[str, object]]:
+        """The kernel's parameter types. A generic kernel (`typing.Any` parameters) is launched as
+        the `@wp.overload` stub whose concrete types fit the arguments (Warp builds the declared
+        instance); without stubs, `wp.array(dtype=Any)` takes the argument array's scalar dtype."""
+        params = param_types(fn, self.info.structs, generic_ok=True)
+        if not any(isinstance(p, Generic) for _, p in params):
+            return params
+        stubs = self.info.kernel_overloads.get(name, [])
+        fits = []
+        for stub in stubs:
+            concrete = param_types(stub, self.info.structs)
+            if len(concrete) == len(params) and all(
+                _fits(t, args.get(pname)) for (pname, _), (_, t) in zip(params, concrete, strict=True)
+            ):
+                fits.append([(pname, t) for (pname, _), (_, t) in zip(params, concrete, strict=True)])
+        if len(fits) == 1:
+            return fits[0]
+        if len(fits) > 1:
+            raise Unsupported(
+                "generic kernel whose arguments fit several @wp.overload stubs", fn.lineno, name
+            )
+        # no stub fits: Warp instantiates the kernel for the argument types (launch's inference:
+        # a Python int is int32, a float float32)
+        out: list[tuple[str, object]] = []
+        for pname, p in params:
+            arg = args.get(pname)
+            if not isinstance(p, Generic):
+                out.append((pname, p))
+                continue
+            if isinstance(arg, bool | int | float) and "array" not in p.annotation:
+                out.append(
+                    (pname, BOOL if isinstance(arg, bool) else INT32 if isinstance(arg, int) else FLOAT32)
+                )
+                continue
+            if not isinstance(arg, np.ndarray | np.generic):
+                raise Unsupported(
+                    "typing.Any kernel parameter", fn.lineno, f"{name}.{pname}: declare a @wp.overload"
+                )
+            s = scalar_from_name(str(arg.dtype))
+            if s is None or ("array" in p.annotation) != (np.ndim(arg) > 0):
+                raise Unsupported(
+                    "typing.Any kernel parameter", fn.lineno, f"{name}.{pname}: declare a @wp.overload"
+                )
+            out.append((pname, ArrayT(s, np.ndim(arg)) if "array" in p.annotation else s))
+        return out
 
     def bind_arg(self, pname: str, ptype: object, values: list[Any], arrays: dict[str, ArrayRef]) -> Any:
         """Bind one parameter from its value in each launch (one value unless `copies` > 1)."""
@@ -1312,6 +1358,23 @@ def _accepts(ptype: object, v: Any) -> bool:
     if isinstance(ptype, Generic):
         return isinstance(v, ArrayRef) if "array" in ptype.annotation else True
     return bool(vt == ptype)
+
+
+def _fits(t: object, arg: Any) -> bool:
+    """Whether an argument value can be a kernel parameter of type `t` (dtype and shape)."""
+    if arg is None:
+        return False
+    if isinstance(t, ArrayT):
+        a = np.asarray(arg)
+        return (
+            a.dtype == t.dtype.np
+            and a.ndim == t.ndim + len(t.dtype.shape)
+            and a.shape[t.ndim :] == t.dtype.shape
+        )
+    if isinstance(t, Scalar | Composite):
+        a = np.asarray(arg)
+        return a.shape == t.shape and (not isinstance(arg, np.ndarray | np.generic) or a.dtype == t.np)
+    return isinstance(arg, dict) and isinstance(t, StructT)
 
 
 def _signature(params: list[tuple[str, object]]) -> tuple[str, ...]:

@@ -154,3 +154,26 @@ def test_fuzz_check_verifies_the_hand_written_file() -> None:
     }
     kernels = ("constants", "static_range", "static_if", "select", "generic", "overloads", "tuples")
     assert {k: rows.get(k) for k in kernels} == dict.fromkeys(kernels, "verified"), r.stdout[-3000:]
+
+
+def test_generic_kernel_runs_as_its_overload_stub() -> None:
+    wp = h.init_warp()
+    path = h.KERNEL_DIR / "compile_time_generic.py"
+    gmod = h.import_file(path, "oracle_test_kernels_compile_time_generic")
+    gsrc = path.read_text()
+    x, n = _inputs()
+    for data, s, dt in ((x.astype(np.float64), np.float64(0.5), wp.float64), (n, np.int32(3), wp.int32)):
+        out = wp.zeros(N, dtype=dt, device="cpu")
+        wp.launch(
+            gmod.scale, dim=N, inputs=[wp.array(data, dtype=dt, device="cpu"), dt(s), out], device="cpu"
+        )
+        orc = oracle.evaluate(gsrc, "scale", {"x": data, "s": s, "out": np.zeros(N, data.dtype)}, (N,))
+        np.testing.assert_array_equal(orc.arrays["out"], out.numpy())
+        np.testing.assert_array_equal(orc.arrays["out"], s * data + data)
+        wrong = oracle.evaluate(
+            gsrc.replace("out[i] = s * x[i] + x[i]", "out[i] = s * x[i] - x[i]"),
+            "scale",
+            {"x": data, "s": s, "out": np.zeros(N, data.dtype)},
+            (N,),
+        )
+        assert not np.array_equal(wrong.arrays["out"], out.numpy())
