@@ -81,19 +81,34 @@ def factory_body(gen: Gen) -> list[cst.BaseStatement]:
     gen.arrays.remove(out)
     k = gen.kname
     fa, fb = _two(gen)
-    for nm, form in ((f"{k}_fa", fa), (f"{k}_fb", fb)):
-        text = f"@wp.func\ndef {nm}(x: float) -> float:\n    return {form}\n"
-        gen.helpers.extend(cst.parse_module(text).body)  # type: ignore[arg-type]
+    text = "\n\n".join(
+        f"@wp.func\ndef {nm}(x: float) -> float:\n    return {form}\n"
+        for nm, form in ((f"{k}_fa", fa), (f"{k}_fb", fb))
+    )
+    gen.helpers.extend(cst.parse_module(text).body)  # type: ignore[arg-type]
     lines = [f"x0 = {float_operand(gen)}", "r0 = f(x0) * scale", f"r1 = mix({float_operand(gen)})"]
     terms = ["r0", "r1"]
     if gen.rng.chance(0.5):
         lines.append(f"r2 = {float_operand(gen)} * float(bias)")
         terms.append("r2")
+    if gen.rng.chance(0.5):  # a function passed to a `wp.Function` parameter: the captured one,
+        # a module @wp.func or a builtin; Warp specializes the callee per function argument
+        gen.helpers.extend(cst.parse_module(_apply_text(k)).body)  # type: ignore[arg-type]
+        other = gen.rng.pick((f"{k}_fb", *BUILTIN_CAPTURES))
+        lines.append(f"r4 = {k}_twice(f, {float_operand(gen)}) + {k}_apply({other}, {float_operand(gen)})")
+        terms.append("r4")
     if gen.rng.chance(0.3):  # a captured int as a loop bound: a constant range, unrolled
         lines += ["r3 = float(0.0)", "for t in range(bias):", f"    r3 += f({float_operand(gen)} + float(t))"]
         terms.append("r3")
     lines.append(f"{out.name}[i] = {' + '.join(terms)}")
     return list(cst.parse_module("\n".join(lines) + "\n").body)
+
+
+def _apply_text(k: str) -> str:
+    return (
+        f"@wp.func\ndef {k}_apply(g: wp.Function, x: float) -> float:\n    return g(x) * 0.5 + x\n\n\n"
+        f"@wp.func\ndef {k}_twice(g: wp.Function, x: float) -> float:\n    return {k}_apply(g, {k}_apply(g, x))\n"
+    )
 
 
 def _two(gen: Gen) -> tuple[str, str]:

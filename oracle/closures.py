@@ -226,3 +226,74 @@ def factory_kernels(tree: ast.Module, funcs: Collection[str], consts: Collection
         out.kernels[bound] = kernel
         out.funcs.update(inner)
     return out
+
+
+def _is_function_annotation(ann: ast.expr | None) -> bool:
+    """`wp.Function` (also `warp.Function`)."""
+    return ann is not None and wp_attr(ann) == "Function"
+
+
+def _function_target(arg: ast.expr, funcs: Collection[str]) -> str | None:
+    """A tag for a function argument the oracle can bind (a module @wp.func or `wp.<name>`)."""
+    if isinstance(arg, ast.Name) and arg.id in funcs:
+        return arg.id
+    name = wp_attr(arg)
+    return f"wp_{name}" if name is not None else None
+
+
+class _Specialize(ast.NodeTransformer):
+    """Rewrites calls that pass functions to `wp.Function` parameters into calls of clones."""
+
+    def __init__(self, funcs: dict[str, list[ast.FunctionDef]]) -> None:
+        self.funcs = funcs
+        self.slots = {
+            n: [k for k, a in enumerate(defs[0].args.args) if _is_function_annotation(a.annotation)]
+            for n, defs in funcs.items()
+            if len(defs) == 1 and any(_is_function_annotation(a.annotation) for a in defs[0].args.args)
+        }
+        self.made: dict[str, ast.FunctionDef] = {}
+        self.pending: list[ast.FunctionDef] = []
+
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.func, ast.Name) or node.func.id not in self.slots or node.keywords:
+            return node
+        name, slots = node.func.id, self.slots[node.func.id]
+        if max(slots) >= len(node.args):
+            return node
+        tags = [_function_target(node.args[k], self.funcs) for k in slots]
+        if any(t is None for t in tags):
+            return node  # the interpreter refuses the unbound wp.Function parameter
+        clone = f"{name}__{'__'.join(str(t) for t in tags)}"
+        if clone not in self.made and clone not in self.funcs:
+            fn = self.funcs[name][0]
+            values = {fn.args.args[k].arg: node.args[k] for k in slots}
+            new = _Substitute(values).visit(copy.deepcopy(fn))
+            assert isinstance(new, ast.FunctionDef)
+            new.name = clone
+            new.args.args = [a for k, a in enumerate(new.args.args) if k not in slots]
+            self.made[clone] = new
+            self.pending.append(new)  # its body may pass the function on
+        call = ast.Call(
+            ast.Name(clone, ast.Load()), [a for k, a in enumerate(node.args) if k not in slots], []
+        )
+        return ast.copy_location(call, node)
+
+
+def specialize_function_params(
+    kernels: dict[str, ast.FunctionDef], funcs: dict[str, list[ast.FunctionDef]]
+) -> dict[str, ast.FunctionDef]:
+    """`wp.Function`-typed parameters of @wp.funcs, as Warp's codegen resolves them: a call
+    `apply(fa, x)` to `def apply(f: wp.Function, x: float)` calls a clone `apply__fa(x)` whose
+    body reads `fa` where it read `f` (`wp.cos` gives `apply__wp_cos`), nested calls passing the
+    function on included. Kernels and functions are rewritten in place; returns the clones. A
+    call whose function argument is anything else is left for the interpreter to refuse."""
+    spec = _Specialize(funcs)
+    if not spec.slots:
+        return {}
+    for fn in [*kernels.values(), *(d for defs in funcs.values() for d in defs)]:
+        if all(not _is_function_annotation(a.annotation) for a in fn.args.args):
+            spec.visit(fn)
+    while spec.pending:
+        spec.visit(spec.pending.pop())
+    return spec.made

@@ -12,7 +12,7 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from oracle.closures import factory_kernels
+from oracle.closures import factory_kernels, specialize_function_params
 from oracle.errors import Unsupported
 from oracle.static import Assignment
 from oracle.types import (
@@ -256,6 +256,9 @@ def parse_module(source: str) -> ModuleInfo:
         info.overloads.setdefault(nm, []).append(fn)
     for nm, fn in made.kernels.items():
         info.kernels.setdefault(nm, fn)
+    for nm, fn in specialize_function_params(info.kernels, info.overloads).items():  # wp.Function
+        info.funcs.setdefault(nm, fn)
+        info.overloads.setdefault(nm, []).append(fn)
     return info
 
 

@@ -41,7 +41,7 @@ def test_both_families_are_opt_in() -> None:
 
 
 def test_factory_cases_hold_a_factory_and_two_instances_with_different_functions() -> None:
-    unique = captured_builtin = module_const = 0
+    unique = captured_builtin = module_const = fparams = 0
     for seed in range(60):
         c = generate(seed, family="factories")
         k = c.kernel_name
@@ -60,6 +60,7 @@ def test_factory_cases_hold_a_factory_and_two_instances_with_different_functions
         unique += 'module="unique"' in c.source
         captured_builtin += any(f.startswith("wp.") for f in funcs)
         module_const += f"{k}_SCALE" in c.source
+        fparams += f"def {k}_apply(g: wp.Function" in c.source and f"{k}_twice(f, " in c.source
         # the oracle finds the factory-made kernel under its bound name
         assert oracle.evaluate(MODULE_HEADER + c.source, k, grammar.make_inputs(c), c.dim) is not None
     assert 8 <= unique <= 30 and captured_builtin >= 5 and module_const >= 8, (
@@ -67,6 +68,7 @@ def test_factory_cases_hold_a_factory_and_two_instances_with_different_functions
         captured_builtin,
         module_const,
     )
+    assert 15 <= fparams <= 45, fparams  # wp.Function parameters
 
 
 def test_custom_adjoint_cases_hold_func_grad_replay_and_backward_off() -> None:

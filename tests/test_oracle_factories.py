@@ -174,3 +174,58 @@ def test_factories_the_oracle_cannot_bind_are_refused(edit: tuple[str, str], why
     assert src != _source()
     with pytest.raises(oracle.Unsupported, match=why):
         oracle.evaluate(src, "k_a", _args(), (N,))
+
+
+FUNCTION_PARAMS = """
+import warp as wp
+
+
+@wp.func
+def fa(x: float) -> float:
+    return x * 2.0 + 1.0
+
+
+@wp.func
+def apply(f: wp.Function, x: float) -> float:
+    return f(x) * 0.5 + x
+
+
+@wp.func
+def twice(g: wp.Function, x: float) -> float:
+    return apply(g, apply(g, x))
+
+
+def make(h):
+    @wp.kernel
+    def kernel(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
+        i = wp.tid()
+        out[i] = apply(fa, a[i]) + apply(wp.cos, a[i]) + twice(h, a[i])
+
+    return kernel
+
+
+k_fp = make(fa)
+k_fp_cos = make(wp.cos)
+"""
+
+
+@pytest.mark.parametrize("kernel", ["k_fp", "k_fp_cos"])
+def test_function_typed_parameters_match_warp(warp_module: Any, kernel: str) -> None:
+    """`wp.Function` parameters: a module @wp.func, a builtin, a captured function passed on."""
+    m = warp_module("wf_factories_fparams", FUNCTION_PARAMS)
+    orc = h.check_against_oracle(m, FUNCTION_PARAMS, kernel, _args(), (N,), N)
+    x = _args()["a"].astype(np.float64)
+    g = (lambda v: 2 * v + 1) if kernel == "k_fp" else np.cos
+
+    def ap(f: Any, v: np.ndarray) -> np.ndarray:
+        return f(v) * 0.5 + v
+
+    want = ap(lambda v: 2 * v + 1, x) + ap(np.cos, x) + ap(g, ap(g, x))
+    assert np.allclose(orc.arrays["out"], want, rtol=1e-5)
+
+
+def test_function_parameter_bound_to_a_value_is_refused() -> None:
+    src = FUNCTION_PARAMS.replace("apply(fa, a[i])", "apply(a[i], a[i])")
+    assert src != FUNCTION_PARAMS
+    with pytest.raises(oracle.Unsupported, match="wp.Function"):
+        oracle.evaluate(src, "k_fp", _args(), (N,))
