@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
+from dataclasses import replace
 
+from fuzz.engine.gradients import Limitation, screen
 from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
 from grammar import GenConfig, generate, parse_weights
@@ -110,3 +112,21 @@ def test_compile_time_batch_compiles_and_verifies_on_cpu(tmp_path) -> None:  # t
     assert not any(r.verdict in forward for r in results), bad
     # gradient findings here are Warp's known adjoint gaps of the shared expression grammar only
     assert all("known gap" in (r.message or "") for r in results if r.verdict == "gradient_mismatch"), bad
+
+
+def test_gradient_check_reads_static_loops_as_unrolled() -> None:
+    static_loops = [
+        c
+        for c in (generate(s, family="compile_time") for s in range(80))
+        if "static_range" in constructs(c.source)
+    ]
+    assert static_loops
+    for c in static_loops:
+        hit = screen(c)
+        assert hit is None or hit.limitation != Limitation.DYNAMIC_LOOP, (c.seed, hit)
+    # the same loop over a run-time bound is still dynamic
+    c = static_loops[0]
+    dynamic = c.source.replace("range(wp.static(", "range(int(a1[i]) % 3 + (")
+    assert dynamic != c.source
+    hit = screen(replace(c, source=dynamic))
+    assert hit is not None and hit.limitation == Limitation.DYNAMIC_LOOP, hit

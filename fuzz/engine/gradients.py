@@ -178,6 +178,22 @@ def _range_trips(node: ast.For) -> int | None:
         return None
 
 
+def _static_unrolled(node: ast.For) -> bool:
+    """`for j in range(wp.static(N))` (int literals and at least one wp.static call, no break):
+    Warp unrolls a constant range whose loop holds a wp.static expression whatever its trip count
+    (codegen `get_unroll_range`), so reverse mode sees straight-line code."""
+    it = node.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and it.args):
+        return False
+    static = [isinstance(a, ast.Call) and _wp_name(a.func) == "static" for a in it.args]
+    literal = [isinstance(a, ast.Constant) and type(a.value) is int for a in it.args]
+    return (
+        any(static)
+        and all(s or c for s, c in zip(static, literal, strict=True))
+        and not contains_break(node.body)
+    )
+
+
 def contains_break(body: list[ast.stmt]) -> bool:
     """Warp's own rule (codegen `contains_break`): a `break`/`continue` in a loop's body or in its
     `if`s, not in a nested loop. Warp does not unroll such a loop, whatever its range."""
@@ -351,6 +367,7 @@ def screen(case: KernelCase) -> Screened | None:
         if isinstance(node, ast.For):
             trips = _range_trips(node)
             dynamic = trips is None or trips > MAX_UNROLL or contains_break(node.body)
+            dynamic = dynamic and not _static_unrolled(node)
             if dynamic and _assigns(node.body):
                 return Screened(
                     Limitation.DYNAMIC_LOOP, f"dynamic `for` loop assigning variables (line {node.lineno})"
@@ -555,6 +572,11 @@ def _mod_entries(freeze: Freezer) -> list[Any]:
 
 
 class _ModToCall(ast.NodeTransformer):
+    def visit_Call(self, node: ast.Call) -> ast.AST:
+        if _wp_name(node.func) == "static":
+            return node  # Python evaluates its argument at codegen: no adjoint, nothing to rewrite
+        return self.generic_visit(node)
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         self.generic_visit(node)
         if isinstance(node.op, ast.Mod):
