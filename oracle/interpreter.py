@@ -214,7 +214,7 @@ class Interpreter:
     def kernel_params(self, name: str, fn: ast.FunctionDef, args: dict[str, Any]) -> list[tuple[str, object]]:
         """The kernel's parameter types. A generic kernel (`typing.Any` parameters) is launched as
         the `@wp.overload` stub whose concrete types fit the arguments (Warp builds the declared
-        instance); without stubs, `wp.array(dtype=Any)` takes the argument array's scalar dtype."""
+        instance); when none fits, the types come from the arguments, as Warp's launch infers them."""
         params = param_types(fn, self.info.structs, generic_ok=True)
         if not any(isinstance(p, Generic) for _, p in params):
             return params
