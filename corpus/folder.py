@@ -23,10 +23,11 @@ import numpy as np
 
 from corpus import folder_check
 from corpus.folder_check import folder_damage, folder_hashes, source_problems
-from fuzz.engine.judge import GRADIENT_MISMATCH, TolerancePolicy
+from fuzz.engine.judge import TolerancePolicy
 from fuzz.engine.runner import elem_ndim
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature
+from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
 FORMAT = 1
@@ -146,7 +147,7 @@ def template_version(template: str) -> str:
 
 def _gradient_target(meta: dict[str, Any], case: KernelCase) -> dict[str, Any] | None:
     """For a gradient mismatch: the input element the checker named and the float outputs."""
-    if meta.get("verdict") != GRADIENT_MISMATCH:
+    if meta.get("verdict") != Verdict.GRADIENT_MISMATCH:
         return None
     m = re.search(r"/d(\w+)\[([^\]]*)\]", str(meta.get("message") or ""))
     if not m:

@@ -26,10 +26,10 @@ from corpus.device_subset import restrict_signature
 from corpus.folder import CASE, CorpusFolder, settings_from_meta
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import load_registry, write_folder
-from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature, same_failure, signature_of, with_cause
+from fuzz.engine.verdict import Stage, Verdict, Where
 from grammar.case import KernelCase
 from grammar.native_output import stderr_to
 
@@ -126,10 +126,10 @@ class _Reducer:
         self.seen: set[str] = set()
         self.tested = self.rejected_early = self.batches = 0
         # the oracle reached the original case: a candidate it cannot interpret fails differently
-        self.needs_oracle = J.Where.parse(target.stage).stage not in (
-            J.Stage.IMPORT,
-            J.Stage.COMPILE,
-            J.Stage.ORACLE,
+        self.needs_oracle = Where.parse(target.stage).stage not in (
+            Stage.IMPORT,
+            Stage.COMPILE,
+            Stage.ORACLE,
         )
 
     def run(self, cases: list[KernelCase]) -> list[CaseResult]:
@@ -156,7 +156,7 @@ class _Reducer:
         except Exception:
             self.rejected_early += 1
             return False
-        if self.target.verdict == J.INVALID_KERNEL:
+        if self.target.verdict == Verdict.INVALID_KERNEL:
             return True  # the undefined behaviour is the failure being reduced
         try:
             oracle.evaluate(cand.module_source(), cand.kernel_name, inputs, cand.dim, registry=self.registry)
@@ -228,7 +228,7 @@ def reduce_case(
         sweep_stale_work_dirs()
     wdir = work_dir or tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
     if isolate is None:
-        isolate = sig.verdict in (J.CRASH, J.TIMEOUT)
+        isolate = sig.verdict in (Verdict.CRASH, Verdict.TIMEOUT)
     runner: Runner = (
         SubprocessRunner(settings, wdir, timeout_s=timeout_s)
         if isolate

@@ -24,10 +24,10 @@ from corpus.device_subset import restrict_signature
 from corpus.folder import CorpusFolder, find_folders
 from corpus.reduce import settings_for
 from corpus.save import FAILURE_VERDICTS
-from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature, signature_of
+from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
 STILL_FAILING = "still failing"
@@ -159,8 +159,8 @@ def replay(
     for st, items in jobs.values():
         work = tempfile.mkdtemp(prefix="warpfuzz-replay-")
         try:
-            inproc = [it for it in items if it[0].signature.verdict not in (J.CRASH, J.TIMEOUT)]
-            isolated = [it for it in items if it[0].signature.verdict in (J.CRASH, J.TIMEOUT)]
+            inproc = [it for it in items if it[0].signature.verdict not in (Verdict.CRASH, Verdict.TIMEOUT)]
+            isolated = [it for it in items if it[0].signature.verdict in (Verdict.CRASH, Verdict.TIMEOUT)]
             if inproc:
                 _run(CandidateRunner(st, work, tag="replay"), inproc, outcomes, st.devices)
             if isolated:
@@ -195,7 +195,7 @@ def classify(
     old = (restrict_signature(ent.signature, devices) if devices else None) or ent.signature
     if new.key() == old.key():
         status = STILL_FAILING
-    elif res.verdict == J.VERIFIED:
+    elif res.verdict == Verdict.VERIFIED:
         status = FIXED
     else:
         status = CHANGED

@@ -22,6 +22,7 @@ from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import signature_of
+from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
 __all__ = [
@@ -34,17 +35,16 @@ __all__ = [
 ]
 
 # verdicts that are failures worth a folder; verified, inconclusive and oracle_unsupported are not
-GRADIENT_MISMATCH = J.GRADIENT_MISMATCH
 FAILURE_VERDICTS = frozenset(
     {
-        J.MISMATCH,
-        GRADIENT_MISMATCH,
-        J.COMPILE_ERROR,
-        J.LAUNCH_ERROR,
-        J.CRASH,
-        J.TIMEOUT,
-        J.INVALID_KERNEL,
-        J.INTERNAL_ERROR,
+        Verdict.MISMATCH,
+        Verdict.GRADIENT_MISMATCH,
+        Verdict.COMPILE_ERROR,
+        Verdict.LAUNCH_ERROR,
+        Verdict.CRASH,
+        Verdict.TIMEOUT,
+        Verdict.INVALID_KERNEL,
+        Verdict.INTERNAL_ERROR,
     }
 )
 
@@ -181,7 +181,7 @@ def write_folder(
             import grammar
 
             inputs = grammar.make_inputs(case)
-            if result.verdict == J.MISMATCH:
+            if result.verdict == Verdict.MISMATCH:
                 expected = expected_arrays(case, inputs, settings)
         except Exception as e:  # the folder still records the failure; repro cannot run
             notes.append(f"inputs/expected values could not be rebuilt: {type(e).__name__}: {e}")

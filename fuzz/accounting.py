@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 import grammar
 from corpus.save import save_failures
-from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.store import Store, StoreError
+from fuzz.engine.verdict import Stage, Verdict
 from fuzz.pool import Done, Lost
 from fuzz.shard import Shard
 from fuzz.worker import generate_case
@@ -50,7 +50,7 @@ class Snapshot:
             self.total_kernels += 1
             self.verdicts[r.verdict] += 1
             self.families[r.family] += 1
-            if r.verdict == J.VERIFIED:
+            if r.verdict == Verdict.VERIFIED:
                 self.verified += 1
                 self.total_verified += 1
         for k, v in stats.items():
@@ -59,10 +59,10 @@ class Snapshot:
 
 def lost_result(seed: int, case: KernelCase | None, reason: str, detail: str) -> CaseResult:
     """The stored case of a kernel whose worker crashed ("crash") or hung on it (a timeout)."""
-    verdict = J.CRASH if reason == "crash" else J.TIMEOUT
+    verdict = Verdict.CRASH if reason == "crash" else Verdict.TIMEOUT
     if case is None:
-        return CaseResult.without_case(seed, verdict, J.Stage.WORKER, detail)
-    return CaseResult.from_case(case, verdict, J.Stage.WORKER, message=detail)
+        return CaseResult.without_case(seed, verdict, Stage.WORKER, detail)
+    return CaseResult.from_case(case, verdict, Stage.WORKER, message=detail)
 
 
 def check_resume(store: Store, first_seed: int, settings: WorkerSettings, shard: Shard | None) -> None:
@@ -108,7 +108,7 @@ class Ledger:
         self.start = start
         snapshot.total_kernels = store.n_cases()
         snapshot.resumed_from = snapshot.total_kernels
-        snapshot.total_verified = store.counts("verdict").get(J.VERIFIED, 0)
+        snapshot.total_verified = store.counts("verdict").get(Verdict.VERIFIED, 0)
 
     def _save_failures(self, results: list[CaseResult]) -> list[str]:
         """Every failure becomes a corpus folder as soon as its batch is stored; returns them."""

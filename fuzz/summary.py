@@ -15,8 +15,8 @@ import grammar
 from corpus.save import corpus_dir
 from fuzz.accounting import Ledger
 from fuzz.campaign_config import CampaignConfig
-from fuzz.engine import judge as J
 from fuzz.engine import warpcompat
+from fuzz.engine.verdict import Verdict
 from fuzz.pool import WorkerPool
 from fuzz.reducequeue import ReductionQueue
 from fuzz.stopping import StopRequest
@@ -35,7 +35,7 @@ def campaign_summary(
     verdicts = store.counts("verdict")
     kernels = store.n_cases()
     elapsed = store.total_elapsed()
-    verified = verdicts.get(J.VERIFIED, 0)
+    verified = verdicts.get(Verdict.VERIFIED, 0)
     corpus = corpus_dir(os.path.abspath(cfg.run_dir))
     return {
         "run_dir": os.path.abspath(cfg.run_dir),

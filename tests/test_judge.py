@@ -1,6 +1,7 @@
 import numpy as np
 
-from fuzz.engine.judge import INCONCLUSIVE, VERIFIED, TolerancePolicy, check_device, compare_array, decide
+from fuzz.engine.judge import TolerancePolicy, check_device, compare_array, decide
+from fuzz.engine.verdict import Verdict
 
 P = TolerancePolicy()
 
@@ -69,12 +70,15 @@ def test_written_and_compared_counts_per_element() -> None:
                      {"a": np.zeros((4, 3), bool), "v": written})  # fmt: skip
     checks = {a.name: a for a in d.arrays}
     assert checks["a"].written == 0 and checks["a"].checked == 4 and checks["v"].compared == 2
-    assert decide([d], P).verdict == VERIFIED
+    assert decide([d], P).verdict == Verdict.VERIFIED
     unstable[0] = True  # 1 of 3 written elements compared: below half
     d = check_device("cpu", {"a": exp, "v": exp}, {"a": exp, "v": exp}, {}, {"v": unstable}, {"a": 1, "v": 1}, P,
                      {"a": np.zeros((4, 3), bool), "v": written})  # fmt: skip
     got = decide([d], P)
-    assert got.verdict == INCONCLUSIVE and "v: 1 of 3 written elements compared (2 unstable" in got.message
+    assert (
+        got.verdict == Verdict.INCONCLUSIVE
+        and "v: 1 of 3 written elements compared (2 unstable" in got.message
+    )
 
 
 # ---- the judge's verdict on a whole case (judge_case / judge_gradients) and its vocabulary ------
@@ -142,6 +146,8 @@ def test_judge_gradients_takes_the_first_mismatching_device() -> None:
 
 
 def test_stage_texts_round_trip_and_unknown_ones_are_refused() -> None:
+    import json
+
     import pytest
 
     from fuzz.engine.verdict import Stage, Verdict, Where
@@ -154,7 +160,7 @@ def test_stage_texts_round_trip_and_unknown_ones_are_refused() -> None:
         Where.parse("linking:cpu")
     # the enums are the stored strings: comparisons with stored text and JSON are unchanged
     assert Verdict.MISMATCH == "mismatch" and f"{Verdict.CRASH}" == "crash" and Stage.ORACLE == "oracle"
-    assert VERIFIED is Verdict.VERIFIED and INCONCLUSIVE == "inconclusive"
+    assert Verdict.VERIFIED == "verified" and json.dumps([Verdict.INCONCLUSIVE]) == '["inconclusive"]'
 
 
 def test_case_result_from_case_takes_the_identity_and_where() -> None:

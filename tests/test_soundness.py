@@ -18,6 +18,7 @@ import oracle
 from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
+from fuzz.engine.verdict import Verdict
 from grammar.case import MODULE_HEADER, KernelCase, ParamSpec
 
 N = 64
@@ -112,7 +113,7 @@ def test_order_dependent_kernels_are_invalid_in_a_campaign(runner: object) -> No
     got = _run(runner, cases)
     for seed, *_ in ORDER_DEPENDENT.values():
         r = got[seed]
-        assert r.verdict == J.INVALID_KERNEL and r.stage == "oracle", (seed, r.verdict, r.message)
+        assert r.verdict == Verdict.INVALID_KERNEL and r.stage == "oracle", (seed, r.verdict, r.message)
         assert "OrderDependent: order-dependent:" in r.message
 
 
@@ -149,7 +150,7 @@ def test_commutative_accumulation_still_verifies(runner: object) -> None:
     got = _run(runner, [_case(s, b, p) for s, b, p in COMMUTATIVE])
     for seed, _, _ in COMMUTATIVE:
         r = got[seed]
-        assert r.verdict == J.VERIFIED, (seed, r.verdict, r.message)
+        assert r.verdict == Verdict.VERIFIED, (seed, r.verdict, r.message)
         arrays = {a["name"]: a for c in r.checks for a in c["arrays"]}
         assert all(a["written"] is not None for a in arrays.values())
         assert sum(a["compared"] for a in arrays.values()) > 0
@@ -171,7 +172,7 @@ def test_all_written_elements_unstable_is_inconclusive(runner: object) -> None:
     orc = _evaluate(case)
     assert orc.written["out"].all() and orc.unstable["out"].all() and not orc.written["x"].any()
     r = _run(runner, [case])[20]
-    assert r.verdict == J.INCONCLUSIVE and r.stage == "judge", (r.verdict, r.message)
+    assert r.verdict == Verdict.INCONCLUSIVE and r.stage == "judge", (r.verdict, r.message)
     assert f"out: 0 of {N} written elements compared ({N} unstable" in r.message
     arrays = {a["name"]: a for a in r.checks[0]["arrays"]}
     assert arrays["out"]["written"] == N and arrays["out"]["compared"] == 0
@@ -182,7 +183,7 @@ def test_all_written_elements_unstable_is_inconclusive(runner: object) -> None:
 def test_a_launch_that_writes_nothing_is_inconclusive(runner: object) -> None:
     case = _case(21, "if x[i] > 100.0:\n    out[i] = 1.0", (X, OUT))
     r = _run(runner, [case])[21]
-    assert r.verdict == J.INCONCLUSIVE and "writes no element" in r.message, r.message
+    assert r.verdict == Verdict.INCONCLUSIVE and "writes no element" in r.message, r.message
 
 
 def test_a_deliberately_wrong_output_is_still_a_mismatch(tmp_path: Path) -> None:
@@ -193,7 +194,7 @@ def test_a_deliberately_wrong_output_is_still_a_mismatch(tmp_path: Path) -> None
     wrong = _case(30, "wp.atomic_add(total, 0, x[i])\nout[i] = x[i] + 2.0", (X, ONE, OUT))
     settings = WorkerSettings(str(tmp_path), ("cpu",), enable_backward=False)
     results, _ = BatchRunner(settings, str(tmp_path / "w")).run([wrong], oracle_cases=[right])
-    assert results[0].verdict == J.MISMATCH and "out[" in results[0].message, results[0].message
+    assert results[0].verdict == Verdict.MISMATCH and "out[" in results[0].message, results[0].message
 
 
 def test_decide_needs_compared_written_elements_per_array() -> None:
@@ -205,18 +206,18 @@ def test_decide_needs_compared_written_elements_per_array() -> None:
     obs = {k: exp.copy() for k in written}
     dc = J.check_device("cpu", obs, {k: exp for k in written}, {}, unstable, {}, p, written)
     d = J.decide([dc], p)
-    assert d.verdict == J.INCONCLUSIVE and d.evidence is J.Evidence.TOO_UNSTABLE
+    assert d.verdict == Verdict.INCONCLUSIVE and d.evidence is J.Evidence.TOO_UNSTABLE
     assert "o2: 3 of 8 written elements compared (5 unstable" in d.message
     unstable["o2"] = np.arange(8) < 4  # exactly half compared: enough
     dc = J.check_device("cpu", obs, {k: exp for k in written}, {}, unstable, {}, p, written)
-    assert J.decide([dc], p).verdict == J.VERIFIED
+    assert J.decide([dc], p).verdict == Verdict.VERIFIED
     # without the write record nothing is provably compared
     dc = J.check_device("cpu", obs, {k: exp for k in written}, {}, unstable, {}, p)
     assert J.decide([dc], p).evidence is J.Evidence.UNKNOWN
     # a wrong element still fails first
     obs["o1"][3] = 1.0
     dc = J.check_device("cpu", obs, {k: exp for k in written}, {}, unstable, {}, p, written)
-    assert J.decide([dc], p).verdict == J.MISMATCH
+    assert J.decide([dc], p).verdict == Verdict.MISMATCH
 
 
 def test_module_header_is_what_cases_use() -> None:
@@ -235,7 +236,7 @@ def test_a_tie_of_exact_literals_is_stable_and_verifies(runner: object) -> None:
     orc = _evaluate(case)
     assert orc.written["out"].all() and not orc.unstable["out"].any()
     r = _run(runner, [case])[40]
-    assert r.verdict == J.VERIFIED, (r.verdict, r.message)
+    assert r.verdict == Verdict.VERIFIED, (r.verdict, r.message)
     assert literal_parse_error(0.5) == 0.0 and literal_parse_error(10.0) == 0.0
     assert literal_parse_error(0.1) > 0.0
     assert const_value(FLOAT32, 0.1, 1).err[0] > 0.0 and const_value(FLOAT32, -0.5, 1).err[0] == 0.0

@@ -19,7 +19,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fuzz.engine.judge import VERIFIED
+from fuzz.engine.verdict import Verdict
 from fuzz.runlock import LOCK_FILE
 
 DB = "campaign.db"
@@ -107,7 +107,7 @@ class StoreCounts:
         finally:
             db.close()
         verdicts = Counter({str(v): int(n) for v, n in rows})
-        return cls(sum(verdicts.values()), verdicts.get(VERIFIED, 0), verdicts)
+        return cls(sum(verdicts.values()), verdicts.get(Verdict.VERIFIED, 0), verdicts)
 
 
 def relocate_summary(run_dir: str, final: str) -> None:

@@ -26,21 +26,7 @@ import numpy as np
 
 from fuzz.engine.gradients import GradientCheck, first_mismatch
 from fuzz.engine.verdict import Stage, Verdict
-from fuzz.engine.verdict import Where as Where  # re-exported: the judge's vocabulary in one place
 from oracle.result import OracleResult
-
-# the verdict names as module constants, for the modules that still spell them `J.VERIFIED`
-VERIFIED = Verdict.VERIFIED
-MISMATCH = Verdict.MISMATCH
-COMPILE_ERROR = Verdict.COMPILE_ERROR
-LAUNCH_ERROR = Verdict.LAUNCH_ERROR
-CRASH = Verdict.CRASH
-TIMEOUT = Verdict.TIMEOUT
-ORACLE_UNSUPPORTED = Verdict.ORACLE_UNSUPPORTED
-INVALID_KERNEL = Verdict.INVALID_KERNEL
-INTERNAL_ERROR = Verdict.INTERNAL_ERROR
-INCONCLUSIVE = Verdict.INCONCLUSIVE
-GRADIENT_MISMATCH = Verdict.GRADIENT_MISMATCH
 
 # the verdicts a judged case can get (`compiled` is no judgement: compile_only runs)
 VERDICTS = tuple(v for v in Verdict if v is not Verdict.COMPILED)

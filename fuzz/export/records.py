@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fuzz.engine import judge as J
+from fuzz.engine.verdict import Verdict
 from fuzz.export.runs import RunInfo, SessionInfo
 from fuzz.nativenames import canonical_function_ids
 from grammar.case import MODULE_HEADER
@@ -108,7 +109,7 @@ def written_evidence(device: str, arrays: list[dict[str, Any]] | None) -> str | 
 
 def reject_reason(c: StoredCase) -> str | None:
     """Why this case must not be exported as verified; None when it may."""
-    if c.verdict != J.VERIFIED:
+    if c.verdict != Verdict.VERIFIED:
         first = c.message.splitlines()[0][:300] if c.message else ""
         where = " ".join(x for x in (c.stage and f"at {c.stage}", c.device and f"on {c.device}") if x)
         return f"{c.verdict}{' ' + where if where else ''}{': ' + first if first else ''}"
