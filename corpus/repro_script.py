@@ -35,7 +35,7 @@ from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "4"
+REPRO_TEMPLATE_VERSION = "5"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)
 CACHE_PREFIX = "warp-repro-cache-"

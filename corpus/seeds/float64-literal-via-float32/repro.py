@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 4: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 5: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -41,10 +41,18 @@ standard-library only and free of `from __future__` lines):
 
 - integrity: meta.json records a sha256 of every other file of the folder; a file missing or
   changed since the folder was written makes the folder damaged (never "fixed", never "failing");
-- kernel source allow-list: a kernel module may hold only imports of warp/numpy/math, docstrings,
-  `NAME = wp.constant(...)` assignments and `@wp.kernel` / `@wp.func` / `@wp.struct` definitions
-  whose decorators, annotations and defaults are plain type expressions. Python evaluates those
-  at import time and Warp's codegen evaluates `wp.static(...)`, so nothing else may appear there.
+- kernel source allow-list: what Python evaluates at import (and Warp's codegen evaluates in
+  Python) may only be one of these named forms, so nothing else can run:
+  imports of warp/numpy/math/typing; docstrings; `NAME = wp.constant(...)`; `NAME = <number>`;
+  tables `NAME = (f, wp.sin)` / `[...]` / `{"a": f}` of earlier @wp.func names and `wp.<name>`s;
+  `@wp.kernel` / `@wp.func` / `@wp.struct` definitions (keyword forms `enable_backward=`,
+  `module=` with literal values) and `@wp.func_grad(f)` / `@wp.func_replay(f)` of an earlier
+  @wp.func, whose annotations and defaults are plain type expressions; kernel factories (an
+  undecorated function whose body holds only what a module may hold, minus imports, plus nested
+  definitions and a final `return NAME`) and `NAME = factory(...)` calls of an earlier factory
+  with type-expression arguments. In function bodies (compiled by Warp, not run) `wp.static(...)`
+  may only hold literals, names, arithmetic, subscripts and int/float/bool/abs/min/max/wp type
+  calls.
 """
 
 import ast
@@ -52,17 +60,24 @@ import hashlib
 import os
 import zipfile
 
-ALLOWED_MODULES = frozenset({"warp", "numpy", "math"})
+ALLOWED_MODULES = frozenset({"warp", "numpy", "math", "typing"})  # typing: `typing.Any` of generic @wp.func
 DECORATORS = frozenset({"kernel", "func", "struct"})
+GRAD_DECORATORS = frozenset(
+    {"func_grad", "func_replay"}
+)  # @wp.func_grad(f): one earlier @wp.func, no keywords
+# the keyword forms a decorator may take, each with a literal value
+DECORATOR_KEYWORDS = {"kernel": frozenset({"enable_backward", "module"}), "func": frozenset({"module"}),
+                      "struct": frozenset({"module"})}  # fmt: skip
 # calls allowed where Python evaluates them (annotations, defaults, decorators, wp.constant):
 # Warp's type constructors, e.g. wp.array(dtype=wp.float32), wp.vec(length=3, dtype=wp.float32)
 TYPE_CALLS = frozenset(
     {"array", "array1d", "array2d", "array3d", "array4d", "indexedarray", "vec", "mat", "quat", "constant"}
 )
 TYPE_PREFIXES = ("int", "uint", "float", "bool", "vec", "mat", "quat", "transform", "spatial_")
-# callables Warp codegen evaluates in Python rather than compiling
+STATIC_CALLS = frozenset({"int", "float", "bool", "abs", "min", "max"})  # plain calls inside wp.static(...)
+# callables Warp codegen evaluates in Python rather than compiling (wp.static: checked on its own)
 BODY_FORBIDDEN = frozenset(
-    {"static", "eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
+    {"eval", "exec", "compile", "open", "getattr", "setattr", "delattr", "globals", "locals",
      "vars", "breakpoint", "input", "exit", "quit"}
 )  # fmt: skip
 DAMAGED_EXIT = 3  # exit status of replay/reduce/bisect/repro.py for a damaged or refused folder
@@ -92,7 +107,10 @@ def _dunder(node: ast.AST) -> str | None:
 class _Checker:
     def __init__(self, filename: str) -> None:
         self.filename = filename
-        self.aliases: set[str] = set()  # names bound to allowed modules ("wp", "np", "math")
+        self.aliases: set[str] = set()  # names bound to warp/numpy/math ("wp", "np", "math")
+        self.funcs: set[str] = set()  # module-level @wp.func names defined so far (tables, func_grad)
+        self.factories: set[str] = set()  # module-level kernel factories defined so far
+        self.params: set[str] = set()  # the parameters of the factory being checked (table entries)
         self.problems: list[str] = []
 
     def bad(self, node: ast.AST, what: str) -> None:
@@ -105,7 +123,12 @@ class _Checker:
         last = path[-1]
         return last in TYPE_CALLS or last.startswith(TYPE_PREFIXES)
 
-    def type_expr(self, node: ast.expr | None) -> None:
+    def warp_name(self, node: ast.expr) -> bool:
+        """`wp.sin`: a warp attribute one level deep (a builtin or type, never called here)."""
+        path = _attr_path(node)
+        return path is not None and len(path) == 2 and path[0] in self.aliases and not path[1].startswith("_")
+
+    def type_expr(self, node: ast.expr | None, plain_calls: frozenset[str] = frozenset()) -> None:
         """Annotations, defaults, decorator arguments, wp.constant values: evaluated by Python."""
         if node is None:
             return
@@ -113,12 +136,37 @@ class _Checker:
             if _dunder(n):
                 self.bad(n, f"name {_dunder(n)!r} (underscore names are not allowed)")
             elif isinstance(n, ast.Call):
-                if not self.warp_call(n.func):
+                plain = isinstance(n.func, ast.Name) and n.func.id in plain_calls
+                if not (plain or self.warp_call(n.func)):
                     self.bad(n, f"call of {ast.unparse(n.func)!r} where Python evaluates it at import")
             elif isinstance(n, ast.Lambda | ast.NamedExpr | ast.Await | ast.Yield | ast.YieldFrom):
                 self.bad(n, f"{type(n).__name__} expression")
             elif isinstance(n, ast.comprehension):
                 self.bad(n, "comprehension where Python evaluates it at import")
+
+    def static(self, call: ast.Call) -> None:
+        """`wp.static(expr)`: Warp's codegen evaluates expr in Python, so it is a type expression
+        that may also call int/float/bool/abs/min/max (`wp.static(float(j))`)."""
+        if len(call.args) != 1 or call.keywords:
+            self.bad(call, f"call of 'wp.static' {ast.unparse(call)!r} (exactly one argument)")
+            return
+        before = len(self.problems)
+        self.type_expr(call.args[0], STATIC_CALLS)
+        for i in range(before, len(self.problems)):
+            where, what = self.problems[i].split(": ", 1)
+            self.problems[i] = f"{where}: call of 'wp.static' evaluating {what}"
+
+    def callee_ok(self, func: ast.expr) -> bool:
+        """What a call in a compiled body may call: a name path, `wp.static(...)(x)` (a table entry
+        chosen at codegen) or `wp.grad(f)(x)` (f a name path); the inner call is checked by itself."""
+        if _attr_path(func) is not None:
+            return True
+        if not isinstance(func, ast.Call) or len(func.args) != 1 or func.keywords:
+            return False
+        path = _attr_path(func.func)
+        if path is None or len(path) != 2 or path[0] not in self.aliases:
+            return False
+        return path[1] == "static" or (path[1] == "grad" and _attr_path(func.args[0]) is not None)
 
     def body(self, fn: ast.AST) -> None:
         """Function bodies are compiled by Warp, not run; only its Python-side evaluation is barred."""
@@ -131,27 +179,43 @@ class _Checker:
                 self.bad(n, "import inside a function")
             elif isinstance(n, ast.Call):
                 path = _attr_path(n.func)
-                if path is None or path[-1] in BODY_FORBIDDEN:
+                if path is not None and len(path) == 2 and path[0] in self.aliases and path[1] == "static":
+                    self.static(n)
+                elif not self.callee_ok(n.func) or (path is not None and path[-1] in BODY_FORBIDDEN):
                     self.bad(n, f"call of {ast.unparse(n.func)!r} (evaluated in Python, not compiled)")
             elif isinstance(n, ast.Lambda | ast.ClassDef | ast.Global | ast.Nonlocal):
                 self.bad(n, f"{type(n).__name__} inside a function")
 
-    def decorator(self, dec: ast.expr) -> None:
+    def decorator(self, dec: ast.expr) -> str | None:
+        """The decorator's warp name when it is one of the allowed forms (else None, reported)."""
         target = dec.func if isinstance(dec, ast.Call) else dec
         path = _attr_path(target)
-        if path is None or len(path) != 2 or path[0] not in self.aliases or path[1] not in DECORATORS:
-            self.bad(dec, f"decorator {ast.unparse(dec)!r} (only @wp.kernel, @wp.func, @wp.struct)")
-            return
+        kind = path[1] if path is not None and len(path) == 2 and path[0] in self.aliases else None
+        if kind in GRAD_DECORATORS:
+            arg = dec.args[0] if isinstance(dec, ast.Call) and len(dec.args) == 1 else None
+            if not isinstance(dec, ast.Call) or dec.keywords or not isinstance(arg, ast.Name):
+                self.bad(dec, f"decorator {ast.unparse(dec)!r} (@wp.{kind}(f) takes one @wp.func name)")
+            elif arg.id not in self.funcs:
+                self.bad(dec, f"decorator {ast.unparse(dec)!r} ({arg.id!r} is not an earlier @wp.func)")
+            return kind
+        if kind not in DECORATORS:
+            self.bad(
+                dec,
+                f"decorator {ast.unparse(dec)!r} (only @wp.kernel, @wp.func, @wp.struct, "
+                "@wp.func_grad(f), @wp.func_replay(f))",
+            )
+            return None
         if isinstance(dec, ast.Call):
-            for a in [*dec.args, *(k.value for k in dec.keywords)]:
-                if not isinstance(a, ast.Constant):
-                    self.bad(a, f"decorator argument {ast.unparse(a)!r} (only literals)")
+            for a in dec.args:
+                self.bad(a, f"decorator argument {ast.unparse(a)!r} (only keyword arguments)")
+            for k in dec.keywords:
+                if k.arg not in DECORATOR_KEYWORDS[kind]:
+                    self.bad(k.value, f"decorator keyword {k.arg!r} of @wp.{kind} (not on the allow-list)")
+                elif not isinstance(k.value, ast.Constant):
+                    self.bad(k.value, f"decorator argument {ast.unparse(k.value)!r} (only literals)")
+        return kind
 
-    def function(self, fn: ast.FunctionDef) -> None:
-        if not fn.decorator_list:
-            self.bad(fn, f"function {fn.name!r} without @wp.kernel or @wp.func")
-        for d in fn.decorator_list:
-            self.decorator(d)
+    def signature(self, fn: ast.FunctionDef) -> None:
         a = fn.args
         for arg in [*a.posonlyargs, *a.args, *a.kwonlyargs, a.vararg, a.kwarg]:
             if arg is not None:
@@ -160,14 +224,59 @@ class _Checker:
         for default in defaults:
             self.type_expr(default)
         self.type_expr(fn.returns)
+
+    def function(self, fn: ast.FunctionDef) -> None:
+        if not fn.decorator_list:
+            self.bad(fn, f"function {fn.name!r} without @wp.kernel or @wp.func")
+        kinds = [self.decorator(d) for d in fn.decorator_list]
+        self.signature(fn)
         for stmt in fn.body:
             self.body(stmt)
+        if "func" in kinds:
+            self.funcs.add(fn.name)
+
+    def factory(self, fn: ast.FunctionDef) -> None:
+        """An undecorated module-level function: a kernel factory, run when the module calls it.
+        Its body may hold what a module may (but no import), nested definitions and a final
+        `return NAME` of one of them."""
+        if fn.name.startswith("_"):
+            self.bad(fn, f"name {fn.name!r} (underscore names are not allowed)")
+        self.signature(fn)
+        a = fn.args
+        self.params = {x.arg for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]}
+        body = fn.body
+        last = body[-1]
+        nested: set[str] = set()
+        for i, stmt in enumerate(body[:-1]):
+            if i == 0 and _docstring(stmt):
+                continue
+            if isinstance(stmt, ast.FunctionDef) and stmt.decorator_list:
+                self.function(stmt)
+                nested.add(stmt.name)
+            elif isinstance(stmt, ast.ClassDef):
+                self.struct(stmt)
+                nested.add(stmt.name)
+            elif isinstance(stmt, ast.Assign | ast.AnnAssign):
+                self.assignment(stmt, in_factory=True)
+            else:
+                self.bad(
+                    stmt,
+                    f"{type(stmt).__name__} in factory {fn.name!r} (only nested @wp definitions, "
+                    "constants, tables and a final `return NAME`)",
+                )
+        if not (
+            isinstance(last, ast.Return) and isinstance(last.value, ast.Name) and last.value.id in nested
+        ):
+            self.bad(last, f"factory {fn.name!r} must end with `return NAME` of a definition it makes")
+        self.params = set()
+        self.factories.add(fn.name)
 
     def struct(self, cls: ast.ClassDef) -> None:
         if not cls.decorator_list:
             self.bad(cls, f"class {cls.name!r} without @wp.struct")
         for d in cls.decorator_list:
-            self.decorator(d)
+            if self.decorator(d) not in (None, "struct"):
+                self.bad(d, f"decorator {ast.unparse(d)!r} on class {cls.name!r} (only @wp.struct)")
         if cls.bases or cls.keywords:
             self.bad(cls, f"class {cls.name!r} with bases")
         for i, stmt in enumerate(cls.body):
@@ -181,8 +290,8 @@ class _Checker:
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     if alias.name not in ALLOWED_MODULES:
-                        self.bad(stmt, f"import of {alias.name!r} (only warp, numpy, math)")
-                    else:
+                        self.bad(stmt, f"import of {alias.name!r} (only warp, numpy, math, typing)")
+                    elif alias.name != "typing":  # typing's names are only read (`typing.Any`)
                         self.aliases.add(alias.asname or alias.name)
             elif isinstance(stmt, ast.ImportFrom):
                 if stmt.module == "__future__" and stmt.level == 0:
@@ -191,31 +300,62 @@ class _Checker:
             elif _docstring(stmt):
                 continue
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
-                self.constant(stmt)
+                self.assignment(stmt, in_factory=False)
             elif isinstance(stmt, ast.FunctionDef):
-                self.function(stmt)
+                if stmt.decorator_list:
+                    self.function(stmt)
+                else:
+                    self.factory(stmt)
             elif isinstance(stmt, ast.ClassDef):
                 self.struct(stmt)
             else:
                 self.bad(stmt, f"{type(stmt).__name__} statement at module level")
 
-    def constant(self, stmt: ast.Assign | ast.AnnAssign) -> None:
+    def table_entry(self, node: ast.expr) -> bool:
+        named = isinstance(node, ast.Name) and (node.id in self.funcs or node.id in self.params)
+        return named or self.warp_name(node)
+
+    def assignment(self, stmt: ast.Assign | ast.AnnAssign, in_factory: bool) -> None:
+        """`NAME = wp.constant(...)`, `NAME = <number>`, a table of functions, or (at module
+        level) `NAME = factory(...)`."""
         targets = stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]
         value = stmt.value
-        ok = (
-            all(isinstance(t, ast.Name) and not t.id.startswith("_") for t in targets)
-            and isinstance(value, ast.Call)
-            and (_attr_path(value.func) or [""])[-1] == "constant"
-            and self.warp_call(value.func)
-        )
-        if not ok:
-            self.bad(stmt, "assignment other than `NAME = wp.constant(...)`")
+        if not all(isinstance(t, ast.Name) and not t.id.startswith("_") for t in targets) or value is None:
+            self.bad(stmt, "assignment other than `NAME = ...` of an allowed form")
             return
-        assert isinstance(value, ast.Call)
-        for a in [*value.args, *(k.value for k in value.keywords)]:
-            self.type_expr(a)
         if isinstance(stmt, ast.AnnAssign):
             self.type_expr(stmt.annotation)
+        if isinstance(value, ast.Call):
+            path = _attr_path(value.func) or [""]
+            if path[-1] == "constant" and self.warp_call(value.func):
+                for a in [*value.args, *(k.value for k in value.keywords)]:
+                    self.type_expr(a)
+                return
+            if not in_factory and isinstance(value.func, ast.Name) and value.func.id in self.factories:
+                for a in [*value.args, *(k.value for k in value.keywords)]:
+                    self.type_expr(a)
+                return
+        elif _number(value):
+            return
+        elif isinstance(value, ast.Tuple | ast.List):
+            if value.elts and all(self.table_entry(e) for e in value.elts):
+                return
+        elif isinstance(value, ast.Dict):
+            keys_ok = all(isinstance(k, ast.Constant) and isinstance(k.value, str | int) for k in value.keys)
+            if value.values and keys_ok and all(self.table_entry(v) for v in value.values):
+                return
+        self.bad(
+            stmt,
+            "assignment other than `NAME = wp.constant(...)`, `NAME = <number>`, a table of earlier "
+            "@wp.func names, wp.<name>s (and a factory's parameters), or `NAME = factory(...)` of an earlier kernel factory",
+        )
+
+
+def _number(node: ast.expr) -> bool:
+    """A literal int/float/bool, optionally negated."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        node = node.operand
+    return isinstance(node, ast.Constant) and isinstance(node.value, int | float) and node.value is not None
 
 
 def _docstring(stmt: ast.stmt) -> bool:
@@ -296,7 +436,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "4"
+REPRO_TEMPLATE_VERSION = "5"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200026, \"kernel\": \"k_200026\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|float64:value|float64,vec3d\", \"title\": \"seed 200026 (quaternion): mismatch at judge\", \"dim\": [32], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"a1\": 1, \"a2\": 1, \"out3\": 1, \"out4\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
