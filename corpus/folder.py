@@ -307,6 +307,51 @@ class CorpusFolder:
     def has_reduced(self) -> bool:
         return self.is_folder(self.reduced_path)
 
+    # ---- by path, without reading (and checking) the folder: for queues and reports
+
+    @staticmethod
+    def reduction_of(path: str) -> str:
+        """Where the reduction of the folder at `path` is (or goes): its `reduced/` subfolder."""
+        return os.path.join(path, REDUCED)
+
+    @staticmethod
+    def is_reduction(path: str) -> bool:
+        """`path` is some folder's `reduced/` subfolder (by its name)."""
+        return os.path.basename(path) == REDUCED
+
+    @staticmethod
+    def holds_case(path: str) -> bool:
+        """The folder at `path` has its case.json (a failure saved before generation failed has not)."""
+        return os.path.isfile(os.path.join(path, CASE))
+
+    @staticmethod
+    def kernel_text(path: str) -> str | None:
+        """kernel.py of the folder at `path` as written, header line included, unchecked: for showing,
+        never for importing. None: there is none; "" when it cannot be read."""
+        p = os.path.join(path, KERNEL)
+        if not os.path.isfile(p):
+            return None
+        try:
+            with open(p, encoding="utf-8") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    @staticmethod
+    def meta_of(path: str) -> dict[str, Any] | None:
+        """meta.json of the folder at `path` without `read`'s format and hash checks (None: missing,
+        unreadable or not a JSON object): for reports showing what a folder says, never for judging."""
+        try:
+            with open(os.path.join(path, META), encoding="utf-8") as f:
+                text = f.read()
+        except OSError:
+            return None
+        try:
+            meta = json.loads(text) if text else None
+        except json.JSONDecodeError:
+            return None
+        return meta if isinstance(meta, dict) else None
+
     def worker_settings(
         self, *, run_dir: str = "", devices: tuple[str, ...] | None = None, registry: str | None = None
     ) -> WorkerSettings:

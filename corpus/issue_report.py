@@ -4,7 +4,6 @@ the reduced corpus folder, whose `repro.py` runs with only warp-lang and numpy i
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import shutil
@@ -13,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from corpus import entry as E
+from corpus.folder import CorpusError, CorpusFolder
 from corpus.triage import Group
 
 ISSUE = "issue.md"
@@ -61,14 +60,14 @@ def title(g: Group) -> str:
 
 def _inputs(folder: str, case: dict[str, Any]) -> list[str]:
     rows = ["| parameter | kind | dtype | shape | role | values (first 6) |", "|---|---|---|---|---|---|"]
-    data: Any = {}
-    path = os.path.join(folder, E.INPUTS)
-    if os.path.isfile(path):
-        data = np.load(path)
+    try:
+        data = CorpusFolder.read(folder).inputs()
+    except CorpusError:  # no folder, or one without inputs: the case's own values only
+        data = {}
     for p in case.get("params", []):
         name = str(p.get("name"))
         vals = ""
-        if name in getattr(data, "files", []):
+        if name in data:
             a = np.asarray(data[name]).reshape(-1)[:6]
             vals = np.array2string(a, precision=6, separator=", ", threshold=6)
         elif "value" in p:
@@ -187,8 +186,7 @@ def write_reports(
         if os.path.isdir(dest):
             shutil.rmtree(dest)
         shutil.copytree(g.reduced_folder, dest)
-        with open(os.path.join(dest, E.META), encoding="utf-8") as f:
-            meta = json.load(f)
+        meta = CorpusFolder.read(dest).meta
         rel = releases_of(g, (bisects or {}).get(g.reduced_folder))
         with open(os.path.join(dest, ISSUE), "w", encoding="utf-8") as f:
             f.write(issue_markdown(g, meta, rel))

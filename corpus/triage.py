@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from corpus import entry as E
+from corpus.folder import CorpusError, CorpusFolder, find_folders
 from corpus.known import KNOWN, KnownEntry, KnownKind, release_key
 from corpus.rootcause import RootKey, root_key
 from corpus.save import FAILURE_VERDICTS, corpus_dir, folder_name
@@ -141,12 +141,12 @@ def _with_reduced(f: Failure) -> Failure:
     """Attach `folder/reduced/` when it is a usable reduced case."""
     if f.folder is None:
         return f
-    red = os.path.join(f.folder, E.REDUCED)
-    if not os.path.isfile(os.path.join(red, E.META)):
+    red = CorpusFolder.reduction_of(f.folder)
+    if not CorpusFolder.is_folder(red):
         return f
     try:
-        ent = E.load_entry(red)
-    except E.CorpusError:
+        ent = CorpusFolder.read(red)
+    except CorpusError:
         return f
     if ent.usable and ent.case is not None:
         f.reduced = _from_meta(ent.meta, ent.case)
@@ -171,15 +171,15 @@ def failures(run_dir: str) -> list[Failure]:
         root = corpus_dir(run_dir)
         for r in results:
             p = os.path.join(root, folder_name(r))
-            folder = p if os.path.isfile(os.path.join(p, E.META)) else None
+            folder = p if CorpusFolder.is_folder(p) else None
             out.append(_with_reduced(Failure(r, folder, run)))
         return out
     # no campaign database: the corpus folders themselves (e.g. the committed corpus/seeds)
-    for path in E.find_entries([run_dir]):
-        if os.path.basename(path) == E.REDUCED:
+    for path in find_folders([run_dir]):
+        if CorpusFolder.is_reduction(path):
             continue
-        ent = E.load_entry(path)
-        if ent.reduced and os.path.isfile(os.path.join(path, E.CASE)):
+        ent = CorpusFolder.read(path)
+        if ent.reduced and CorpusFolder.holds_case(path):
             # a committed reduced seed is its own reduced case
             r = _from_meta(ent.meta, ent.case)
             f = Failure(r, path, run, warp_version=str(ent.meta.get("warp_version", "")))
@@ -302,7 +302,7 @@ def judge_confirm(case: KernelCase, group: Group) -> bool:
 
     if group.reduced_folder is None or group.reduced_result is None:
         return False
-    meta = E.load_entry(group.reduced_folder).meta
+    meta = CorpusFolder.read(group.reduced_folder).meta
     target = signature_of(group.reduced_result)
     with tempfile.TemporaryDirectory(prefix="warpfuzz-triage-") as wdir:
         st = settings_for(meta, run_dir=wdir)

@@ -139,12 +139,12 @@ def bisect_many(
 ) -> list[BisectResult]:
     """Replay every seed on every release in `versions` (oldest first): one replay run per release
     for all the seeds, environments built on demand."""
-    from corpus.entry import load_entry
+    from corpus.folder import CorpusFolder
 
     results: list[BisectResult] = []
     sources: dict[str, str] = {}
     for path in seed_paths:
-        ent = load_entry(path)
+        ent = CorpusFolder.read(path)
         sources[path] = ent.case.source if ent.case is not None else ""
         results.append(BisectResult(path, ent.signature.key(), str(ent.meta.get("warp_version", "?"))))
     say = report or (lambda _line: None)

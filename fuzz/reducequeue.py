@@ -13,7 +13,7 @@ import os
 from collections import deque
 from dataclasses import dataclass, field
 
-from corpus import entry as E
+from corpus.folder import CorpusFolder
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,7 @@ class ReducePolicy:
 
 def needs_reduction(folder: str) -> bool:
     """A saved failure with a case and no reduced/ folder yet."""
-    return os.path.isfile(os.path.join(folder, E.CASE)) and not os.path.isfile(
-        os.path.join(folder, E.REDUCED, E.META)
-    )
+    return CorpusFolder.holds_case(folder) and not CorpusFolder.is_folder(CorpusFolder.reduction_of(folder))
 
 
 @dataclass

@@ -109,7 +109,9 @@ def _known(meta: Any) -> list[dict[str, Any]]:
 
 def saved_bisects(run_dir: str, folder: str) -> list[dict[str, Any]]:
     """Saved bisect results for this folder (or its reduced/ one)."""
-    wanted = {os.path.realpath(folder), os.path.realpath(os.path.join(folder, "reduced"))}
+    from corpus.folder import CorpusFolder
+
+    wanted = {os.path.realpath(folder), os.path.realpath(CorpusFolder.reduction_of(folder))}
     found: list[dict[str, Any]] = []
     for path in (os.path.join(folder, BISECT_FILE), os.path.join(run_dir, BISECT_FILE)):
         data = _json(path)
@@ -125,7 +127,7 @@ def saved_bisects(run_dir: str, folder: str) -> list[dict[str, Any]]:
 
 def collect(runs: list[RunData]) -> list[Finding]:
     """Every run's triage groups, merged by signature key; new first, then by first seen."""
-    from corpus import entry as E
+    from corpus.folder import CorpusFolder
     from corpus.triage import triage
 
     merged: dict[str, Finding] = {}
@@ -161,19 +163,20 @@ def collect(runs: list[RunData]) -> list[Finding]:
             f.gradient = _failing_gradients(rep.gradient_check)
             f.source = str((rep.case or {}).get("source", ""))
             if g.folder:
-                reduced = os.path.join(g.folder, E.REDUCED)
-                if g.reduced and os.path.isfile(os.path.join(reduced, E.KERNEL)):
-                    f.source = _read(os.path.join(reduced, E.KERNEL)) or f.source
+                reduced = CorpusFolder.reduction_of(g.folder)
+                reduced_source = CorpusFolder.kernel_text(reduced) if g.reduced else None
+                if reduced_source is not None:
+                    f.source = reduced_source or f.source
                     f.source_is_reduced = True
-                    meta = _json(os.path.join(reduced, E.META))
+                    meta = CorpusFolder.meta_of(reduced)
                     if isinstance(meta, dict) and _failing_arrays(meta.get("checks", [])):
                         f.observed = _failing_arrays(meta["checks"])
                         f.evidence_reduced = True
                     if isinstance(meta, dict) and _failing_gradients(meta.get("gradient_check")):
                         f.gradient = _failing_gradients(meta["gradient_check"])
                         f.evidence_reduced = True
-                elif os.path.isfile(os.path.join(g.folder, E.KERNEL)):
-                    f.source = _read(os.path.join(g.folder, E.KERNEL)) or f.source
+                elif (source := CorpusFolder.kernel_text(g.folder)) is not None:
+                    f.source = source or f.source
                 f.bisect = saved_bisects(run.run_dir, g.folder)
-                f.known = _known(_json(os.path.join(g.folder, E.META)))
+                f.known = _known(CorpusFolder.meta_of(g.folder))
     return sorted(merged.values(), key=lambda f: (not f.new, f.first_seen, -f.count))
