@@ -25,8 +25,9 @@ from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
 from corpus.folder import CASE, CorpusFolder, settings_from_meta
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
-from corpus.save import load_registry, write_folder
+from corpus.save import write_folder
 from fuzz.engine.result import CaseResult
+from fuzz.engine.runner import load_registry
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature, same_failure, signature_of, with_cause
 from fuzz.engine.verdict import Stage, Verdict, Where

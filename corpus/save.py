@@ -7,7 +7,6 @@ meta.json, written last, records a sha256 of every other file (`corpus.folder_ch
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from importlib import metadata
@@ -20,6 +19,7 @@ from corpus.folder import repro_text
 from corpus.known import KNOWN
 from fuzz.engine import judge as J
 from fuzz.engine.result import CaseResult
+from fuzz.engine.runner import load_registry
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import signature_of
 from fuzz.engine.verdict import Verdict
@@ -62,14 +62,6 @@ def warp_version() -> str:
         return metadata.version("warp-lang")
     except metadata.PackageNotFoundError:
         return "?"
-
-
-def load_registry(spec: str | None) -> Any:
-    """The oracle registry a "module:function" names (None: the oracle's default)."""
-    if not spec:
-        return None
-    mod_name, _, fn = spec.partition(":")
-    return getattr(importlib.import_module(mod_name), fn)()
 
 
 def _campaign_meta(run_dir: str) -> dict[str, Any]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import ast
 import dataclasses
-import importlib
 import os
 import re
 import sys
@@ -218,13 +217,6 @@ def _hint(verdict: str, message: str, has_int_inputs: bool) -> str | None:
     return "the synthesized inputs make this kernel undefined; narrow them with --param/--int-range"
 
 
-def _registry(spec: str | None) -> Any:
-    if not spec:
-        return None
-    mod_name, _, fn = spec.partition(":")
-    return getattr(importlib.import_module(mod_name), fn)()
-
-
 POSITIVE_FLOATS = (0.5, 2.0)
 
 
@@ -336,6 +328,7 @@ def check_file(
     """Check every requested kernel of one file; one Row per kernel."""
     import oracle
     from fuzz import extract as X
+    from fuzz.engine.runner import load_registry
     from fuzz.engine.wpmodule import WarpModule
     from fuzz.synth import host_object_params, tile_calls
 
@@ -369,7 +362,7 @@ def check_file(
             highlight=False,
         )
     base_opts = _options(args)
-    registry = _registry(args.oracle_registry)
+    registry = load_registry(args.oracle_registry)
     rows: list[Row] = []
     tree = ast.parse(source)
     nodes = {(n.name, n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}

@@ -99,7 +99,10 @@ def _load_spec(spec: str) -> tuple[Callable[..., Any], str | None]:
     return getattr(importlib.import_module(mod_name), fn), (arg if sep else None)
 
 
-def _load_registry(spec: str | None) -> Any:
+def load_registry(spec: str | None) -> Any:
+    """The oracle registry a "module:function" spec names (`--oracle-registry`, a worker's
+    `registry_factory`), built by calling the function; None (the oracle's default) for no spec.
+    Every command that takes a registry spec reads it here."""
     if not spec:
         return None
     factory, _ = _load_spec(spec)
@@ -201,7 +204,7 @@ class BatchRunner:
         warpcompat.quiet()
         wp.config.kernel_cache_dir = os.path.join(self.work_dir, "kernel-cache")
         wp.init()
-        self._registry = _load_registry(self.settings.registry_factory)
+        self._registry = load_registry(self.settings.registry_factory)
         s = self.settings
         note = warpcompat.cpu_opt_level_note(s.cpu_opt_level, s.compiles_cuda)
         self._module_options = {"enable_backward": s.enable_backward}
