@@ -39,6 +39,7 @@ from typing import Any
 
 from fuzz.engine import warpcompat
 from fuzz.engine.codecut import KernelCode, cut_kernels
+from fuzz.engine.verdict import device_kind
 from grammar.case import MODULE_HEADER
 
 
@@ -154,7 +155,7 @@ class WarpModule:
         try:
             warpcompat.load_module(self.wmod, device)
         except Exception as e:
-            raise CompileFailure(device.split(":")[0], e) from e
+            raise CompileFailure(device_kind(device), e) from e
 
     def compile_all(
         self,
@@ -172,7 +173,7 @@ class WarpModule:
                 self.compile(dev)
             finally:
                 if timing is not None:
-                    timing(f"compile:{dev.split(':')[0]}", time.perf_counter() - t)
+                    timing(f"compile:{device_kind(dev)}", time.perf_counter() - t)
 
         devices = list(devices)
         if len(devices) > 1:
@@ -185,7 +186,7 @@ class WarpModule:
         else:
             build(devices[0])
         for dev in devices:
-            sources[dev.split(":")[0]] = warpcompat.module_source(wmod, dev)
+            sources[device_kind(dev)] = warpcompat.module_source(wmod, dev)
         if cuda_arch and "cuda" not in sources:
             t = time.perf_counter()
             try:
