@@ -1,12 +1,21 @@
 """The corpus allow-list (corpus/folder_check.py) accepts each construct of the compile_time,
 factories and custom_adjoint families, and still refuses the near misses of each new form: the
-allow-list grew by named, bounded forms, not by accepting more of anything."""
+allow-list grew by named, bounded forms, not by accepting more of anything. A wrong-oracle
+failure of each family, saved as a corpus folder, replays (and its repro.py runs) and reduces."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from corpus.candidates import CandidateRunner
 from corpus.folder_check import source_problems
+from corpus.replay import FIXED, STILL_FAILING, replay
+from corpus.save import save_failures
+from fuzz.engine.settings import WorkerSettings
 from grammar import generate
 
 HEAD = "import warp as wp\n"
@@ -133,3 +142,52 @@ def test_every_generated_kernel_of_the_modern_families_is_accepted(family: str) 
         constructs |= {c for c in ("wp.static(", "import typing", "_OPS =", "_make(", "func_grad", "func_replay",
                                    "enable_backward=False", 'module="unique"') if c in src}  # fmt: skip
     assert constructs, family  # the family drew the forms this test is about
+
+
+# ---- a saved failure of each family replays and reduces -------------------------------------
+
+WRONG = "tests.support.wrong_oracles:wrong_sin"
+# (family, seed): a case using wp.sin, so the planted wrong oracle makes it a mismatch
+FAMILY_CASES = (("compile_time", 9), ("factories", 2), ("custom_adjoint", 13))
+
+
+@pytest.fixture(scope="module")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One wrong-oracle mismatch of each family, saved as a corpus folder."""
+    run = tmp_path_factory.mktemp("run")
+    settings = WorkerSettings(run_dir=str(run), enable_backward=False, registry_factory=WRONG)
+    cases = [generate(seed, family=fam) for fam, seed in FAMILY_CASES]
+    results = CandidateRunner(settings, str(run / "work"), tag="t").run_candidates(cases)
+    assert [r.verdict for r in results] == ["mismatch"] * 3, [r.message for r in results]
+    paths = save_failures(str(run), results, settings=settings)
+    return {fam: Path(p) for (fam, _), p in zip(FAMILY_CASES, paths, strict=True)}
+
+
+def test_saved_failures_of_each_family_replay(saved: dict[str, Path]) -> None:
+    for fam, folder in saved.items():
+        assert source_problems((folder / "kernel.py").read_text(), "kernel.py") == [], fam
+        (still,) = replay([str(folder)], registry=WRONG)
+        assert still.status == STILL_FAILING and still.failing, (fam, still)
+        (fixed,) = replay([str(folder)])  # the installed (right) oracle
+        assert fixed.status == FIXED and not fixed.failing, (fam, fixed)
+        p = subprocess.run(
+            [sys.executable, "repro.py"], cwd=folder, capture_output=True, text=True, timeout=300
+        )
+        assert p.returncode == 1 and "refused" not in p.stdout, (fam, p.stdout + p.stderr)
+
+
+@pytest.mark.slow  # about 45 s: three reductions
+def test_saved_failures_of_each_family_reduce(saved: dict[str, Path]) -> None:
+    from fuzz.cli import main
+
+    for fam, folder in saved.items():
+        before = (folder / "kernel.py").read_text()
+        assert main(["reduce", str(folder), "--budget", "60s", "--oracle-registry", WRONG, "--quiet"]) == 0, (
+            fam
+        )
+        reduced = folder / "reduced"
+        after = (reduced / "kernel.py").read_text()
+        assert len(after.splitlines()) < len(before.splitlines()) and "wp.sin" in after, (fam, after)
+        assert source_problems(after, "kernel.py") == [], fam
+        (still,) = replay([str(reduced)], registry=WRONG)
+        assert still.status == STILL_FAILING, (fam, still)
