@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import ParamSpec
-from oracle.types import SCALAR_NAMES, Scalar
+from oracle.types import SCALAR_NAMES, Scalar, wp_attr
 
 
 @dataclass(frozen=True)
@@ -127,16 +127,10 @@ def host_object_params(code: str | ast.AST) -> list[tuple[str, str, int]]:
     their `wp.uint64` arguments are ids of host objects (meshes, volumes, ...) `check` cannot build."""
     out = []
     for n in ast.walk(_tree(code)):
-        if (
-            isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Attribute)
-            and isinstance(n.func.value, ast.Name)
-        ):
-            if n.func.value.id not in ("wp", "warp"):
-                continue
+        if isinstance(n, ast.Call) and (name := wp_attr(n.func)) is not None:
             for prefix, host in HOST_OBJECT_PREFIXES.items():
-                if n.func.attr.startswith(prefix):
-                    out.append((f"wp.{n.func.attr}", host, n.lineno))
+                if name.startswith(prefix):
+                    out.append((f"wp.{name}", host, n.lineno))
     return sorted(out, key=lambda x: x[2])
 
 
@@ -147,16 +141,11 @@ def tile_calls(code: str | ast.AST, supported: frozenset[str]) -> list[tuple[str
     for n in ast.walk(_tree(code)):
         if (
             isinstance(n, ast.Call)
-            and isinstance(n.func, ast.Attribute)
-            and isinstance(n.func.value, ast.Name)
+            and (name := wp_attr(n.func)) is not None
+            and name.startswith(("tile", "untile"))
+            and name not in supported
         ):
-            name = n.func.attr
-            if (
-                n.func.value.id in ("wp", "warp")
-                and name.startswith(("tile", "untile"))
-                and name not in supported
-            ):
-                out.append((f"wp.{name}", n.lineno))
+            out.append((f"wp.{name}", n.lineno))
     return sorted(out, key=lambda x: x[1])
 
 

@@ -43,7 +43,7 @@ import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
 from oracle.closures import factory_kernels
-from oracle.types import SCALAR_NAMES
+from oracle.types import SCALAR_NAMES, wp_attr
 
 VERIFIED = "verified"
 MISMATCH = "mismatch"
@@ -148,16 +148,6 @@ def _callee(node: ast.expr) -> ast.expr:
     return node.func if isinstance(node, ast.Call) else node
 
 
-def _wp_name(node: ast.expr) -> str | None:
-    if (
-        isinstance(node, ast.Attribute)
-        and isinstance(node.value, ast.Name)
-        and node.value.id in ("wp", "warp")
-    ):
-        return node.attr
-    return None
-
-
 def _range_trips(node: ast.For) -> int | None:
     """Trip count of `for _ in range(<int literals>)`, None when not a compile-time constant."""
     it = node.iter
@@ -185,7 +175,7 @@ def _static_unrolled(node: ast.For) -> bool:
     it = node.iter
     if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range" and it.args):
         return False
-    static = [isinstance(a, ast.Call) and _wp_name(a.func) == "static" for a in it.args]
+    static = [isinstance(a, ast.Call) and wp_attr(a.func) == "static" for a in it.args]
     literal = [isinstance(a, ast.Constant) and type(a.value) is int for a in it.args]
     return (
         any(static)
@@ -342,18 +332,18 @@ def screen(case: KernelCase) -> Screened | None:
     # Warp's functions anywhere: a kernel factory's inner kernel and @wp.funcs are nested defs
     for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.decorator_list]:
         kernel = fn.name == case.kernel_name or any(
-            _wp_name(_callee(d)) == "kernel" for d in fn.decorator_list
+            wp_attr(_callee(d)) == "kernel" for d in fn.decorator_list
         )
         arrays = _array_params(fn) | (params if kernel else set())
         custom_grad = any(
-            isinstance(d, ast.Call) and _wp_name(d.func) == "func_grad" for d in fn.decorator_list
+            isinstance(d, ast.Call) and wp_attr(d.func) == "func_grad" for d in fn.decorator_list
         )
         for node in ast.walk(fn):
             if isinstance(node, ast.stmt):
                 hit = _store_limitation(node, arrays, float_arrays & arrays)
                 if hit is not None:
                     return hit
-            if isinstance(node, ast.Call) and _wp_name(node.func) == "grad" and not custom_grad:
+            if isinstance(node, ast.Call) and wp_attr(node.func) == "grad" and not custom_grad:
                 return Screened(
                     Limitation.GRAD_FORWARD_ONLY,
                     f"wp.grad(...) outside a @wp.func_grad (line {node.lineno}): Warp treats it as "
@@ -383,7 +373,7 @@ def screen(case: KernelCase) -> Screened | None:
                 f"reads array {node.value.id!r}, which the kernel writes (line {node.lineno})",
             )
         if isinstance(node, ast.Call):
-            name = _wp_name(node.func) or ""
+            name = wp_attr(node.func) or ""
             if name.startswith("atomic_") and node.args and isinstance(node.args[0], ast.Name):
                 arr = node.args[0].id
                 if arr in float_arrays and name in _ORDER_DEPENDENT_ATOMICS:
@@ -394,7 +384,7 @@ def screen(case: KernelCase) -> Screened | None:
     discarded = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and id(node) not in discarded:
-            name = _wp_name(node.func) or ""
+            name = wp_attr(node.func) or ""
             if name.startswith("atomic_"):
                 return Screened(
                     Limitation.ATOMIC_RESULT,
@@ -424,7 +414,7 @@ class _Float64(ast.NodeTransformer):
     and bare float literals (which Warp types as float32) wrapped as `wp.float64(<literal>)`."""
 
     def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        name = _wp_name(node)
+        name = wp_attr(node)
         if name == "float32":
             return ast.copy_location(ast.Attribute(node.value, "float64", node.ctx), node)
         if name is not None and _COMPOSITE_F32.match(name):
@@ -445,7 +435,7 @@ class _Float64(ast.NodeTransformer):
         return node
 
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        fname = _wp_name(node.func) or (node.func.id if isinstance(node.func, ast.Name) else None)
+        fname = wp_attr(node.func) or (node.func.id if isinstance(node.func, ast.Name) else None)
         if fname in _SCALAR_CTORS or fname in ("int", "float"):
             # a literal cast to an explicit scalar type keeps its exact value: leave it alone
             new_func = self.visit(node.func)
@@ -514,7 +504,7 @@ class Gap:
 
 
 def _calls_wp(source: str, fname: str) -> bool:
-    return any(isinstance(n, ast.Call) and _wp_name(n.func) == fname for n in ast.walk(ast.parse(source)))
+    return any(isinstance(n, ast.Call) and wp_attr(n.func) == fname for n in ast.walk(ast.parse(source)))
 
 
 def _has_mod(source: str) -> bool:
@@ -573,7 +563,7 @@ def _mod_entries(freeze: Freezer) -> list[Any]:
 
 class _ModToCall(ast.NodeTransformer):
     def visit_Call(self, node: ast.Call) -> ast.AST:
-        if _wp_name(node.func) == "static":
+        if wp_attr(node.func) == "static":
             return node  # Python evaluates its argument at codegen: no adjoint, nothing to rewrite
         return self.generic_visit(node)
 
