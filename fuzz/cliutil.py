@@ -69,6 +69,21 @@ def add_generator_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_oracle_registry_option(p: argparse.ArgumentParser, *, corpus: bool = False) -> None:
+    """--oracle-registry MODULE:FUNCTION, read by `fuzz.engine.runner.load_registry`. The corpus
+    commands (`corpus`: replay, reduce) also take its old spelling --oracle."""
+    p.add_argument(
+        "--oracle-registry",
+        *(("--oracle",) if corpus else ()),
+        dest="oracle_registry",
+        default=None,
+        metavar="MODULE:FUNCTION",
+        help="import MODULE and judge with the oracle registry FUNCTION() returns (default: the installed "
+        "oracle"
+        + ("; a folder's meta.json never chooses it)" if corpus else "; for testing oracle variants)"),
+    )
+
+
 def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--cpu-opt-level",

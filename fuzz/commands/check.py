@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from fuzz.cliutil import UsageError, resolve_devices
+from fuzz.cliutil import UsageError, add_oracle_registry_option, resolve_devices
 
 NAME = "check"
 HELP = "check the kernels of a source file (hand-written or real code): each device against the NumPy oracle"
@@ -34,7 +34,7 @@ def _range(text: str, what: str) -> tuple[float, float]:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    _add_oracle_option(p)
+    add_oracle_registry_option(p)
     p.add_argument("file", help="a .py file defining one or more @wp.kernel functions")
     p.add_argument("--kernel", default=None, help="the kernel to check (default: every kernel in the file)")
     p.add_argument(
@@ -65,15 +65,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="B",
         help="launch tiled (wp.launch_tiled, B threads per block; --dim is then the block grid); "
         "required for kernels that call wp.tile_* builtins",
-    )
-
-
-def _add_oracle_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--oracle-registry",
-        default=None,
-        metavar="MODULE:FUNCTION",
-        help="use the oracle registry this function returns (for testing oracle variants)",
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from fuzz.cliutil import UsageError, resolve_devices
+from fuzz.cliutil import UsageError, add_oracle_registry_option, resolve_devices
 
 NAME = "harvest"
 HELP = (
@@ -34,12 +34,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--limit", type=int, default=None, metavar="N", help="check at most N new kernels this run"
     )
-    p.add_argument(
-        "--oracle-registry",
-        default=None,
-        metavar="MODULE:FUNCTION",
-        help="use the oracle registry this function returns (for testing oracle variants)",
-    )
+    add_oracle_registry_option(p)
 
 
 def run(args: argparse.Namespace) -> int:

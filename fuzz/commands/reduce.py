@@ -8,7 +8,7 @@ import os
 import sys
 
 from fuzz.budget import BudgetError, parse_budget
-from fuzz.cliutil import UsageError
+from fuzz.cliutil import UsageError, add_oracle_registry_option
 
 NAME = "reduce"
 HELP = (
@@ -21,15 +21,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("paths", nargs="+", metavar="PATH", help="a corpus folder, or a directory holding some")
     p.add_argument("--budget", default="5m", help="time allowed per case (90s, 5m, ...)")
     p.add_argument("--batch", type=int, default=8, help="candidates compiled together as one Warp module")
-    p.add_argument(
-        "--oracle-registry",
-        "--oracle",
-        dest="oracle",
-        default=None,
-        metavar="MODULE:FUNCTION",
-        help="import MODULE and judge with the oracle registry FUNCTION() returns (default: the installed "
-        "oracle; a folder's meta.json never chooses it)",
-    )
+    add_oracle_registry_option(p, corpus=True)
     p.add_argument("--quiet", action="store_true", help="do not print each accepted step")
 
 
@@ -72,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         for path in folders:
             ent = E.load_entry(path)
             print(f"reducing {path} (seed {ent.seed}, {ent.signature.key()})", flush=True)
-            st = settings_for(ent.meta, registry=args.oracle, run_dir=path)
+            st = settings_for(ent.meta, registry=args.oracle_registry, run_dir=path)
             log = None if args.quiet else (lambda s: print("  " + s, flush=True))
             try:
                 dest = reduce_folder(path, settings=st, budget_s=budget, batch=args.batch, log=log)

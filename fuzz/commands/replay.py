@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from fuzz.cliutil import UsageError, resolve_devices
+from fuzz.cliutil import UsageError, add_oracle_registry_option, resolve_devices
 
 NAME = "replay"
 HELP = (
@@ -23,15 +23,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=None,
         help="cpu, cuda, cpu,cuda or auto (default: the devices each seed recorded)",
     )
-    p.add_argument(
-        "--oracle-registry",
-        "--oracle",
-        dest="oracle",
-        default=None,
-        metavar="MODULE:FUNCTION",
-        help="import MODULE and judge with the oracle registry FUNCTION() returns (default: the installed "
-        "oracle; a folder's meta.json never chooses it)",
-    )
+    add_oracle_registry_option(p, corpus=True)
     p.add_argument("--json", action="store_true", help="print the outcomes as JSON")
 
 
@@ -42,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
     devices = resolve_devices(args.devices) if args.devices else None
     try:
-        outcomes = replay(args.paths, devices=devices, registry=args.oracle)
+        outcomes = replay(args.paths, devices=devices, registry=args.oracle_registry)
     except CorpusError as e:
         raise UsageError(str(e)) from e
     if args.json:
