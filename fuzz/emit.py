@@ -116,6 +116,9 @@ def _emit_one(
             f"{path}:{d.lineno}: kernel {d.name} is defined inside a function or class (not extracted)"
         )
         return res
+    if d.factory is not None:  # Warp names its code after the factory's nested def, not `d.name`
+        res.refused = f"{path}:{d.lineno}: kernel {d.name} is made by factory {d.factory} (not cut by emit)"
+        return res
     ex = X.extract(source, path, d.name, namespace)
     if ex.unresolved:
         res.refused = f"{path}: kernel {d.name}: " + "; ".join(ex.unresolved)

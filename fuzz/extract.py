@@ -7,6 +7,8 @@ module-level constants and type aliases, imports of installed packages), and tho
 are copied at their original line numbers, so every message about the extracted module names the
 user's file's lines. When the file did import, names whose value was computed at import time are
 written as the literal they hold (Warp captures them the same way when it compiles).
+A kernel made by a factory (`k = make(2.5, helper)` at module level, `make` a plain function
+returning a nested @wp.kernel) is extracted as that statement with the factory and what both read.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class KernelDef:
     name: str
     lineno: int
     top_level: bool
+    factory: str | None = None  # a factory instance `name = factory(...)`: the factory's name
 
 
 @dataclass
@@ -47,14 +50,92 @@ class Extracted:
 
 
 def kernel_defs(source: str, path: str) -> list[KernelDef]:
-    """Every `@wp.kernel` function of a file, top level or nested, in source order."""
+    """Every `@wp.kernel` of a file in source order: top-level and nested definitions, and each
+    module-level factory instance `k = make(...)` (at its line) whose factory returns a nested
+    @wp.kernel; the nested definition of an instantiated factory is checked through its instances."""
     tree = _parse(source, path)
     top = {id(n) for n in tree.body}
-    out = []
+    instances = factory_instances(tree)
+    made = {id(inst.kernel) for inst in instances.values()}
+    out = [KernelDef(name, inst.assign.lineno, True, inst.factory.name) for name, inst in instances.items()]
     for n in ast.walk(tree):
-        if isinstance(n, ast.FunctionDef) and _decorator(n) == "kernel":
+        if isinstance(n, ast.FunctionDef) and _decorator(n) == "kernel" and id(n) not in made:
             out.append(KernelDef(n.name, n.lineno, id(n) in top))
     return sorted(out, key=lambda k: k.lineno)
+
+
+@dataclass(frozen=True)
+class FactoryInstance:
+    """`name = factory(...)` at module level, `kernel` the nested @wp.kernel the factory returns."""
+
+    assign: ast.Assign
+    factory: ast.FunctionDef
+    kernel: ast.FunctionDef
+
+
+def factory_kernel(fn: ast.stmt) -> ast.FunctionDef | None:
+    """The nested @wp.kernel a kernel factory returns: `fn` is a plain (not @wp) function whose
+    body defines a @wp.kernel and returns it by name; None for anything else."""
+    if not isinstance(fn, ast.FunctionDef) or _decorator(fn) is not None:
+        return None
+    nested = {st.name: st for st in fn.body if isinstance(st, ast.FunctionDef) and _decorator(st) == "kernel"}
+    for st in fn.body:
+        if isinstance(st, ast.Return) and isinstance(st.value, ast.Name) and st.value.id in nested:
+            return nested[st.value.id]
+    return None
+
+
+def factory_instances(tree: ast.Module) -> dict[str, FactoryInstance]:
+    """Module-level names bound to a kernel made by a module-level factory, by name; the factory
+    is the one bound to its name when the call runs (as at import)."""
+    factories: dict[str, ast.FunctionDef] = {}
+    out: dict[str, FactoryInstance] = {}
+    for st in tree.body:
+        if isinstance(st, ast.FunctionDef | ast.ClassDef):
+            factories.pop(st.name, None)
+            if factory_kernel(st) is not None:
+                assert isinstance(st, ast.FunctionDef)
+                factories[st.name] = st
+        targets = [t.id for t in st.targets if isinstance(t, ast.Name)] if isinstance(st, ast.Assign) else []
+        for nm in _bound_names(st):
+            out.pop(nm, None)  # rebound later: no longer this instance
+        value = getattr(st, "value", None)
+        if (
+            isinstance(st, ast.Assign)
+            and isinstance(value, ast.Call)
+            and isinstance(value.func, ast.Name)
+            and value.func.id in factories
+        ):
+            fac = factories[value.func.id]
+            made = factory_kernel(fac)
+            assert made is not None
+            for nm in targets:
+                out[nm] = FactoryInstance(st, fac, made)
+    return out
+
+
+def kernel_nodes(tree: ast.Module) -> dict[tuple[str, int], ast.FunctionDef]:
+    """The kernel definition of each KernelDef, keyed (name, line): a factory instance's key
+    gives the nested @wp.kernel its factory returns."""
+    nodes = {(n.name, n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    for name, inst in factory_instances(tree).items():
+        nodes[(name, inst.assign.lineno)] = inst.kernel
+    return nodes
+
+
+def kernel_function(module_source: str, kernel: str) -> ast.FunctionDef:
+    """The definition of top-level kernel `kernel` of a module, or of the nested kernel that
+    factory instance `kernel` is made from (its parameters are the kernel's)."""
+    tree = _parse(module_source, "<extracted module>")
+    for st in tree.body:
+        if isinstance(st, ast.FunctionDef) and st.name == kernel:
+            return st
+    inst = factory_instances(tree).get(kernel)
+    if inst is None:
+        raise ExtractError(
+            f"<extracted module>: no top-level @wp.kernel or factory instance named {kernel!r}"
+        )
+    return inst.kernel
 
 
 def _parse(source: str, path: str) -> ast.Module:
@@ -172,12 +253,15 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
             defs[nm] = st  # the last binding wins, as at import time
         if isinstance(st, ast.FunctionDef) and _decorator(st) == "func":
             overloads.setdefault(st.name, []).append(st)
-    target = next(
+    target: ast.stmt | None = next(
         (st for st in tree.body if isinstance(st, ast.FunctionDef) and st.name == kernel),
         None,
     )
+    instance = factory_instances(tree).get(kernel)
+    if target is None and instance is not None:
+        target = instance.assign  # `kernel = make(...)`: its factory and arguments come with it
     if target is None:
-        raise ExtractError(f"{path}: no top-level @wp.kernel named {kernel!r}")
+        raise ExtractError(f"{path}: no top-level @wp.kernel or factory instance named {kernel!r}")
     lines = source.splitlines()
     placed: dict[int, str] = {}  # file line -> text
     imports: list[str] = []
@@ -224,6 +308,10 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
             continue
         if isinstance(st, ast.FunctionDef | ast.ClassDef):
             kind = _decorator(st)
+            if factory_kernel(st) is not None:  # a kernel factory a factory instance calls
+                include(st)
+                included.append(nm)
+                continue
             if kind not in ("func", "struct", "kernel", "func_native", "func_grad", "func_replay"):
                 unresolved.append(f"name {nm!r} (line {use_line}) is a plain Python {type(st).__name__[:-3]}")
                 continue

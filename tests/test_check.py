@@ -69,3 +69,56 @@ def test_check_usage_errors(kernel_file: Path, tmp_path: Path, capsys: pytest.Ca
     empty.write_text("x = 1\n")
     assert main(["check", str(empty), "--devices", "cpu"]) == 2
     assert main(["check", str(kernel_file), "--int-range", "5", "--devices", "cpu"]) == 2
+
+
+FACTORY_KERNELS = """
+import warp as wp
+
+
+@wp.func
+def helper(x: float) -> float:
+    return wp.sin(x) * 2.0
+
+
+def make_k(scale: float, f: wp.Function):
+    @wp.kernel
+    def kernel(x: wp.array(dtype=float), out: wp.array(dtype=float)):
+        i = wp.tid()
+        out[i] = f(x[i]) * scale + 1.0
+
+    return kernel
+
+
+def make_unused(scale: float):
+    @wp.kernel
+    def lonely(out: wp.array(dtype=float)):
+        out[wp.tid()] = scale
+
+    return lonely
+
+
+k_1 = make_k(2.5, helper)
+k_2 = make_k(-1.0, wp.cos)
+"""
+
+
+def test_check_verifies_factory_made_kernels_and_can_say_no(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fuzz.extract import kernel_defs
+
+    p = tmp_path / "factories.py"
+    p.write_text(FACTORY_KERNELS)
+    defs = [(d.name, d.top_level) for d in kernel_defs(FACTORY_KERNELS, str(p))]
+    # the instances stand for the nested kernel they are made from; a factory never called stays nested
+    assert defs == [("lonely", False), ("k_1", True), ("k_2", True)], defs
+    assert main(["check", str(p), "--devices", "cpu", "--kernel", "k_1"]) == 0
+    assert main(["check", str(p), "--devices", "cpu", "--kernel", "k_2"]) == 0
+    out = capsys.readouterr().out
+    assert "k_1: verified" in out and "k_2: verified" in out, out
+    # k_1 captures helper, which calls wp.sin: modelled as wp.cos, the oracle disagrees with the device
+    wrong = ["--oracle-registry", "tests.support.wrong_oracles:wrong_sin"]
+    assert main(["check", str(p), "--devices", "cpu", "--kernel", "k_1", *wrong]) == 1
+    assert "k_1: mismatch" in capsys.readouterr().out
+    assert main(["check", str(p), "--devices", "cpu", "--kernel", "lonely"]) == 2
+    assert "lonely: not_extracted" in capsys.readouterr().out

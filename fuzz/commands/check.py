@@ -356,7 +356,7 @@ def check_file(
     registry = load_registry(args.oracle_registry)
     rows: list[Row] = []
     tree = ast.parse(source)
-    nodes = {(n.name, n.lineno): n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}
+    nodes = X.kernel_nodes(tree)  # a factory instance's key gives the nested kernel it is made from
     supported = oracle.supported_calls(registry)
     for d in defs:
         # a construct the oracle cannot model is the first thing to say, whatever else is missing
@@ -428,11 +428,9 @@ def _check_kernel(
             RowVerdict.NOT_EXTRACTED,
             _user_lines(f"the extracted module does not import: {type(e).__name__}: {e}", ex.line_offset),
         )
-    fn = next(
-        n
-        for n in ast.parse(MODULE_HEADER + ex.source).body
-        if isinstance(n, ast.FunctionDef) and n.name == d.name
-    )
+    from fuzz import extract as X
+
+    fn = X.kernel_function(MODULE_HEADER + ex.source, d.name)
     choices = _choices(args, fn, MODULE_HEADER + ex.source, opts)
     seed = ident.seed_of(d) if ident.seed_of is not None else args.seed
     case = KernelCase(
