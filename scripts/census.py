@@ -16,6 +16,17 @@ Classes (a kernel counts once per class, and once per form within it):
   loops         range(start, stop, step) from expressions or with a negative step, break or
                 continue in a nested for or a while, return inside a loop of a @wp.func
   nonfinite     wp.inf, wp.isnan, wp.isinf, wp.isfinite
+Modern constructs (a kernel counts once per construct; reported apart from the classes, and
+only `--check-modern` holds them to --min-share, as their families are opt-in by default):
+  wp_static       a wp.static(...) call
+  generic_any     a @wp.func or @wp.kernel parameter annotated with (typing.)Any, alone or inside
+                  a type (wp.array(dtype=typing.Any))
+  overloads       two or more module-level @wp.func definitions of one name
+  kernel_factory  an undecorated function returning a @wp.kernel it defines
+  custom_adjoint  a @wp.func_grad(f) or @wp.func_replay(f) definition
+  tuple_return    a @wp.func returning a tuple (`return a, b` or a tuple[...] annotation)
+  wp_constant     a wp.constant(...) call
+  tiled_launch    a wp.tile* call (the kernel is launched tiled, with a block size)
 """
 
 from __future__ import annotations
@@ -33,6 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from grammar import GenConfig, generate, parse_weights  # noqa: E402
 
 CLASSES = ("side_effects", "lvalues", "names", "loops", "nonfinite")
+MODERN = ("wp_static", "generic_any", "overloads", "kernel_factory", "custom_adjoint", "tuple_return",
+          "wp_constant", "tiled_launch")  # fmt: skip
 ATOMICS = frozenset({"atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and", "atomic_or"})
 
 
@@ -241,6 +254,69 @@ def _nonfinite(tree: ast.Module, found: Found) -> None:
             found.add("nonfinite", str(_wp(n.func)))
 
 
+def _decorator_names(fn: ast.FunctionDef) -> set[str]:
+    """`wp.<name>` of each decorator, called (`@wp.func_grad(f)`) or not."""
+    return {n for d in fn.decorator_list if (n := _wp(d.func if isinstance(d, ast.Call) else d)) is not None}
+
+
+def _is_any(node: ast.expr | None) -> bool:
+    return node is not None and any(
+        (isinstance(n, ast.Name) and n.id == "Any") or (isinstance(n, ast.Attribute) and n.attr == "Any")
+        for n in ast.walk(node)
+    )
+
+
+def _factory(fn: ast.stmt) -> bool:
+    if not isinstance(fn, ast.FunctionDef) or fn.decorator_list:
+        return False
+    kernels = {
+        st.name for st in fn.body if isinstance(st, ast.FunctionDef) and "kernel" in _decorator_names(st)
+    }
+    return any(
+        isinstance(st, ast.Return) and isinstance(st.value, ast.Name) and st.value.id in kernels
+        for st in fn.body
+    )
+
+
+def modern(source: str) -> set[str]:
+    """The modern constructs (MODERN) `source` contains, read from its AST."""
+    tree = ast.parse(source)
+    out: set[str] = set()
+    func_names: collections.Counter[str] = collections.Counter()
+    for st in tree.body:
+        if isinstance(st, ast.FunctionDef) and "func" in _decorator_names(st):
+            func_names[st.name] += 1
+        if _factory(st):
+            out.add("kernel_factory")
+    if any(k >= 2 for k in func_names.values()):
+        out.add("overloads")
+    for n in ast.walk(tree):
+        if isinstance(n, ast.Call):
+            name = _wp(n.func) or ""
+            if name == "static":
+                out.add("wp_static")
+            elif name == "constant":
+                out.add("wp_constant")
+            elif name.startswith("tile"):
+                out.add("tiled_launch")
+        elif isinstance(n, ast.FunctionDef):
+            decos = _decorator_names(n)
+            if decos & {"func_grad", "func_replay"}:
+                out.add("custom_adjoint")
+            if decos & {"func", "kernel"}:
+                a = n.args
+                if any(_is_any(x.annotation) for x in [*a.posonlyargs, *a.args, *a.kwonlyargs]):
+                    out.add("generic_any")
+            if "func" in decos:
+                ret_tuple = isinstance(n.returns, ast.Subscript) and ast.unparse(n.returns.value) in (
+                    "tuple", "typing.Tuple", "Tuple"
+                )  # fmt: skip
+                returns = (r for r in ast.walk(n) if isinstance(r, ast.Return))
+                if ret_tuple or any(isinstance(r.value, ast.Tuple) for r in returns):
+                    out.add("tuple_return")
+    return out
+
+
 def census(source: str) -> Found:
     """The construct classes and forms `source` contains."""
     tree = ast.parse(source)
@@ -256,17 +332,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--weights", default="")
     ap.add_argument("--min-share", type=float, default=0.02, help="exit 1 if a class is below this share")
+    ap.add_argument(
+        "--check-modern", action="store_true", help="exit 1 too if a modern construct is below --min-share"
+    )
     args = ap.parse_args(argv)
     if args.kernels < 1:
         ap.error(f"--kernels must be >= 1, got {args.kernels}")
     config = GenConfig(weights=parse_weights(args.weights)) if args.weights else GenConfig()
     classes: collections.Counter[str] = collections.Counter()
     forms: collections.Counter[tuple[str, str]] = collections.Counter()
+    modern_counts: collections.Counter[str] = collections.Counter()
     for seed in range(args.start, args.start + args.kernels):
-        found = census(generate(seed, config).source)
+        source = generate(seed, config).source
+        found = census(source)
         for cls, fs in found.forms.items():
             classes[cls] += 1
             forms.update((cls, f) for f in fs)
+        modern_counts.update(modern(source))
     n = args.kernels
     print(f"census of {n} kernels (seeds {args.start}..{args.start + n - 1})")
     low = []
@@ -278,6 +360,13 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"    {f:42s} {k:6d}  {100 * k / n:6.2f} %")
         if share < args.min_share:
             low.append(cls)
+    print("modern constructs")
+    for m in MODERN:
+        share = modern_counts[m] / n
+        below = share < args.min_share
+        print(f"    {m:42s} {modern_counts[m]:6d}  {100 * share:6.2f} %{'  (below)' if below else ''}")
+        if below and args.check_modern:
+            low.append(m)
     if low:
         print(f"below {100 * args.min_share:g} %: {', '.join(low)}")
         return 1
