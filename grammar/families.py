@@ -227,7 +227,9 @@ def family_table() -> tuple[Family, ...]:
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
         Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
-        Family("compile_time", compile_time_body, ALL_TAGS, doc="wp.static, generics, overloads, tuple returns"),
+        Family(
+            "compile_time", compile_time_body, ALL_TAGS, doc="wp.static, generics, overloads, tuple returns"
+        ),
         Family("factories", factory_body, ALL_TAGS, doc="kernel factories (closures)", render=factory_render),
         Family(
             "custom_adjoint",

@@ -112,7 +112,10 @@ def test_settings_never_carry_the_registry_or_the_work_folder(tmp_path: Path) ->
     assert back.meta["oracle_registry"] == "tests.support.wrong_oracles:wrong_sin"  # recorded for the reader
     st = back.worker_settings(run_dir="/somewhere")
     assert st.registry_factory is None and st != planted
-    assert back.worker_settings(run_dir="/somewhere", registry="tests.support.wrong_oracles:wrong_sin") == planted
+    assert (
+        back.worker_settings(run_dir="/somewhere", registry="tests.support.wrong_oracles:wrong_sin")
+        == planted
+    )
     assert back.worker_settings().run_dir == ""
 
 
