@@ -164,6 +164,7 @@ def test_truncated_inputs_are_damage_for_replay_and_repro(
 
 
 def test_committed_seeds_carry_hashes_and_the_current_repro_template() -> None:
+    from corpus.repro_script import REPRO_TEMPLATE_VERSION
     from corpus.save import repro_text
 
     folders = sorted(p.parent for p in SEEDS.rglob(E.META))
@@ -172,7 +173,7 @@ def test_committed_seeds_carry_hashes_and_the_current_repro_template() -> None:
         ent = E.load_entry(str(folder))
         assert ent.usable and not ent.note, (folder, ent.problem(), ent.note)
         text = (folder / E.REPRO).read_text()
-        assert 'REPRO_TEMPLATE_VERSION = "4"' in text
+        assert f'REPRO_TEMPLATE_VERSION = "{REPRO_TEMPLATE_VERSION}"' in text
         cfg = re.search(r"^CONFIG: dict\[str, Any\] = json\.loads\((.*)\)$", text, re.M)
         assert cfg is not None, folder
         assert text == repro_text(json.loads(json.loads(cfg.group(1)))), f"{folder}: regenerate repro.py"

@@ -219,3 +219,39 @@ def test_slerp_adjoint_at_zero_relative_rotation_is_dropped(tmp_path: Path) -> N
     if not wp.__version__.startswith("1.19."):
         pytest.skip(f"measured on 1.19.0; installed {wp.__version__}")
     assert warp_0 == 0.0, got
+
+
+def test_same_name_replay_function_across_modules_fails_to_compile(tmp_path: Path) -> None:
+    """Found by the test suite's order: a @wp.func with a @wp.func_replay fails to build once
+    another loaded module defines a same-name @wp.func with a @wp.func_grad (Warp 1.19.0 emits
+    `replay_sq_1(...)` next to a declared `replay_sq_0`); under a name of its own it builds and runs."""
+    import warp as wp
+
+    head = "@wp.func\ndef sq(x: float) -> float:\n    return x * x\n\n\n"
+    grad = (
+        head
+        + "@wp.func_grad(sq)\ndef adj_sq(x: float, adj_ret: float):\n    wp.adjoint[x] += 2.0 * x * adj_ret\n"
+    )
+    replay = head + "@wp.func_replay(sq)\ndef sq_replay(x: float):\n    return x * x\n"
+    kernel = "\n\n@wp.kernel\ndef k(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    out[i] = sq(a[i])\n"
+
+    def launch(mod: object) -> np.ndarray:
+        a = wp.array(np.array([1.5, 2.0], np.float32), device="cpu")
+        out = wp.zeros(2, dtype=wp.float32, device="cpu")
+        wp.launch(mod.k, dim=2, inputs=[a, out], device="cpu")  # type: ignore[attr-defined]
+        return out.numpy()
+
+    names = ["wf_replay_alone", "wf_grad_sq", "wf_replay_after"]
+    try:
+        # with a name no other loaded module uses, the same replay form builds and runs
+        alone = _load(tmp_path, names[0], (replay + kernel).replace("sq", "sq_wf_solo"))
+        np.testing.assert_allclose(launch(alone), [2.25, 4.0])
+        _load(tmp_path, names[1], grad + kernel)
+        after = _load(tmp_path, names[2], replay + kernel)
+        if not wp.__version__.startswith("1.19."):
+            pytest.skip(f"measured on 1.19.0; installed {wp.__version__}")
+        with pytest.raises(Exception, match="build failed"):
+            launch(after)
+    finally:
+        for n in names:
+            sys.modules.pop(n, None)
