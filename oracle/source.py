@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import ast
 import math
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from oracle.closures import factory_kernels, specialize_function_params
 from oracle.errors import Unsupported
-from oracle.static import Assignment
+from oracle.static import BINOPS, Assignment
 from oracle.types import (
     ARRAY_KINDS,
     ArrayT,
@@ -74,19 +73,6 @@ _MATH_FUNCS: dict[str, Callable[..., object]] = {
     f: getattr(math, f)
     for f in ("sqrt", "exp", "log", "log2", "log10", "sin", "cos", "tan", "atan2", "floor", "ceil", "pow")
 }
-_BINOPS: dict[type, Callable[[object, object], object]] = {
-    ast.Add: operator.add,
-    ast.Sub: operator.sub,
-    ast.Mult: operator.mul,
-    ast.Div: operator.truediv,
-    ast.FloorDiv: operator.floordiv,
-    ast.Mod: operator.mod,
-    ast.Pow: operator.pow,
-    ast.LShift: operator.lshift,
-    ast.RShift: operator.rshift,
-    ast.BitOr: operator.or_,
-    ast.BitAnd: operator.and_,
-}
 
 
 def is_type_expr(node: ast.expr, aliases: dict[str, ast.expr]) -> bool:
@@ -123,8 +109,8 @@ def _fold(node: ast.expr, consts: dict[str, ModuleConst]) -> int | float | bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
         v = _fold(node.operand, consts)
         return -v if isinstance(node.op, ast.USub) else +v
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        r = _BINOPS[type(node.op)](_fold(node.left, consts), _fold(node.right, consts))
+    if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
+        r = BINOPS[type(node.op)](_fold(node.left, consts), _fold(node.right, consts))
         if isinstance(r, int | float):
             return r
     if (

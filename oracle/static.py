@@ -58,7 +58,9 @@ class _Unknown(Exception):
     """A name the evaluation context lacks (declaration time: retried at codegen time)."""
 
 
-_BINOPS: dict[type, Callable[[object, object], object]] = {
+# Python's meaning of the binary operators on numbers: wp.static and module constants are
+# evaluated by Python when Warp builds the module (oracle/source.py folds constants with it too)
+BINOPS: dict[type, Callable[[object, object], object]] = {
     ast.Add: operator.add,
     ast.Sub: operator.sub,
     ast.Mult: operator.mul,
@@ -171,11 +173,11 @@ class _Eval:
             if any(k is None for k in node.keys):
                 raise self.refuse("a dict with ** unpacking", node)
             return {self._eval(k): self._eval(v) for k, v in zip(node.keys, node.values, strict=True)}  # type: ignore[arg-type]
-        if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        if isinstance(node, ast.BinOp) and type(node.op) in BINOPS:
             left, right = self._eval(node.left), self._eval(node.right)
             if isinstance(left, TypedConst) or isinstance(right, TypedConst):
                 return self.typed_binop(node, left, right)
-            return _BINOPS[type(node.op)](self.number_value(left, node), self.number_value(right, node))
+            return BINOPS[type(node.op)](self.number_value(left, node), self.number_value(right, node))
         if isinstance(node, ast.UnaryOp):
             v = self._eval(node.operand)
             if isinstance(node.op, ast.Not):
@@ -324,7 +326,7 @@ class _Eval:
         assert isinstance(t, Scalar)
         a, b = (np.asarray(self.number_value(v, node), t.np) for v in (left, right))
         with np.errstate(all="ignore"):
-            r = _BINOPS[type(node.op)](a, b)
+            r = BINOPS[type(node.op)](a, b)
         return TypedConst(t, _typed(t, np.asarray(r).astype(t.np)))
 
     def plain(self, v: object, node: ast.AST) -> int | float | bool | str:
