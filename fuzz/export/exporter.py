@@ -17,8 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import fuzz.export.card as C
 from fuzz.cliutil import UsageError
-from fuzz.export import card as C
 from fuzz.export.dedup import MinHashConfig, cluster
 from fuzz.export.digest import DigestIn, digest_stream
 from fuzz.export.manifest import MANIFEST, file_entry, write_manifest
