@@ -3,12 +3,12 @@ Warp 1.19.0 drops is real (measured here on CPU, d out/d a against the hand-deri
 
 from __future__ import annotations
 
-import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from kernels import harness as h
 
 from corpus.known import KNOWN
 from grammar.case import MODULE_HEADER
@@ -76,14 +76,8 @@ def test_warp_drops_the_struct_field_component_adjoint(tmp_path: Path) -> None:
             if name != "array_store"
         )
     )
-    path = tmp_path / "wf_struct_field_adjoint.py"
-    path.write_text(src)
-    spec = importlib.util.spec_from_file_location("wf_struct_field_adjoint", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod
     try:
-        spec.loader.exec_module(mod)
+        mod = h.import_file(tmp_path / "wf_struct_field_adjoint.py", "wf_struct_field_adjoint", src)
         grads = {}
         for name in [n for n in {**BUGGY, **FINE} if n != "array_store"]:
             a = wp.array(np.array([1.5, -0.5], np.float32), requires_grad=True, device="cpu")
@@ -95,7 +89,7 @@ def test_warp_drops_the_struct_field_component_adjoint(tmp_path: Path) -> None:
             tape.backward(grads={out: wp.ones(2, dtype=wp.float32, device="cpu")})
             grads[name] = a.grad.numpy().copy()
     finally:
-        sys.modules.pop(spec.name, None)
+        sys.modules.pop("wf_struct_field_adjoint", None)
     if not wp.__version__.startswith("1.19."):
         pytest.skip(f"the adjoint was measured on 1.19.0; installed {wp.__version__}")
     for name in BUGGY:
@@ -148,14 +142,7 @@ def _load(tmp_path: Path, name: str, source: str) -> object:
     import warp as wp
 
     wp.config.quiet = True
-    path = tmp_path / f"{name}.py"
-    path.write_text(MODULE_HEADER + source)
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return h.import_file(tmp_path / f"{name}.py", name, MODULE_HEADER + source)
 
 
 def test_break_pattern_and_warp_drops_the_adjoint_of_a_breaking_loop(tmp_path: Path) -> None:
