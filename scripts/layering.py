@@ -121,6 +121,11 @@ def _scan(graph: Graph, module: str) -> None:
                     graph.private.append(PrivateUse(module, dst, a.name, node.lineno))
         elif isinstance(node, ast.ImportFrom):
             base = _from_base(module, path.name == "__init__.py", node)
+            # `from pkg import sub` inside pkg's own tree names pkg: its __init__ runs first, so
+            # a package file importing its submodules closes a cycle with them (across packages
+            # the submodule edge already says everything the layer rule needs)
+            if base in files and base.split(".")[0] == module.split(".")[0]:
+                edge(base, node.lineno)
             for a in node.names:
                 full = f"{base}.{a.name}"
                 dst = full if full in files else _resolve(base, files)

@@ -60,6 +60,22 @@ def test_a_function_local_cycle_is_reported(tmp_path: Path) -> None:
     assert "grammar.a -> grammar.b (grammar/a.py:1) -> grammar.a (grammar/b.py:2)" in line, line
 
 
+def test_a_cycle_through_a_package_file_is_reported(tmp_path: Path) -> None:
+    """`from corpus import folder` runs corpus/__init__.py first; when that file imports a module
+    which imports back that way, the package and the module form a cycle."""
+    root = _tree(
+        tmp_path,
+        {
+            "corpus/__init__.py": "from corpus.save import save\n",
+            "corpus/save.py": "from corpus import folder\n\ndef save():\n    return folder\n",
+            "corpus/folder.py": "X = 1\n",
+        },
+    )
+    assert layering.components(layering.build_graph(root)) == [["corpus", "corpus.save"]]
+    (root / "corpus" / "__init__.py").write_text('"""A package file that imports nothing."""\n')
+    assert layering.components(layering.build_graph(root)) == []
+
+
 def test_a_type_checking_cycle_is_reported(tmp_path: Path) -> None:
     root = _tree(
         tmp_path,
