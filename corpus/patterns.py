@@ -7,6 +7,8 @@ import ast
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from fuzz.engine.gradients import contains_break
+
 
 def _kernel(source: str, kernel_name: str) -> ast.FunctionDef | None:
     try:
@@ -86,15 +88,9 @@ def break_in_loop(fn: ast.FunctionDef) -> bool:
     backward pass runs such a loop's adjoint over the whole range in reverse and stops at the
     first `break` it meets, so the iterations before it lose their adjoint."""
 
-    def breaks(body: list[ast.stmt]) -> bool:
-        for s in body:
-            if isinstance(s, ast.Break):
-                return True
-            if isinstance(s, ast.If) and (breaks(s.body) or breaks(s.orelse)):
-                return True
-        return False
-
-    return any(isinstance(n, ast.For | ast.While) and breaks(n.body) for n in ast.walk(fn))
+    return any(
+        isinstance(n, ast.For | ast.While) and contains_break(n.body, (ast.Break,)) for n in ast.walk(fn)
+    )
 
 
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(

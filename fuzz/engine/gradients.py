@@ -184,13 +184,15 @@ def _static_unrolled(node: ast.For) -> bool:
     )
 
 
-def contains_break(body: list[ast.stmt]) -> bool:
-    """Warp's own rule (codegen `contains_break`): a `break`/`continue` in a loop's body or in its
-    `if`s, not in a nested loop. Warp does not unroll such a loop, whatever its range."""
+def contains_break(
+    body: list[ast.stmt], stops: tuple[type[ast.stmt], ...] = (ast.Break, ast.Continue)
+) -> bool:
+    """Warp's own rule (codegen `contains_break`): a `break`/`continue` (`stops`) in a loop's body
+    or in its `if`s, not in a nested loop. Warp does not unroll such a loop, whatever its range."""
     for s in body:
-        if isinstance(s, ast.Break | ast.Continue):
+        if isinstance(s, stops):
             return True
-        if isinstance(s, ast.If) and (contains_break(s.body) or contains_break(s.orelse)):
+        if isinstance(s, ast.If) and (contains_break(s.body, stops) or contains_break(s.orelse, stops)):
             return True
     return False
 
