@@ -98,7 +98,9 @@ class Campaign:
             per_kernel_timeout=cfg.per_kernel_timeout_s,
             recycle_growth_kb=None if cfg.recycle_mb is None else cfg.recycle_mb * 1024,
         )
-        ledger = Ledger(store, session, settings, cfg.run_dir, cfg.save_corpus, self.snapshot, start)
+        ledger = Ledger(
+            store, session, settings, cfg.run_dir, cfg.save_corpus, self.snapshot, start, pool.placement
+        )
         plan = Plan(start, start + cfg.budget_s, cfg.batch, cfg.workers, cfg.max_kernels, cfg.grace_s)
         sched = Scheduler(pool, SeedBatches(seeds), plan, reductions, self.stop)
 

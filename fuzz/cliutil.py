@@ -6,6 +6,8 @@ import argparse
 import sys
 from typing import Any
 
+from fuzz.placement import DeviceSpecError, parse_devices
+
 
 class UsageError(Exception):
     """Bad input from the user: printed without a traceback, exit status 2."""
@@ -125,29 +127,27 @@ def gen_config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return cfg
 
 
-def resolve_devices(text: str) -> tuple[str, ...]:
+def cuda_device_count() -> int:
+    """The CUDA devices Warp sees on this host (0 without a driver or GPU)."""
     import warp as wp
 
     from fuzz.engine import warpcompat
 
     warpcompat.quiet()
     wp.init()
-    has_cuda = wp.is_cuda_available()
-    if text == "auto":
-        if not has_cuda:
-            print("CUDA: no CUDA device found; checking on CPU only.", file=sys.stderr)
-            return ("cpu",)
-        return ("cpu", "cuda:0")
-    devs = []
-    for d in (x.strip() for x in text.split(",") if x.strip()):
-        if d == "cpu":
-            devs.append("cpu")
-        elif d == "cuda" or d.startswith("cuda:"):
-            if not has_cuda:
-                raise UsageError(f"--devices {text}: no CUDA device is available here (use --devices cpu)")
-            devs.append("cuda:0" if d == "cuda" else d)
-        else:
-            raise UsageError(f"--devices: unknown device {d!r}; use cpu, cuda or cuda:N")
-    if not devs:
-        raise UsageError("--devices: name at least one device")
-    return tuple(dict.fromkeys(devs))
+    return int(wp.get_cuda_device_count()) if wp.is_cuda_available() else 0
+
+
+def resolve_devices(text: str, *, every_gpu: bool = False) -> tuple[str, ...]:
+    """`--devices` against this host's CUDA devices (`fuzz.placement.parse_devices`).
+
+    every_gpu: `auto` and `cuda` mean every CUDA device (a campaign spreads its workers over
+    them); otherwise `cuda:0` only (commands that check in one process)."""
+    count = cuda_device_count()
+    try:
+        devices = parse_devices(text, count, every_gpu=every_gpu)
+    except DeviceSpecError as e:
+        raise UsageError(str(e)) from e
+    if text.strip() == "auto" and not count:
+        print("CUDA: no CUDA device found; checking on CPU only.", file=sys.stderr)
+    return devices

@@ -11,13 +11,14 @@ import contextlib
 import errno
 import multiprocessing as mp
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
 from fuzz.engine.settings import WorkerSettings
 from fuzz.memory import MemoryPoint, MemorySample
 from fuzz.memory import report as memory_report
+from fuzz.placement import assign_devices
 from fuzz.worker import worker_main
 
 
@@ -73,7 +74,9 @@ class _Handle:
 
 
 class WorkerPool:
-    """`n` worker processes; `submit` a task to an idle one, `poll` for events."""
+    """`n` worker processes spread over `settings.devices` (`fuzz.placement.assign_devices`:
+    fewer workers than chosen GPUs raises DeviceSpecError); `submit` a task to an idle one,
+    `poll` for events."""
 
     def __init__(
         self,
@@ -90,6 +93,9 @@ class WorkerPool:
         Warp's in-process compile-and-load path keeps some native memory per batch (a few tens of
         KB, see docs/throughput.md) that no Python-side cleanup can return."""
         self.settings = settings
+        # each worker's own devices (fuzz.placement): the CPU if chosen and one GPU; a worker
+        # replaced after a crash or a CUDA fault gets the same ones
+        self.placement = assign_devices(settings.devices, n)
         self.ctx = mp.get_context("spawn")
         self.startup_timeout = startup_timeout
         self.base_timeout = base_timeout
@@ -105,10 +111,16 @@ class WorkerPool:
 
     def _spawn(self, index: int) -> _Handle:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=worker_main, args=(child, self.settings, index), daemon=True)
+        proc = self.ctx.Process(
+            target=worker_main, args=(child, self.worker_settings(index), index), daemon=True
+        )
         proc.start()
         child.close()
         return _Handle(index, proc, parent, deadline=time.monotonic() + self.startup_timeout)
+
+    def worker_settings(self, index: int) -> WorkerSettings:
+        """The settings worker `index` runs with: the pool's, on that worker's devices only."""
+        return replace(self.settings, devices=self.placement[index])
 
     def idle(self) -> list[int]:
         return [h.index for h in self.handles if h.ready and h.task is None]

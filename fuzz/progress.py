@@ -14,6 +14,15 @@ from fuzz.accounting import Snapshot
 from fuzz.budget import format_duration
 
 
+def _per_device(s: Snapshot) -> str:
+    """Kernels each device ran, as "cpu 40 (2.1/s, 2 failed), cuda:0 20 (1.0/s, 1 failed)"."""
+    parts = []
+    for c in s.per_device():
+        rate = f"{c.kernels / s.elapsed_s:.2f}/s, " if s.elapsed_s else ""
+        parts.append(f"{c.device} {c.kernels} ({rate}{c.failures} failed)")
+    return ", ".join(parts)
+
+
 def _table(s: Snapshot, title: str) -> Table:
     t = Table(title=title, show_header=False, box=None, pad_edge=False)
     rate = s.kernels / s.elapsed_s if s.elapsed_s else 0.0
@@ -25,6 +34,7 @@ def _table(s: Snapshot, title: str) -> Table:
     t.add_row("in store (all sessions)", f"{s.total_kernels} kernels, {s.total_verified} verified")
     fails = {k: v for k, v in s.verdicts.items() if k != "verified"}
     t.add_row("not verified", ", ".join(f"{k}={v}" for k, v in sorted(fails.items())) or "none")
+    t.add_row("per device (this session)", _per_device(s) or "none yet")
     t.add_row("in flight / worker restarts", f"{s.in_flight} / {s.restarts}")
     if s.worker_rss_kb:
         t.add_row("worker RSS (MiB)", ", ".join(f"w{w} {kb / 1024:.0f}" for w, kb in s.worker_rss_kb.items()))
@@ -68,6 +78,7 @@ class Progress:
             print(
                 f"[{format_duration(s.elapsed_s)}/{format_duration(s.budget_s)}] kernels {s.kernels} "
                 f"({rate:.2f}/s) verified {s.verified} | {fails or 'no failures'}"
+                + (f" | {_per_device(s)}" if s.device_kernels else "")
                 + (
                     " | RSS MiB " + "/".join(f"{kb / 1024:.0f}" for kb in s.worker_rss_kb.values())
                     if s.worker_rss_kb
@@ -90,6 +101,10 @@ def print_summary(summary: dict[str, Any]) -> None:
     for key in ("kernels", "verified", "verified_per_s", "kernels_per_s", "elapsed_s", "warp_version"):
         t.add_row(key, str(summary[key]))
     t.add_row("devices", ",".join(summary["devices"]))
+    for dev, c in summary.get("per_device", {}).items():
+        t.add_row(
+            f"device {dev}", f"{c['kernels']} kernels ({c['kernels_per_s']}/s), {c['failures']} failures"
+        )
     for k, v in summary["verdicts"].items():
         t.add_row(f"verdict {k}", str(v))
     for k, v in summary["families"].items():

@@ -13,10 +13,11 @@ from typing import Any
 
 import grammar
 from corpus.save import corpus_dir
-from fuzz.accounting import Ledger
+from fuzz.accounting import Ledger, device_counts
 from fuzz.campaign_config import CampaignConfig
 from fuzz.engine import warpcompat
 from fuzz.engine.verdict import Verdict
+from fuzz.placement import workers_per_device
 from fuzz.pool import WorkerPool
 from fuzz.reducequeue import ReductionQueue
 from fuzz.stopping import StopRequest
@@ -54,6 +55,8 @@ def campaign_summary(
         "generator_version": grammar.GENERATOR_VERSION,
         "devices": list(settings.devices),
         "device_facts": [warpcompat.device_facts(d) for d in settings.devices],
+        # every stored case counts for each device of the worker that ran it (fuzz.accounting)
+        "per_device": {c.device: c.to_json(elapsed) for c in device_counts(store)},
         "first_seed": cfg.seed,
         "shard": cfg.shard.label if cfg.shard else None,
         "session": {
@@ -64,6 +67,8 @@ def campaign_summary(
             "verified_per_s": round(snap.verified / snap.elapsed_s, 4) if snap.elapsed_s else 0.0,
             "budget_s": cfg.budget_s,
             "workers": cfg.workers,
+            "workers_per_device": workers_per_device(pool.placement),
+            "per_device": {c.device: c.to_json(snap.elapsed_s) for c in snap.per_device()},
             "batch": cfg.batch,
             "worker_restarts": pool.restarts,
             "workers_recycled": pool.recycled,

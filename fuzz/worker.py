@@ -80,6 +80,17 @@ def reduce_job(path: str, budget_s: float, settings: WorkerSettings) -> dict[str
     return {"reduce": time.perf_counter() - t, "reduced": ok}
 
 
+def use_own_gpu(devices: tuple[str, ...]) -> None:
+    """Make the worker's CUDA device (the pool gives each worker one, `fuzz.placement`) Warp's
+    default, so nothing that allocates without naming a device creates a context on another GPU
+    (Warp acquires a device's context on its first use; its default after `wp.init()` is cuda:0)."""
+    gpu = next((d for d in devices if d.startswith("cuda")), None)
+    if gpu is not None:
+        import warp as wp
+
+        wp.set_device(gpu)
+
+
 def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     import signal
     import time
@@ -93,7 +104,8 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
     work_dir = os.path.join(settings.run_dir, "work", f"w{index}")
     os.makedirs(work_dir, exist_ok=True)
     _redirect_output(os.path.join(work_dir, "worker.log"))
-    runner = BatchRunner(settings, work_dir, tag=f"w{index}")
+    runner = BatchRunner(settings, work_dir, tag=f"w{index}")  # initialises Warp
+    use_own_gpu(settings.devices)
     conn.send(("ready", os.getpid(), memory.after_batch().to_json()))
     log_path = os.path.join(work_dir, "worker.log")
     while True:

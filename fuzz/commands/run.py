@@ -16,6 +16,7 @@ from fuzz.cliutil import (
     gen_config_from_args,
     resolve_devices,
 )
+from fuzz.placement import DeviceSpecError, assign_devices, default_workers, describe, is_cuda
 from fuzz.shard import Shard, ShardSpecError
 
 NAME = "run"
@@ -38,10 +39,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="run shard K of N (K from 0): seeds seed+K, seed+K+N, ... (docs/scale-out.md)",
     )
     p.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default here: the cores)"
+        "--workers",
+        type=int,
+        default=None,
+        help="worker processes, each running one GPU of --devices (default: one per core, here "
+        f"{os.cpu_count() or 1}, rounded down to a multiple of the GPUs and at least one per GPU)",
     )
     p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
-    p.add_argument("--devices", default="auto", help="cpu, cuda, cpu,cuda or auto (cuda where available)")
+    p.add_argument(
+        "--devices",
+        default="auto",
+        help="cpu, cuda (every CUDA device), cuda:N, a list such as cpu,cuda:0,cuda:2, or auto (cpu and every "
+        "CUDA device there is); the workers are spread over the GPUs, one GPU each",
+    )
     p.add_argument("--no-backward", action="store_true", help="compile forward code only")
     p.add_argument(
         "--gradients",
@@ -121,13 +131,19 @@ def run(args: argparse.Namespace) -> int:
             check_run_dir(args.out)
         except StoreError as e:
             raise UsageError(str(e)) from e
-    if args.workers < 1 or args.batch < 1:
+    if (args.workers is not None and args.workers < 1) or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
     if args.recycle_mb < 0:
         raise UsageError("--recycle-mb must be 0 (never recycle) or a positive number of MiB")
     shard = _shard_from_args(args)
     gen_config = gen_config_from_args(args)
-    devices = resolve_devices(args.devices)
+    devices = resolve_devices(args.devices, every_gpu=True)
+    gpus = sum(1 for d in devices if is_cuda(d))
+    workers = args.workers if args.workers is not None else default_workers(os.cpu_count() or 1, gpus)
+    try:
+        placement = assign_devices(devices, workers)
+    except DeviceSpecError as e:
+        raise UsageError(str(e)) from e
     _confirm_gates()
     run_dir = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
     settings = WorkerSettings(
@@ -146,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
         run_dir=run_dir,
         budget_s=budget,
         seed=args.seed,
-        workers=args.workers,
+        workers=workers,
         batch=args.batch,
         devices=devices,
         settings=settings,
@@ -161,7 +177,10 @@ def run(args: argparse.Namespace) -> int:
     what = "resuming the campaign" if resuming else "campaign"
     if shard is not None:
         what += f" shard {shard.label}"
-    print(f"warpfuzz: {what} in {run_dir} for {args.budget} on {','.join(devices)}", file=sys.stderr)
+    print(
+        f"warpfuzz: {what} in {run_dir} for {args.budget} on {','.join(devices)} ({describe(placement)})",
+        file=sys.stderr,
+    )
     campaign = Campaign(cfg)
     with Progress(enabled=not args.no_progress) as progress:
         campaign.on_progress = progress.update

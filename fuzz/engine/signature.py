@@ -408,7 +408,7 @@ def signature_of(result: CaseResult) -> Signature:
         constructs = line_constructs(source, kname, line)
     if not constructs:
         constructs = all_constructs(source, kname)
-    return Signature(result.stage, device, verdict, kind, constructs)
+    return Signature(re.sub(r"cuda:\d+", "cuda", result.stage), device, verdict, kind, constructs)
 
 
 _GRAD_MSG = re.compile(r"/d(?P<input>\w+)\[[^\]]*\]: Warp (?P<warp>\S+) vs")
