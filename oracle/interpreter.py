@@ -159,6 +159,7 @@ class Interpreter:
         self.frames: list[Frame] = []
         self.lineno = 0
         self.log = LaunchLog(self.dim, False)  # replaced by run_kernel
+        self._local_names: dict[int, tuple[ast.FunctionDef, frozenset[str]]] = {}
 
     # ------------------------------------------------------------------ plumbing
 
@@ -169,6 +170,16 @@ class Interpreter:
     def ctx(self, mask: np.ndarray) -> OpCtx:
         ct = self.frame.ctl_taint if self.frames else np.zeros(self.lanes, bool)
         return OpCtx(mask, self.lineno, self.stats, ct)
+
+    def local_names(self, fn: ast.FunctionDef) -> frozenset[str]:
+        """`static_names(fn)`, walked once per function per interpretation (a helper called in a
+        loop would otherwise be walked at every call)."""
+        hit = self._local_names.get(id(fn))
+        if hit is not None and hit[0] is fn:
+            return hit[1]
+        names = static_names(fn)
+        self._local_names[id(fn)] = (fn, names)
+        return names
 
     def unsupported(self, construct: str, detail: str = "") -> Unsupported:
         return Unsupported(construct, self.lineno, detail)
@@ -201,11 +212,12 @@ class Interpreter:
                 raise KeyError(f"kernel {name!r}: no value given for parameter {pname!r}")
             env[pname] = self.bind_arg(pname, ptype, [a[pname] for a in args_list], arrays)
         fns = [*self.info.kernels.values(), *(f for fs in self.info.overloads.values() for f in fs)]
-        self.log = LaunchLog(self.dim, atomic_results_used(fns), reverse_atomics)
+        used = self.info.mentions_atomics and atomic_results_used(fns)
+        self.log = LaunchLog(self.dim, used, reverse_atomics)
         for ref in arrays.values():
             ref.log = self.log
         frame = Frame(env, np.zeros(self.lanes, bool), np.zeros(self.lanes, bool), name=name)
-        frame.decl_line, frame.local_names = fn.lineno, static_names(fn)
+        frame.decl_line, frame.local_names = fn.lineno, self.local_names(fn)
         self.frames.append(frame)
         self.exec_block(fn.body, np.ones(self.lanes, dtype=bool))
         self.frames.pop()
@@ -1317,7 +1329,7 @@ class Interpreter:
         declared = return_type(fn, self.info.structs)
         infer = declared is None and returns_value(fn)
         frame = Frame(env, ~m, self.frame.ctl_taint.copy(), declared, name=name, infer_ret=infer)
-        frame.decl_line, frame.local_names = fn.lineno, static_names(fn)
+        frame.decl_line, frame.local_names = fn.lineno, self.local_names(fn)
         self.frames.append(frame)
         saved = self.lineno
         try:

@@ -56,6 +56,9 @@ class ModuleInfo:
     kernel_overloads: dict[str, list[ast.FunctionDef]] = field(default_factory=dict)
     # kernels bound by a factory call the oracle cannot resolve (oracle.closures), with why
     refused_kernels: dict[str, Unsupported] = field(default_factory=dict)
+    # False when the source text holds no `atomic_` at all: no atomic call can then exist, and
+    # the interpreter skips walking every function for one whose result is used
+    mentions_atomics: bool = True
 
 
 def _decorator_name(node: ast.FunctionDef | ast.ClassDef) -> str | None:
@@ -204,7 +207,7 @@ def parse_module(source: str) -> ModuleInfo:
         tree = ast.parse(source)
     except SyntaxError as e:
         raise Unsupported("source that does not parse", e.lineno or 0, str(e)) from e
-    info = ModuleInfo()
+    info = ModuleInfo(mentions_atomics="atomic_" in source)
     scope = info.structs
     for node in tree.body:
         if isinstance(node, ast.ClassDef):
