@@ -7,6 +7,13 @@ throw-away batch first, so compiler start-up is excluded everywhere):
 - full (forward only): the campaign path without backward code;
 - naive: one process, one kernel per Warp module, compiled and launched, no oracle (as the earlier
   template prototype ran).
+
+Per family, each pool phase's worker seconds are split over its kernels: a batch's compile in
+proportion to each kernel's emitted C++ (forward and backward text, from the full phase), its
+other shared stages (generation, code cutting) evenly, and each kernel's own check
+(`CaseResult.check_s`) to that kernel. A family's kernels/s is the phase's rate scaled by how its
+seconds per kernel compare with the phase's mean: an estimate of a phase of that family alone
+(`--families` measures one alone).
 """
 
 from __future__ import annotations
@@ -34,10 +41,54 @@ class Phase:
     stage_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     verdicts: Counter[str] = field(default_factory=Counter)
     peak_rss_kb: dict[str, int] = field(default_factory=dict)
+    family_kernels: Counter[str] = field(default_factory=Counter)
+    family_seconds: dict[str, float] = field(default_factory=lambda: defaultdict(float))
 
     @property
     def rate(self) -> float:
         return self.kernels / self.seconds if self.seconds else 0.0
+
+    def family_rate(self, family: str) -> float:
+        """The phase's rate scaled by the family's worker seconds per kernel against the mean."""
+        n, s = self.family_kernels[family], self.family_seconds.get(family, 0.0)
+        total_n, total_s = sum(self.family_kernels.values()), sum(self.family_seconds.values())
+        if not n or s <= 0 or not total_n or total_s <= 0:
+            return 0.0
+        return self.rate * (total_s / total_n) / (s / n)
+
+
+def family_weights(families: list[str], weights: dict[str, float] | None) -> dict[str, float]:
+    """Generator weights that draw only `families`, each at its campaign weight (`weights`, else
+    the default one); an opt-in family (default weight 0) named here gets weight 1."""
+    from grammar.generate import DEFAULT_WEIGHTS
+
+    base = dict(weights) if weights else dict(DEFAULT_WEIGHTS)
+    unknown = [f for f in families if f not in DEFAULT_WEIGHTS]
+    if unknown or not families:
+        raise ValueError(
+            f"unknown families {', '.join(unknown) or '(none given)'}; known: {', '.join(DEFAULT_WEIGHTS)}"
+        )
+    return {f: (base.get(f) or 1.0) if f in families else 0.0 for f in DEFAULT_WEIGHTS}
+
+
+def code_weight(result: CaseResult) -> int:
+    """How much of its batch's compile a kernel is charged: the length of its emitted C++."""
+    return sum(len(result.code.get(k) or "") for k in ("cpp_forward", "cpp_backward"))
+
+
+def split_batch(
+    phase: Phase, results: list[CaseResult], stats: dict[str, float], weights: dict[int, int]
+) -> None:
+    """Add one batch's worker seconds to its kernels' families (see the module docstring)."""
+    if not results:
+        return
+    own = sum(r.check_s for r in results)
+    compile_s = sum(v for k, v in stats.items() if k.startswith("compile"))
+    shared = max(sum(stats.values()) - compile_s - own, 0.0)
+    w = [max(weights.get(r.seed, 0), 1) for r in results]
+    for r, wk in zip(results, w, strict=True):
+        phase.family_kernels[r.family] += 1
+        phase.family_seconds[r.family] += compile_s * wk / sum(w) + shared / len(results) + r.check_s
 
 
 def _warm(pool: WorkerPool, seed: int) -> None:
@@ -63,6 +114,7 @@ def _drive(
     phase: Phase,
     deadline: float | None,
     on_results: Callable[[list[CaseResult]], None],
+    weights: dict[int, int],
 ) -> list[int]:
     """Run `tasks` through the campaign's scheduler (until `deadline` stops new dispatches; what
     is in flight then still finishes, a lost batch is counted, not retried); return the seeds
@@ -77,6 +129,10 @@ def _drive(
         phase.stage_seconds["store"] += time.perf_counter() - t
         for k, v in ev.stats.items():
             phase.stage_seconds[k] += v
+        for r in results:
+            if r.code:
+                weights[r.seed] = code_weight(r)
+        split_batch(phase, results, ev.stats, weights)
         for r in results:
             phase.verdicts[r.verdict] += 1
             done.append(r.seed)
@@ -101,6 +157,7 @@ def _pool_phase(
     tasks: list[Task],
     deadline_s: float | None,
     store_dir: str | None,
+    weights: dict[int, int],
 ) -> tuple[Phase, list[int]]:
     from fuzz.engine.store import Store
 
@@ -115,7 +172,7 @@ def _pool_phase(
             if store is not None:
                 store.add_results(results, 0)
 
-        done = _drive(pool, tasks, phase, deadline, keep)
+        done = _drive(pool, tasks, phase, deadline, keep, weights)
     finally:
         pool.close()
         if store is not None:
@@ -187,6 +244,7 @@ def run_bench(
         cpu_opt_level=cpu_opt_level,
     )
     slice_s = budget_s / 4
+    weights: dict[int, int] = {}  # seed -> emitted C++ length (from the full phase)
     seeds_all = list(range(seed, seed + 1_000_000))
 
     def tasks_from(seeds: list[int], cases: bool = False) -> list[Task]:
@@ -202,17 +260,17 @@ def run_bench(
     log(f"full (backward): campaign path for {slice_s:.0f} s")
     full_bw, seeds = _pool_phase(
         "full_backward", replace(base, run_dir=os.path.join(out_dir, "full")), workers,
-        tasks_from(seeds_all[: 200_000]), slice_s, os.path.join(out_dir, "full"),
+        tasks_from(seeds_all[: 200_000]), slice_s, os.path.join(out_dir, "full"), weights,
     )  # fmt: skip
     log(f"  {full_bw.kernels} kernels, {full_bw.rate:.2f}/s; floor (backward) on the same {len(seeds)} seeds")
     floor_bw, _ = _pool_phase(
         "floor_backward", replace(base, run_dir=os.path.join(out_dir, "floor"), compile_only=True), workers,
-        tasks_from(seeds, cases=True), None, None,
+        tasks_from(seeds, cases=True), None, None, weights,
     )  # fmt: skip
     log(f"  {floor_bw.rate:.2f}/s; full (forward only) on the same seeds")
     full_fw, _ = _pool_phase(
         "full_forward", replace(base, run_dir=os.path.join(out_dir, "fwd"), enable_backward=False), workers,
-        tasks_from(seeds), None, os.path.join(out_dir, "fwd"),
+        tasks_from(seeds), None, os.path.join(out_dir, "fwd"), weights,
     )  # fmt: skip
     log(f"  {full_fw.rate:.2f}/s; naive baseline for up to {slice_s:.0f} s")
     naive = _naive(seeds, os.path.join(out_dir, "naive"), slice_s, gen_config)
@@ -231,6 +289,14 @@ def run_bench(
                 "verdicts": dict(p.verdicts),
                 "stage_seconds": {k: round(v, 2) for k, v in sorted(p.stage_seconds.items())},
                 "peak_rss_kb": p.peak_rss_kb,
+                "families": {
+                    f: {
+                        "kernels": n,
+                        "worker_seconds": round(p.family_seconds.get(f, 0.0), 3),
+                        "kernels_per_s": round(p.family_rate(f), 3),
+                    }
+                    for f, n in sorted(p.family_kernels.items())
+                },
             }
             for p in phases
         },

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import tempfile
+from typing import Any
 
 from fuzz.budget import BudgetError, parse_budget
 from fuzz.cliutil import (
@@ -34,6 +35,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--seed", type=int, default=0, help="first case seed of every phase (same kernels in each)"
     )
     p.add_argument("--out", default=None, help="write the figures as JSON here too")
+    p.add_argument(
+        "--families",
+        default=None,
+        help="measure only these families, e.g. lvalues,tiles (each at its campaign weight; an "
+        "opt-in family at weight 1; default: the default campaign's mix)",
+    )
     add_cpu_opt_option(p)
     add_generator_options(p)
 
@@ -48,6 +55,14 @@ def run(args: argparse.Namespace) -> int:
     if args.workers < 1 or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
     gen_config = gen_config_from_args(args)
+    if args.families is not None:
+        from fuzz.bench import family_weights
+
+        names = [f.strip() for f in args.families.split(",") if f.strip()]
+        try:
+            gen_config["weights"] = family_weights(names, gen_config.get("weights"))
+        except ValueError as e:
+            raise UsageError(f"--families: {e}") from e
     import warp as wp
 
     from fuzz.engine import warpcompat
@@ -80,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     print("where the full path's time goes (summed over workers):")
     for k, v in sorted(full.items(), key=lambda kv: -kv[1]):
         print(f"  {k:>14}: {v:8.2f} s  {100 * v / total:5.1f} %")
+    print_family_table(res)
     print("peak RSS (KiB): " + "; ".join(
         f"{name} " + " ".join(f"{k} {v}" for k, v in ph["peak_rss_kb"].items()) for name, ph in res["phases"].items()
     ))  # fmt: skip
@@ -89,3 +105,17 @@ def run(args: argparse.Namespace) -> int:
         with open(args.out, "w") as f:
             json.dump(res, f, indent=2)
     return 0
+
+
+def print_family_table(res: dict[str, Any]) -> None:
+    """Per family: kernels and estimated kernels/s of the full (backward) and floor phases."""
+    full = res["phases"]["full_backward"].get("families", {})
+    floor = res["phases"]["floor_backward"].get("families", {})
+    if not full:
+        return
+    print("per family (kernels/s of a phase of that family alone, estimated from worker seconds):")
+    print(f"  {'family':>16} {'kernels':>7} {'full':>9} {'floor':>9} {'full/floor':>10}")
+    for fam, row in sorted(full.items(), key=lambda kv: -kv[1]["kernels"]):
+        fr = floor.get(fam, {}).get("kernels_per_s", 0.0)
+        ratio = f"{row['kernels_per_s'] / fr:10.3f}" if fr else f"{'-':>10}"
+        print(f"  {fam:>16} {row['kernels']:7d} {row['kernels_per_s']:9.3f} {fr:9.3f} {ratio}")

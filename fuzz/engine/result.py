@@ -34,6 +34,9 @@ class CaseResult:
     unstable_fraction: float = 0.0  # share of written elements skipped as unstable (judge.unstable_fraction)
     oracle_ops: int = 0
     gradient_check: list[dict[str, Any]] = field(default_factory=list)  # fuzz.engine.gradients, per device
+    # worker seconds this case's own check took (inputs, oracle, launches, judge, gradient check;
+    # not its share of the batch's compile): `bench` splits a batch's time per family with it
+    check_s: float = 0.0
 
     @classmethod
     def from_case(

@@ -438,7 +438,10 @@ class BatchRunner:
                 lang = "cpp" if dev == "cpu" else "cuda"
                 code[f"{lang}_forward"] = cut[job.kernel_name].forward
                 code[f"{lang}_backward"] = cut[job.kernel_name].backward
-            results[job.index] = self._check_one(mod, job, code, stats)
+            t = time.perf_counter()
+            result = self._check_one(mod, job, code, stats)
+            result.check_s = round(time.perf_counter() - t, 6)
+            results[job.index] = result
 
     def _check_one(self, mod: WarpModule, job: _Job, code: dict[str, str | None], stats: Stats) -> CaseResult:
         """Inputs, the oracle, a launch per device, then the judge's verdict on the outputs."""
