@@ -5,6 +5,8 @@ may build their own (`Registry.with_entries`)."""
 
 from __future__ import annotations
 
+import functools
+
 from oracle.atomics import atomic_builtins
 from oracle.builtin_table import Builtin, BuiltinFn, Registry
 from oracle.composite_builtins import composite_builtins
@@ -14,7 +16,14 @@ from oracle.random import random_builtins
 from oracle.scalar_builtins import scalar_builtins
 from oracle.spatial import spatial_builtins
 
-__all__ = ["Builtin", "BuiltinFn", "Registry", "default_registry", "scalar_builtins"]
+__all__ = [
+    "Builtin",
+    "BuiltinFn",
+    "Registry",
+    "default_registry",
+    "scalar_builtins",
+    "shared_default_registry",
+]
 
 
 def default_registry() -> Registry:
@@ -31,3 +40,11 @@ def default_registry() -> Registry:
         + noise_builtins()
     )
     return Registry({b.name: b for b in entries})
+
+
+@functools.lru_cache(maxsize=1)
+def shared_default_registry() -> Registry:
+    """`default_registry()` built once per process, for callers that pass no registry: building
+    it (~1 ms) once per oracle pass cost a worker as much as several statements' interpretation.
+    Registries are immutable (`with_entries` copies) and no builtin keeps state between calls."""
+    return default_registry()

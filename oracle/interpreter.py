@@ -16,7 +16,7 @@ import numpy as np
 
 import oracle.tiles as tiles
 from oracle.access import LaunchLog, SharedAtomic
-from oracle.builtins import Registry, default_registry
+from oracle.builtins import Registry, shared_default_registry
 from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
 from oracle.races import atomic_results_used, element_name, record_load, record_store, same_values, written
@@ -1433,7 +1433,7 @@ def evaluate_many(
         return []
     info = parse_module(source)
     k = len(args_list)
-    reg = registry or default_registry()
+    reg = registry or shared_default_registry()
     interp = Interpreter(info, tuple(dim), reg, max_while_iterations, copies=k)
     with np.errstate(all="ignore"):
         arrays = interp.run_kernel(kernel_name, list(args_list))
@@ -1496,7 +1496,7 @@ def supported_operators() -> frozenset[str]:
 
 
 def supported_calls(registry: Registry | None = None) -> frozenset[str]:
-    return (registry or default_registry()).names() | BARE_CALLS | tiles.TILE_CALLS
+    return (registry or shared_default_registry()).names() | BARE_CALLS | tiles.TILE_CALLS
 
 
 _ = lane_broadcast, cast

@@ -3,7 +3,9 @@ builtin.h defines it) together with its error rule; composites reuse them compon
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -443,7 +445,16 @@ def scalar_builtins() -> list[Builtin]:
 
 def call_scalar(name: str, args: list[Value], ctx: OpCtx) -> Value:
     """`wp.<name>(*args)` for a scalar builtin: the composite formulas are written with these."""
+    b = _scalar_table().get(name)
+    if b is None:
+        raise ctx.unsupported(f"call wp.{name}")
+    return b.fn(list(args), ctx)
+
+
+@functools.lru_cache(maxsize=1)
+def _scalar_table() -> Mapping[str, Builtin]:
+    """`scalar_builtins()` by name, built once (the first entry of a name, as the scan found it)."""
+    table: dict[str, Builtin] = {}
     for b in scalar_builtins():
-        if b.name == name:
-            return b.fn(list(args), ctx)
-    raise ctx.unsupported(f"call wp.{name}")
+        table.setdefault(b.name, b)
+    return MappingProxyType(table)
