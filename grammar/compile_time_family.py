@@ -339,4 +339,4 @@ def compile_time_body(gen: Gen) -> list[cst.BaseStatement]:
     lines.append(f"{out.name}[i] = {' + '.join(results)}")
     for text in c.helpers.values():
         gen.helpers.extend(cst.parse_module(text).body)  # type: ignore[arg-type]
-    return list(cst.parse_module("\n".join(lines) + "\n").body)
+    return gen.text_body("\n".join(lines) + "\n")

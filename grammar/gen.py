@@ -95,6 +95,10 @@ def dynamic(e: Expr) -> Expr:
     return e
 
 
+# the one statement standing for a body kept as text (Gen.text_body); render splices the text in
+TEXT_BODY_MARK = "__warpfuzz_text_body__"
+
+
 class Gen:
     """Generation state of one case; every choice goes through `rng`."""
 
@@ -135,8 +139,22 @@ class Gen:
         self.ctypes: list[str] = []  # composite types statements may assign
         self.fields: list[Expr] = []  # struct fields readable as leaves (`p.field`)
         self.mutable: set[str] = set()  # composite locals whose components may be assigned
+        self.body_text: str | None = None  # a kernel body kept as source text (text_body)
 
     # ---- names, parameters -------------------------------------------------------------------
+
+    def text_body(self, text: str) -> list[cst.BaseStatement]:
+        """The kernel body for module-level source `text` (statements, one per line or block).
+
+        A body built as text (the reach snippets) is kept as text: libcst renders a parsed
+        statement inside the kernel as its own text indented by one level, so `render` splices
+        the lines in instead of parsing them here and printing them back (the same source, at a
+        third of the cost). Text with blank or tab-indented lines is parsed as before."""
+        lines = text.split("\n")
+        if lines[-1] != "" or any(not ln.strip() or "\t" in ln for ln in lines[:-1]):
+            return list(cst.parse_module(text).body)
+        self.body_text = text
+        return [cst.SimpleStatementLine([cst.Expr(cst.Name(TEXT_BODY_MARK))])]
 
     def fresh(self, prefix: str) -> str:
         self._counter += 1

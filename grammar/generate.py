@@ -14,7 +14,7 @@ from grammar.case import KernelCase, ParamSpec
 from grammar.constructs import constructs_of
 from grammar.expr import Rejected, name, wp_attr
 from grammar.families import FAMILIES, REACH_FAMILIES, Family, family_table
-from grammar.gen import Gen, Knobs
+from grammar.gen import TEXT_BODY_MARK, Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
 
@@ -209,4 +209,11 @@ def render(gen: Gen, body: list[cst.BaseStatement]) -> str:
         decorators=[cst.Decorator(wp_attr("kernel"))],
     )
     module = cst.Module(body=[*gen.helpers, fn])
-    return module.code
+    code = module.code
+    if gen.body_text is None:
+        return code
+    mark = f"    {TEXT_BODY_MARK}\n"
+    if code.count(mark) != 1:
+        raise AssertionError(f"{gen.kname}: the text body's marker appears {code.count(mark)} times")
+    text = "".join(f"    {line}\n" for line in gen.body_text.splitlines())
+    return code.replace(mark, text)

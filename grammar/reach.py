@@ -603,4 +603,4 @@ def reach_body(gen: Gen, cls: str) -> list[cst.BaseStatement]:
         lines.append(f"{out.name}[i] = {' + '.join(results)}")
     for text in r.helpers.values():
         gen.helpers.extend(cst.parse_module(text).body)  # type: ignore[arg-type]
-    return list(cst.parse_module("\n".join(lines) + "\n").body)
+    return gen.text_body("\n".join(lines) + "\n")

@@ -306,7 +306,7 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
         acc: ArrayParam = gen.add_array(dtype, "inout", Interval(0, 10), shape)
         zero = "0" if len(shape) == 1 else "(" + ", ".join("0" for _ in shape) + ")"
         k.lines.append(f"wp.tile_atomic_add({acc.name}, {gen.rng.pick(k.tiles)}, offset={zero})")
-    return [cst.parse_statement(line + "\n") for line in k.lines]
+    return gen.text_body("".join(line + "\n" for line in k.lines))
 
 
 def tile_block_dim(gen: Gen) -> int:

@@ -46,16 +46,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batches", type=int, default=4, help="batches to run (default 4)")
     ap.add_argument("--batch", type=int, default=16, help="kernels per batch (default 16)")
     ap.add_argument("--top", type=int, default=30, help="functions to list (default 30)")
+    ap.add_argument("--no-profile", action="store_true", help="stage timers only (no cProfile overhead)")
     ap.add_argument("--dump", default=None, help="also write the raw profile here (pstats format)")
     ap.add_argument("--no-backward", action="store_true", help="forward code only (no gradient check)")
     args = ap.parse_args(argv)
 
+    from grammar.native_output import stderr_to
+
+    work = tempfile.mkdtemp(prefix="warpfuzz-profile-")
+    log = os.path.join(work, "compiler.log")
+    print(f"compiler output goes to {log}", flush=True)
+    with stderr_to(log):  # clang's warnings, as a worker's go to its worker.log
+        return _profile(args, work)
+
+
+def _profile(args: argparse.Namespace, work: str) -> int:
     from fuzz import memory
     from fuzz.engine.runner import BatchRunner
     from fuzz.engine.settings import WorkerSettings
     from fuzz.worker import generate_case
 
-    work = tempfile.mkdtemp(prefix="warpfuzz-profile-")
     settings = WorkerSettings(
         run_dir=work, devices=("cpu",), enable_backward=not args.no_backward, cpu_opt_level=0
     )
@@ -85,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter()
     for b in range(args.batches):
         seeds = range(args.seed + b * args.batch, args.seed + (b + 1) * args.batch)
-        prof.enable()
+        if not args.no_profile:
+            prof.enable()
         cases: list[Any] = []
         for s in seeds:
             t = time.perf_counter()
@@ -131,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             f" {1000 * c / k:9.1f} {100 * c / tot_check:8.1f}"
         )
 
+    if args.no_profile:
+        return 0
     ps = pstats.Stats(prof)
     if args.dump:
         ps.dump_stats(args.dump)
