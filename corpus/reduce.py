@@ -17,8 +17,9 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from typing import Any
 
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
@@ -37,6 +38,10 @@ from grammar.native_output import stderr_to
 
 class ReduceError(RuntimeError):
     """The case cannot be reduced (it does not reproduce, or the folder lacks its case)."""
+
+
+class DoesNotReproduce(ReduceError):
+    """The case, run again alone, does not fail with its recorded signature."""
 
 
 class UnusableFolder(ReduceError):
@@ -87,6 +92,7 @@ class Reduction:
     batches: int = 0
     seconds: float = 0.0
     log: list[str] = field(default_factory=list)
+    settings: WorkerSettings | None = None  # what the candidates were judged with
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,23 +111,68 @@ def _key(case: KernelCase) -> str:
     return case.dumps()
 
 
+class ReduceMode(StrEnum):
+    """How a failure's candidates must run, which decides what may share a Warp module with them.
+
+    JUDGED: a forward failure, compiled and judged in this process; candidates of several
+    reductions share one module per round (the per-module compile cost is paid once for all of
+    them), built without backward code, which a forward verdict never reads.
+    GRADIENT: a gradient failure; shared modules as JUDGED, with the backward code.
+    COMPILE: the failure is Warp refusing the code; most candidates fail to build, which splits
+    a shared module, so each such reduction runs alone.
+    ISOLATED: crash or timeout; every candidate runs in a child process, one reduction at a time.
+    """
+
+    JUDGED = "judged"
+    GRADIENT = "gradient"
+    COMPILE = "compile"
+    ISOLATED = "isolated"
+
+
+def reduce_mode(sig: Signature) -> ReduceMode:
+    if sig.verdict in (Verdict.CRASH, Verdict.TIMEOUT):
+        return ReduceMode.ISOLATED
+    if Where.parse(sig.stage).stage in (Stage.IMPORT, Stage.COMPILE) or sig.verdict == Verdict.COMPILE_ERROR:
+        return ReduceMode.COMPILE
+    if Where.parse(sig.stage).stage is Stage.GRADIENT or sig.verdict == Verdict.GRADIENT_MISMATCH:
+        return ReduceMode.GRADIENT
+    return ReduceMode.JUDGED
+
+
+SHARED_MODES = frozenset({ReduceMode.JUDGED, ReduceMode.GRADIENT})
+
+
+def judging_settings(mode: ReduceMode, settings: WorkerSettings) -> WorkerSettings:
+    """The settings candidates of `mode` are judged with: the campaign's, without backward code
+    for a forward failure (half the compile work; its verdict never reads the adjoint)."""
+    if mode is ReduceMode.JUDGED and settings.enable_backward:
+        return replace(settings, enable_backward=False)
+    return settings
+
+
+# a reduction as a coroutine: it yields candidate batches and is sent their results, in order
+Steps = Generator[list[KernelCase], list[CaseResult], Reduction]
+
+
 class _Reducer:
     def __init__(
         self,
         target: Signature,
         settings: WorkerSettings,
-        runner: Runner,
         batch: int,
         deadline: float,
         say: Callable[[str], None],
+        tag: str = "c",
+        min_grow: int = 1,
     ) -> None:
         self.target = target
         self.settings = settings
-        self.runner = runner
         self.batch = max(1, batch)
-        self.grow = 1
+        self.min_grow = max(1, min(min_grow, self.batch))
+        self.grow = self.min_grow
         self.deadline = deadline
         self.say = say
+        self.tag = tag
         self.registry = load_registry(settings.registry_factory)
         self.names = itertools.count()
         self.seen: set[str] = set()
@@ -133,12 +184,15 @@ class _Reducer:
             Stage.ORACLE,
         )
 
-    def run(self, cases: list[KernelCase]) -> list[CaseResult]:
+    def named(self, cases: list[KernelCase]) -> list[KernelCase]:
+        """The batch under unique kernel names (candidates of one case share its name)."""
         self.batches += 1
         self.tested += len(cases)
         base = cases[0].kernel_name
-        named = [rename(c, f"{base}_c{next(self.names)}") for c in cases]
-        return self.runner.run_candidates(named, stop=lambda r: same_failure(self.target, signature_of(r)))
+        return [rename(c, f"{base}_{self.tag}{next(self.names)}") for c in cases]
+
+    def keeps(self, res: CaseResult) -> bool:
+        return same_failure(self.target, signature_of(res))
 
     def admissible(self, cand: KernelCase, current_size: tuple[int, ...]) -> bool:
         """Cheap checks before compiling: smaller, parses, inputs build, oracle finds no UB."""
@@ -172,13 +226,15 @@ class _Reducer:
 
     def one_pass(
         self, current: KernelCase, proposals: Iterator[Candidate]
-    ) -> tuple[Candidate, CaseResult] | None:
+    ) -> Generator[list[KernelCase], list[CaseResult], tuple[Candidate, CaseResult] | None]:
         """Test proposals batch by batch; return the first (biggest cut) that keeps the failure.
 
         The batch grows (1, 2, 4, ... up to `batch`) while candidates keep being rejected and
-        falls back to 1 after a keep: when most cuts succeed (early deletions) the candidates
-        after the first kept one are wasted compiles; when most fail (literals) one module per
-        many candidates saves the per-module compile cost."""
+        falls back to `min_grow` (1 alone) after a keep: when most cuts succeed (early
+        deletions) the candidates after the first kept one are wasted compiles; when most fail
+        (literals) one module per many candidates saves the per-module compile cost. Reductions
+        sharing modules start wider: the module's cost is paid anyway, and a round saved is
+        saved for all of them."""
         cur_size = size(current)
         pending: list[Candidate] = []
         exhausted = False
@@ -193,13 +249,109 @@ class _Reducer:
                 exhausted = True
             if not pending:
                 break
-            results = self.run([c.case for c in pending])
+            results = yield self.named([c.case for c in pending])
             for cand, res in zip(pending, results, strict=True):
-                if same_failure(self.target, signature_of(res)):
-                    self.grow = 1
+                if self.keeps(res):
+                    self.grow = self.min_grow
                     return cand, res
             self.grow = min(self.batch, self.grow * 2)
         return None
+
+    def steps(self, case: KernelCase, passes: tuple[tuple[str, Pass], ...]) -> Steps:
+        """The whole reduction of `case`: reproduce it, run the passes to a fixpoint (or the
+        deadline), judge the result once more under the case's own name."""
+        first = (yield self.named([case]))[0]
+        got = signature_of(first)
+        if not same_failure(self.target, got):
+            raise DoesNotReproduce(
+                f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {self.target.key()!r}, "
+                f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
+            )
+        self.target = with_cause(self.target, got)  # keep the cause from here on
+        out = Reduction(case, first, got, statement_count(case), statement_count(case))
+        current, best = case, first
+        progress = True
+        while progress and time.monotonic() < self.deadline:
+            progress = False
+            for name, p in passes:
+                while time.monotonic() < self.deadline:
+                    found = yield from self.one_pass(current, p(current))
+                    if found is None:
+                        break
+                    cand, res = found
+                    current, best = cand.case, res
+                    out.accepted += 1
+                    progress = True
+                    line = f"{name}: {cand.what} -> {statement_count(current)} statements"
+                    out.log.append(line)
+                    self.say(line)
+        # the reduced case under its own name, judged once more from scratch
+        final = rename(current, case.kernel_name)
+        self.batches += 1
+        self.tested += 1
+        again = (yield [final])[0]
+        if self.keeps(again):
+            best = again
+        best = replace(best, case=final.to_json(), kernel_name=final.kernel_name)
+        out.case = final
+        out.result = best
+        out.signature = signature_of(best)
+        out.statements_after = statement_count(final)
+        out.tested, out.rejected_early, out.batches = self.tested, self.rejected_early, self.batches
+        return out
+
+
+def drive(
+    steps: list[Steps], runner: Runner, stop: Callable[[CaseResult], bool] | None = None
+) -> list[Reduction | ReduceError]:
+    """Run reductions side by side: each round, the batches every live reduction asks for are
+    compiled together as one Warp module and each gets its own results back. `stop` (one
+    reduction only) lets a child-process runner skip the rest of a batch once one keeps the
+    failure."""
+    out: list[Reduction | ReduceError | None] = [None] * len(steps)
+    asks: dict[int, list[KernelCase]] = {}
+
+    def advance(i: int, results: list[CaseResult] | None) -> None:
+        try:
+            asks[i] = next(steps[i]) if results is None else steps[i].send(results)
+        except StopIteration as done:
+            out[i] = done.value
+            asks.pop(i, None)
+        except ReduceError as e:
+            out[i] = e
+            asks.pop(i, None)
+
+    for i in range(len(steps)):
+        advance(i, None)
+    while asks:
+        order = list(asks)
+        cases = [c for i in order for c in asks[i]]
+        results = runner.run_candidates(cases, stop=stop if len(steps) == 1 else None)
+        at = 0
+        for i in order:
+            n = len(asks[i])
+            advance(i, results[at : at + n])
+            at += n
+    return [r for r in out if r is not None]
+
+
+def _runner_for(settings: WorkerSettings, wdir: str, isolate: bool, timeout_s: float) -> Runner:
+    if isolate:
+        return SubprocessRunner(settings, wdir, timeout_s=timeout_s)
+    return CandidateRunner(settings, wdir, tag="red")
+
+
+@contextlib.contextmanager
+def _work_dir(work_dir: str | None) -> Iterator[str]:
+    if work_dir is not None:
+        yield work_dir
+        return
+    sweep_stale_work_dirs()
+    wdir = tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+    try:
+        yield wdir
+    finally:
+        shutil.rmtree(wdir, ignore_errors=True)
 
 
 def reduce_case(
@@ -214,75 +366,78 @@ def reduce_case(
     timeout_s: float = 60.0,
     passes: tuple[tuple[str, Pass], ...] = PASSES,
     log: Callable[[str], None] | None = None,
+    exact_settings: bool = False,
 ) -> Reduction:
     """Shrink `case` while it keeps failing with `target`'s signature.
 
-    settings: devices, tolerance and oracle registry to judge candidates with (the campaign's).
+    settings: devices, tolerance and oracle registry to judge candidates with (the campaign's;
+    `judging_settings` drops the backward code of a forward failure unless `exact_settings`).
     isolate: run candidates in child processes (default: for crash and timeout cases).
     Raises ReduceError if the case does not reproduce its signature to begin with.
     """
     sig = target if isinstance(target, Signature) else signature_of(target)
-    say = log or (lambda s: None)
     start = time.monotonic()
-    own_dir = work_dir is None
-    if own_dir:
-        sweep_stale_work_dirs()
-    wdir = work_dir or tempfile.mkdtemp(prefix=f"{TEMP_PREFIX}{os.getpid()}-")
+    mode = reduce_mode(sig)
     if isolate is None:
-        isolate = sig.verdict in (Verdict.CRASH, Verdict.TIMEOUT)
-    runner: Runner = (
-        SubprocessRunner(settings, wdir, timeout_s=timeout_s)
-        if isolate
-        else CandidateRunner(settings, wdir, tag="red")
-    )
-    red = _Reducer(sig, settings, runner, batch, start + budget_s, say)
-    # candidates compiled in this process make clang warn on fd 2; keep that off the terminal
-    quiet = contextlib.nullcontext() if isolate else stderr_to(os.path.join(wdir, "compiler.log"))
-    with quiet:
+        isolate = mode is ReduceMode.ISOLATED
+    if not exact_settings:
+        settings = judging_settings(mode, settings)
+    red = _Reducer(sig, settings, batch, start + budget_s, log or (lambda s: None))
+    with _work_dir(work_dir) as wdir:
+        runner = _runner_for(settings, wdir, isolate, timeout_s)
+        # candidates compiled in this process make clang warn on fd 2; keep that off the terminal
+        quiet = contextlib.nullcontext() if isolate else stderr_to(os.path.join(wdir, "compiler.log"))
         try:
-            first = red.run([case])[0]
-            got = signature_of(first)
-            if not same_failure(sig, got):
-                raise ReduceError(
-                    f"seed {case.seed} ({case.kernel_name}): does not reproduce; expected {sig.key()!r}, "
-                    f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
-                )
-            red.target = sig = with_cause(sig, got)  # keep the cause from here on
-            out = Reduction(case, first, got, statement_count(case), statement_count(case))
-            current, best = case, first
-            progress = True
-            while progress and time.monotonic() < red.deadline:
-                progress = False
-                for name, p in passes:
-                    while time.monotonic() < red.deadline:
-                        found = red.one_pass(current, p(current))
-                        if found is None:
-                            break
-                        cand, res = found
-                        current, best = cand.case, res
-                        out.accepted += 1
-                        progress = True
-                        line = f"{name}: {cand.what} -> {statement_count(current)} statements"
-                        out.log.append(line)
-                        say(line)
-            # the reduced case under its own name, judged once more from scratch
-            final = rename(current, case.kernel_name)
-            with contextlib.suppress(Exception):
-                again = runner.run_candidates([final])[0]
-                if same_failure(sig, signature_of(again)):
-                    best = again
-            best = replace(best, case=final.to_json(), kernel_name=final.kernel_name)
-            out.case = final
-            out.result = best
-            out.signature = signature_of(best)
-            out.statements_after = statement_count(final)
-            out.tested, out.rejected_early, out.batches = red.tested, red.rejected_early, red.batches
-            out.seconds = time.monotonic() - start
-            return out
+            with quiet:
+                (res,) = drive([red.steps(case, passes)], runner, stop=red.keeps)
         finally:
             runner.close()
-            if own_dir:
-                shutil.rmtree(wdir, ignore_errors=True)
+    if isinstance(res, ReduceError):
+        raise res
+    res.seconds = time.monotonic() - start
+    res.settings = settings
+    return res
+
+
+def reduce_cases(
+    items: list[tuple[KernelCase, Signature]],
+    settings: WorkerSettings,
+    *,
+    work_dir: str | None = None,
+    budget_s: float = 300.0,
+    batch: int = 16,
+    min_grow: int = 4,
+    passes: tuple[tuple[str, Pass], ...] = PASSES,
+) -> list[Reduction | ReduceError]:
+    """Reduce several failures of one shared mode (`SHARED_MODES`) together, one module per
+    round, all within `budget_s`, judged with `judging_settings(mode, settings)`; per item its
+    Reduction, or the ReduceError saying why it was not."""
+    modes = {reduce_mode(s) for _, s in items}
+    if len(modes) > 1 or not modes <= SHARED_MODES:
+        names = ", ".join(f"{c.kernel_name} ({reduce_mode(s)})" for c, s in items)
+        raise ValueError(
+            f"{names}: only failures of one shared mode share modules; reduce others with reduce_case"
+        )
+    if not items:
+        return []
+    st = judging_settings(modes.pop(), settings)
+    start = time.monotonic()
+    reds = [
+        _Reducer(sig, st, batch, start + budget_s, lambda s: None, tag=f"r{k}c", min_grow=min_grow)
+        for k, (_, sig) in enumerate(items)
+    ]
+    with _work_dir(work_dir) as wdir:
+        runner = _runner_for(st, wdir, False, 60.0)
+        try:
+            with stderr_to(os.path.join(wdir, "compiler.log")):
+                out = drive([r.steps(c, passes) for r, (c, _) in zip(reds, items, strict=True)], runner)
+        finally:
+            runner.close()
+    for r in out:
+        if isinstance(r, Reduction):
+            r.seconds = time.monotonic() - start
+            r.settings = st
+    return out
 
 
 def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
@@ -310,15 +465,14 @@ def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None
     )
 
 
-def reduce_folder(
-    path: str,
-    *,
-    settings: WorkerSettings | None = None,
-    budget_s: float = 300.0,
-    batch: int = 8,
-    log: Callable[[str], None] | None = None,
-) -> str:
-    """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
+@dataclass(frozen=True)
+class _FolderJob:
+    folder: CorpusFolder
+    target: Signature
+    settings: WorkerSettings
+
+
+def _folder_job(path: str, settings: WorkerSettings | None, log: Callable[[str], None] | None) -> _FolderJob:
     ent = CorpusFolder.read(path)
     if not ent.usable:
         raise UnusableFolder(f"{path}: {ent.problem()}")
@@ -334,18 +488,101 @@ def reduce_folder(
         log(
             f"reducing the {target.devices} part of {ent.signature.devices} (the rest needs devices not here)"
         )
-    red = reduce_case(ent.case, target, st, budget_s=budget_s, batch=batch, log=log)
+    return _FolderJob(ent, target, st)
+
+
+def _write_reduced(job: _FolderJob, red: Reduction) -> str:
+    ent, st = job.folder, red.settings or job.settings
     dest = ent.reduced_path
     if os.path.isdir(dest):
         shutil.rmtree(dest)
     extra = {
-        "reduced_from": {"path": os.path.abspath(path), "signature": ent.signature.to_json()},
+        "reduced_from": {"path": os.path.abspath(ent.path), "signature": ent.signature.to_json()},
         "reduction": red.to_json(),
         "known": ent.meta.get("known", {"status": "open", "issue": None, "note": ""}),
         "gen_config": ent.meta.get("gen_config", {}),
     }
     write_folder(dest, red.result, st, gen_config=ent.meta.get("gen_config"), extra=extra)
     return dest
+
+
+def reduce_folder(
+    path: str,
+    *,
+    settings: WorkerSettings | None = None,
+    budget_s: float = 300.0,
+    batch: int = 8,
+    log: Callable[[str], None] | None = None,
+) -> str:
+    """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
+    job = _folder_job(path, settings, log)
+    assert job.folder.case is not None
+    red = reduce_case(job.folder.case, job.target, job.settings, budget_s=budget_s, batch=batch, log=log)
+    return _write_reduced(job, red)
+
+
+def folder_mode(path: str) -> ReduceMode | None:
+    """The reduce mode of a saved failure's recorded signature (None: the folder is unreadable)."""
+    try:
+        return reduce_mode(CorpusFolder.read(path).signature)
+    except Exception:
+        return None
+
+
+def reduce_folders(
+    paths: list[str],
+    *,
+    settings: WorkerSettings,
+    budget_s: float = 300.0,
+    batch: int = 8,
+) -> list[str | ReduceError]:
+    """Reduce several folders within `budget_s` in all, judged with `settings` (a campaign's):
+    the failures of each shared mode side by side, one module per round (`reduce_cases`), the
+    others one after another in what is left. A forward failure that does not reproduce without
+    the backward code is tried once more alone with `settings` as they are. Per path its
+    reduced/ folder or the ReduceError."""
+    start = time.monotonic()
+    out: dict[int, str | ReduceError] = {}
+    jobs: dict[int, _FolderJob] = {}
+    for k, p in enumerate(paths):
+        try:
+            jobs[k] = _folder_job(p, settings, None)
+        except ReduceError as e:
+            out[k] = e
+    exact: set[int] = set()
+
+    def left() -> float:
+        return budget_s - (time.monotonic() - start)
+
+    for mode in (ReduceMode.JUDGED, ReduceMode.GRADIENT):
+        shared = [k for k, j in jobs.items() if reduce_mode(j.target) is mode]
+        if not shared or left() <= 1:
+            continue
+        items = []
+        for k in shared:
+            case = jobs[k].folder.case
+            assert case is not None
+            items.append((case, jobs[k].target))
+        for k, res in zip(shared, reduce_cases(items, settings, budget_s=left()), strict=True):
+            if isinstance(res, DoesNotReproduce) and judging_settings(mode, settings) != settings:
+                exact.add(k)  # e.g. a forward failure that needs the backward code built
+            else:
+                out[k] = res if isinstance(res, ReduceError) else _write_reduced(jobs[k], res)
+    for k, job in jobs.items():
+        if k in out:
+            continue
+        if left() <= 1:
+            out[k] = ReduceError(f"{job.folder.path}: no time left in this reduction job")
+            continue
+        try:
+            assert job.folder.case is not None
+            red = reduce_case(
+                job.folder.case, job.target, settings, budget_s=left(), batch=batch, exact_settings=k in exact
+            )
+            out[k] = _write_reduced(job, red)
+        except ReduceError as e:
+            out[k] = e
+    return [out[k] for k in range(len(paths))]
 
 
 def pending_representatives(run_dir: str) -> list[str]:

@@ -30,7 +30,7 @@ class Task:
     seeds: list[int]
     cases: list[dict[str, Any]] | None = None
     single: bool = False
-    reduce: str | None = None  # a corpus folder to reduce (within `budget_s`) instead of a batch
+    reduce: list[str] | None = None  # corpus folders to reduce (within `budget_s`) instead of a batch
     budget_s: float = 0.0
 
     def message(self) -> tuple[str, int, list[Any]]:

@@ -174,8 +174,9 @@ class Scheduler:
     ) -> None:
         t0 = self.started_at.pop(ev.task.batch_id, None)
         if ev.task.reduce is not None:  # a reduction: no verdicts, never retried
-            ok = isinstance(ev, Done) and ev.stats.get("reduced", 0.0) > 0
-            self.reductions.finished(time.monotonic() - (t0 or time.monotonic()), ok)
+            n = len(ev.task.reduce)
+            ok = int(ev.stats.get("reduced", 0.0)) if isinstance(ev, Done) else 0
+            self.reductions.finished(time.monotonic() - (t0 or time.monotonic()), ok, n - ok)
         elif isinstance(ev, Done):
             if t0 is not None and not ev.task.single:
                 self.batch_times.append((time.monotonic() - t0, len(ev.task.seeds)))

@@ -2,10 +2,11 @@
 
 Generation happens here too, from seeds, so the campaign process stays light. Messages:
 main -> worker: ("seeds", batch_id, [seed, ...]) | ("cases", batch_id, [case_json, ...])
-               | ("reduce", batch_id, [corpus_folder, budget_s]) | ("stop",)
+               | ("reduce", batch_id, [[corpus_folder, ...], budget_s]) | ("stop",)
                (a reduction answers "done" with no results and stats {"reduce": seconds,
-               "reduced": 1.0 or 0.0}; its candidates compile in this process, batched into one
-               module, or in child processes for crash and timeout cases)
+               "reduced": n, "failed": n}; its candidates compile in this process, the
+               candidates of all its folders batched into one module per round, or in child
+               processes for crash and timeout cases)
 worker -> main: ("ready", pid, memory) | ("done", batch_id, [result_json, ...], stats, memory)
                | ("fatal", batch_id, message)  (CUDA context poisoned; the worker exits next)
                | ("storage", batch_id, message)  (the run folder's disk is full or read-only: the
@@ -61,23 +62,25 @@ def _redirect_output(path: str) -> None:
     os.close(fd)
 
 
-def reduce_job(path: str, budget_s: float, settings: WorkerSettings) -> dict[str, float]:
-    """Reduce one saved failure (`path/reduced/`) judged like the campaign's batches; a folder
-    that does not reproduce or breaks the reducer is logged (worker.log) and counted unreduced."""
+def reduce_job(paths: list[str], budget_s: float, settings: WorkerSettings) -> dict[str, float]:
+    """Reduce saved failures (each `path/reduced/`) judged like the campaign's batches, side by
+    side where they can share modules; a folder that does not reproduce or breaks the reducer is
+    logged (worker.log) and counted unreduced."""
     import time
 
-    from corpus.reduce import ReduceError, reduce_folder
+    from corpus.reduce import ReduceError, reduce_folders
 
     t = time.perf_counter()
-    ok = 0.0
+    ok = 0
     try:
-        reduce_folder(path, settings=settings, budget_s=budget_s)
-        ok = 1.0
-    except ReduceError as e:
-        print(f"reduce {path}: {e}", flush=True)
+        for path, res in zip(paths, reduce_folders(paths, settings=settings, budget_s=budget_s), strict=True):
+            if isinstance(res, ReduceError):
+                print(f"reduce {path}: {res}", flush=True)
+            else:
+                ok += 1
     except Exception:
-        print(f"reduce {path}: reducer failed\n{traceback.format_exc()[-3000:]}", flush=True)
-    return {"reduce": time.perf_counter() - t, "reduced": ok}
+        print(f"reduce {', '.join(paths)}: reducer failed\n{traceback.format_exc()[-3000:]}", flush=True)
+    return {"reduce": time.perf_counter() - t, "reduced": float(ok), "failed": float(len(paths) - ok)}
 
 
 def use_own_gpu(devices: tuple[str, ...]) -> None:
@@ -119,7 +122,7 @@ def worker_main(conn: Any, settings: WorkerSettings, index: int) -> None:
             return
         kind, batch_id, payload = msg
         if kind == "reduce":
-            stats = reduce_job(str(payload[0]), float(payload[1]), settings)
+            stats = reduce_job([str(p) for p in payload[0]], float(payload[1]), settings)
             conn.send(("done", batch_id, [], stats, memory.after_batch().to_json()))
             continue
         cases = []

@@ -75,10 +75,10 @@ def test_queue_keeps_to_its_share_while_fuzzing(tmp_path: Path) -> None:
     q.add(folders + folders)
     assert list(q.pending) == folders[:2]  # queued once each; an already reduced one not at all
     job = q.take(fuzzing=True, worker_s=100, left_s=500)
-    assert job == (folders[0], 30)
-    q.finished(60, ok=True)
+    assert job == ([folders[0]], 30)  # no signature on record: not known to be judged, so alone
+    q.finished(60, reduced=1, failed=0)
     assert q.take(fuzzing=True, worker_s=100, left_s=500) is None  # 60 s of 100: over half
     assert q.take(fuzzing=False, worker_s=100, left_s=5) is None  # too little time left for a job
-    assert q.take(fuzzing=False, worker_s=100, left_s=20) == (folders[1], 20)
+    assert q.take(fuzzing=False, worker_s=100, left_s=20) == ([folders[1]], 20)
     assert ReductionQueue(ReducePolicy(share=0.0)).take(fuzzing=False, worker_s=1, left_s=99) is None
     assert q.unreduced(str(tmp_path)) == 2
