@@ -29,6 +29,7 @@ import itertools
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -62,6 +63,8 @@ __all__ = [
 
 _ELEM_NDIM = {"vec": 1, "quat": 1, "transform": 1, "spatial": 1, "mat": 2}
 CHILD_MODULE = "fuzz.engine.child"  # the child process's entry point (`python -m`)
+# Warp's code generator names the function it could not translate (1.10 to 1.19 alike)
+_CODEGEN_FAILED = re.compile(r'Error while parsing function "([^"]+)"')
 
 
 def elem_ndim(dtype: str) -> int:
@@ -128,6 +131,19 @@ def _failed(
     if verdict == Verdict.INTERNAL_ERROR:
         msg += "\n" + "".join(traceback.format_exception(e))[-4000:]
     return CaseResult.from_case(case, verdict, where, message=msg, **evidence)
+
+
+def culprit(jobs: Sequence[_Job], failure: CompileFailure) -> _Job | None:
+    """The one job whose kernel (or a helper of it, named `<kernel>_...`) Warp's code generator
+    says it could not translate; None when the failure names no function (a C++ or CUDA compile
+    error) or none of the jobs. Code generation translates each function on its own, so the
+    others need not be split up to find it."""
+    m = _CODEGEN_FAILED.search(str(failure.error))
+    if m is None:
+        return None
+    fn = m.group(1)
+    hits = [j for j in jobs if fn == j.kernel_name or fn.startswith(j.kernel_name + "_")]
+    return hits[0] if len(hits) == 1 else None
 
 
 @dataclass(frozen=True)
@@ -272,6 +288,7 @@ class BatchRunner:
     # ---- Isolation.BATCH ---------------------------------------------------------------
     def _batch(self, jobs: list[_Job], results: list[CaseResult | None], stats: Stats) -> None:
         isolate = False
+        bad: _Job | None = None
         try:
             with self._build(jobs) as mod:
                 try:
@@ -279,12 +296,20 @@ class BatchRunner:
                     self._check_all(mod, jobs, sources, results, stats)
                 except DevicePoisoned:
                     raise  # nothing more can run in this process
+                except CompileFailure as e:
+                    bad = culprit(jobs, e) if len(jobs) > 1 else None
+                    isolate = True
                 except Exception:
                     isolate = True  # rebuild each case on its own
         except DevicePoisoned:
             raise
         except Exception:
             isolate = True
+        if bad is not None and all(results[j.index] is None for j in jobs):
+            # code generation named the kernel it failed on: that one alone, the rest as a batch
+            results[bad.index] = self._run_single(bad, stats)
+            self._batch([j for j in jobs if j is not bad], results, stats)
+            return
         if isolate or any(results[j.index] is None for j in jobs):
             for job in jobs:
                 if results[job.index] is None:
@@ -330,7 +355,12 @@ class BatchRunner:
                     results[jobs[0].index] = _failed(jobs[0].case, Verdict.COMPILE_ERROR, where, e)
                     return
                 mod.discard()  # before the halves build theirs
-                self._split(jobs, results, stats)
+                bad = culprit(jobs, e)
+                if bad is not None:  # named by code generation: it alone, the rest together
+                    self._halves([bad], results, stats)
+                    self._halves([j for j in jobs if j is not bad], results, stats)
+                else:
+                    self._split(jobs, results, stats)
                 return
             except Exception as e:  # not Warp refusing the code: warpfuzz or the machine
                 for j in jobs:
