@@ -1104,25 +1104,27 @@ def _check(
     F = _Objective(
         oracle_fn, source64, case, dict(inputs), prob, weights, cfg.max_evals, registry, oracle_many
     )
+    usable = np.isfinite(g) & np.isfinite(x) & np.isfinite(prob.noise)
+    jump = np.concatenate(jumps) & usable
+    all_idx = np.nonzero(usable & ~jump)[0]
+    # the probes' random draws depend on no oracle value, so they are planned before F(x) is known
+    plan = _plan_probes(prob, all_idx, case, cfg, rng) if all_idx.size else None
     try:
-        f0 = F(x)
+        f0, pre = _base_and_prefetch(F, x, prob, plan, cfg)
     except Exception as e:
         # the float64 twin may use something the oracle does not model in float64
         return GradientCheck(
             device, SKIPPED, excluded=dict(excluded), inputs=ins, evals=F.evals,
             message=f"oracle cannot evaluate the float64 twin: {type(e).__name__}: {str(e)[:300]}",
         )  # fmt: skip
-    usable = np.isfinite(g) & np.isfinite(x) & np.isfinite(prob.noise)
     if (~usable).any():
         excluded["input with non-finite Warp gradient"] += int((~usable).sum())
-    jump = np.concatenate(jumps) & usable
     if jump.any():
         excluded["input element at a kink (Warp's gradient jumps within two ulps)"] += int(jump.sum())
-    all_idx = np.nonzero(usable & ~jump)[0]
     if all_idx.size == 0:
         return GradientCheck(device, SKIPPED, excluded=dict(excluded), inputs=ins, message="no usable input")
 
-    state, failure = _run_probes(F, f0, prob, all_idx, case, cfg, rng, excluded)
+    state, failure = _run_probes(F, f0, prob, all_idx, case, cfg, rng, excluded, plan, pre)
     if failure:
         return GradientCheck(
             device, SKIPPED, excluded=dict(excluded), inputs=ins, evals=F.evals, message=failure
@@ -1162,21 +1164,15 @@ def _check(
     return gc
 
 
-def _run_probes(
-    F: _Objective,
-    f0: float,
-    prob: _Problem,
-    all_idx: np.ndarray,
-    case: KernelCase,
-    cfg: GradientConfig,
-    rng: np.random.Generator,
-    excluded: Counter[str],
-) -> tuple[_State, str]:
-    """The planned probes (dense directions, then single coordinates), bisected on kinks and on
-    mismatches; (state, why the oracle failed or "")."""
-    state = _State()
+Plan = tuple[list[tuple[np.ndarray, np.ndarray]], list[tuple[np.ndarray, np.ndarray]]]
+
+
+def _plan_probes(
+    prob: _Problem, all_idx: np.ndarray, case: KernelCase, cfg: GradientConfig, rng: np.random.Generator
+) -> Plan:
+    """The planned probes, in order: dense directions, then single coordinates (the random draws
+    do not depend on any outcome)."""
     suspect = _suspects(prob, all_idx, case)
-    # the planned probes, in order (the random draws do not depend on any outcome)
     specs: list[tuple[np.ndarray, np.ndarray]] = []
     for k in range(cfg.directions):
         v = rng.standard_normal(all_idx.size)
@@ -1187,8 +1183,51 @@ def _run_probes(
             specs.append((all_idx, v))
     picks = rng.choice(all_idx, size=min(cfg.coordinates, all_idx.size), replace=False)
     coords = [(np.array([int(i)]), np.ones(1)) for i in picks]
+    return specs, coords
+
+
+def _base_and_prefetch(
+    F: _Objective, x: np.ndarray, prob: _Problem, plan: Plan | None, cfg: GradientConfig
+) -> tuple[float, Prefetched | None]:
+    """F(x), and with it the planned probes' points when they fit the budget: one oracle pass
+    instead of two. Where that pass fails (an unsupported construct or UB at any point raises for
+    all), F(x) is evaluated alone, as without the merge, so the outcome and the evaluation count
+    are those of evaluating F(x) first and the probes after (`_run_probes` then prefetches)."""
+    if plan is not None and F.oracle_many is not None:
+        specs = plan[0] + plan[1]
+        points = [p for idx, v in specs for p in _probe_points(prob, idx, v, cfg)[1]]
+        if points and F.evals + 1 + len(points) <= F.max_evals:
+            before = F.evals
+            try:
+                values = F.many([x, *points])
+            except Exception:
+                F.evals = before
+            else:
+                pre = {_key(idx, v): values[1 + 4 * k : 5 + 4 * k] for k, (idx, v) in enumerate(specs)}
+                return values[0], pre
+    return F(x), None
+
+
+def _run_probes(
+    F: _Objective,
+    f0: float,
+    prob: _Problem,
+    all_idx: np.ndarray,
+    case: KernelCase,
+    cfg: GradientConfig,
+    rng: np.random.Generator,
+    excluded: Counter[str],
+    plan: Plan | None = None,
+    pre: Prefetched | None = None,
+) -> tuple[_State, str]:
+    """The planned probes (`plan`, else planned here from `rng`), bisected on kinks and on
+    mismatches; (state, why the oracle failed or ""). `pre`: the planned points' values when
+    they were evaluated with F(x) (`_base_and_prefetch`); else they are evaluated here."""
+    state = _State()
+    specs, coords = plan if plan is not None else _plan_probes(prob, all_idx, case, cfg, rng)
     try:
-        pre = _prefetch(F, prob, specs + coords, cfg)
+        if pre is None:
+            pre = _prefetch(F, prob, specs + coords, cfg)
         for idx, v in specs:
             _bisect(F, f0, prob, idx, v, cfg, state, pre)
         for idx, v in coords:
