@@ -355,9 +355,22 @@ def _typed(t: Scalar, r: np.ndarray) -> int | float | bool:
 
 
 def static_names(fn: ast.FunctionDef) -> frozenset[str]:
-    """The names a function body binds (parameters and assignment/for targets): its locals."""
+    """The names a function body binds (parameters and assignment/for targets): its locals.
+
+    Every node is visited, as `ast.walk` would, through an explicit stack: it runs once per
+    function and interpretation, and the generator layers of `ast.walk` made it twice as dear."""
     out = {a.arg for a in fn.args.args}
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
-            out.add(n.id)
+    stack: list[ast.AST] = [fn]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, ast.Name):
+            if isinstance(n.ctx, ast.Store):
+                out.add(n.id)
+            continue  # a Name's only child is its context
+        for f in n._fields:
+            v = getattr(n, f, None)
+            if isinstance(v, list):
+                stack.extend(x for x in v if isinstance(x, ast.AST))
+            elif isinstance(v, ast.AST):
+                stack.append(v)
     return frozenset(out)
