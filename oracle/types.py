@@ -8,6 +8,7 @@ transforms) are a scalar type plus a component shape, matching the argument repr
 from __future__ import annotations
 
 import ast
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,19 @@ SCALAR_NAMES: tuple[str, ...] = (
 _UNIT_ROUNDOFF = {"float16": 2.0**-11, "float32": 2.0**-24, "float64": 2.0**-53}
 
 
+# a scalar's NumPy dtype and integer range, looked up once per name: the interpreter asks for
+# them at nearly every operation, and np.dtype / np.iinfo construction dominated that lookup
+@functools.cache
+def _np_dtype(name: str) -> np.dtype:
+    return np.dtype(np.bool_ if name == "bool" else name)
+
+
+@functools.cache
+def _int_range(name: str) -> tuple[int, int]:
+    info = np.iinfo(_np_dtype(name))
+    return int(info.min), int(info.max)
+
+
 @dataclass(frozen=True)
 class Scalar:
     """A Warp scalar type, named as after `wp.` (bool included)."""
@@ -40,7 +54,7 @@ class Scalar:
 
     @property
     def np(self) -> np.dtype:
-        return np.dtype(np.bool_ if self.name == "bool" else self.name)
+        return _np_dtype(self.name)
 
     @property
     def is_float(self) -> bool:
@@ -69,8 +83,7 @@ class Scalar:
 
     @property
     def int_range(self) -> tuple[int, int]:
-        info = np.iinfo(self.np)
-        return int(info.min), int(info.max)
+        return _int_range(self.name)
 
     @property
     def shape(self) -> tuple[int, ...]:

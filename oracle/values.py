@@ -3,6 +3,7 @@ and an instability taint, so the whole launch is interpreted at once with masks.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -108,6 +109,7 @@ def lanes_of(t: ValueType, lanes: int) -> tuple[int, ...]:
     return (lanes, *t.shape)
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the literal; kernels repeat their literals
 def literal_parse_error(value: float) -> float:
     """Bound on the rounding of a float literal's decimal text to float64: zero when the shortest
     decimal of the value is the value itself (0.5, -0.25, 10.0: nothing was rounded, so a literal
