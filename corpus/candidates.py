@@ -39,6 +39,7 @@ class CandidateRunner:
 
     def __init__(self, settings: WorkerSettings, work_dir: str, tag: str = "c") -> None:
         self.runner = BatchRunner(settings, work_dir, tag=tag)
+        self.oracle_memo = self.runner.oracle_memo  # screened candidates' oracle results
 
     def run_candidates(
         self, cases: list[KernelCase], stop: Callable[[CaseResult], bool] | None = None

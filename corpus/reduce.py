@@ -150,6 +150,8 @@ def judging_settings(mode: ReduceMode, settings: WorkerSettings) -> WorkerSettin
     return settings
 
 
+SCREEN_WHILE_ITERATIONS = 2_000
+
 # a reduction as a coroutine: it yields candidate batches and is sent their results, in order
 Steps = Generator[list[KernelCase], list[CaseResult], Reduction]
 
@@ -177,6 +179,11 @@ class _Reducer:
         self.names = itertools.count()
         self.seen: set[str] = set()
         self.tested = self.rejected_early = self.batches = 0
+        # the runner's oracle memo (in-process runners): a candidate's screening result is
+        # handed on under its new name instead of being interpreted again
+        self.memo: dict[str, Any] | None = None
+        self.screened: dict[str, Any] = {}
+        self.while_cap: int | None = None  # the oracle's default, until `steps` screens the case
         # the oracle reached the original case: a candidate it cannot interpret fails differently
         self.needs_oracle = Where.parse(target.stage).stage not in (
             Stage.IMPORT,
@@ -189,7 +196,13 @@ class _Reducer:
         self.batches += 1
         self.tested += len(cases)
         base = cases[0].kernel_name
-        return [rename(c, f"{base}_{self.tag}{next(self.names)}") for c in cases]
+        named = [rename(c, f"{base}_{self.tag}{next(self.names)}") for c in cases]
+        for c, n in zip(cases, named, strict=True):
+            orc = self.screened.pop(_key(c), None)
+            if orc is not None and self.memo is not None:
+                self.memo[n.dumps()] = orc
+        self.screened.clear()
+        return named
 
     def keeps(self, res: CaseResult) -> bool:
         return same_failure(self.target, signature_of(res))
@@ -214,7 +227,12 @@ class _Reducer:
         if self.target.verdict == Verdict.INVALID_KERNEL:
             return True  # the undefined behaviour is the failure being reduced
         try:
-            oracle.evaluate(cand.module_source(), cand.kernel_name, inputs, cand.dim, registry=self.registry)
+            cap = {} if self.while_cap is None else {"max_while_iterations": self.while_cap}
+            orc = oracle.evaluate(
+                cand.module_source(), cand.kernel_name, inputs, cand.dim, registry=self.registry, **cap
+            )
+            if self.memo is not None:
+                self.screened[key] = orc
         except oracle.UndefinedBehavior:
             self.rejected_early += 1
             return False
@@ -257,9 +275,30 @@ class _Reducer:
             self.grow = min(self.batch, self.grow * 2)
         return None
 
+    def screening_cap(self, case: KernelCase) -> int | None:
+        """`SCREEN_WHILE_ITERATIONS` unless the case's own while loops run longer (then None:
+        the oracle's default). A cut that deletes a loop's increment makes a loop that never
+        ends; the oracle would run it to its default cap of 100,000 iterations (seconds per
+        candidate) before refusing it."""
+        import grammar
+        import oracle
+
+        try:
+            inputs = grammar.make_inputs(case)
+            oracle.evaluate(
+                case.module_source(), case.kernel_name, inputs, case.dim, registry=self.registry,
+                max_while_iterations=SCREEN_WHILE_ITERATIONS,
+            )  # fmt: skip
+        except oracle.Unsupported as e:
+            return None if "no termination" in str(e) else SCREEN_WHILE_ITERATIONS
+        except Exception:
+            return SCREEN_WHILE_ITERATIONS
+        return SCREEN_WHILE_ITERATIONS
+
     def steps(self, case: KernelCase, passes: tuple[tuple[str, Pass], ...]) -> Steps:
         """The whole reduction of `case`: reproduce it, run the passes to a fixpoint (or the
         deadline), judge the result once more under the case's own name."""
+        self.while_cap = self.screening_cap(case)
         first = (yield self.named([case]))[0]
         got = signature_of(first)
         if not same_failure(self.target, got):
@@ -385,6 +424,7 @@ def reduce_case(
     red = _Reducer(sig, settings, batch, start + budget_s, log or (lambda s: None))
     with _work_dir(work_dir) as wdir:
         runner = _runner_for(settings, wdir, isolate, timeout_s)
+        red.memo = getattr(runner, "oracle_memo", None)
         # candidates compiled in this process make clang warn on fd 2; keep that off the terminal
         quiet = contextlib.nullcontext() if isolate else stderr_to(os.path.join(wdir, "compiler.log"))
         try:
@@ -428,6 +468,8 @@ def reduce_cases(
     ]
     with _work_dir(work_dir) as wdir:
         runner = _runner_for(st, wdir, False, 60.0)
+        for red in reds:
+            red.memo = getattr(runner, "oracle_memo", None)
         try:
             with stderr_to(os.path.join(wdir, "compiler.log")):
                 out = drive([r.steps(c, passes) for r, (c, _) in zip(reds, items, strict=True)], runner)
