@@ -483,7 +483,9 @@ def reduce_cases(
 
 
 def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """The recorded devices this machine has (CPU always; CUDA devices only with a GPU)."""
+    """The recorded devices this machine has (CPU always; CUDA devices only with a GPU). A GPU
+    ordinal the machine lacks (a failure found on cuda:3 of an 8-GPU host) becomes cuda:0:
+    results do not depend on which GPU of one model ran them."""
     wanted = tuple(recorded) or ("cpu",)
     if not any(d.startswith("cuda") for d in wanted):
         return wanted
@@ -491,8 +493,22 @@ def available_devices(recorded: list[str] | tuple[str, ...]) -> tuple[str, ...]:
 
     wp.config.quiet = True  # type: ignore[attr-defined]
     wp.init()
-    have = tuple(d for d in wanted if d == "cpu" or (d.startswith("cuda") and wp.is_cuda_available()))
-    return have or ("cpu",)
+    return placed_devices(wanted, wp.get_cuda_device_count() if wp.is_cuda_available() else 0)
+
+
+def placed_devices(wanted: tuple[str, ...], cuda_count: int) -> tuple[str, ...]:
+    """`wanted` on a machine with `cuda_count` GPUs: CUDA dropped without one, ordinals the
+    machine lacks mapped to cuda:0 (without repeating a device)."""
+    out: list[str] = []
+    for d in wanted:
+        if d.startswith("cuda"):
+            if cuda_count == 0:
+                continue
+            _, _, n = d.partition(":")
+            d = d if n.isdigit() and int(n) < cuda_count else "cuda:0"
+        if d not in out:
+            out.append(d)
+    return tuple(out) or ("cpu",)
 
 
 def settings_for(meta: dict[str, Any], *, devices: tuple[str, ...] | None = None, registry: str | None = None,

@@ -81,3 +81,13 @@ def test_crash_is_reduced_in_child_processes(tmp_path: Path) -> None:
     with pytest.raises(ReduceError):
         reduce_case(case, crashed, WorkerSettings(run_dir=str(tmp_path), enable_backward=False),
                     work_dir=str(tmp_path / "w2"), budget_s=60, timeout_s=60)  # fmt: skip
+
+
+def test_recorded_gpus_the_machine_lacks_map_to_its_first() -> None:
+    from corpus.reduce import placed_devices
+
+    assert placed_devices(("cpu", "cuda:3"), 8) == ("cpu", "cuda:3")
+    assert placed_devices(("cpu", "cuda:3"), 1) == ("cpu", "cuda:0")
+    assert placed_devices(("cpu", "cuda:1"), 0) == ("cpu",)
+    assert placed_devices(("cuda:1",), 0) == ("cpu",)
+    assert placed_devices(("cuda:0", "cuda:1"), 1) == ("cuda:0",)
