@@ -91,3 +91,84 @@ def test_recorded_gpus_the_machine_lacks_map_to_its_first() -> None:
     assert placed_devices(("cpu", "cuda:1"), 0) == ("cpu",)
     assert placed_devices(("cuda:1",), 0) == ("cpu",)
     assert placed_devices(("cuda:0", "cuda:1"), 1) == ("cuda:0",)
+
+
+class _CountingRunner:
+    """A CandidateRunner that counts the modules it is asked to judge."""
+
+    def __init__(self, inner) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.calls = inner, 0
+
+    def run_candidates(self, cases, stop=None):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.inner.run_candidates(cases, stop)
+
+
+@pytest.mark.slow
+def test_reductions_side_by_side_share_one_module_per_round(tmp_path: Path) -> None:
+    from corpus import reduce as R
+    from corpus.candidates import CandidateRunner
+
+    settings = WorkerSettings(run_dir=str(tmp_path), enable_backward=False, registry_factory=WRONG)
+    target = Signature("judge", "cpu~oracle", "mismatch", "float32:value",
+                       ("Add", "Gt", "If", "Mult", "Sub", "abs", "cos", "floor", "sin"))  # fmt: skip
+    cases = [_case(21), _case(22), _case(23)]
+    items = [(c, target) for c in cases]
+    reds = [
+        R._Reducer(target, settings, 16, float("inf"), lambda s: None, tag=f"r{k}c", min_grow=4)
+        for k in range(3)
+    ]
+    runner = _CountingRunner(CandidateRunner(settings, str(tmp_path / "w"), tag="sbs"))
+    out = R.drive([r.steps(c, R.PASSES) for r, (c, _) in zip(reds, items, strict=True)], runner)
+    assert all(isinstance(r, R.Reduction) for r in out), out
+    for c, r in zip(cases, out, strict=True):
+        assert isinstance(r, R.Reduction)
+        assert r.statements_after <= 3 and "wp.sin" in r.case.source, r.case.source
+        assert r.case.kernel_name == c.kernel_name
+    # one module per round for all three: as many as the longest of them asked for, not the sum
+    per = [r.batches for r in reds]
+    assert runner.calls == max(per) < sum(per), (runner.calls, per)
+    # and the public entry point: same outcome, one failure that does not reproduce refused alone
+    quiet = Signature("judge", "cpu~oracle", "mismatch", "float32:value", ("Add",))
+    ok = WorkerSettings(run_dir=str(tmp_path), enable_backward=False)  # the real oracle: sin is right
+    both = R.reduce_cases([(_case(24), target)], settings, work_dir=str(tmp_path / "w2"), budget_s=200)
+    assert isinstance(both[0], R.Reduction) and both[0].statements_after <= 3
+    refused = R.reduce_cases([(_case(25), quiet)], ok, work_dir=str(tmp_path / "w3"), budget_s=60)
+    assert isinstance(refused[0], R.DoesNotReproduce)
+
+
+def test_reduce_modes_decide_what_shares_a_module() -> None:
+    from corpus.reduce import ReduceMode, judging_settings, reduce_mode
+
+    def sig(stage: str, verdict: str) -> Signature:
+        return Signature(stage, "cpu", verdict, "k", ())
+
+    assert reduce_mode(sig("judge", "mismatch")) is ReduceMode.JUDGED
+    assert reduce_mode(sig("gradient", "gradient_mismatch")) is ReduceMode.GRADIENT
+    assert reduce_mode(sig("compile:cpu", "compile_error")) is ReduceMode.COMPILE
+    assert reduce_mode(sig("worker", "crash")) is ReduceMode.ISOLATED
+    st = WorkerSettings(run_dir="/tmp", enable_backward=True)
+    assert judging_settings(ReduceMode.JUDGED, st).enable_backward is False
+    assert judging_settings(ReduceMode.GRADIENT, st).enable_backward is True
+    assert judging_settings(ReduceMode.COMPILE, st) is st
+
+
+def test_the_queue_groups_failures_of_one_shared_mode(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from corpus.reduce import ReduceMode
+    from fuzz import reducequeue
+    from fuzz.reducequeue import ReducePolicy, ReductionQueue
+
+    modes = {"a": ReduceMode.JUDGED, "b": ReduceMode.COMPILE, "c": ReduceMode.JUDGED,
+             "d": ReduceMode.GRADIENT, "e": ReduceMode.JUDGED, "f": ReduceMode.ISOLATED}  # fmt: skip
+    monkeypatch.setattr(reducequeue, "needs_reduction", lambda f: True)
+    monkeypatch.setattr(reducequeue, "folder_mode", lambda f: modes[f])
+    q = ReductionQueue(ReducePolicy(share=1.0, job_s=60, group=2, group_extra=0.5))
+    q.add(list(modes))
+    assert q.take(fuzzing=False, worker_s=1, left_s=999) == (["a", "c"], 90.0)  # 60 * (1 + 0.5)
+    assert q.take(fuzzing=False, worker_s=1, left_s=999) == (["b"], 60.0)  # compile errors alone
+    assert q.take(fuzzing=False, worker_s=1, left_s=999) == (["d"], 60.0)  # no other gradient one
+    assert q.take(fuzzing=False, worker_s=1, left_s=50) == (["e"], 50.0)  # capped by what is left
+    assert q.take(fuzzing=False, worker_s=1, left_s=999) == (["f"], 60.0)
+    assert q.take(fuzzing=False, worker_s=1, left_s=999) is None
