@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 
+from oracle.astwalk import walk_nodes
 from oracle.types import is_array_annotation
 
 BARE_CALLS = frozenset({"int", "float", "range", "len"})
@@ -31,7 +32,7 @@ def constructs_of(source: str, prefix: str) -> tuple[str, ...]:
 
 
 def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None:
-    for n in ast.walk(node):
+    for n in walk_nodes(node):
         if isinstance(n, ast.Subscript):
             v = n.value
             on_array = (isinstance(v, ast.Name) and v.id in arrays) or (

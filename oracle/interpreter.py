@@ -16,6 +16,7 @@ import numpy as np
 
 import oracle.tiles as tiles
 from oracle.access import LaunchLog, SharedAtomic
+from oracle.astwalk import walk_nodes
 from oracle.builtins import Registry, shared_default_registry
 from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
@@ -412,7 +413,7 @@ class Interpreter:
         fixed = [self.static_int(a) for a in it.args]
         # a constant range whose body holds wp.static is unrolled: the variable is a constant there
         static_var = all(v is not None for v in fixed) and any(
-            isinstance(n, ast.Call) and wp_attr(n.func) == "static" for n in ast.walk(st)
+            isinstance(n, ast.Call) and wp_attr(n.func) == "static" for n in walk_nodes(st)
         )
         vals = [self.value(a, m) for a in it.args]
         for v in vals:

@@ -9,6 +9,7 @@ import ast
 import numpy as np
 
 from oracle.access import Access, LaunchLog
+from oracle.astwalk import walk_nodes
 from oracle.errors import OrderDependent
 from oracle.types import wp_attr
 from oracle.values import ArrayRef
@@ -22,7 +23,7 @@ def atomic_results_used(fns: list[ast.FunctionDef]) -> bool:
     discarded: set[int] = set()
     calls: list[ast.Call] = []
     for fn in fns:
-        for node in ast.walk(fn):
+        for node in walk_nodes(fn):
             if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
                 discarded.add(id(node.value))
             elif isinstance(node, ast.Call) and wp_attr(node.func) in ATOMIC_CALLS:

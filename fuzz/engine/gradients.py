@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
+from oracle.astwalk import walk_nodes
 from oracle.closures import factory_kernels
 from oracle.types import SCALAR_NAMES, wp_attr
 
@@ -332,7 +333,8 @@ def screen(case: KernelCase) -> Screened | None:
     float_arrays = {p.name for p in case.params if _is_float_spec(p)}
     params = {p.name for p in case.params if p.kind == "array"}
     # Warp's functions anywhere: a kernel factory's inner kernel and @wp.funcs are nested defs
-    for fn in [n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef) and n.decorator_list]:
+    nodes = walk_nodes(tree)  # in ast.walk's order: the first limitation found is the one reported
+    for fn in [n for n in nodes if isinstance(n, ast.FunctionDef) and n.decorator_list]:
         kernel = fn.name == case.kernel_name or any(
             wp_attr(_callee(d)) == "kernel" for d in fn.decorator_list
         )
@@ -340,7 +342,7 @@ def screen(case: KernelCase) -> Screened | None:
         custom_grad = any(
             isinstance(d, ast.Call) and wp_attr(d.func) == "func_grad" for d in fn.decorator_list
         )
-        for node in ast.walk(fn):
+        for node in walk_nodes(fn):
             if isinstance(node, ast.stmt):
                 hit = _store_limitation(node, arrays, float_arrays & arrays)
                 if hit is not None:
@@ -351,7 +353,7 @@ def screen(case: KernelCase) -> Screened | None:
                     f"wp.grad(...) outside a @wp.func_grad (line {node.lineno}): Warp treats it as "
                     "a constant in the backward pass",
                 )
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.While) and _assigns(node.body):
             return Screened(
                 Limitation.DYNAMIC_LOOP, f"dynamic `while` loop assigning variables (line {node.lineno})"
@@ -383,8 +385,8 @@ def screen(case: KernelCase) -> Screened | None:
                         Limitation.ORDER_DEPENDENT_ATOMIC,
                         f"order-dependent float atomic wp.{name} on {arr!r} (line {node.lineno})",
                     )
-    discarded = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
-    for node in ast.walk(tree):
+    discarded = {id(n.value) for n in nodes if isinstance(n, ast.Expr)}
+    for node in nodes:
         if isinstance(node, ast.Call) and id(node) not in discarded:
             name = wp_attr(node.func) or ""
             if name.startswith("atomic_"):
@@ -399,7 +401,7 @@ def screen(case: KernelCase) -> Screened | None:
 
 def _assigns(body: list[ast.stmt]) -> bool:
     for st in body:
-        for node in ast.walk(st):
+        for node in walk_nodes(st):
             if isinstance(node, ast.Assign | ast.AugAssign | ast.AnnAssign):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]
                 if any(isinstance(t, ast.Name | ast.Tuple) for t in targets):
