@@ -149,8 +149,10 @@ class KnownTable:
         case = result.case or {}
         source = str(case.get("source", ""))
         kname = str(case.get("kernel_name", result.kernel_name))
-        # constructs on the differing path (the reduced signature's slice), else the whole kernel
-        have = set(sig.constructs) or set(all_constructs(source, kname))
+        # every construct of the reduced kernel: it holds only what the failure needs, and the
+        # differing path's slice can miss a condition's operator (`if i or bump(acc, i)` writes
+        # acc through the `or`, which the slice of acc does not list)
+        have = set(sig.constructs) | set(all_constructs(source, kname))
         confirmed = {e.label for e in self.label_result(result)} | set(labels)
         return [
             e for e in self.entries

@@ -106,12 +106,30 @@ def statement_count(case: KernelCase) -> int:
     return _counts(case)[0]
 
 
-def size(case: KernelCase) -> tuple[int, int, int, int, int, int]:
+def size(case: KernelCase) -> tuple[int, int, int, int, int, int, int]:
     """What a reduction shrinks, compared lexicographically: statements, expression nodes,
-    parameters, launched threads plus array elements, source length, dtype widths."""
+    parameters, launched threads plus array elements, source length, dtype widths, and how far
+    the operators and numbers are from the canonical `+` and integers (`canonical_forms`), so
+    that two kernels of one bug written with `-=` and `+=` reduce to one form."""
     stmts, exprs = _counts(case)
     elems = math.prod(case.dim) + sum(math.prod(p.shape) for p in case.params if p.kind == "array")
-    return (stmts, exprs, len(case.params), elems, len(case.source), _dtype_width(case))
+    return (stmts, exprs, len(case.params), elems, len(case.source), _dtype_width(case), _uncanonical(case))
+
+
+def _uncanonical(case: KernelCase) -> int:
+    """Binary and augmented operators other than `+`, plus float literals, in the functions."""
+    try:
+        tree = ast.parse(case.source)
+    except (SyntaxError, ValueError):
+        return 0
+    n = 0
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        for node in ast.walk(fn):
+            op = isinstance(node, ast.BinOp | ast.AugAssign) and not isinstance(node.op, ast.Add)
+            n += op or (isinstance(node, ast.Constant) and isinstance(node.value, float))
+    return n
 
 
 _WIDE = (("float64", "float32"), ("float16", "float32"), ("int64", "int32"), ("uint64", "uint32"),
@@ -471,6 +489,35 @@ def inline_locals(case: KernelCase) -> Iterator[Candidate]:
                 yield Candidate(replace(case, source=src), f"inline {use.value}")
 
 
+def canonical_forms(case: KernelCase) -> Iterator[Candidate]:
+    """Write one operator as `+` (`a - b` -> `a + b`, `x -= e` -> `x += e`) or one float literal
+    as the integer of its value (`0.5` -> `0`, `2.0` -> `2`): the same size, but kernels of one
+    bug reduced from different operators or literals then share a root-cause key
+    (`corpus.rootcause`). Kept only where the failure stays the same."""
+    tree = _parse(case)
+    if tree is None:
+        return
+    for fn in _functions(tree, case):
+        for node in _walk(fn):
+            new: cst.CSTNode | None = None
+            if isinstance(node, cst.BinaryOperation) and not isinstance(node.operator, cst.Add):
+                new = node.with_changes(operator=cst.Add())
+            elif isinstance(node, cst.AugAssign) and not isinstance(node.operator, cst.AddAssign):
+                new = node.with_changes(operator=cst.AddAssign())
+            elif isinstance(node, cst.Float):
+                try:
+                    v = float(node.value)
+                except ValueError:
+                    continue
+                if math.isfinite(v):
+                    new = cst.Integer(str(int(v)))
+            if new is None:
+                continue
+            src = _apply(tree, {id(node): new})
+            if src is not None:
+                yield Candidate(replace(case, source=src), f"canonical {type(node).__name__}")
+
+
 def simplify_dtypes(case: KernelCase) -> Iterator[Candidate]:
     """Replace one wide or narrow dtype by the plain one everywhere (source and parameter specs):
     float64 -> float32, int64 -> int32, vec3d -> vec3f, ..."""
@@ -588,4 +635,5 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("launch", smaller_only(shrink_launch)),
     ("inputs", smaller_only(shrink_inputs)),
     ("dtypes", smaller_only(simplify_dtypes)),
+    ("canonical", smaller_only(canonical_forms)),
 )

@@ -151,6 +151,8 @@ def judging_settings(mode: ReduceMode, settings: WorkerSettings) -> WorkerSettin
 
 
 SCREEN_WHILE_ITERATIONS = 2_000
+# the operator the `canonical` pass writes; a candidate may hold it where the case did not
+CANONICAL_OPERATOR = "Add"
 
 # a reduction as a coroutine: it yields candidate batches and is sent their results, in order
 Steps = Generator[list[KernelCase], list[CaseResult], Reduction]
@@ -307,6 +309,8 @@ class _Reducer:
                 f"got {got.key()!r}. The failure may be flaky or depend on other kernels of its batch."
             )
         self.target = with_cause(self.target, got)  # keep the cause from here on
+        if CANONICAL_OPERATOR not in self.target.constructs:  # `canonical` may write `+`
+            self.target = replace(self.target, constructs=(*self.target.constructs, CANONICAL_OPERATOR))
         out = Reduction(case, first, got, statement_count(case), statement_count(case))
         current, best = case, first
         progress = True

@@ -3,11 +3,14 @@ pool as the fuzzing batches, within a share of the workers' time, each job with 
 
 A job is a group of up to `group` failures whose candidates may share a Warp module (forward
 or gradient failures, `corpus.reduce.SHARED_MODES`: one module per round for all of them, so a
-group costs little more than one reduction); compile errors, crashes and timeouts are reduced one per job. While
-fuzzing, an idle worker takes a job when reductions have used less than `share` of the worker
-time so far (a failure found early is reduced early, so triage can group it while the
-campaign runs); once the fuzzing deadline has passed, the workers reduce what is left until the
-budget ends. What is still queued at the end is reported as unreduced.
+group costs little more than one reduction); compile errors, crashes and timeouts are reduced
+one per job. While fuzzing, an idle worker takes a job when reductions have used less than
+`share` of the worker time so far (a failure found early is reduced early, so triage can group
+it while the campaign runs), or when a full group is waiting (`backlogged`: failures found
+faster than they are reduced slow the fuzzing instead of piling up). New batches stop early
+enough for the pending failures to be reduced at the rate measured so far (`projected_s`), and
+at the latest at the budget's tail; then the workers reduce what is left until the budget ends.
+What is still queued at the end is reported as unreduced.
 """
 
 from __future__ import annotations
@@ -77,7 +80,7 @@ class ReductionQueue:
         the next pending ones of the same mode, up to `group`."""
         if not self.policy.enabled or not self.pending:
             return None
-        if fuzzing and self.busy_s >= self.policy.share * worker_s:
+        if fuzzing and self.busy_s >= self.policy.share * worker_s and not self.backlogged():
             return None
         if left_s < self.policy.min_job_s:
             return None
@@ -92,6 +95,20 @@ class ReductionQueue:
                     self.pending.remove(f)
                     folders.append(f)
         return folders, min(self.policy.job_budget(len(folders)), left_s)
+
+    def backlogged(self) -> bool:
+        """A full group is waiting: reductions go first whatever their share, so failures
+        found faster than they are reduced slow the fuzzing down instead of piling up."""
+        return len(self.pending) >= max(1, self.policy.group)
+
+    def per_failure_s(self) -> float:
+        """Worker seconds one failure has cost so far (before any: a third of a job's limit)."""
+        done = self.reduced + self.failed
+        return self.busy_s / done if done else self.policy.job_s / 3
+
+    def projected_s(self, workers: int) -> float:
+        """Wall seconds the pending failures would take on `workers` workers at that rate."""
+        return len(self.pending) * self.per_failure_s() / max(1, workers)
 
     def finished(self, seconds: float, reduced: int, failed: int) -> None:
         self.busy_s += seconds

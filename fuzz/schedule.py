@@ -199,6 +199,9 @@ class Scheduler:
             reduce_busy = self._reduce_busy()
             # the budget's tail is for reductions only while some are queued or running
             fuzz_end = self.deadline if reductions.pending or reduce_busy else self.end
+            if reductions.policy.enabled and reductions.pending:
+                # leave the workers the time the queued failures need at the measured rate
+                fuzz_end = min(fuzz_end, self.end - reductions.projected_s(plan.workers))
             size = self._size(now, fuzz_end)
             may_start = not stop.requested and now < fuzz_end and size >= 1 and self.source.has_more()
             if plan.max_kernels is not None and self.dispatched >= plan.max_kernels:

@@ -172,3 +172,25 @@ def test_the_queue_groups_failures_of_one_shared_mode(
     assert q.take(fuzzing=False, worker_s=1, left_s=50) == (["e"], 50.0)  # capped by what is left
     assert q.take(fuzzing=False, worker_s=1, left_s=999) == (["f"], 60.0)
     assert q.take(fuzzing=False, worker_s=1, left_s=999) is None
+
+
+def test_a_full_group_waiting_goes_before_fuzzing_and_the_queue_projects_its_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from corpus.reduce import ReduceMode
+    from fuzz import reducequeue
+    from fuzz.reducequeue import ReducePolicy, ReductionQueue
+
+    monkeypatch.setattr(reducequeue, "needs_reduction", lambda f: True)
+    monkeypatch.setattr(reducequeue, "folder_mode", lambda f: ReduceMode.JUDGED)
+    q = ReductionQueue(ReducePolicy(share=0.5, job_s=60, group=3))
+    q.add(["a", "b"])
+    q.busy_s = 90.0  # 90 s of 100: over its share
+    assert not q.backlogged() and q.take(fuzzing=True, worker_s=100, left_s=999) is None
+    q.add(["c"])
+    assert q.backlogged()  # three waiting: a full group goes first
+    assert q.take(fuzzing=True, worker_s=100, left_s=999) == (["a", "b", "c"], 60 * (1 + 0.3 * 2))
+    q.finished(60.0, reduced=2, failed=1)
+    q.add(["d", "e"])
+    assert q.per_failure_s() == (90.0 + 60.0) / 3
+    assert q.projected_s(workers=2) == 2 * 50.0 / 2

@@ -242,3 +242,30 @@ def test_same_name_replay_function_across_modules_fails_to_compile(tmp_path: Pat
     finally:
         for n in names:
             sys.modules.pop(n, None)
+
+
+def test_a_reduced_kernel_is_matched_on_all_its_constructs_not_only_the_differing_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`if i or bump(acc, i, 3)` writes acc through the `or`; the slice of acc lists no `Or`."""
+    from corpus import known
+    from fuzz.engine.result import CaseResult
+    from fuzz.engine.signature import Signature
+    from fuzz.engine.verdict import Stage
+    from grammar.case import KernelCase, ParamSpec
+
+    src = (
+        "@wp.func\ndef k_8_bump(acc: wp.array(dtype=wp.int32), i: int, d: int) -> int:\n"
+        "    acc[i] = d\n    return 0\n"
+        "@wp.kernel\ndef k_8(acc5: wp.array(dtype=wp.int32)):\n    i = wp.tid()\n"
+        "    if i or k_8_bump(acc5, i, 3):\n        acc5[i] = acc5[i] + 1\n"
+    )
+    case = KernelCase(
+        "k_8", src, "side_effects", 8, "t", (ParamSpec("acc5", "array", "int32", (4,), "inout"),), (4,)
+    )
+    res = CaseResult.from_case(case, "mismatch", Stage.JUDGE)
+    sliced = Signature("judge", "cpu~oracle", "mismatch", "int32:value", ("atomic_add",))
+    monkeypatch.setattr(known, "signature_of", lambda r: sliced)
+    labels = {e.label for e in known.KNOWN.match_reduced(res, "1.12.0")}
+    assert "eager-and-or" in labels
+    assert "eager-and-or" not in {e.label for e in known.KNOWN.match_reduced(res, "1.19.0")}  # fixed in 1.13
