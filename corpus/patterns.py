@@ -22,19 +22,56 @@ def _arrays(fn: ast.FunctionDef) -> set[str]:
     return {a.arg for a in fn.args.args if a.annotation is not None and "array" in ast.unparse(a.annotation)}
 
 
+def _element_stores(node: ast.AST, arrays: set[str]) -> list[ast.Subscript]:
+    return [
+        t
+        for s in ast.walk(node)
+        if isinstance(s, ast.Assign)
+        for t in s.targets
+        if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in arrays
+    ]
+
+
+def _const_trip_count(loop: ast.For) -> int | None:
+    """Iterations of `for _ in range(<int literals>)`, else None (not known from the text)."""
+    it = loop.iter
+    if not (isinstance(it, ast.Call) and isinstance(it.func, ast.Name) and it.func.id == "range"):
+        return None
+    vals: list[int] = []
+    for a in it.args:
+        try:
+            v = ast.literal_eval(a)
+        except ValueError:
+            return None
+        if not isinstance(v, int):
+            return None
+        vals.append(v)
+    try:
+        return len(range(*vals))
+    except (TypeError, ValueError):
+        return None
+
+
 def overwritten_store(fn: ast.FunctionDef) -> bool:
-    """One array element stored twice by plain assignments (`out[i] = a[i]; out[i] = 1.5`)."""
+    """One array element stored twice by plain assignments: two stores of one element
+    (`out[i] = a[i]; out[i] = 1.5`), or one store in a loop body that runs more than once whose
+    index does not change with the loop (`for k in range(3): out[i] = a[i]`)."""
     arrays = _arrays(fn)
     seen: set[str] = set()
-    for s in ast.walk(fn):
-        if not isinstance(s, ast.Assign):
+    for t in _element_stores(fn, arrays):
+        key = ast.dump(t)
+        if key in seen:
+            return True
+        seen.add(key)
+    for loop in ast.walk(fn):
+        if not isinstance(loop, ast.For | ast.While):
             continue
-        for t in s.targets:
-            if isinstance(t, ast.Subscript) and isinstance(t.value, ast.Name) and t.value.id in arrays:
-                key = ast.dump(t)
-                if key in seen:
-                    return True
-                seen.add(key)
+        if isinstance(loop, ast.For) and (n := _const_trip_count(loop)) is not None and n < 2:
+            continue
+        changing = {x.id for x in ast.walk(loop) if isinstance(x, ast.Name) and isinstance(x.ctx, ast.Store)}
+        for t in _element_stores(loop, arrays):
+            if not {x.id for x in ast.walk(t.slice) if isinstance(x, ast.Name)} & changing:
+                return True
     return False
 
 

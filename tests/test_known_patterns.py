@@ -269,3 +269,17 @@ def test_a_reduced_kernel_is_matched_on_all_its_constructs_not_only_the_differin
     labels = {e.label for e in known.KNOWN.match_reduced(res, "1.12.0")}
     assert "eager-and-or" in labels
     assert "eager-and-or" not in {e.label for e in known.KNOWN.match_reduced(res, "1.19.0")}  # fixed in 1.13
+
+
+def test_overwritten_store_covers_a_store_a_loop_repeats() -> None:
+    from corpus.patterns import matches
+
+    head = "@wp.kernel\ndef k(a1: wp.array(dtype=float), out2: wp.array(dtype=float)):\n    i = wp.tid()\n"
+    repeated = head + "    for k7 in range(4, 1, -1):\n        out2[i] = a1[i]\n"
+    assert matches("overwritten-store", repeated, "k")  # three iterations store out2[i]
+    by_loop = head + "    for k7 in range(3):\n        out2[k7] = a1[i]\n"
+    assert not matches("overwritten-store", by_loop, "k")  # a different element each time
+    once = head + "    for k7 in range(1):\n        out2[i] = a1[i]\n"
+    assert not matches("overwritten-store", once, "k")
+    twice = head + "    out2[i] = a1[i]\n    out2[i] = 1.5\n"
+    assert matches("overwritten-store", twice, "k")
