@@ -691,8 +691,10 @@ def reduction_productions() -> tuple[Production, ...]:
             "vector",
             len_args,
             lambda d, a: Interval(dim(a[0].dtype), dim(a[0].dtype)),
-            lambda g, d, a: bare_call("len", a[0].node),
-            calls=frozenset({"len"}),
+            # int(...): Warp folds len() to a constant, and a variable bound to a constant may not
+            # be changed inside a dynamic loop ("Error mutating a constant ... inside a dynamic loop")
+            lambda g, d, a: bare_call("int", bare_call("len", a[0].node)),
+            calls=frozenset({"len", "int"}),
             makes=("int32",),
             rounds=False,
             weight=0.2,

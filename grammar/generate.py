@@ -18,7 +18,7 @@ from grammar.gen import TEXT_BODY_MARK, Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
 
-GENERATOR_VERSION = "1.4.0"
+GENERATOR_VERSION = "1.4.1"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()

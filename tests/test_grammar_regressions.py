@@ -218,3 +218,17 @@ def test_literal_refuses_a_value_its_dtype_cannot_hold():
         literal("int64", 2**63)
     with pytest.raises(GuardViolation):
         literal("uint8", -1)
+
+
+# GENERATOR_VERSION 1.4.0 bound `v = len(<vector>)` and changed v in a dynamic loop; Warp folds
+# len() to a constant and refuses that ("Error mutating a constant v4 inside a dynamic loop");
+# found by a 16-core 1.19.0 campaign (3 of 16,964 kernels)
+LEN_CONSTANT_SEEDS = (705130, 709156, 713343)
+
+
+@pytest.mark.slow
+def test_a_len_bound_variable_changed_in_a_dynamic_loop_compiles(wp_ready, tmp_path):
+    cases = [generate(s) for s in LEN_CONSTANT_SEEDS]
+    assert all("int(len(" in c.source for c in cases)
+    fails = compile_batch(cases, tmp_path, "lenconst", enable_backward=False)
+    assert not fails, "\n".join(f"seed {f.seed} {f.family} {f.stage}: {f.error}" for f in fails)
