@@ -240,7 +240,11 @@ def minmax(name: str, a: Value, b: Value, ctx: OpCtx) -> Value:
             err = np.maximum(r64 - lo, hi - r64) * (1 + 2.0**-50)
             lip = np.maximum(a.err, b.err)
             err = np.where(np.isfinite(err), np.minimum(err, lip), lip)
-        return Value(a.t, r, err, a.taint | b.taint)
+        # +0 against -0: which zero comes back is the implementation's choice (builtin.h on CPU
+        # returns the first operand, `a >= b ? a : ...`; CUDA's fmaxf its own; NumPy the second),
+        # so the sign is unknown and the lane is tainted (it only matters where the sign is read)
+        ties = (a.data == 0) & (b.data == 0) & (np.signbit(a.data) != np.signbit(b.data))
+        return Value(a.t, r, err, a.taint | b.taint | ties)
     r = np.minimum(a.data, b.data) if name == "min" else np.maximum(a.data, b.data)
     return Value(a.t, r, np.zeros(r.shape), a.taint | b.taint)
 
