@@ -108,16 +108,16 @@ def statement_count(case: KernelCase) -> int:
 
 def size(case: KernelCase) -> tuple[int, int, int, int, int, int, int]:
     """What a reduction shrinks, compared lexicographically: statements, expression nodes,
-    parameters, launched threads plus array elements, source length, dtype widths, and how far
-    the operators and numbers are from the canonical `+` and integers (`canonical_forms`), so
-    that two kernels of one bug written with `-=` and `+=` reduce to one form."""
+    parameters, launched threads plus array elements, source length, dtype widths, and how many
+    operators are not the canonical `+` (`canonical_forms`), so that two kernels of one bug
+    written with `-=` and `+=` reduce to one form."""
     stmts, exprs = _counts(case)
     elems = math.prod(case.dim) + sum(math.prod(p.shape) for p in case.params if p.kind == "array")
     return (stmts, exprs, len(case.params), elems, len(case.source), _dtype_width(case), _uncanonical(case))
 
 
 def _uncanonical(case: KernelCase) -> int:
-    """Binary and augmented operators other than `+`, plus float literals, in the functions."""
+    """Binary and augmented operators other than `+` in the functions."""
     try:
         tree = ast.parse(case.source)
     except (SyntaxError, ValueError):
@@ -127,8 +127,7 @@ def _uncanonical(case: KernelCase) -> int:
         if not isinstance(fn, ast.FunctionDef):
             continue
         for node in ast.walk(fn):
-            op = isinstance(node, ast.BinOp | ast.AugAssign) and not isinstance(node.op, ast.Add)
-            n += op or (isinstance(node, ast.Constant) and isinstance(node.value, float))
+            n += isinstance(node, ast.BinOp | ast.AugAssign) and not isinstance(node.op, ast.Add)
     return n
 
 
@@ -490,10 +489,11 @@ def inline_locals(case: KernelCase) -> Iterator[Candidate]:
 
 
 def canonical_forms(case: KernelCase) -> Iterator[Candidate]:
-    """Write one operator as `+` (`a - b` -> `a + b`, `x -= e` -> `x += e`) or one float literal
-    as the integer of its value (`0.5` -> `0`, `2.0` -> `2`): the same size, but kernels of one
-    bug reduced from different operators or literals then share a root-cause key
-    (`corpus.rootcause`). Kept only where the failure stays the same."""
+    """Write one operator as `+` (`a - b` -> `a + b`, `x -= e` -> `x += e`): the same size, but
+    kernels of one bug reduced from different operators then share a root-cause key
+    (`corpus.rootcause`). Kept only where the failure stays the same. Literals keep their
+    kind: an integer where a float was is a type error on releases that check (1.18 on), so a
+    repro rewritten so would fail differently there and bisect would lose the fix."""
     tree = _parse(case)
     if tree is None:
         return
@@ -504,13 +504,6 @@ def canonical_forms(case: KernelCase) -> Iterator[Candidate]:
                 new = node.with_changes(operator=cst.Add())
             elif isinstance(node, cst.AugAssign) and not isinstance(node.operator, cst.AddAssign):
                 new = node.with_changes(operator=cst.AddAssign())
-            elif isinstance(node, cst.Float):
-                try:
-                    v = float(node.value)
-                except ValueError:
-                    continue
-                if math.isfinite(v):
-                    new = cst.Integer(str(int(v)))
             if new is None:
                 continue
             src = _apply(tree, {id(node): new})
