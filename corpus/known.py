@@ -58,6 +58,7 @@ class KnownEntry:
     verdict: str = ""
     introduced_in: str | None = None
     pattern: str = ""
+    message: str = ""  # text the failure's message must hold (a compile error's own words)
 
     def affects(self, warp_version: str) -> bool:
         v = _release(warp_version)
@@ -77,7 +78,7 @@ class KnownEntry:
         return f"open (seen on {seen})"
 
     def matches_reduced(self, stage: str, verdict: str, constructs: set[str], source: str, kernel_name: str,
-                        warp_version: str, confirmed: set[str]) -> bool:  # fmt: skip
+                        warp_version: str, confirmed: set[str], message: str = "") -> bool:  # fmt: skip
         """Whether this entry explains a reduced kernel's failure. A gradient gap needs the
         gradient check's known-gap re-check (`confirmed` labels); a limitation is screened as
         unsupported, never a failure; any other entry needs its stage, verdict, a marking
@@ -89,6 +90,8 @@ class KnownEntry:
         if self.constructs and not constructs & set(self.constructs):
             return False
         if self.pattern and not matches(self.pattern, source, kernel_name):
+            return False
+        if self.message and self.message not in message:
             return False
         return not warp_version or self.affects(warp_version)
 
@@ -156,7 +159,8 @@ class KnownTable:
         confirmed = {e.label for e in self.label_result(result)} | set(labels)
         return [
             e for e in self.entries
-            if e.matches_reduced(sig.stage, result.verdict, have, source, kname, warp_version, confirmed)
+            if e.matches_reduced(sig.stage, result.verdict, have, source, kname, warp_version, confirmed,
+                                 result.message)  # fmt: skip
         ]  # fmt: skip
 
     def label_result(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
@@ -393,6 +397,36 @@ KNOWN = KnownTable(
             fixed_in="1.11.1",
             verdict="mismatch",
             pattern="int-condition-ifexp",
+        ),
+        # found by campaigns on old releases, bisected over the cached venvs
+        KnownEntry(
+            "component-augassign-reference",
+            KnownKind.GAP,
+            "`op=` on a component of an array element or struct field (a[i][1] += e, s.v[0] += e) "
+            "fails in code generation: 'Reference' object has no attribute '_wp_scalar_type_'",
+            "compile:cpu",
+            (),
+            "docs/versions.md, Found on old releases (bisect of 1.12.0 campaign findings: fails 1.10.1-1.14.0, "
+            "passes 1.18.0 and 1.19.0; 1.15-1.17 not checked)",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.18.0", "1.19.0"),
+            fixed_in="1.18.0",
+            verdict="compile_error",
+            pattern="component-augassign",
+            message="'Reference' object has no attribute '_wp_scalar_type_'",
+        ),
+        KnownEntry(
+            "augassign-call-order",
+            KnownKind.GAP,
+            "`a[f(acc)] op= g(acc)` with calls that change memory in both the index and the value: "
+            "evaluated in another order than Python's (target index first, then the value)",
+            "judge",
+            (),
+            "docs/versions.md, Found on old releases (bisect of 1.12.0 campaign findings: fails 1.10.1-1.14.0, "
+            "passes 1.18.0 and 1.19.0; 1.15-1.17 not checked)",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.18.0", "1.19.0"),
+            fixed_in="1.18.0",
+            verdict="mismatch",
+            pattern="augassign-call-index",
         ),
         # semantics that changed: generated on every release (grammar/gates.py `semantic` gates)
         KnownEntry(

@@ -130,8 +130,46 @@ def break_in_loop(fn: ast.FunctionDef) -> bool:
     )
 
 
+def component_augassign(fn: ast.FunctionDef) -> bool:
+    """`op=` on a component of an array element or a struct field (`a[i][1] += e`,
+    `s.v[0] += e`, `S().v[1] += e`): Warp 1.10-1.14 refuse it in code generation."""
+    return any(
+        isinstance(n, ast.AugAssign)
+        and isinstance(n.target, ast.Subscript)
+        and isinstance(n.target.value, ast.Subscript | ast.Attribute)
+        for n in ast.walk(fn)
+    )
+
+
+def _effect_calls(node: ast.AST) -> bool:
+    """A call that may change memory: a user function (not a cast) or a wp.atomic_* builtin."""
+    for n in ast.walk(node):
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        if isinstance(f, ast.Name) and f.id not in ("int", "float", "bool", "len", "range"):
+            return True
+        if isinstance(f, ast.Attribute) and f.attr.startswith("atomic_"):
+            return True
+    return False
+
+
+def augassign_call_index(fn: ast.FunctionDef) -> bool:
+    """`a[f(...)] op= g(...)`: calls that may change memory in both the target's index and the
+    value, whose order Warp 1.10-1.14 evaluate differently from Python's."""
+    return any(
+        isinstance(n, ast.AugAssign)
+        and isinstance(n.target, ast.Subscript)
+        and _effect_calls(n.target.slice)
+        and _effect_calls(n.value)
+        for n in ast.walk(fn)
+    )
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
+        "component-augassign": component_augassign,
+        "augassign-call-index": augassign_call_index,
         "break-in-loop": break_in_loop,
         "struct-field-component-store": struct_field_component_store,
         "overwritten-store": overwritten_store,

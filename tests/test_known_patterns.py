@@ -283,3 +283,34 @@ def test_overwritten_store_covers_a_store_a_loop_repeats() -> None:
     assert not matches("overwritten-store", once, "k")
     twice = head + "    out2[i] = a1[i]\n    out2[i] = 1.5\n"
     assert matches("overwritten-store", twice, "k")
+
+
+def test_component_augassign_and_call_index_patterns_say_yes_and_no() -> None:
+    from corpus.patterns import matches
+
+    head = "@wp.kernel\ndef k(out5: wp.array(dtype=wp.vec3f), acc: wp.array(dtype=int)):\n    i = wp.tid()\n"
+    assert matches("component-augassign", head + "    out5[i][1] += 0.5\n", "k")
+    assert matches("component-augassign", head + "    s = mk(0.0)\n    s.v[0] += 0.5\n", "k")
+    assert not matches("component-augassign", head + "    out5[i] += wp.vec3f(0.5)\n", "k")
+    assert not matches("component-augassign", head + "    v = out5[i]\n    v[1] = 0.5\n", "k")
+    side = head + "    out5[bump(acc, i, 1) % 4] += float(bump(acc, i, 0))\n"
+    assert matches("augassign-call-index", side, "k")
+    assert matches(
+        "augassign-call-index", head + "    out5[f(acc, i)] += float(wp.atomic_add(acc, i, 0))\n", "k"
+    )
+    assert not matches("augassign-call-index", head + "    out5[int(i)] += float(bump(acc, i, 0))\n", "k")
+    assert not matches("augassign-call-index", head + "    out5[bump(acc, i, 1)] += 1.0\n", "k")
+
+
+def test_a_known_compile_error_entry_needs_its_message() -> None:
+    from corpus import known
+
+    e = known.KNOWN.get("component-augassign-reference")
+    src = "@wp.kernel\ndef k(out5: wp.array(dtype=wp.vec3f)):\n    i = wp.tid()\n    out5[i][1] += 0.5\n"
+    msg = "CompileFailure: AttributeError: ...;'Reference' object has no attribute '_wp_scalar_type_'"
+    args = ("compile:cpu", "compile_error", set(), src, "k", "1.12.0", set())
+    assert e.matches_reduced(*args, msg)
+    assert not e.matches_reduced(*args, "CompileFailure: WarpCodegenTypeError: something else")
+    assert not e.matches_reduced(
+        "compile:cpu", "compile_error", set(), src, "k", "1.19.0", set(), msg
+    )  # fixed
