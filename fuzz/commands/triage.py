@@ -56,9 +56,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="with --report: replay each new group's reduced kernel on these releases (as `bisect "
         "--versions`; default 1.10.0..) and name the affected ones",
     )
+    p.add_argument(
+        "--bisect-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="with --bisect: seconds one release's replay of the groups may take (as `bisect --timeout`; "
+        "a kernel that never ends on some release costs that release's row, not the triage)",
+    )
 
 
-def _bisect(groups: list[Group], spec: str) -> dict[str, dict[str, Any]]:
+def _bisect(groups: list[Group], spec: str, timeout_s: float = 600.0) -> dict[str, dict[str, Any]]:
     from fuzz.bisect import bisect_many
     from fuzz.venvs import VenvError, available_versions, resolve_versions
 
@@ -70,7 +78,9 @@ def _bisect(groups: list[Group], spec: str) -> dict[str, dict[str, Any]]:
     except VenvError as e:
         raise UsageError(f"--bisect {spec}: {e}") from e
     print(f"bisecting {len(folders)} reduced kernel(s) over warp {', '.join(versions)}", file=sys.stderr)
-    results = bisect_many(folders, versions, report=lambda line: print(line, file=sys.stderr))
+    results = bisect_many(
+        folders, versions, report=lambda line: print(line, file=sys.stderr), timeout_s=timeout_s
+    )
     return {r.seed_path: r.to_json() for r in results}
 
 
@@ -107,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         from corpus.issue_report import write_reports
 
-        bisects = _bisect(groups, args.bisect) if args.bisect else None
+        bisects = _bisect(groups, args.bisect, args.bisect_timeout) if args.bisect else None
         written = write_reports(groups, args.report, bisects)
         print(f"{len(written)} report(s) for new groups written under {args.report}", file=sys.stderr)
     shown = groups[: args.limit] if args.limit else groups
