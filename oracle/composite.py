@@ -161,14 +161,36 @@ def _vecmat(v: Value, m: Value, ctx: OpCtx) -> Value:
     return stack(make_vec(c, scalar_of(m.t)), cols)
 
 
+def _fusable(v: Value, products: Sequence[Value], partials: Sequence[Value]) -> Value:
+    """`v`, a sum of products computed unfused, with room for a fused evaluation: mat.h (1.19)
+    accumulates each entry with `muladd`, which is fmaf/fma for float32/float64 (one rounding
+    per step) and `c + a * b` elsewhere and in older releases. The exact rounding errors of
+    the unfused chain do not bound the fused one, so each step adds the a-priori half-ulp of
+    its product and of its partial sum, which covers either evaluation."""
+    s = scalar_of(v.t)
+    if not s.is_float:
+        return v
+    with np.errstate(all="ignore"):
+        extra = np.zeros(np.shape(v.err), dtype=np.float64)
+        for q in (*products, *partials):
+            extra = extra + s.u * np.abs(np.asarray(q.data, dtype=np.float64))
+        extra = np.where(np.isfinite(extra), extra, np.inf)
+    return Value(v.t, v.data, v.err + extra, v.taint)
+
+
 def _matmat(a: Value, b: Value, ctx: OpCtx) -> Value:
     r, k = a.t.shape
     _, c = b.t.shape
-    out = [  # mat.h accumulates each entry into `Type sum(0.0)`: a -0 entry is +0
-        _plus_zero(sum_in_order([sop("Mult", comp(a, i, x), comp(b, x, j), ctx) for x in range(k)], ctx))
-        for i in range(r)
-        for j in range(c)
-    ]
+    out = []
+    for i in range(r):
+        for j in range(c):
+            prods = [sop("Mult", comp(a, i, x), comp(b, x, j), ctx) for x in range(k)]
+            partials, acc = [], prods[0]
+            for p in prods[1:]:
+                acc = sop("Add", acc, p, ctx)
+                partials.append(acc)
+            # mat.h accumulates each entry into `Type sum(0.0)`: a -0 entry is +0
+            out.append(_fusable(_plus_zero(acc), prods, partials))
     return stack(make_mat(r, c, scalar_of(a.t)), out)
 
 
