@@ -568,6 +568,37 @@ def _write_reduced(job: _FolderJob, red: Reduction) -> str:
     return dest
 
 
+def _reduce_alone(
+    job: _FolderJob,
+    settings: WorkerSettings,
+    budget_s: float,
+    batch: int,
+    log: Callable[[str], None] | None,
+    exact: bool = False,
+) -> Reduction:
+    """One folder's reduction on its own; a forward failure that does not reproduce without the
+    backward code (`judging_settings`) is tried once more with `settings` as they are."""
+    assert job.folder.case is not None
+    start = time.monotonic()
+    try:
+        return reduce_case(
+            job.folder.case,
+            job.target,
+            settings,
+            budget_s=budget_s,
+            batch=batch,
+            log=log,
+            exact_settings=exact,
+        )
+    except DoesNotReproduce:
+        if exact or judging_settings(reduce_mode(job.target), settings) == settings:
+            raise
+        left = max(1.0, budget_s - (time.monotonic() - start))
+        return reduce_case(
+            job.folder.case, job.target, settings, budget_s=left, batch=batch, log=log, exact_settings=True
+        )
+
+
 def reduce_folder(
     path: str,
     *,
@@ -578,24 +609,7 @@ def reduce_folder(
 ) -> str:
     """Reduce the case of corpus folder `path`; write the result to `path/reduced/`; return it."""
     job = _folder_job(path, settings, log)
-    assert job.folder.case is not None
-    start = time.monotonic()
-    try:
-        red = reduce_case(job.folder.case, job.target, job.settings, budget_s=budget_s, batch=batch, log=log)
-    except DoesNotReproduce:
-        if judging_settings(reduce_mode(job.target), job.settings) == job.settings:
-            raise
-        # e.g. a forward failure that needs the backward code built: once more as recorded
-        left = max(1.0, budget_s - (time.monotonic() - start))
-        red = reduce_case(
-            job.folder.case,
-            job.target,
-            job.settings,
-            budget_s=left,
-            batch=batch,
-            log=log,
-            exact_settings=True,
-        )
+    red = _reduce_alone(job, job.settings, budget_s, batch, log)
     return _write_reduced(job, red)
 
 
@@ -653,11 +667,7 @@ def reduce_folders(
             out[k] = ReduceError(f"{job.folder.path}: no time left in this reduction job")
             continue
         try:
-            assert job.folder.case is not None
-            red = reduce_case(
-                job.folder.case, job.target, settings, budget_s=left(), batch=batch, exact_settings=k in exact
-            )
-            out[k] = _write_reduced(job, red)
+            out[k] = _write_reduced(job, _reduce_alone(job, settings, left(), batch, None, exact=k in exact))
         except ReduceError as e:
             out[k] = e
     return [out[k] for k in range(len(paths))]
