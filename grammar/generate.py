@@ -25,7 +25,7 @@ _PENDING: frozenset[str] = frozenset()
 # families drawn only when a campaign weights them (`--weights random=5`): a zero default weight
 # draws nothing, so every other seed keeps its kernel
 OPT_IN: frozenset[str] = frozenset(
-    {"random", "spatial", "tiles", "compile_time", "factories", "custom_adjoint"}
+    {"random", "spatial", "tiles", "compile_time", "factories", "custom_adjoint", "geometry"}
 )
 REACH_WEIGHT = 0.8  # default weight of each reach family: 4/20 of the kernels are reach kernels
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(
