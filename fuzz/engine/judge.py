@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from fuzz.engine.gradients import GradientCheck, first_mismatch
+from fuzz.engine.sweep import SweepTolerance
 from fuzz.engine.verdict import Stage, Verdict
 from oracle.result import OracleResult
 
@@ -386,6 +387,93 @@ def judge_case(
                 )
             )
     return Judgement(decide(checks, policy), checks, unstable_fraction(checks))
+
+
+@dataclass
+class SettingJudgement:
+    """What the judge concludes about one case under one swept point: None when the point agrees
+    with the baseline (and the oracle), else the setting_mismatch decision; the checks it rests
+    on (device texts "<device>@<point>" against the baseline, "<device>@<point>~oracle")."""
+
+    decision: Decision | None
+    checks: list[DeviceCheck]
+
+
+def judge_setting(
+    point: str,
+    tolerance: SweepTolerance,
+    baseline: Mapping[str, Mapping[str, np.ndarray]],
+    swept: Mapping[str, Mapping[str, np.ndarray]],
+    oracle_result: OracleResult,
+    elem_ndims: Mapping[str, int],
+    policy: TolerancePolicy,
+) -> SettingJudgement:
+    """Does a baseline-verified case's output under the swept `point` (`swept`, by device) agree
+    with the baseline's on the same device, within the point's tolerance (`sweep.SweepTolerance`:
+    integers and booleans bit exact, floats the pair policy of `judge_case` or the fast-math
+    budget)? A point that must not change results must also still agree with the oracle under
+    `policy`. Unstable elements are skipped as everywhere. The first difference is blamed on the
+    point: "max_unroll=0 on cpu: out[3] 1.0 != baseline 2.0" (then a line of detail)."""
+    orc = oracle_result
+    elem = dict(elem_ndims)
+    pol = TolerancePolicy(
+        safety=tolerance.safety_scale * policy.safety,
+        floor_ulps=tolerance.floor_scale * policy.floor_ulps,
+        max_unstable_fraction=policy.max_unstable_fraction,
+    )
+    checks: list[DeviceCheck] = []
+    decision: Decision | None = None
+    for dev, out in swept.items():
+        base = baseline[dev]
+        bound = dict(orc.error_bound)
+        unstable = dict(orc.unstable)
+        for name, b in base.items():
+            arr = np.asarray(b)
+            if arr.dtype.kind != "f":
+                continue
+            if tolerance.abs_floor:
+                eb = orc.error_bound.get(name)
+                eb = np.zeros(arr.shape) if eb is None else np.broadcast_to(eb, arr.shape)
+                bound[name] = eb + tolerance.abs_floor / pol.safety
+            if tolerance.skip_nonfinite:
+                un = orc.unstable.get(name)
+                un = np.zeros(arr.shape, bool) if un is None else np.broadcast_to(un, arr.shape)
+                unstable[name] = un | ~np.isfinite(arr)
+        with np.errstate(over="ignore"):  # ulp counts of huge differences overflow to inf: fine
+            vs_base = check_device(
+                f"{dev}@{point}", dict(out), dict(base), bound, unstable, elem, pol, orc.written
+            )
+        vs_base.tolerance_rule = tolerance.describe()
+        checks.append(vs_base)
+        vs_oracle = None
+        if tolerance.oracle:
+            vs_oracle = check_device(
+                f"{dev}@{point}~oracle",
+                dict(out),
+                orc.arrays,
+                orc.error_bound,
+                orc.unstable,
+                elem,
+                policy,
+                orc.written,
+            )
+            checks.append(vs_oracle)
+        if decision is not None:
+            continue
+        for check, against in ((vs_base, "baseline"), (vs_oracle, "oracle")):
+            if check is None or check.passed:
+                continue
+            a = check.failing()[0]
+            decision = Decision(
+                Verdict.SETTING_MISMATCH,
+                Stage.JUDGE,
+                dev,
+                f"{point} on {dev}: {a.name}{a.worst_index} {a.observed} != {against} {a.expected}\n"
+                f"(|err| {a.max_abs_err:.3g}, tolerance {a.tolerance:.3g}; {a.bad}/{a.elements} elements "
+                f"differ; {check.tolerance_rule})",
+            )
+            break
+    return SettingJudgement(decision, checks)
 
 
 def judge_gradients(checks: Sequence[GradientCheck]) -> Decision:

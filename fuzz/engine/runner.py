@@ -17,8 +17,15 @@ a seed). The isolation mode says what a failure may cost the other cases:
 The runner generates inputs, runs the oracle, launches, and hands the outputs to the judge
 (`judge.judge_case`, `judge.judge_gradients`), which decides the verdict. `oracle_cases` lets the
 device run one case while the oracle reads another (selftest: the mutant against its original).
-Hooks (`before_case`, `before_launch`) are public so a worker plugin can wrap them (see
-`WorkerSettings.worker_plugins`).
+Hooks (`before_case`, `before_launch`, `after_launch`) are public so a worker plugin can wrap
+them (see `WorkerSettings.worker_plugins`); `sweep_point` says which swept point a launch is under.
+
+With `WorkerSettings.sweep` (docs/settings-sweep.md), once a call's cases are judged, the sources
+of its verified cases are built again as one more module per swept point (the baseline's module
+options plus the point's, `wp.config` flags set around it), launched on the devices the point
+concerns with the baseline's inputs, and `judge.judge_setting` compares each with the baseline's
+outputs: a difference, or a compile or launch error only the point has, turns the case into a
+`setting_mismatch` naming the point. Without a sweep none of this runs.
 """
 
 from __future__ import annotations
@@ -38,13 +45,14 @@ import time
 import traceback
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
 from fuzz.engine import judge as J
+from fuzz.engine import sweep as SW
 from fuzz.engine.codecut import cut_kernels
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
@@ -164,6 +172,28 @@ class _Job:
 
 CaseHook = Callable[[KernelCase], None]
 LaunchHook = Callable[[KernelCase, str], None]
+# called with a launch's outputs (by array name), which it may change: tests plant differences
+AfterLaunchHook = Callable[[KernelCase, str, dict[str, np.ndarray]], None]
+
+
+@dataclass
+class _Baseline:
+    """What a swept point's launches reuse of a case's baseline check: the same inputs, the
+    oracle's result, the outputs per device and the element axes per array."""
+
+    inputs: dict[str, Any]
+    oracle: Any
+    observed: dict[str, dict[str, np.ndarray]]
+    elem: dict[str, int]
+
+
+@dataclass
+class _PointOutcome:
+    """One case under one swept point: the decision (None: agrees) and the checks behind it."""
+
+    point: str
+    decision: J.Decision | None
+    checks: list[dict[str, Any]]
 
 
 class BatchRunner:
@@ -190,6 +220,10 @@ class BatchRunner:
         # called before each case is checked / before each device launch (worker plugins use them)
         self.before_case: list[CaseHook] = []
         self.before_launch: list[LaunchHook] = []
+        self.after_launch: list[AfterLaunchHook] = []
+        self.sweep_point: str | None = None  # the swept point being launched (None: the baseline)
+        self._sweep: list[SW.ActivePoint] = []
+        self._baselines: dict[str, _Baseline] = {}
         os.makedirs(work_dir, exist_ok=True)
         self._counter = itertools.count()
         self._started = False
@@ -229,6 +263,10 @@ class BatchRunner:
         self._module_options = {"enable_backward": s.enable_backward}
         if s.cpu_opt_level is not None and note is None:
             self._module_options["optimization_level"] = s.cpu_opt_level
+        if s.sweep:
+            self._sweep, notes = SW.select(s.sweep, s.devices, s.cuda_arch, self._module_options)
+            for line in notes:
+                print(f"note: {line}", file=sys.stderr)
         self._started = True
 
     @property
@@ -236,6 +274,12 @@ class BatchRunner:
         """The Warp module options every module of this runner is built with."""
         self._start()
         return dict(self._module_options)
+
+    @property
+    def sweep(self) -> list[SW.ActivePoint]:
+        """The swept points this runner checks on the installed Warp (those it lacks dropped)."""
+        self._start()
+        return list(self._sweep)
 
     @property
     def registry(self) -> Any:
@@ -275,6 +319,9 @@ class BatchRunner:
                 self._batch(jobs, results, stats)
             else:
                 self._halves(jobs, results, stats)
+        if self._sweep and not self.settings.compile_only:
+            self._sweep_all(jobs, results, stats)
+        self._baselines = {}
         missing = [j.index for j, r in zip(jobs, results, strict=True) if r is None]
         if missing:
             raise AssertionError(f"runner {self.tag}: cases {missing} got no result")  # a bug here
@@ -516,12 +563,16 @@ class BatchRunner:
                 for launch_hook in self.before_launch:
                     launch_hook(job.case, dev)
                 observed[dev] = launch(kernel, inputs, case.dim, dev, case.block_dim)
+                for after in self.after_launch:
+                    after(job.case, dev, observed[dev])
             except Exception as e:
                 if _is_cuda_fault(dev, e):
                     raise DevicePoisoned(f"{dev}: {short_error(e)}") from e
                 return _failed(case, Verdict.LAUNCH_ERROR, Where(Stage.LAUNCH, dev), e, code=code)
             finally:
                 stats.add(f"launch:{device_kind(dev)}", time.perf_counter() - t)
+        if self._sweep:
+            self._baselines[job.kernel_name] = _Baseline(inputs, orc, observed, elem)
         t = time.perf_counter()
         judged = J.judge_case(observed, orc, elem, settings.policy)
         stats.add("judge", time.perf_counter() - t)
@@ -553,6 +604,132 @@ class BatchRunner:
             oracle_ops=int(getattr(orc, "ops", 0)),
             gradient_check=[g.to_json() for g in grads],
         )
+
+    # ---- the settings sweep -------------------------------------------------------------
+    def _sweep_all(self, jobs: Sequence[_Job], results: list[CaseResult | None], stats: Stats) -> None:
+        """Every swept point over the verified cases of this call; a case that differs under some
+        point becomes a setting_mismatch blaming the first such point (the others' outcome on
+        the message's last line). A baseline failure stays what it is."""
+        todo = [
+            j
+            for j in jobs
+            if (r := results[j.index]) is not None
+            and r.verdict == Verdict.VERIFIED
+            and j.kernel_name in self._baselines
+        ]
+        if not todo:
+            return
+        outcomes: dict[int, list[_PointOutcome]] = defaultdict(list)
+        for ap in self._sweep:
+            with SW.config_flags(ap.point):
+                self._sweep_group(ap, todo, outcomes, stats)
+        for job in todo:
+            found = outcomes.get(job.index, [])
+            blamed = next((o for o in found if o.decision is not None), None)
+            old = results[job.index]
+            if blamed is None or blamed.decision is None or old is None:
+                continue
+            d = blamed.decision
+            others = ", ".join(
+                f"{o.point} {'agrees' if o.decision is None else 'differs'}" for o in found if o is not blamed
+            )
+            where = Where(d.stage, d.device) if d.stage in (Stage.COMPILE, Stage.LAUNCH) else Where(d.stage)
+            results[job.index] = replace(
+                old,
+                verdict=str(Verdict.SETTING_MISMATCH),
+                stage=where.text,
+                device=d.device,
+                message=d.message + (f"\nother swept points: {others}" if others else ""),
+                checks=old.checks + blamed.checks,
+            )
+
+    def _sweep_group(
+        self, ap: SW.ActivePoint, jobs: list[_Job], outcomes: dict[int, list[_PointOutcome]], stats: Stats
+    ) -> None:
+        """`jobs` under one point as one module; a module that fails to build is split (the
+        culprit code generation names alone, else case by case), so a compile error only the
+        point has is blamed on its own case."""
+        opts = {**self._module_options, **ap.point.module_options()}
+        name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
+        try:
+            mod = WarpModule.build([j.case.source for j in jobs], name, self.work_dir, opts)
+        except Exception as e:  # the baseline imported the same text: the point's options refused
+            for j in jobs:
+                outcomes[j.index].append(self._point_error(ap, Stage.IMPORT, "", e))
+            return
+        try:
+            try:
+                self._compile_point(mod, ap, stats)
+            except CompileFailure as e:
+                if len(jobs) == 1:
+                    outcomes[jobs[0].index].append(self._point_error(ap, Stage.COMPILE, e.device, e))
+                    return
+                mod.discard()
+                bad = culprit(jobs, e)
+                groups = (
+                    [[bad], [j for j in jobs if j is not bad]] if bad is not None else [[j] for j in jobs]
+                )
+                for group in groups:
+                    self._sweep_group(ap, group, outcomes, stats)
+                return
+            for job in jobs:
+                outcomes[job.index].append(self._sweep_case(mod, ap, job, stats))
+        finally:
+            mod.discard()
+
+    def _compile_point(self, mod: WarpModule, ap: SW.ActivePoint, stats: Stats) -> None:
+        def timing(stage: str, dt: float) -> None:
+            stats.add(f"sweep:{stage}", dt)
+
+        if ap.devices:
+            mod.compile_all(ap.devices, self.settings.cuda_arch if ap.cuda_aot else None, timing)
+        elif ap.cuda_aot and self.settings.cuda_arch:
+            t = time.perf_counter()
+            try:
+                mod.compile_cuda_aot(self.settings.cuda_arch)
+            finally:
+                timing("compile:cuda-aot", time.perf_counter() - t)
+
+    def _point_error(self, ap: SW.ActivePoint, stage: Stage, device: str, e: BaseException) -> _PointOutcome:
+        what = {Stage.IMPORT: "import", Stage.COMPILE: "compile", Stage.LAUNCH: "launch"}[stage]
+        on = device or "every device"
+        msg = f"{ap.text} on {on}: {what} error only under this setting: {short_error(e)}"
+        return _PointOutcome(ap.text, J.Decision(Verdict.SETTING_MISMATCH, stage, device, msg), [])
+
+    def _sweep_case(self, mod: WarpModule, ap: SW.ActivePoint, job: _Job, stats: Stats) -> _PointOutcome:
+        """One case under one point: launches with the baseline's inputs, then the judge."""
+        from fuzz.engine.launch import launch
+
+        base = self._baselines[job.kernel_name]
+        case = job.oracle_case
+        kernel = mod.kernel(job.kernel_name)
+        swept: dict[str, dict[str, np.ndarray]] = {}
+        self.sweep_point = ap.text
+        try:
+            for dev in ap.devices:
+                t = time.perf_counter()
+                try:
+                    for launch_hook in self.before_launch:
+                        launch_hook(job.case, dev)
+                    swept[dev] = launch(kernel, base.inputs, case.dim, dev, case.block_dim)
+                    for after in self.after_launch:
+                        after(job.case, dev, swept[dev])
+                except Exception as e:
+                    if _is_cuda_fault(dev, e):
+                        raise DevicePoisoned(f"{dev} under {ap.text}: {short_error(e)}") from e
+                    return self._point_error(ap, Stage.LAUNCH, dev, e)
+                finally:
+                    stats.add(f"sweep:launch:{device_kind(dev)}", time.perf_counter() - t)
+        finally:
+            self.sweep_point = None
+        if not swept:  # compiled ahead of time only (no CUDA device): its build was the check
+            return _PointOutcome(ap.text, None, [])
+        t = time.perf_counter()
+        judged = J.judge_setting(
+            ap.text, ap.point.tolerance, base.observed, swept, base.oracle, base.elem, self.settings.policy
+        )
+        stats.add("sweep:judge", time.perf_counter() - t)
+        return _PointOutcome(ap.text, judged.decision, [c.to_json() for c in judged.checks])
 
 
 def _read_lines(path: str) -> list[str]:

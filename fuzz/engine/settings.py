@@ -23,6 +23,9 @@ class WorkerSettings:
     compile_only: compile each batch and stop (the compile floor that `bench` measures).
     cpu_opt_level: clang -O level for CPU code (Warp's `optimization_level`); None keeps Warp's
     default (-O2). The emitted C++/CUDA text does not depend on it; see docs/throughput.md.
+    sweep: settings-sweep points ("max_unroll=0", expanded by `fuzz.engine.sweep.expand`): each
+    batch is built and its verified cases run once more per point, and a difference from the
+    baseline is a `setting_mismatch` (docs/settings-sweep.md). Empty: no sweep, no extra work.
     """
 
     run_dir: str
@@ -36,6 +39,7 @@ class WorkerSettings:
     gradients: bool = True  # check the backward code against the oracle (needs enable_backward)
     compile_only: bool = False
     cpu_opt_level: int | None = None
+    sweep: tuple[str, ...] = ()
 
     @property
     def compiles_cuda(self) -> bool:

@@ -26,6 +26,9 @@ class Verdict(StrEnum):
     INTERNAL_ERROR = "internal_error"
     INCONCLUSIVE = "inconclusive"
     GRADIENT_MISMATCH = "gradient_mismatch"  # forward verified, backward disagrees with the oracle
+    # verified under the baseline settings, but a swept setting changes the outputs, or fails
+    # to build or launch them (fuzz.engine.sweep; the message names the point)
+    SETTING_MISMATCH = "setting_mismatch"
     COMPILED = "compiled"  # compile_only runs (the compile floor of `bench`): nothing was judged
 
 
