@@ -27,6 +27,7 @@ from fuzz.engine.judge import TolerancePolicy
 from fuzz.engine.runner import elem_ndim
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature
+from fuzz.engine.sweep import parse_point
 from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
@@ -94,8 +95,13 @@ def flat_inputs(args: dict[str, Any]) -> dict[str, np.ndarray]:
 def settings_meta(settings: WorkerSettings, gen_config: dict[str, Any] | None = None) -> dict[str, Any]:
     """The meta.json keys recording what a replay or reduction needs of `settings`. Not recorded:
     run_dir (where to work), the test-only fault seeds and compile_only (bench); registry_factory
-    only as `oracle_registry`, for the reader (a folder never chooses code to import)."""
+    only as `oracle_registry`, for the reader (a folder never chooses code to import). A
+    setting_mismatch folder records its blamed point as `sweep` and, for repro.py (which has no
+    warpfuzz to look the table up in), `sweep_applied`: per point the module options and
+    `wp.config` flags it sets and its tolerance."""
+    sweep = {"sweep": list(settings.sweep), "sweep_applied": _sweep_applied(settings.sweep)}
     return {
+        **(sweep if settings.sweep else {}),
         "devices": list(settings.devices),
         "enable_backward": settings.enable_backward,
         "cuda_arch": settings.cuda_arch,
@@ -132,7 +138,31 @@ def settings_from_meta(
         policy=policy,
         registry_factory=registry or None,
         gradients=bool(meta.get("gradients", True)),
+        sweep=tuple(str(p) for p in meta.get("sweep") or ()),
     )
+
+
+def _sweep_applied(points: tuple[str, ...]) -> dict[str, Any]:
+    """How each point reaches Warp and how far it may move a float output, in the terms repro.py
+    applies: {"options": module options, "config": wp.config flags, "devices": device kinds,
+    "tolerance": {"scale", "abs_floor", "skip_nonfinite"}} (scale: times the oracle tolerance
+    of expected.npz)."""
+    out: dict[str, Any] = {}
+    for text in points:
+        p = parse_point(text)
+        tol = p.tolerance
+        out[p.text] = {
+            "options": p.module_options(),
+            "config": p.config_flags(),
+            "devices": list(p.setting.devices),
+            "tolerance": {
+                # expected.npz's __tol is safety*bound + floor*ulp; the point's rule scales both terms
+                "scale": max(tol.safety_scale, tol.floor_scale),
+                "abs_floor": tol.abs_floor,
+                "skip_nonfinite": tol.skip_nonfinite,
+            },
+        }
+    return out
 
 
 # ---------------------------------------------------------------- repro.py

@@ -105,6 +105,7 @@ def _settings_key(st: WorkerSettings) -> str:
             st.enable_backward,
             st.cuda_arch,
             st.cpu_opt_level,
+            st.sweep,
             st.gradients,
             asdict(st.policy),
             st.registry_factory,

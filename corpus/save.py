@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 from importlib import metadata
 from typing import Any
 
@@ -22,6 +23,7 @@ from fuzz.engine.result import CaseResult
 from fuzz.engine.runner import load_registry
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import signature_of
+from fuzz.engine.sweep import blamed_point
 from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
@@ -39,6 +41,7 @@ FAILURE_VERDICTS = frozenset(
     {
         Verdict.MISMATCH,
         Verdict.GRADIENT_MISMATCH,
+        Verdict.SETTING_MISMATCH,
         Verdict.COMPILE_ERROR,
         Verdict.LAUNCH_ERROR,
         Verdict.CRASH,
@@ -173,7 +176,7 @@ def write_folder(
             import grammar
 
             inputs = grammar.make_inputs(case)
-            if result.verdict == Verdict.MISMATCH:
+            if result.verdict in (Verdict.MISMATCH, Verdict.SETTING_MISMATCH):
                 expected = expected_arrays(case, inputs, settings)
         except Exception as e:  # the folder still records the failure; repro cannot run
             notes.append(f"inputs/expected values could not be rebuilt: {type(e).__name__}: {e}")
@@ -204,6 +207,10 @@ def write_folder(
     }
     if extra:
         meta.update(extra)
+    if result.verdict == Verdict.SETTING_MISMATCH:
+        # the folder sweeps the blamed point alone: replay, reduce, bisect and repro.py rebuild it
+        point = blamed_point(result.message)
+        settings = replace(settings, sweep=(point,) if point else settings.sweep)
     F.CorpusFolder.write(
         path, meta, settings, gen_config=meta.pop("gen_config", gen_config), case=case, inputs=inputs,
         expected=expected, code=code,

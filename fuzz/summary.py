@@ -15,7 +15,7 @@ import grammar
 from corpus.save import corpus_dir
 from fuzz.accounting import Ledger, device_counts
 from fuzz.campaign_config import CampaignConfig
-from fuzz.engine import warpcompat
+from fuzz.engine import sweep, warpcompat
 from fuzz.engine.verdict import Verdict
 from fuzz.placement import workers_per_device
 from fuzz.pool import WorkerPool
@@ -57,6 +57,7 @@ def campaign_summary(
         "device_facts": [warpcompat.device_facts(d) for d in settings.devices],
         # every stored case counts for each device of the worker that ran it (fuzz.accounting)
         "per_device": {c.device: c.to_json(elapsed) for c in device_counts(store)},
+        "settings_sweep": sweep_summary(store, settings.sweep),
         "first_seed": cfg.seed,
         "shard": cfg.shard.label if cfg.shard else None,
         "session": {
@@ -90,11 +91,24 @@ def campaign_summary(
                 "enable_backward": settings.enable_backward,
                 "cuda_arch": settings.cuda_arch,
                 "cpu_opt_level": settings.cpu_opt_level,
+                "sweep": list(settings.sweep),
                 "gen_config": settings.gen_config,
                 "policy": asdict(settings.policy),
             },
         },
     }
+
+
+def sweep_summary(store: Any, points: tuple[str, ...]) -> dict[str, Any] | None:
+    """The settings sweep of the run: its points and, per point, the setting_mismatch cases that
+    blame it (None without a sweep)."""
+    if not points:
+        return None
+    per_point = dict.fromkeys(points, 0)
+    for r in store.results("verdict = ?", (str(Verdict.SETTING_MISMATCH),)):
+        point = sweep.blamed_point(r.message) or "?"
+        per_point[point] = per_point.get(point, 0) + 1
+    return {"points": list(points), "setting_mismatch_per_point": per_point}
 
 
 def write_summary(run_dir: str, summary: dict[str, Any]) -> None:

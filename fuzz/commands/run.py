@@ -86,6 +86,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "runs, within half of their time, and the last 10%% of the budget reduces what is left)",
     )
     p.add_argument("--no-progress", action="store_true", help="no live progress display")
+    p.add_argument(
+        "--settings-sweep",
+        default=None,
+        metavar="NAMES",
+        help="also build and run every verified case under each point of these Warp settings (a name: all its "
+        "points; name=value: one), blaming a point whose outputs differ from the baseline (setting_mismatch); "
+        "e.g. max_unroll,mode,fast_math,opt_level (docs/settings-sweep.md)",
+    )
     add_cpu_opt_option(p)
     add_generator_options(p)
 
@@ -110,6 +118,29 @@ def _shard_from_args(args: argparse.Namespace) -> Shard | None:
         return Shard.parse(args.shard)
     except ShardSpecError as e:
         raise UsageError(str(e)) from e
+
+
+def sweep_from_args(
+    args: argparse.Namespace, devices: tuple[str, ...], cuda_arch: int | None, cpu_opt_level: int | None
+) -> tuple[str, ...]:
+    """The points of --settings-sweep the installed Warp sweeps on `devices`; a note for each one
+    skipped (a setting the release lacks, one no device of the run concerns, one equal to the
+    baseline), printed once here rather than by every worker."""
+    from fuzz.engine import sweep
+
+    if not args.settings_sweep:
+        return ()
+    try:
+        points = sweep.expand(args.settings_sweep)
+    except sweep.SweepError as e:
+        raise UsageError(f"--settings-sweep: {e}") from e
+    baseline = {} if cpu_opt_level is None else {"optimization_level": cpu_opt_level}
+    active, notes = sweep.select(points, devices, cuda_arch, baseline)
+    for line in notes:
+        print(f"note: {line}", file=sys.stderr)
+    if not active:
+        print("note: settings sweep: no point left to sweep on this run", file=sys.stderr)
+    return tuple(a.text for a in active)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -144,6 +175,10 @@ def run(args: argparse.Namespace) -> int:
         placement = assign_devices(devices, workers)
     except DeviceSpecError as e:
         raise UsageError(str(e)) from e
+    cpu_opt_level = cpu_opt_level_from_args(
+        args, args.cuda_arch is not None or any(d.startswith("cuda") for d in devices)
+    )
+    points = sweep_from_args(args, devices, args.cuda_arch, cpu_opt_level)
     _confirm_gates()
     run_dir = args.out or os.path.join("runs", time.strftime("%Y%m%d-%H%M%S", time.gmtime()))
     settings = WorkerSettings(
@@ -154,9 +189,8 @@ def run(args: argparse.Namespace) -> int:
         cuda_arch=args.cuda_arch,
         gen_config=gen_config,
         policy=TolerancePolicy(),
-        cpu_opt_level=cpu_opt_level_from_args(
-            args, args.cuda_arch is not None or any(d.startswith("cuda") for d in devices)
-        ),
+        cpu_opt_level=cpu_opt_level,
+        sweep=points,
     )
     cfg = CampaignConfig(
         run_dir=run_dir,

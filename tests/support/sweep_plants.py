@@ -20,7 +20,9 @@ def perturb_under(runner: Any, point: str) -> None:
     def plant(case: Any, device: str, observed: dict[str, np.ndarray]) -> None:
         if runner.sweep_point != point:
             return
-        names = outs or sorted(p.name for p in case.params if p.kind == "array" and p.role in ("out", "inout"))
+        names = outs or sorted(
+            p.name for p in case.params if p.kind == "array" and p.role in ("out", "inout")
+        )
         for name in names:
             a = observed.get(name)
             if a is None or a.size == 0:

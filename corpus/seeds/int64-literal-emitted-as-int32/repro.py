@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 5: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 6: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
 a mismatch against the reference values in expected.npz (per-element tolerance, elements
-unstable under rounding skipped), a compile error, a launch error, or a crash/hang (checked in
-a child process). Exit status: 1 while the failure is present, 0 once it is gone, 2 when this
+unstable under rounding skipped), a compile error, a launch error, a crash/hang (checked in
+a child process), or a setting mismatch: the kernel built under Warp's baseline settings and
+under the swept point meta.json names (`sweep_applied`: module options and wp.config flags),
+launched on the same inputs, their outputs compared within the point's tolerance. Exit status: 1 while the failure is present, 0 once it is gone, 2 when this
 machine cannot judge it (e.g. it needs a CUDA device), 3 when the folder is damaged (a file
 missing or differing from meta.json's sha256) or kernel.py holds code outside the allow-list of
 a corpus kernel: then nothing of kernel.py is imported. Warp's kernel cache goes to a temporary
@@ -436,7 +438,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "5"
+REPRO_TEMPLATE_VERSION = "6"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200534, \"kernel\": \"k_200534\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|int64:value|int64\", \"title\": \"seed 200534 (bitwise): mismatch at judge\", \"dim\": [1], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"out3\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
@@ -496,8 +498,10 @@ def _warp() -> Any:
     return wp
 
 
-def _kernel(wp: Any) -> Any:
-    name = f"repro_{CONFIG['kernel']}_{os.getpid()}"
+def _kernel(wp: Any, tag: str = "", extra: dict[str, Any] | None = None) -> Any:
+    """kernel.py's kernel in a module of its own (`tag` names a second one), built with the
+    campaign's options plus `extra` (a swept point's module options)."""
+    name = f"repro_{CONFIG['kernel']}_{os.getpid()}{tag}"
     spec = importlib.util.spec_from_file_location(name, os.path.join(HERE, "kernel.py"))
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
@@ -507,6 +511,7 @@ def _kernel(wp: Any) -> Any:
     level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
     if level is not None and "optimization_level" in wp.get_module(name).options:
         options["optimization_level"] = level
+    options.update(extra or {})
     wp.set_module_options(options, mod)
     return getattr(mod, CONFIG["kernel"])
 
@@ -654,6 +659,81 @@ def _check_gradient(wp: Any, kernel: Any, device: str) -> int:
     return 1 if not abs(analytic - fd) <= tol else 0
 
 
+class _Flags:
+    """wp.config flags set for a `with` block and restored after it."""
+
+    def __init__(self, wp: Any, flags: dict[str, Any]) -> None:
+        self.wp, self.flags = wp, flags
+        self.old: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        for k, v in self.flags.items():
+            self.old[k] = getattr(self.wp.config, k)
+            setattr(self.wp.config, k, v)
+
+    def __exit__(self, *exc: object) -> None:
+        for k, v in self.old.items():
+            setattr(self.wp.config, k, v)
+
+
+def _check_setting(wp: Any, devices: list[str]) -> int:
+    """Baseline against the swept point of meta.json: 1 while the point's outputs differ (or it
+    alone fails to build or launch), 0 once they agree, 2 when this machine cannot judge it."""
+    with open(os.path.join(HERE, "meta.json"), encoding="utf-8") as f:
+        applied = json.load(f).get("sweep_applied") or {}
+    if not applied:
+        print("no swept point recorded in meta.json; judge with `python -m fuzz replay`")
+        return 2
+    point, how = next(iter(applied.items()))
+    probe = wp.get_module(f"repro_probe_{os.getpid()}")
+    lacking = [k for k in how["options"] if k not in probe.options]
+    lacking += [f"wp.config.{k}" for k in how["config"] if not hasattr(wp.config, k)]
+    if lacking:
+        print(f"note: warp {wp.__version__} lacks {', '.join(lacking)}: {point} cannot be judged here")
+        return 2
+    devs = [d for d in devices if d.split(":")[0] in how["devices"]]
+    if not devs:
+        print(f"cannot judge here: {point} concerns {'/'.join(how['devices'])} only")
+        return 2
+    base: dict[str, dict[str, np.ndarray]] = {}
+    try:
+        kernel = _kernel(wp)
+        for d in devs:
+            _load(kernel.module, d)
+            base[d] = _launch(wp, kernel, d)
+    except Exception as e:
+        print(f"the baseline build fails now ({type(e).__name__}: {e}); judge with `python -m fuzz replay`")
+        return 2
+    swept: dict[str, dict[str, np.ndarray]] = {}
+    with _Flags(wp, how["config"]):
+        try:
+            kernel = _kernel(wp, "_point", how["options"])
+            for d in devs:
+                _load(kernel.module, d)
+                swept[d] = _launch(wp, kernel, d)
+        except Exception as e:
+            print(f"{point}: fails only under this setting: {type(e).__name__}: {e}")
+            return 1
+    ref = np.load(os.path.join(HERE, "expected.npz"))
+    rule = how["tolerance"]
+    failing = 0
+    for d in devs:
+        for name in sorted(k for k in ref.files if "__" not in k):
+            b, o = base[d][name], swept[d][name]
+            unstable = ref[name + "__unstable"]
+            tol = ref[name + "__tol"] * float(rule["scale"]) + float(rule["abs_floor"])
+            if rule["skip_nonfinite"] and b.dtype.kind == "f":
+                unstable = unstable | ~np.isfinite(b)
+            bad = _bad(o, b, tol, unstable)
+            if not bad.any():
+                print(f"{d}: {name}: {point} agrees with the baseline")
+                continue
+            failing += 1
+            idx = tuple(int(k) for k in np.argwhere(bad)[0])
+            print(f"{point} on {d}: {name}{list(idx)} {o[idx].tolist()} != baseline {b[idx].tolist()}")
+    return 1 if failing else 0
+
+
 def _devices(wp: Any, asked: str | None) -> list[str]:
     if asked:
         return [asked]
@@ -666,6 +746,8 @@ def check(asked: str | None) -> int:
     wp = _warp()
     devices = _devices(wp, asked)
     print(f"warp {wp.__version__}; {CONFIG['title']}")
+    if verdict == "setting_mismatch":
+        return _check_setting(wp, devices)
     cuda_compile = CONFIG["stage"] == "compile:cuda" and not wp.is_cuda_available()
     if not devices and not cuda_compile:
         print(f"cannot judge here: needs one of {CONFIG['devices']}")
