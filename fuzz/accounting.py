@@ -210,8 +210,9 @@ class Ledger:
         self.store.update_session(self.session, time.monotonic() - self.start, self.snapshot.kernels)
         return folders
 
-    def record_lost(self, ev: Lost) -> None:
-        """A kernel lost again on its own is the culprit: stored as a crash or timeout case."""
+    def record_lost(self, ev: Lost) -> list[str]:
+        """A kernel lost again on its own is the culprit: stored as a crash or timeout case;
+        returns its saved folder (reduced like every other failure)."""
         task = ev.task
         seed = task.seeds[0]
         try:
@@ -224,8 +225,9 @@ class Ledger:
             case = None
         result = lost_result(seed, case, ev.reason, ev.detail)
         devices = self._store([result], ev.worker)
-        self._save_failures([result], ev.worker)
+        folders = self._save_failures([result], ev.worker)
         self.snapshot.count([result], {}, devices)
+        return folders
 
     def close(self) -> None:
         """End the session row with its time and kernel count."""

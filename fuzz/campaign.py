@@ -22,7 +22,7 @@ from fuzz.accounting import Ledger, Snapshot, check_resume
 from fuzz.campaign_config import CampaignConfig
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.store import Store
-from fuzz.pool import Done, WorkerPool
+from fuzz.pool import Done, Lost, WorkerPool
 from fuzz.reducequeue import ReducePolicy, ReductionQueue
 from fuzz.rundir import STORAGE_ERRNOS, check_run_dir, remove_stale_worker_files, run_dir_error
 from fuzz.runlock import run_lock
@@ -109,11 +109,16 @@ class Campaign:
             if self.policy.enabled:
                 reductions.add(folders)
 
+        def lost(ev: Lost) -> None:
+            folders = ledger.record_lost(ev)  # a crash or timeout culprit, found by a retry
+            if self.policy.enabled:
+                reductions.add(folders)
+
         error: BaseException | None = None
         summary: dict[str, Any] = {}
         try:
             with stop_on_signals(self.stop):
-                sched.run(done, ledger.record_lost, lambda: self._tick(sched, start))
+                sched.run(done, lost, lambda: self._tick(sched, start))
                 pool.close()
         except KeyboardInterrupt:  # a second Ctrl-C while stopping
             self.stop.requested = True

@@ -82,3 +82,27 @@ def test_queue_keeps_to_its_share_while_fuzzing(tmp_path: Path) -> None:
     assert q.take(fuzzing=False, worker_s=100, left_s=20) == ([folders[1]], 20)
     assert ReductionQueue(ReducePolicy(share=0.0)).take(fuzzing=False, worker_s=1, left_s=99) is None
     assert q.unreduced(str(tmp_path)) == 2
+
+
+@pytest.mark.slow
+def test_a_crash_culprit_found_by_the_retry_is_reduced_in_the_same_campaign(tmp_path: Path) -> None:
+    """A crash takes its batch down; the retry finds the culprit alone and saves it. That folder
+    is queued like every other failure (it used to wait for the next session)."""
+    run = tmp_path / "run"
+    seed = FIRST_SEED + 1
+    settings = WorkerSettings(
+        run_dir=str(run), enable_backward=False,
+        worker_plugins=(f"tests.support.faults:crash_at:{seed}",),
+    )  # fmt: skip
+    cfg = CampaignConfig(
+        run_dir=str(run), budget_s=150, seed=FIRST_SEED, workers=2, batch=4, settings=settings,
+        max_kernels=4, reduce_job_s=30,
+    )  # fmt: skip
+    summary = Campaign(cfg).run()
+    assert summary["verdicts"].get("crash") == 1, summary["verdicts"]
+    (crash,) = [f for f in _failures(run) if f.name.endswith("-crash")]
+    red = summary["session"]["reduction"]
+    assert red["unreduced"] == 0, red
+    meta = json.loads((crash / E.REDUCED / E.META).read_text())
+    assert meta["verdict"] == "crash" and meta["reduced_from"]["path"] == os.path.abspath(crash)
+    assert meta["reduction"]["statements_after"] < meta["reduction"]["statements_before"], meta["reduction"]
