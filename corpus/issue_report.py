@@ -45,7 +45,11 @@ class Releases:
 def title(g: Group) -> str:
     sig = g.root if g.root is not None else g.signature
     rep = g.reduced_result or g.representative  # the reduced kernel's own message
-    what = {"gradient_mismatch": "wrong gradient", "mismatch": "wrong result"}.get(sig.verdict, sig.verdict)
+    what = {
+        "gradient_mismatch": "wrong gradient",
+        "mismatch": "wrong result",
+        "setting_mismatch": "result changes with a setting",
+    }.get(sig.verdict, sig.verdict)
     src = g.reduced_source()
     calls = sorted(
         {w.split("(")[0] for w in src.replace("wp.tid()", "").split() if w.startswith("wp.") and "(" in w}
@@ -116,6 +120,8 @@ def issue_markdown(g: Group, meta: dict[str, Any], releases: Releases) -> str:
         "within the stated tolerance",
         "mismatch": "Warp's output equal to the reference interpreter's (the documented semantics of each "
         "operation) within the stated tolerance",
+        "setting_mismatch": "the same output under the named setting as under Warp's defaults, within the "
+        "stated tolerance (bit exact for integers)",
     }.get(g.signature.verdict, f"no {g.signature.verdict}")
     lines = [
         f"# {title(g)}",

@@ -27,6 +27,7 @@ from corpus.save import FAILURE_VERDICTS
 from fuzz.engine.result import CaseResult
 from fuzz.engine.settings import WorkerSettings
 from fuzz.engine.signature import Signature, signature_of
+from fuzz.engine.sweep import not_sweepable
 from fuzz.engine.verdict import Verdict
 from grammar.case import KernelCase
 
@@ -143,6 +144,10 @@ def replay(
             continue
         note = "; ".join(n for n in (ent.note, note) if n)
         st = settings_for(ent.meta, devices=devices, registry=registry or "")
+        why = not_sweepable(st.sweep, st.devices, st.cuda_arch, st.cpu_opt_level) if st.sweep else ""
+        if why:  # a setting_mismatch whose point this release or machine cannot build
+            outcomes[ent.path] = Outcome(ent.path, ent.seed, SKIPPED, old, note=why)
+            continue
         part = restrict_signature(old, st.devices)
         if part is None:
             outcomes[ent.path] = Outcome(

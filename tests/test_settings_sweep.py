@@ -18,7 +18,7 @@ import pytest
 
 import grammar
 from corpus.folder import CorpusFolder
-from corpus.reduce import settings_for
+from corpus.reduce import reduce_folder, settings_for
 from corpus.replay import FIXED, STILL_FAILING, classify, replay
 from corpus.save import save_failures
 from fuzz.cli import main
@@ -93,9 +93,33 @@ def test_no_sweep_means_no_extra_work(tmp_path: Path) -> None:
     assert results[0].verdict == "verified" and not any(k.startswith("sweep:") for k in stats)
 
 
+def test_a_real_width_dependence_is_blamed_on_enable_cpu_blocks(tmp_path: Path) -> None:
+    # every thread of a block applies `t[i, j] += v` (tile.h's add_inplace is an atomic add per
+    # thread): one add on Warp's default CPU launch (one thread per block), sixteen under
+    # wp.config.enable_cpu_blocks with block_dim=16. Real Warp, no plant: the sweep must see it.
+    a = ParamSpec("a", "array", "float32", (4, 16), "in", -2.0, 2.0)
+    out = ParamSpec("out", "array", "float32", (4, 16), "out")
+    src = (
+        "@wp.kernel\ndef k_tile(a: wp.array2d(dtype=wp.float32), out: wp.array2d(dtype=wp.float32)):\n"
+        "    i, j = wp.tid()\n    t = wp.tile_load(a, shape=(4, 8), offset=(i * 4, j * 8))\n"
+        "    wp.tile_add_inplace(t, 1, 4, 0.5)\n    wp.tile_store(out, t, offset=(i * 4, j * 8))\n"
+    )
+    case = KernelCase("k_tile", src, "test", 1, "test", (a, out), (1, 2), block_dim=16)
+    points = ("max_unroll=0", "enable_cpu_blocks=True", "mode=debug")
+    (r,), _ = BatchRunner(_settings(tmp_path, points), str(tmp_path / "w"), tag="st").run([case])
+    assert r.verdict == Verdict.SETTING_MISMATCH, r.message
+    first, _, last = r.message.partition("\n")
+    assert first.startswith("enable_cpu_blocks=True on cpu: out[1, ") and "!= baseline" in first, first
+    assert r.message.endswith("other swept points: max_unroll=0 agrees, mode=debug agrees"), r.message
+    worst = next(a for c in r.checks if not c["passed"] for a in c["arrays"] if not a["passed"])
+    assert worst["worst_index"] in ([1, 4], [1, 12]) and worst["max_abs_err"] == pytest.approx(7.5)
+
+
 @pytest.mark.slow
 def test_generated_batches_under_the_whole_table_stay_verified(tmp_path: Path) -> None:
-    points = sweep.expand([s.name for s in sweep.TABLE])
+    # enable_cpu_blocks left out: a tiles kernel's `t[i, j] += v` legitimately depends on the
+    # block width (the test above)
+    points = sweep.expand([s.name for s in sweep.TABLE if s.name != "enable_cpu_blocks"])
     settings = replace(_settings(tmp_path, points), enable_backward=True, gradients=True)
     runner = BatchRunner(settings, str(tmp_path / "w"), tag="sg")
     swept = [a.text for a in runner.sweep]
@@ -125,6 +149,11 @@ def test_a_sweep_finding_replays_with_its_point_rebuilt(tmp_path: Path) -> None:
     assert ent.case is not None
     again = BatchRunner(st, str(tmp_path / "w2"), tag="sr2").run([ent.case])[0][0]
     assert classify(ent, again).status == STILL_FAILING, again.message
+    # a reduction under the folder's settings stays a setting_mismatch blaming the same point
+    reduced = CorpusFolder.read(reduce_folder(path, settings=st, budget_s=60, batch=4))
+    assert reduced.meta["verdict"] == Verdict.SETTING_MISMATCH and reduced.meta["sweep"] == ["max_unroll=64"]
+    assert sweep.blamed_point(reduced.meta["message"]) == "max_unroll=64"
+    assert reduced.case is not None and len(reduced.case.source) < len(ent.case.source)
     # without it (the ordinary replay command): fixed
     (outcome,) = replay([path])
     assert outcome.status == FIXED, outcome

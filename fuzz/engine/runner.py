@@ -650,6 +650,8 @@ class BatchRunner:
         culprit code generation names alone, else case by case), so a compile error only the
         point has is blamed on its own case."""
         opts = {**self._module_options, **ap.point.module_options()}
+        if not ap.point.setting.backward:  # only forward outputs are compared: half the compile
+            opts["enable_backward"] = False
         name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
         try:
             mod = WarpModule.build([j.case.source for j in jobs], name, self.work_dir, opts)

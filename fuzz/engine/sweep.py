@@ -92,7 +92,10 @@ class Setting:
     option: the Warp module option or `wp.config` attribute; points: the values a bare name sweeps;
     accepts: whether a value given as `name=value` is one this setting takes; defaults: the
     baseline's value per device kind when the baseline sets none (a callable of the warp module,
-    since some defaults are `wp.config` values); tolerance: for each value."""
+    since some defaults are `wp.config` values); tolerance: for each value. backward: the point's
+    module is built with the baseline's backward code (a setting that changes adjoint code);
+    otherwise forward code only, since only forward outputs are compared and the backward code
+    would double the point's compile time."""
 
     name: str
     option: str
@@ -105,6 +108,7 @@ class Setting:
     tolerance: Callable[[Any], SweepTolerance]
     why: str
     aliases: tuple[str, ...] = ()
+    backward: bool = False
 
 
 def _same(_value: Any) -> SweepTolerance:
@@ -158,6 +162,7 @@ TABLE: tuple[Setting, ...] = (
         lambda v: isinstance(v, bool), ALL_DEVICES, "all with the wp.config flag",
         lambda wp: {d: wp.config.enable_vector_component_overwrites for d in ALL_DEVICES}, _same,
         "component assignments of vectors/matrices overwrite in place (changes the adjoint code)",
+        backward=True,
     ),
     Setting(
         "enable_cpu_blocks", "enable_cpu_blocks", Applied.CONFIG_FLAG, (True,),
@@ -336,6 +341,17 @@ def select(
             continue
         active.append(ActivePoint(p, devs, aot))
     return active, notes
+
+
+def not_sweepable(
+    points: Sequence[str], devices: Sequence[str], cuda_arch: int | None, cpu_opt_level: int | None
+) -> str:
+    """Why some of `points` cannot be swept here (empty: all can): replay and bisect skip a
+    setting_mismatch folder with this note instead of calling it fixed on a release that lacks
+    its setting or a machine without the device it concerns."""
+    baseline = {} if cpu_opt_level is None else {"optimization_level": cpu_opt_level}
+    active, notes = select(points, devices, cuda_arch, baseline)
+    return "; ".join(notes) if len(active) < len(points) else ""
 
 
 @contextlib.contextmanager

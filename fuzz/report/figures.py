@@ -23,6 +23,7 @@ VERDICT_COLOURS: Mapping[str, str] = MappingProxyType(
         "oracle_unsupported": "#e0e0e0",
         "mismatch": "#d73027",
         "gradient_mismatch": "#fc8d59",
+        "setting_mismatch": "#f46d43",
         "compile_error": "#7b3294",
         "launch_error": "#c2a5cf",
         "crash": "#252525",
