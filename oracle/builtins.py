@@ -10,6 +10,7 @@ import functools
 from oracle.atomics import atomic_builtins
 from oracle.builtin_table import Builtin, BuiltinFn, Registry
 from oracle.composite_builtins import composite_builtins
+from oracle.geometry import geometry_builtins
 from oracle.linalg import linalg_builtins
 from oracle.noise import noise_builtins
 from oracle.random import random_builtins
@@ -38,6 +39,7 @@ def default_registry() -> Registry:
         )
         + random_builtins()
         + noise_builtins()
+        + geometry_builtins()
     )
     return Registry({b.name: b for b in entries})
 

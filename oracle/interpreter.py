@@ -19,6 +19,7 @@ from oracle.access import LaunchLog, SharedAtomic
 from oracle.astwalk import walk_nodes
 from oracle.builtins import Registry, shared_default_registry
 from oracle.errors import OrderDependent, UndefinedBehavior, Unsupported
+from oracle.geometry import bind_geometry
 from oracle.numeric import OpCtx, Stats, cast, compare, float_binop, int_binop, negate, truth
 from oracle.races import atomic_results_used, element_name, record_load, record_store, same_values, written
 from oracle.result import OracleResult
@@ -49,6 +50,7 @@ from oracle.types import (
 from oracle.values import (
     ArrayRef,
     Keyword,
+    RefWrites,
     StateAdvance,
     StructVal,
     TypeArg,
@@ -296,6 +298,8 @@ class Interpreter:
             for fname, ftype in ptype.fields:
                 fields[fname] = self.bind_arg(f"{pname}.{fname}", ftype, [v[fname] for v in values], arrays)
             return StructVal(ptype, fields)
+        if isinstance(ptype, Scalar) and ptype.name == "uint64" and values and isinstance(values[0], dict):
+            return bind_geometry(pname, values)  # a wp.Mesh / wp.HashGrid / wp.Bvh id
         assert isinstance(ptype, Scalar | Composite)
         parts = []
         for value in values:
@@ -1140,6 +1144,9 @@ class Interpreter:
         if isinstance(out, StateAdvance):
             self.advance_state(node, out.state, m)
             return out.result
+        if isinstance(out, RefWrites):
+            self.write_refs(node, out, m)
+            return out.result
         return out
 
     # ------------------------------------------------------------------ compile time
@@ -1266,6 +1273,18 @@ class Interpreter:
             self.bind(arg.id, state, m)
         elif not isinstance(arg, ast.Call):
             raise self.unsupported("random state other than a local or a call", ast.unparse(arg))
+
+    def write_refs(self, node: ast.Call, out: RefWrites, m: np.ndarray) -> None:
+        """Arguments taken by reference (a query iterator, its `int& index`): each must be a
+        local variable, which takes the new value on the active lanes."""
+        for pos, v in out.writes:
+            arg = node.args[pos]
+            if not isinstance(arg, ast.Name):
+                raise self.unsupported("by-reference argument other than a local", ast.unparse(arg))
+            if isinstance(v, StructVal):
+                self.bind_struct(arg.id, v, m)
+            else:
+                self.bind(arg.id, v, m)
 
     def static_arg(self, node: ast.expr, m: np.ndarray) -> Any:
         """A type name (`wp.float64`, `float`) becomes a TypeArg; anything else is evaluated."""

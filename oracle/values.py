@@ -95,6 +95,16 @@ class StateAdvance:
     state: Value
 
 
+@dataclass(frozen=True)
+class RefWrites:
+    """A builtin's result plus new values of arguments it takes by reference (hashgrid.h's and
+    bvh.h's `query_next(query&, int& index)`): the interpreter writes each back to the variable
+    passed at that position, on the active lanes."""
+
+    result: Value
+    writes: tuple[tuple[int, Value | StructVal], ...]
+
+
 @dataclass
 class StructVal:
     t: StructT

@@ -3,7 +3,8 @@
 The argument representation is the one the oracle uses, so the same values feed both sides:
 arrays are NumPy arrays of shape `array_shape + component_shape` (vec3f -> (..., 3), mat33f ->
 (..., 3, 3)), scalars are NumPy scalars (or component arrays for vector/matrix scalars), and
-struct arguments are dicts from field name to value.
+struct arguments are dicts from field name to value. A `wp.uint64` argument given as a dict of
+arrays is a geometry object (oracle.geometry): built here, passed by id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import warp as wp
+
+from oracle.geometry import GeometryKind, geometry_kind
 
 
 def _np_dtype(t: Any) -> Any:
@@ -26,8 +29,43 @@ def _is_composite(t: Any) -> bool:
     return hasattr(t, "_wp_scalar_type_") and hasattr(t, "_shape_")
 
 
+def build_geometry(value: dict[str, Any], device: str) -> Any:
+    """The `wp.Mesh` / `wp.HashGrid` / `wp.Bvh` a geometry argument describes (oracle.geometry's
+    arrays). A mesh with `rest` points is built on those, then moved to `points` and refit, as
+    a simulation deforms a mesh. The caller keeps the object alive until the launch finished:
+    the kernel only gets its id."""
+    kind = geometry_kind(value)
+    vec = wp.vec3
+    wp.init()  # a HashGrid needs the runtime before the first launch would start it
+
+    def arr(key: str, dtype: Any) -> Any:
+        return wp.array(np.ascontiguousarray(value[key]), dtype=dtype, device=device)
+
+    if kind is GeometryKind.MESH:
+        first = "rest" if "rest" in value else "points"
+        mesh = wp.Mesh(
+            points=arr(first, vec), indices=arr("indices", wp.int32), velocities=arr("velocities", vec)
+        )
+        if first == "rest":
+            mesh.points.assign(arr("points", vec))
+            mesh.refit()
+        return mesh
+    if kind is GeometryKind.HASH_GRID:
+        dx, dy, dz = (int(d) for d in np.asarray(value["grid_dims"]).reshape(3))
+        grid = wp.HashGrid(dx, dy, dz, device=device)
+        grid.build(arr("grid_points", vec), float(np.asarray(value["cell_width"]).reshape(())))
+        return grid
+    if kind is GeometryKind.BVH:
+        return wp.Bvh(arr("lowers", vec), arr("uppers", vec))
+    raise ValueError(
+        f"a geometry argument needs the arrays of a mesh, hash grid or BVH; got keys {sorted(value)}"
+    )
+
+
 def to_warp_value(t: Any, value: Any, device: str) -> Any:
     """Convert one argument to what `wp.launch` expects for a parameter of Warp type `t`."""
+    if isinstance(value, dict) and t is wp.uint64:
+        return build_geometry(value, device)
     if wp.types.is_array(t):
         data = np.ascontiguousarray(value, dtype=_np_dtype(t.dtype))
         return wp.array(data, dtype=t.dtype, device=device)
@@ -52,10 +90,14 @@ def launch(
     `wp.config.enable_cpu_blocks`, which tile semantics do not depend on)."""
     warp_args = []
     arrays: dict[str, Any] = {}
+    keep: list[Any] = []
     for arg in kernel.adj.args:
         if arg.label not in args:
             raise KeyError(f"kernel {kernel.key!r}: no value given for parameter {arg.label!r}")
         v = to_warp_value(arg.type, args[arg.label], device)
+        if isinstance(v, wp.Mesh | wp.HashGrid | wp.Bvh):
+            keep.append(v)  # the object outlives the launch; the kernel gets its id
+            v = v.id
         if wp.types.is_array(arg.type):
             arrays[arg.label] = v
         elif _is_struct(arg.type):  # arrays held by a struct come back as "param.field"
@@ -68,4 +110,6 @@ def launch(
     else:
         wp.launch_tiled(kernel, dim=list(dim), inputs=warp_args, block_dim=block_dim, device=device)
     wp.synchronize_device(device)
-    return {name: a.numpy() for name, a in arrays.items()}
+    out = {name: a.numpy() for name, a in arrays.items()}
+    del keep  # geometry objects are freed only once the launch has finished
+    return out
