@@ -5,6 +5,8 @@
   POINT (e.g. "max_unroll=0"), element 0 of the first written array of the launch's outputs (in
   name order) is changed: a float gets 1.0 added, an integer 1, a bool flipped. Launches of the
   baseline and of every other point are left alone, so exactly POINT must be blamed.
+- "tests.support.sweep_plants:raise_under:POINT": every launch under POINT raises RuntimeError
+  (a launch error only that point has).
 """
 
 from __future__ import annotations
@@ -35,3 +37,13 @@ def perturb_under(runner: Any, point: str) -> None:
             return
 
     runner.after_launch.append(plant)
+
+
+def raise_under(runner: Any, point: str) -> None:
+    """Every launch under the swept point POINT raises (a launch error only that point has)."""
+
+    def fail(case: Any, device: str) -> None:
+        if runner.sweep_point == point:
+            raise RuntimeError(f"planted launch failure under {point}")
+
+    runner.before_launch.append(fail)
