@@ -318,6 +318,9 @@ SNIPPETS = (
     ct_overload,
     ct_tuple,
 )
+# overloads and tuple returns are drawn more often: three wp.static snippets (and the constants
+# most snippets use) already put wp.static and wp.constant in most kernels of the family
+SNIPPET_WEIGHTS = (1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0, 1.5)
 
 
 def compile_time_body(gen: Gen) -> list[cst.BaseStatement]:
@@ -333,7 +336,7 @@ def compile_time_body(gen: Gen) -> list[cst.BaseStatement]:
     results: list[str] = []
     lines: list[str] = []
     for _ in range(gen.rng.integer(2, 4)):
-        body, res = gen.rng.pick(list(SNIPPETS))(c)
+        body, res = gen.rng.weighted(list(SNIPPETS), list(SNIPPET_WEIGHTS))(c)
         lines += body
         results.append(res)
     lines.append(f"{out.name}[i] = {' + '.join(results)}")

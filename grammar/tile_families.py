@@ -22,6 +22,16 @@ from grammar.scope import ArrayParam, Var
 BLOCK_DIMS = (1, 4, 16, 32, 64, 128)
 UNARY_MAPS = ("sin", "cos", "tanh", "atan", "abs")
 BINARY_MAPS = ("min", "max", "add", "sub", "mul")
+LINALG = (
+    "tile_cholesky",
+    "tile_cholesky_inplace",
+    "tile_cholesky_solve",
+    "tile_cholesky_solve_inplace",
+    "tile_lower_solve",
+    "tile_lower_solve_inplace",
+    "tile_upper_solve",
+    "tile_upper_solve_inplace",
+)
 TILE_CALLS = frozenset(
     {
         "tile_load",
@@ -60,6 +70,11 @@ TILE_CALLS = frozenset(
         "tile_bit_and_inplace",
         "tile_bit_or_inplace",
         "tile_bit_xor_inplace",
+        "tile_load_indexed",
+        "tile_store_indexed",
+        "tile_atomic_add_indexed",
+        "tile_from_thread",
+        *LINALG,
         *UNARY_MAPS,
         "min",
         "max",  # (tile_map's add/sub/mul are the operators' builtins, modelled as operators)
@@ -156,6 +171,14 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
         ]
     else:
         menu += [(f"wp.tile_scan_inclusive({a})", 0.5), (f"wp.tile_scan_exclusive({a})", 0.4)]
+    idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
+    # thread 0's value (every thread of a block holds the same one here; on CPU it is the only one)
+    menu.append(
+        (
+            f"{a} + wp.tile_from_thread(shape={k.shape_src}, value=wp.tile_extract({b}, {idx}), thread_idx=0)",
+            0.4,
+        )
+    )
     if len(k.shape) == 1:
         n = k.shape[0]
         start = gen.rng.pick((0, 1, -3))
@@ -180,7 +203,7 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
     if gen.rng.chance(0.12):  # dest += alpha * src, in place
         dest = k.emit(f"{b} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         k.lines.append(f"wp.tile_axpy({_lit(gen, k)}, {a}, {dest})")
-    if gen.rng.chance(0.15):  # one element updated in place (what `t[i] += v` lowers to)
+    if gen.rng.chance(0.15 if fl else 0.35):  # one element updated in place (what `t[i] += v` lowers to)
         dest = k.emit(f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         upd = ["add", "sub"] + (["bit_and", "bit_or", "bit_xor"] if not fl else [])
         idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
@@ -201,6 +224,8 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
         keys = k.emit(f"{a} + wp.tile_arange(0.0, {k.shape[0] * 0.125}, 0.125, dtype={dt})")
         vals = k.emit(f"wp.tile_arange({k.shape[0]}, dtype={dt})")
         k.lines.append(f"wp.tile_sort({keys}, {vals})")
+    if sq and fl and gen.rng.chance(0.3):
+        _linalg(gen, k)
     if sq and fl and gen.rng.chance(0.15):  # the accumulating matmul updates a tile in place
         acc = k.emit(
             f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
@@ -208,6 +233,52 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
             else f"{a} * {_lit(gen, k)}"
         )
         k.lines.append(f"wp.tile_matmul({a}, {b}, {acc})")
+
+
+def _fval(k: TileKernel, v: float) -> str:
+    return str(v) if k.dtype == "float32" else f"wp.{k.dtype}({v})"
+
+
+def _linalg(gen: Gen, k: TileKernel) -> None:
+    """A Cholesky factor of a diagonally dominant matrix, then one or two solves with it.
+
+    The matrix is the first loaded tile (entries in [-4, 4] or padding zeros) plus 5n on the
+    diagonal: symmetric positive definite as its lower triangle reads, and both it and its factor
+    are well conditioned, so the oracle's a-priori bounds are tight enough to compare. In-place
+    forms overwrite a fresh copy, never a tile another name still reads.
+    """
+    n = k.shape[0]
+    dt = f"wp.{k.dtype}"
+    zeros = f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
+    a = k.emit(
+        f"wp.tile_diag_add({k.tiles[0]}, wp.tile_full(shape={n}, value={_fval(k, 5.0 * n)}, dtype={dt}))"
+    )
+    if gen.rng.chance(0.5):
+        fac = k.emit(f"wp.tile_cholesky({a})")
+    else:
+        fac = k.emit(f"{a} + {zeros}")
+        k.lines.append(f"wp.tile_cholesky_inplace({fac})")
+    for _ in range(gen.rng.integer(1, 2)):
+        y = gen.rng.pick(k.tiles)
+        kind = gen.rng.pick(("cholesky_solve", "lower_solve", "upper_solve"))
+        mat = fac if kind != "upper_solve" else f"wp.tile_transpose({fac})"
+        if gen.rng.chance(0.5):
+            k.emit(f"wp.tile_{kind}({mat}, {y})")
+        else:
+            dest = k.emit(f"{y} + {zeros}")
+            k.lines.append(f"wp.tile_{kind}_inplace({mat}, {dest})")
+
+
+def _offset_tuple(k: TileKernel) -> str:
+    return k.offset if k.offset.startswith("(") else f"({k.offset},)"
+
+
+def _unique_indices(gen: Gen, n: int) -> str:
+    """A permutation of the block's own range (reversed) or a shift whose first slot is -1
+    (skipped): unique destinations, so no element is written twice."""
+    if gen.rng.chance(0.5):
+        return f"wp.tile_arange({n - 1}, -1, -1, dtype=wp.int32)"
+    return f"wp.tile_arange(-1, {n - 1}, 1, dtype=wp.int32)"
 
 
 def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
@@ -296,12 +367,35 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
     ins = [gen.add_array(dtype, "in", iv, ashape) for _ in range(gen.rng.integer(1, 2))]
     for a in ins:
         k.emit(f"wp.tile_load({a.name}, shape={k.shape_src}, offset={offset})")
+    if gen.rng.chance(0.25):  # a gather along one axis; -1 and indices past the end read zero
+        ax = gen.rng.integer(0, len(shape) - 1)
+        ix = gen.add_array("int32", "in", Interval(-1, shape[ax]), (shape[ax],))
+        ixt = k.fresh()  # an int32 tile: not one of k.tiles, which share the kernel's dtype
+        k.lines.append(f"{ixt} = wp.tile_load({ix.name}, shape={shape[ax]})")
+        src = gen.rng.pick(ins).name
+        k.emit(
+            f"wp.tile_load_indexed({src}, indices={ixt}, shape={k.shape_tuple}, offset={_offset_tuple(k)}, axis={ax})"
+        )
     # int tiles stay far from int32 overflow (UB): no tile products, at most three steps
     for _ in range(gen.rng.integer(1, max(1, min(6 if dtype != "int32" else 3, gen.knobs.max_stmts)))):
         _tile_step(gen, k)
+    if dtype != "int32" and gen.rng.chance(0.15):  # previous values of a per-block scatter-add
+        ax = gen.rng.integer(0, len(shape) - 1)
+        acc_i: ArrayParam = gen.add_array(dtype, "inout", Interval(0, 10), ashape)
+        k.emit(
+            f"wp.tile_atomic_add_indexed({acc_i.name}, {_unique_indices(gen, shape[ax])}, {gen.rng.pick(k.tiles)}, "
+            f"offset={_offset_tuple(k)}, axis={ax})"
+        )
     out = gen.add_array(dtype, "out", None, ashape)
     k.lines.append(f"wp.tile_store({out.name}, {k.tiles[-1]}, offset={offset})")
     _results(gen, k, nblocks)
+    if gen.rng.chance(0.2):  # a scatter within the block's own range
+        ax = gen.rng.integer(0, len(shape) - 1)
+        out2 = gen.add_array(dtype, "out", None, ashape)
+        k.lines.append(
+            f"wp.tile_store_indexed({out2.name}, {_unique_indices(gen, shape[ax])}, {gen.rng.pick(k.tiles)}, "
+            f"offset={_offset_tuple(k)}, axis={ax})"
+        )
     if dtype in ("float32", "float64", "int32") and gen.rng.chance(0.3):
         acc: ArrayParam = gen.add_array(dtype, "inout", Interval(0, 10), shape)
         zero = "0" if len(shape) == 1 else "(" + ", ".join("0" for _ in shape) + ")"

@@ -335,14 +335,18 @@ def tile_atomic_add(host: Host, a: Args, m: np.ndarray) -> Value:
     """Adds in lane order; a lane sharing elements with another gets its returned tile tainted."""
     arr = _array(host, a.get(0, "a"), m, "wp.tile_atomic_add")
     t = _tile(host, a.get(1, "t"), m)
-    s = arr.t.dtype
-    assert isinstance(s, Scalar)
-    if t.t.scalar != s or s.name not in ("int32", "uint32", "int64", "uint64", "float32", "float64"):
-        raise host.unsupported("wp.tile_atomic_add", f"{t.t} into {arr.t}")
     offs = _ints(host, a.get(2, "offset"), m, arr.t.ndim)
     r = region(
         host, arr, t.t.shape, offs, m, _flag(host, a.kw.get("bounds_check"), True), "wp.tile_atomic_add"
     )
+    return _atomic_add_region(host, arr, t, r, m, "wp.tile_atomic_add")
+
+
+def _atomic_add_region(host: Host, arr: ArrayRef, t: Value, r: Region, m: np.ndarray, what: str) -> Value:
+    s = arr.t.dtype
+    assert isinstance(s, Scalar)
+    if t.t.scalar != s or s.name not in ("int32", "uint32", "int64", "uint64", "float32", "float64"):
+        raise host.unsupported(what, f"{t.t} into {arr.t}")
     n = arr.elements
     data, err, uns = arr.data.reshape(n), arr.err.reshape(n), arr.unstable.reshape(n)
     lanes = np.nonzero(r.inb)[0]
@@ -376,6 +380,98 @@ def tile_atomic_add(host: Host, a: Args, m: np.ndarray) -> Value:
     )
 
 
+def _indexed_region(
+    host: Host, arr: ArrayRef, a: Args, shape: tuple[int, ...], m: np.ndarray, what: str
+) -> Region:
+    """tile_*_indexed: element c sits at offset[d] + c[d], and at offset[axis] + indices[c[axis]]
+    along `axis`; a coordinate outside [0, extent) on any axis is out of bounds (read as zero,
+    write skipped: Warp 1.19 checks both ends, so -1 is a padding sentinel)."""
+    idx = _tile(host, a.get(1, "indices"), m)
+    axis_node = a.get(4, "axis")
+    axis = 0 if axis_node is None else _const_int(host, axis_node, m, f"{what} axis")
+    if len(shape) != arr.t.ndim or not 0 <= axis < len(shape):
+        raise host.unsupported(f"{what} with a tile of another rank than the array", f"{shape} vs {arr.t}")
+    if not idx.t.scalar.is_int or idx.t.shape != (shape[axis],):
+        raise host.unsupported(f"{what} indices", f"{idx.t} for axis {axis} of a {shape} tile")
+    offs = _ints(host, a.get(3, "offset"), m, arr.t.ndim)
+    grid = np.indices(shape).reshape(len(shape), -1)
+    inb = np.ones((host.lanes, grid.shape[1]), bool)
+    cols = []
+    taint = idx.taint.copy()
+    for d, (o, n) in enumerate(zip(offs, arr.shape, strict=True)):
+        step = idx.data.astype(np.int64)[:, grid[d]] if d == axis else grid[d][None, :]
+        c = o.data.astype(np.int64)[:, None] + step
+        inb &= (c >= 0) & (c < n)
+        cols.append(c)
+        taint |= o.taint
+    safe = tuple(np.where(inb, c, 0) for c in cols)
+    flat = np.ravel_multi_index(safe, arr.shape) if all(arr.shape) else np.zeros(inb.shape, np.int64)
+    if arr.lane_base is not None:
+        flat = flat + arr.lane_base[:, None]
+    return Region(np.asarray(flat, np.int64), inb & m[:, None], taint)
+
+
+def tile_load_indexed(host: Host, a: Args, m: np.ndarray) -> Value:
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_load_indexed")
+    shape = _shape(host, a.get(2, "shape"), m)
+    r = _indexed_region(host, arr, a, shape, m, "wp.tile_load_indexed")
+    return _gather(host, arr, r, shape)
+
+
+def tile_store_indexed(host: Host, a: Args, m: np.ndarray) -> None:
+    """Two elements of one block stored to one element: which lands is unspecified (unstable)."""
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_store_indexed")
+    t = _tile(host, a.get(2, "t"), m)
+    if t.t.scalar != arr.t.dtype:
+        raise host.unsupported("wp.tile_store_indexed of a different type", f"{t.t} into {arr.t}")
+    r = _indexed_region(host, arr, a, t.t.shape, m, "wp.tile_store_indexed")
+    _scatter(host, arr, r, t, m)
+
+
+def _gather(host: Host, arr: ArrayRef, r: Region, shape: tuple[int, ...]) -> Value:
+    n = arr.elements
+    for j in range(r.inb.shape[1]):
+        lanes = np.nonzero(r.inb[:, j])[0]
+        record_load(arr, r.flat[lanes, j], lanes, host.lineno)
+    data = np.where(r.inb, arr.data.reshape(n)[r.flat], 0) if n else np.zeros(r.inb.shape)
+    err = np.where(r.inb, arr.err.reshape(n)[r.flat], 0.0) if n else np.zeros(r.inb.shape)
+    uns = (arr.unstable.reshape(n)[r.flat] & r.inb).any(axis=1) if n else np.zeros(host.lanes, bool)
+    assert isinstance(arr.t.dtype, Scalar)
+    t = tile_type(arr.t.dtype, shape)
+    return Value(
+        t, data.astype(t.np).reshape(host.lanes, *shape), err.reshape(host.lanes, *shape), uns | r.taint
+    )
+
+
+def _scatter(host: Host, arr: ArrayRef, r: Region, t: Value, m: np.ndarray) -> None:
+    n = arr.elements
+    vals = t.data.reshape(host.lanes, -1)
+    errs = t.err.reshape(host.lanes, -1)
+    data, err, uns = arr.data.reshape(n), arr.err.reshape(n), arr.unstable.reshape(n)
+    taint = t.taint | r.taint | _ctl(host, m)
+    for lane in np.nonzero(r.inb.any(axis=1))[0]:
+        f = r.flat[lane][r.inb[lane]]
+        if len(np.unique(f)) != len(f):
+            taint = taint.copy()
+            taint[lane] = True
+    for j in range(r.inb.shape[1]):
+        lanes = np.nonzero(r.inb[:, j])[0]
+        f = r.flat[lanes, j]
+        record_store(arr, f, lanes, vals[lanes, j], data[f], host.lineno)
+        data[f] = vals[lanes, j]
+        err[f] = errs[lanes, j]
+        uns[f] = taint[lanes]
+
+
+def tile_atomic_add_indexed(host: Host, a: Args, m: np.ndarray) -> Value:
+    """As tile_atomic_add, through indices; the returned previous values are unstable where a
+    destination is shared (within the block or with another block)."""
+    arr = _array(host, a.get(0, "a"), m, "wp.tile_atomic_add_indexed")
+    t = _tile(host, a.get(2, "t"), m)
+    r = _indexed_region(host, arr, a, t.t.shape, m, "wp.tile_atomic_add_indexed")
+    return _atomic_add_region(host, arr, t, r, m, "wp.tile_atomic_add_indexed")
+
+
 # ------------------------------------------------------------------ construction
 
 
@@ -397,6 +493,21 @@ def tile_fill(host: Host, name: str, a: Args, m: np.ndarray) -> Value:
         np.zeros((host.lanes, *shape)),
         np.zeros(host.lanes, bool),
     )
+
+
+def tile_from_thread(host: Host, a: Args, m: np.ndarray) -> Value:
+    """A tile of lane 0's value. Scalar code is block-uniform here, so every lane of a block holds
+    that value; only lane 0 is modelled (on CPU `wp.block_dim()` is 1: any other is out of range)."""
+    shape = _shape(host, a.get(0, "shape"), m)
+    v = host.eval(a.get(1, "value") or ast.Constant(0), m)
+    if not isinstance(v, Value) or not isinstance(v.t, Scalar):
+        raise host.unsupported("wp.tile_from_thread value that is not a scalar")
+    ti = a.get(2, "thread_idx")
+    if not (isinstance(ti, ast.Constant) and ti.value == 0 and type(ti.value) is int):
+        raise host.unsupported(
+            "wp.tile_from_thread from a thread other than a literal 0", ast.unparse(ti) if ti else "missing"
+        )
+    return unflatten(spread(v, _size(shape)), host.lanes, shape)
 
 
 def tile_arange(host: Host, a: Args, m: np.ndarray) -> Value:
@@ -708,10 +819,19 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         return None
     if name == "tile_atomic_add":
         return tile_atomic_add(host, a, m)
+    if name == "tile_load_indexed":
+        return tile_load_indexed(host, a, m)
+    if name == "tile_store_indexed":
+        tile_store_indexed(host, a, m)
+        return None
+    if name == "tile_atomic_add_indexed":
+        return tile_atomic_add_indexed(host, a, m)
     if name in ("tile_zeros", "tile_ones", "tile_full"):
         return tile_fill(host, name, a, m)
     if name == "tile_arange":
         return tile_arange(host, a, m)
+    if name == "tile_from_thread":
+        return tile_from_thread(host, a, m)
     if name == "tile_map":
         return tile_map(host, a, m)
     if name in ("tile", "untile"):
@@ -740,6 +860,8 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         return in_place(host, name, a, m)
     if name in ELEMENT_UPDATES:
         return element_update(host, name, a, m)
+    if name in LINALG_CALLS:
+        return linalg(host, name, a, m)
     if name == "tile_diag_add":
         x, d = _tile(host, a.get(0, "a"), m), _tile(host, a.get(1, "d"), m)
         n = x.t.shape
@@ -823,6 +945,148 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         idx = [host.eval(n, m) for n in a.pos[1:]]
         return extract(t, idx, ctx)
     raise host.unsupported(f"call wp.{name}")
+
+
+# ------------------------------------------------------------------ factorizations and solves
+# Both are computed in float64 from the elements' lower (or upper) triangle, with first-order
+# a-priori bounds (Higham, ch. 8 and 10): a triangular solve is backward stable with
+# |dT| <= gamma_n |T|, a Cholesky factor with |dA| <= gamma_(n+1) |L||L^T|; the forward error
+# adds |T^-1| (|dT||x| + err(y) + err(T)|x|), resp. |L| tril(|L^-1| |dA| |L^-T|). Twice that (the
+# float64 reference rounds too, and the second-order terms) stays far below any real defect for
+# the well-conditioned matrices the grammar writes; a singular or indefinite matrix makes the
+# lane unstable, as Warp leaves its result unspecified.
+
+LINALG_CALLS = frozenset(
+    {
+        "tile_cholesky",
+        "tile_cholesky_inplace",
+        "tile_cholesky_solve",
+        "tile_cholesky_solve_inplace",
+        "tile_lower_solve",
+        "tile_lower_solve_inplace",
+        "tile_upper_solve",
+        "tile_upper_solve_inplace",
+    }
+)
+
+
+def _square(host: Host, t: Value, name: str) -> tuple[int, Scalar]:
+    assert isinstance(t.t, TileT)
+    sh = t.t.shape
+    if len(sh) != 2 or sh[0] != sh[1] or t.t.scalar.name not in ("float32", "float64"):
+        raise host.unsupported(f"wp.{name}", f"of {t.t} (a square float32/float64 tile)")
+    return sh[0], t.t.scalar
+
+
+def _bad_lanes(x: np.ndarray, err: np.ndarray) -> np.ndarray:
+    return ~(np.isfinite(x) & np.isfinite(err)).reshape(x.shape[0], -1).all(axis=1)
+
+
+def _tri_solve(
+    t: np.ndarray, t_err: np.ndarray, y: np.ndarray, y_err: np.ndarray, lower: bool, s: Scalar
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x = T^-1 y over lanes (T: (L, n, n) float64, y: (L, n, k)) and its bound; bad: singular lanes."""
+    n = t.shape[-1]
+    tri = np.tril(t) if lower else np.triu(t)
+    terr = np.tril(t_err) if lower else np.triu(t_err)
+    with np.errstate(all="ignore"):
+        diag_ok = (np.abs(np.diagonal(tri, axis1=1, axis2=2)) > 0).all(axis=1) & np.isfinite(tri).reshape(
+            tri.shape[0], -1
+        ).all(axis=1)
+        safe = np.where(diag_ok[:, None, None], tri, np.eye(n))
+        inv = np.linalg.inv(safe)
+        x = inv @ y
+        ax = np.abs(x)
+        err = np.abs(inv) @ (_gamma(n, s.u) * (np.abs(safe) @ ax) + terr @ ax + y_err)
+        err = 2.02 * err + s.u * ax
+    return x, err, ~diag_ok | _bad_lanes(x, err)
+
+
+def _cholesky(a: np.ndarray, a_err: np.ndarray, s: Scalar) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The lower factor of the symmetric matrix a's lower triangle, its bound, and the lanes where
+    it is not positive definite (within its error)."""
+    lanes, n = a.shape[0], a.shape[-1]
+    low = np.tril(a)
+    sym = low + np.swapaxes(np.tril(a, -1), 1, 2)
+    lerr = np.tril(a_err)
+    serr = lerr + np.swapaxes(np.tril(a_err, -1), 1, 2)
+    out = np.zeros_like(sym)
+    bad = np.zeros(lanes, bool)
+    with np.errstate(all="ignore"):
+        for i in range(lanes):
+            try:
+                out[i] = np.linalg.cholesky(sym[i])
+            except np.linalg.LinAlgError:
+                bad[i] = True
+        safe = np.where(bad[:, None, None], np.eye(n), out)
+        absl = np.abs(safe)
+        d_a = _gamma(n + 1, s.u) * (absl @ np.swapaxes(absl, 1, 2)) + serr
+        inv = np.abs(np.linalg.inv(safe))
+        x = inv @ d_a @ np.swapaxes(inv, 1, 2)
+        err = 2.02 * (absl @ np.tril(x)) + s.u * absl
+        # a pivot within its error of zero: the factorization may fail or blow up
+        piv = np.diagonal(safe, axis1=1, axis2=2) ** 2
+        bad |= (np.diagonal(d_a, axis1=1, axis2=2) >= 0.5 * piv).any(axis=1)
+    return out, np.tril(err), bad | _bad_lanes(out, err)
+
+
+def _rhs(host: Host, y: Value, n: int, s: Scalar, name: str) -> tuple[np.ndarray, np.ndarray]:
+    assert isinstance(y.t, TileT)
+    sh = y.t.shape
+    if y.t.scalar != s or sh[0] != n or len(sh) > 2:
+        raise host.unsupported(f"wp.{name} right-hand side", f"{y.t} for a {n}x{n} {s} matrix")
+    d, e = y.data.astype(np.float64), y.err
+    return (d[..., None], e[..., None]) if len(sh) == 1 else (d, e)
+
+
+def _as_tile(like: Value, x: np.ndarray, err: np.ndarray, bad: np.ndarray, taint: np.ndarray) -> Value:
+    assert isinstance(like.t, TileT)
+    s = like.t.scalar
+    shape = like.t.shape
+    with np.errstate(all="ignore"):
+        r = x.reshape(x.shape[0], *shape).astype(s.np)
+    e = np.where(bad.reshape(-1, *([1] * len(shape))), np.inf, err.reshape(err.shape[0], *shape))
+    return Value(like.t, r, e, taint | bad)
+
+
+def linalg(host: Host, name: str, a: Args, m: np.ndarray) -> Value | None:
+    """tile_cholesky(A) (lower factor; the strict upper triangle is zero), tile_cholesky_solve(L, y)
+    (A x = y from A's factor), tile_lower_solve(L, y) / tile_upper_solve(U, z) (reading L's lower /
+    U's upper triangle), and their `_inplace` forms (the factor overwrites A, the solution y).
+    fill_mode is not modelled (the lower default only)."""
+    if "fill_mode" in a.kw:
+        raise host.unsupported(f"wp.{name} with fill_mode", "only the lower default is modelled")
+    inplace = name.endswith("_inplace")
+    base = name.removesuffix("_inplace")
+    if base == "tile_cholesky":
+        node = a.get(0, "A")
+        mat = _tile(host, node, m)
+        n, s = _square(host, mat, name)
+        fac, err, bad = _cholesky(mat.data.astype(np.float64), mat.err, s)
+        out = _as_tile(mat, fac, err, bad, mat.taint.copy())
+        if inplace:
+            tname, _ = _named_tile(host, node, m, f"wp.{name}")
+            host.bind(tname, out, m)
+            return None
+        return out
+    mat = _tile(host, a.get(0, "L" if base != "tile_upper_solve" else "U"), m)
+    ynode = a.get(1, "y" if base != "tile_upper_solve" else "z")
+    y = _tile(host, ynode, m)
+    n, s = _square(host, mat, name)
+    yd, ye = _rhs(host, y, n, s, name)
+    md, me = mat.data.astype(np.float64), mat.err
+    if base == "tile_cholesky_solve":
+        z, ze, bad = _tri_solve(md, me, yd, ye, True, s)
+        x, xe, bad2 = _tri_solve(np.swapaxes(md, 1, 2), np.swapaxes(me, 1, 2), z, ze, False, s)
+        bad = bad | bad2
+    else:
+        x, xe, bad = _tri_solve(md, me, yd, ye, base == "tile_lower_solve", s)
+    out = _as_tile(y, x, xe, bad, mat.taint | y.taint)
+    if inplace:
+        tname, _ = _named_tile(host, ynode, m, f"wp.{name}")
+        host.bind(tname, out, m)
+        return None
+    return out
 
 
 def _named_tile(host: Host, node: ast.expr | None, m: np.ndarray, what: str) -> tuple[str, Value]:
@@ -968,6 +1232,11 @@ TILE_CALLS = frozenset(
         "tile_bit_and_inplace",
         "tile_bit_or_inplace",
         "tile_bit_xor_inplace",
+        "tile_load_indexed",
+        "tile_store_indexed",
+        "tile_atomic_add_indexed",
+        "tile_from_thread",
+        *LINALG_CALLS,
     }
 )
 # names the dispatcher knows but refuses with a reason (device-dependent per-thread tiles)

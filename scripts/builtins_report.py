@@ -37,10 +37,11 @@ OPERATOR_BUILTINS = {
     "Not": "unot",
     "IfExp": "where",
 }
-# typed constructors (`vec3f`, `mat22d`, `quath`, `transformf`) count as Warp's generic builtin
-TYPED_CTOR = re.compile(r"(vec[234]|mat(22|33|44)|quat|transform)[fdhi]")
-# call names whose Warp builtin has another name
-CALL_BUILTINS = {"vec2f": "vector", "vec3f": "vector", "vec4f": "vector", "float": "float32", "int": "int32"}
+# typed constructors (`vec3f`, `mat22d`, `quath`, `transformf`, and the float32 aliases `vec3`,
+# `mat22`, `quat`, `transform`) count as Warp's generic builtin
+TYPED_CTOR = re.compile(r"(vec[234]|mat(22|33|44)|quat|transform)[fdhi]?")
+# (`int(x)` and `float(x)` resolve to Warp's own `int` and `float` builtins, not int32/float32)
+CALL_BUILTINS: dict[str, str] = {}
 
 
 def builtin_name(construct: str) -> str:
@@ -49,6 +50,27 @@ def builtin_name(construct: str) -> str:
     if TYPED_CTOR.fullmatch(construct):  # (not transform_wrench, quat_twist_angle_signed, ...)
         return {"v": "vector", "m": "matrix", "q": "quaternion", "t": "transformation"}[construct[0]]
     return CALL_BUILTINS.get(construct, construct)
+
+
+def lowered_builtins(source: str) -> set[str]:
+    """Builtins the source reaches through syntax that `KernelCase.constructs` does not name: a
+    tuple expression (`return a, b`, `shape=(4, 4)`) is Warp's `tuple` builtin (codegen's
+    emit_Tuple); subscript indices and assignment targets are not tuple values."""
+    tree = ast.parse(source)
+    skip = {
+        id(n.slice) for n in ast.walk(tree) if isinstance(n, ast.Subscript) and isinstance(n.slice, ast.Tuple)
+    }
+    for n in ast.walk(tree):
+        if isinstance(n, ast.FunctionDef) and n.decorator_list:
+            for m in ast.walk(n):
+                if isinstance(m, ast.Tuple) and isinstance(m.ctx, ast.Load) and id(m) not in skip:
+                    return {"tuple"}
+    return set()
+
+
+def reached(case_constructs: tuple[str, ...], source: str) -> set[str]:
+    """The builtin names one case uses (not yet filtered to the installed Warp's builtins)."""
+    return {builtin_name(k) for k in case_constructs} | lowered_builtins(source)
 
 
 def shape_of(source: str) -> str:
@@ -93,17 +115,16 @@ def main(argv: list[str] | None = None) -> int:
             continue
         cases.append(c)
         fams[c.family] += 1
-        for k in c.constructs:
-            counts[builtin_name(k)] += 1
+        counts.update(reached(c.constructs, c.source))
     gen_s = time.time() - t0
     for b in range(0, len(cases), 1000):
         shapes = {shape_of(c.source) for c in cases[b : b + 1000]}
         shapes_per_k.append(len(shapes))
     warp_names = set(builtin_functions)
-    reached = sorted(n for n in counts if n in warp_names)
+    hit = sorted(n for n in counts if n in warp_names)
     other = sorted(n for n in counts if n not in warp_names)
-    print(f"distinct Warp builtins reached over {args.seeds} seeds: {len(reached)}")
-    for n in reached:
+    print(f"distinct Warp builtins reached over {args.seeds} seeds: {len(hit)}")
+    for n in hit:
         print(f"  {n:24s} {counts[n]}")
     if other:
         print(f"constructs that are not Warp builtins: {', '.join(other)}")

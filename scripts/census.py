@@ -2,6 +2,11 @@
 
 python scripts/census.py [--kernels 1500] [--start 0] [--weights loop=3]
 
+Besides the classes below it counts the distinct Warp builtins the kernels reach (as
+scripts/builtins_report.py does: `wp.*` calls read back from the source, operators as the builtin
+they lower to, tuple expressions as `tuple`, typed constructors as the generic one) among the installed Warp's builtins, and
+how many of those are `tile_*`; --min-builtins / --min-tile-builtins make a shortfall exit 1.
+
 Every class is detected from the kernel source's AST (never from what the generator meant to
 write), so a production that silently stopped emitting its form shows up here as a low share.
 Classes (a kernel counts once per class, and once per form within it):
@@ -42,6 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from grammar import GenConfig, generate, parse_weights  # noqa: E402
+from scripts.builtins_report import reached  # noqa: E402
 
 CLASSES = ("side_effects", "lvalues", "names", "loops", "nonfinite")
 MODERN = ("wp_static", "generic_any", "overloads", "kernel_factory", "custom_adjoint", "tuple_return",
@@ -335,6 +341,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--check-modern", action="store_true", help="exit 1 too if a modern construct is below --min-share"
     )
+    ap.add_argument("--min-builtins", type=int, default=0, help="exit 1 if fewer Warp builtins are reached")
+    ap.add_argument(
+        "--min-tile-builtins", type=int, default=0, help="exit 1 if fewer tile_* builtins are reached"
+    )
     args = ap.parse_args(argv)
     if args.kernels < 1:
         ap.error(f"--kernels must be >= 1, got {args.kernels}")
@@ -342,8 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     classes: collections.Counter[str] = collections.Counter()
     forms: collections.Counter[tuple[str, str]] = collections.Counter()
     modern_counts: collections.Counter[str] = collections.Counter()
+    uses: collections.Counter[str] = collections.Counter()
+    families: collections.Counter[str] = collections.Counter()
     for seed in range(args.start, args.start + args.kernels):
-        source = generate(seed, config).source
+        case = generate(seed, config)
+        source = case.source
+        families[case.family] += 1
+        uses.update(reached(case.constructs, source))
         found = census(source)
         for cls, fs in found.forms.items():
             classes[cls] += 1
@@ -367,8 +382,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {m:42s} {modern_counts[m]:6d}  {100 * share:6.2f} %{'  (below)' if below else ''}")
         if below and args.check_modern:
             low.append(m)
+    from warp._src.context import builtin_functions
+
+    hit = sorted(b for b in uses if b in builtin_functions)
+    tiles = [b for b in hit if b.startswith("tile")]
+    print(f"Warp builtins reached: {len(hit)} of {len(builtin_functions)}")
+    print(
+        f"    tile_* builtins reached: {len(tiles)} of {sum(b.startswith('tile') for b in builtin_functions)}"
+    )
+    print(f"    {' '.join(tiles)}")
+    print("families: " + ", ".join(f"{f}={k}" for f, k in sorted(families.items())))
+    if len(hit) < args.min_builtins:
+        low.append(f"builtins ({len(hit)} < {args.min_builtins})")
+    if len(tiles) < args.min_tile_builtins:
+        low.append(f"tile builtins ({len(tiles)} < {args.min_tile_builtins})")
     if low:
-        print(f"below {100 * args.min_share:g} %: {', '.join(low)}")
+        print(f"below target: {', '.join(low)}")
         return 1
     return 0
 

@@ -31,7 +31,7 @@ def test_split_charges_compile_by_code_and_checks_to_their_kernel() -> None:
 
 def test_families_weights_only_those_named() -> None:
     w = family_weights(["branch", "tiles"], None)
-    assert w["branch"] == DEFAULT_WEIGHTS["branch"] and w["tiles"] == 1.0  # tiles is opt-in (0)
+    assert w["branch"] == DEFAULT_WEIGHTS["branch"] and w["tiles"] == DEFAULT_WEIGHTS["tiles"] == 3.0
     assert sum(v for f, v in w.items() if f not in ("branch", "tiles")) == 0.0
     assert family_weights(["branch"], {**DEFAULT_WEIGHTS, "branch": 3.0})["branch"] == 3.0
     with pytest.raises(ValueError, match="unknown families nope"):

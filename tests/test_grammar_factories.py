@@ -34,10 +34,11 @@ def _top_names(source: str) -> list[str]:
     return out
 
 
-def test_both_families_are_opt_in() -> None:
+def test_both_families_are_on_by_default() -> None:
     for fam in FAMILIES:
-        assert DEFAULT_WEIGHTS[fam] == 0.0
-    assert all(grammar.generate(s).family not in FAMILIES for s in range(200))
+        assert DEFAULT_WEIGHTS[fam] == 1.0
+    drawn = {grammar.generate(s).family for s in range(300)}
+    assert set(FAMILIES) <= drawn, drawn
 
 
 def test_factory_cases_hold_a_factory_and_two_instances_with_different_functions() -> None:

@@ -15,7 +15,7 @@ from kernels.harness import import_file
 
 import oracle
 from fuzz.engine.settings import WorkerSettings
-from grammar import generate, make_inputs
+from grammar import GenConfig, generate, make_inputs
 from grammar.case import MODULE_HEADER
 from grammar.generate import DEFAULT_WEIGHTS
 from grammar.random_ops import RANDOM_CALLS
@@ -53,10 +53,12 @@ def test_every_spatial_builtin_is_reached_and_modelled() -> None:
     assert not SPATIAL_CALLS - default_registry().names()
 
 
-def test_families_are_opt_in() -> None:
-    """Zero default weight: a default campaign draws neither, so every other seed keeps its kernel."""
-    assert DEFAULT_WEIGHTS["random"] == 0.0 and DEFAULT_WEIGHTS["spatial"] == 0.0
-    assert all(generate(s).family not in ("random", "spatial") for s in range(200))
+def test_families_are_on_by_default() -> None:
+    """Weight 2 each by default (GENERATOR_VERSION 1.5.0); a zero weight draws neither."""
+    assert DEFAULT_WEIGHTS["random"] == 2.0 and DEFAULT_WEIGHTS["spatial"] == 2.0
+    assert {"random", "spatial"} <= {generate(s).family for s in range(200)}
+    off = GenConfig(weights={**DEFAULT_WEIGHTS, "random": 0.0, "spatial": 0.0})
+    assert all(generate(s, off).family not in ("random", "spatial") for s in range(200))
 
 
 def test_every_random_kernel_binds_its_state_first() -> None:

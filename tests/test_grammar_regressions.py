@@ -140,7 +140,7 @@ def test_bool_cast_and_bit_count_are_drawn_and_evaluated():
     from grammar import make_inputs
 
     found: dict[str, int] = {}
-    for s in range(60):
+    for s in range(150):  # (1.5.0: half the default weight is on the modern families)
         c = generate(s)
         for b in ("bool", "bit_count"):
             if f"wp.{b}(" in c.source and b not in found:
@@ -202,9 +202,12 @@ def test_the_literal_scan_finds_an_out_of_range_literal():
 def test_int_literals_stay_in_their_dtype(seed: int) -> None:
     from grammar import GenConfig, parse_weights
     from grammar.families import REACH_FAMILIES
+    from grammar.generate import MODERN_WEIGHTS
 
-    # the seeds' 1.2.2 kernels: with the reach families off, a seed draws what it drew before them
-    no_reach = GenConfig(weights=parse_weights(",".join(f"{f}=0" for f in REACH_FAMILIES)))
+    # the seeds' 1.2.2 kernels: with the reach and modern families off, a seed draws what it
+    # drew before them
+    off = (*REACH_FAMILIES, *MODERN_WEIGHTS)
+    no_reach = GenConfig(weights=parse_weights(",".join(f"{f}=0" for f in off)))
     src = generate(seed, no_reach).source
     assert "int64(" in src  # int64 or uint64 literals are what went wrong
     assert int_literals_out_of_range(src) == []
@@ -228,7 +231,12 @@ LEN_CONSTANT_SEEDS = (705130, 709156, 713343)
 
 @pytest.mark.slow
 def test_a_len_bound_variable_changed_in_a_dynamic_loop_compiles(wp_ready, tmp_path):
-    cases = [generate(s) for s in LEN_CONSTANT_SEEDS]
+    from grammar import GenConfig
+    from grammar.generate import DEFAULT_WEIGHTS, MODERN_WEIGHTS
+
+    # the seeds' 1.4.x kernels: the 1.4 default weights (the modern families off)
+    v14 = GenConfig(weights={**DEFAULT_WEIGHTS, **dict.fromkeys(MODERN_WEIGHTS, 0.0)})
+    cases = [generate(s, v14) for s in LEN_CONSTANT_SEEDS]
     assert all("int(len(" in c.source for c in cases)
     fails = compile_batch(cases, tmp_path, "lenconst", enable_backward=False)
     assert not fails, "\n".join(f"seed {f.seed} {f.family} {f.stage}: {f.error}" for f in fails)
