@@ -30,6 +30,10 @@ class ParamSpec:
     [low, high]; inputs mix them in as edge values.
     special: a float input that also holds NaN, ±Inf, -0.0, subnormals and the dtype's max
     (`grammar.inputs.SPECIAL_FLOATS`), outside [low, high] on purpose.
+    recipe: how a geometry parameter (kind "mesh", "hash_grid" or "bvh", dtype "uint64": the
+    object's id) or an array derived from one (`("points_of", name)`) is built from the case
+    seed (grammar.geometry_ops); JSON scalars only, left out of the stored form when empty so
+    every other parameter's JSON is unchanged.
     """
 
     name: str
@@ -44,12 +48,19 @@ class ParamSpec:
     fields: tuple[ParamSpec, ...] = ()
     thresholds: tuple[float, ...] = ()
     special: bool = False
+    recipe: tuple[tuple[str, str | int | float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         d = asdict(self)
         d["shape"] = list(self.shape)
         d["fields"] = [f.to_json() for f in self.fields]
+        del d["recipe"]
+        if self.recipe:
+            d["recipe"] = dict(self.recipe)
         return d
+
+    def recipe_dict(self) -> dict[str, str | int | float]:
+        return dict(self.recipe)
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> ParamSpec:
@@ -57,6 +68,7 @@ class ParamSpec:
         d["shape"] = tuple(d.get("shape", ()))
         d["fields"] = tuple(ParamSpec.from_json(f) for f in d.get("fields", ()))
         d["thresholds"] = tuple(d.get("thresholds", ()))
+        d["recipe"] = tuple(sorted(dict(d.get("recipe", {})).items()))
         return ParamSpec(**d)
 
 

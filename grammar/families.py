@@ -22,6 +22,7 @@ from grammar.extras import bitwise_body, helper_body, struct_body
 from grammar.factory_family import factory_body, factory_render
 from grammar.family_base import any_dtypes, dim1, finish, inputs
 from grammar.gen import Gen
+from grammar.geometry_family import geometry_body
 from grammar.random_family import random_body
 from grammar.reach import reach_body
 from grammar.scope import Var
@@ -238,6 +239,7 @@ def family_table() -> tuple[Family, ...]:
             doc="func_grad/func_replay",
             render=custom_adjoint_render,
         ),
+        Family("geometry", geometry_body, ALL_TAGS, doc="wp.Mesh / wp.HashGrid / wp.Bvh queries"),
     )
 
 
@@ -265,4 +267,5 @@ FAMILIES: tuple[str, ...] = (
     "compile_time",
     "factories",
     "custom_adjoint",
+    "geometry",
 )

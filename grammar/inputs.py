@@ -8,6 +8,7 @@ import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
 from grammar.composite import component_scalar, component_shape
+from grammar.geometry_ops import GEOMETRY_KINDS, geometry_value
 
 _INPUT_STREAM = 0x5EED1A  # separates the input stream from the generator's stream of the seed
 SPECIAL_SHARE = 0.3  # of a special input's elements
@@ -33,13 +34,26 @@ def make_inputs(case: KernelCase) -> dict[str, Any]:
     """Arguments for `case`, from (case.seed, case.params) alone.
 
     Inputs are uniform in [low, high] with edge values (0, -0.0, ±1, range ends, thresholds)
-    mixed in; outputs get a deterministic fill that goes to device and oracle alike.
+    mixed in; outputs get a deterministic fill that goes to device and oracle alike. A geometry
+    parameter is a dict of the arrays its object is built from (grammar.geometry_ops).
     """
     out: dict[str, Any] = {}
+    derived = []
     for k, p in enumerate(case.params):
         rng = np.random.default_rng([case.seed, _INPUT_STREAM, k])
-        out[p.name] = _value(rng, p)
-    return out
+        if p.kind in GEOMETRY_KINDS:  # a wp.Mesh / HashGrid / Bvh: the arrays it is built from
+            out[p.name] = geometry_value(p.kind, p.recipe_dict(), rng)
+        elif p.recipe:
+            derived.append(p)
+        else:
+            out[p.name] = _value(rng, p)
+    for p in derived:  # an array holding a geometry parameter's points (or boxes)
+        r = p.recipe_dict()
+        src = out.get(str(r.get("of")))
+        if not isinstance(src, dict) or str(r.get("key")) not in src:
+            raise ValueError(f"seed {case.seed}, parameter {p.name!r}: recipe {r} names no geometry array")
+        out[p.name] = np.array(src[str(r["key"])], copy=True)
+    return {p.name: out[p.name] for p in case.params} if derived else out
 
 
 def _value(rng: np.random.Generator, p: ParamSpec) -> Any:
