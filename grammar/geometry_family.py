@@ -89,8 +89,12 @@ def _mesh_point_block(gen: Gen, k: int, mesh: str, closed: bool, pts: str) -> li
     signed = closed and gen.rng.chance(0.5)
     fn = "mesh_query_point" if signed else "mesh_query_point_no_sign"
     maxd = gen.rng.pick((0.5, 1.0, 3.0, 1.0e6))
+    normal = gen.rng.chance(0.4)
+    # the face (so its normal) is undecided where two faces are equally close: outside a convex
+    # mesh that is every point nearest an edge or a vertex, so normals are queried near the centre
+    point = f"{pts}[i] * 0.125" if normal else _point_expr(gen, pts)
     lines = [
-        f"p{k} = {_point_expr(gen, pts)}",
+        f"p{k} = {point}",
         f"q{k} = wp.{fn}({mesh}, p{k}, {_lit(maxd)})",
         f"d{k} = float(-1.0)",
         f"c{k} = wp.vec3(0.0, 0.0, 0.0)",
@@ -102,7 +106,7 @@ def _mesh_point_block(gen: Gen, k: int, mesh: str, closed: bool, pts: str) -> li
     stores = [f"{_out(gen, 'float32')}[i] = d{k}"]
     if gen.rng.chance(0.5):
         stores.append(f"{_out(gen, 'vec3f')}[i] = c{k}")
-    if gen.rng.chance(0.4):
+    if normal:
         lines.append(f"n{k} = wp.vec3(0.0, 0.0, 0.0)")
         inner.append(f"    n{k} = wp.mesh_eval_face_normal({mesh}, q{k}.face)")
         stores.append(f"{_out(gen, 'vec3f')}[i] = n{k}")

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -73,8 +73,25 @@ class GeometryRef:
     def t(self) -> Scalar:  # what error messages print for an argument
         return UINT64
 
+    # per evaluation: (face, u, v, lanes) of closest-point answers tied only between faces that
+    # meet at the closest point (`note_equivalent`); a list, so the frozen record can grow it
+    equivalent: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+
     def f64(self, key: str) -> np.ndarray:
         return np.asarray(self.arrays[key], dtype=np.float64)
+
+    def note_equivalent(self, face: np.ndarray, u: np.ndarray, v: np.ndarray, lanes: np.ndarray) -> None:
+        if lanes.any():
+            f32 = np.float32
+            self.equivalent.append((face.astype(np.int32), u.astype(f32), v.astype(f32), lanes.copy()))
+
+    def position_decided(self, face: Value, u: Value, v: Value, ctx: OpCtx) -> np.ndarray:
+        """Lanes whose (face, u, v) is, bit for bit, a noted tied answer, reached without an
+        uncertain branch: the point it evaluates to is decided although the face is not."""
+        out = np.zeros(face.lanes, bool)
+        for f, uu, vv, lanes in self.equivalent:
+            out |= lanes & (face.data == f) & (u.data == uu) & (v.data == vv)
+        return out & ~(ctx.ctl_taint if ctx.ctl_taint is not None else False)
 
 
 def bind_geometry(pname: str, values: list[Any]) -> GeometryRef:
@@ -237,6 +254,7 @@ class PointQuery:
     uv_tol: np.ndarray
     result_tie: np.ndarray  # the distance is within tol of max_dist
     face_tie: np.ndarray  # another face is within tol of the minimum
+    same_point: np.ndarray  # every face within tol of the minimum gives the same closest point
 
 
 def point_query(mesh: GeometryRef, p: Value, max_dist: Value) -> PointQuery:
@@ -261,9 +279,16 @@ def point_query(mesh: GeometryRef, p: Value, max_dist: Value) -> PointQuery:
         face_tie = (dd.min(axis=1, initial=np.inf) - dmin) <= 2 * tol
         alt = _altitudes(a, b, c)[face]
         uv_tol = 2 * tol / np.maximum(alt, 1e-30)
+        # tied faces that meet at the closest point (a shared vertex or edge) all give that point
+        tied = (d - dmin[:, None]) <= 2 * tol[:, None]
+        wc = 1.0 - wa - wb
+        pos = wa[..., None] * a[None] + wb[..., None] * b[None] + wc[..., None] * c[None]
+        gap = np.linalg.norm(pos - pos[rows, face][:, None, :], axis=-1)
+        same_point = ~(tied & (gap > 4 * tol[:, None])).any(axis=1)
     return PointQuery(
-        result, face.astype(np.int32), wa[rows, face], wb[rows, face], dmin, tol, uv_tol, result_tie, face_tie
-    )
+        result, face.astype(np.int32), wa[rows, face], wb[rows, face], dmin, tol, uv_tol, result_tie, face_tie,
+        same_point,
+    )  # fmt: skip
 
 
 # ---------------------------------------------------------------- rays
@@ -416,6 +441,9 @@ def _point_query_struct(name: str, signed: bool) -> Any:
         res_taint = base | q.result_tie
         face_taint = res_taint | (q.result & q.face_tie)
         res = q.result
+        # a tie between faces meeting at the closest point leaves face, u and v undecided but not
+        # the point: mesh_eval_position / _velocity of exactly this answer are judged
+        mesh.note_equivalent(q.face, q.u, q.v, res & q.face_tie & q.same_point & ~res_taint)
         fields = {
             "result": _val(BOOL, res, None, res_taint),
             "sign": _val(FLOAT32, np.zeros(p.lanes), None, res_taint),
@@ -486,7 +514,8 @@ def _mesh_eval(name: str, key: str) -> Any:
             err = mag * (u.err[:, None] + v.err[:, None]) * 2 + 8 * F32_EPS * mag * (
                 1 + np.abs(uu) + np.abs(vv)
             )
-        return _val(VEC3F, out, err, face.taint | u.taint | v.taint)
+        taint = face.taint | u.taint | v.taint
+        return _val(VEC3F, out, err, taint & ~mesh.position_decided(face, u, v, ctx))
 
     return fn
 

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from grammar.case import KernelCase, ParamSpec
+from grammar.geometry_ops import GEOMETRY_KINDS
 from oracle.astwalk import walk_nodes
 from oracle.closures import factory_kernels
 from oracle.types import SCALAR_NAMES, wp_attr
@@ -210,6 +211,7 @@ class Limitation(StrEnum):
     ATOMIC_RESULT = "atomic-result"
     GRAD_FORWARD_ONLY = "grad-forward-only"
     UNPARSED = "unparsed"
+    GEOMETRY = "geometry"
 
 
 @dataclass(frozen=True)
@@ -325,6 +327,14 @@ def screen(case: KernelCase) -> Screened | None:
       adjoint of wp.atomic_add is always zero) and that a @wp.func_replay is needed;
     - `wp.grad(f)(x)` outside a `@wp.func_grad`: forward-only, a constant in the backward pass.
     """
+    geo = [p.name for p in case.params if p.kind in GEOMETRY_KINDS]
+    if geo:
+        # finite differences would move the query inputs across faces, cells and boxes, and the
+        # objects' own points are not kernel arrays Warp differentiates
+        return Screened(
+            Limitation.GEOMETRY,
+            f"queries geometry object(s) {', '.join(geo)} (mesh/hash grid/BVH): their gradients are not checked",
+        )
     try:
         tree = _with_factories_made(ast.parse(case.source))
     except SyntaxError as e:
