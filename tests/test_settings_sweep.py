@@ -89,15 +89,16 @@ def test_a_baseline_failure_stays_what_it_is(tmp_path: Path) -> None:
 
 def test_compile_and_launch_errors_only_a_point_has_are_blamed_on_it(tmp_path: Path) -> None:
     settings = replace(
-        _settings(tmp_path, ("max_unroll=0", "mode=debug")),
-        worker_plugins=("tests.support.sweep_plants:raise_under:mode=debug",),
+        _settings(tmp_path, ("max_unroll=0", "max_unroll=64")),
+        worker_plugins=("tests.support.sweep_plants:raise_under:max_unroll=64",),
     )
     runner = BatchRunner(settings, str(tmp_path / "w"), tag="se")
     (r,), _ = runner.run([_case("se_a", 1)])
     assert (r.verdict, r.stage, r.device) == ("setting_mismatch", "launch:cpu", "cpu"), r.message
     assert r.message.startswith(
-        "mode=debug on cpu: launch error only under this setting: RuntimeError: planted"
+        "max_unroll=64 on cpu: launch error only under this setting: RuntimeError: planted"
     )
+    assert r.message.endswith("other swept points: max_unroll=0 agrees")
     # a point whose build fails (clang refuses a flag; no table entry does this, so the test
     # gives the runner such a point): a compile error only that point has, on its own kernel
     bad = sweep.Setting(
@@ -105,12 +106,12 @@ def test_compile_and_launch_errors_only_a_point_has_are_blamed_on_it(tmp_path: P
         lambda v: True, ("cpu",), "1.19.0", lambda wp: {"cpu": None}, lambda v: sweep.SAME, "test",
     )  # fmt: skip
     runner = BatchRunner(_settings(tmp_path, ("max_unroll=0",)), str(tmp_path / "w2"), tag="sf")
-    runner._sweep.append(sweep.ActivePoint(sweep.SweepPoint(bad, "-fno-such-flag"), ("cpu",), False))
+    runner._sweep[:] = [sweep.ActivePoint(sweep.SweepPoint(bad, "-fno-such-flag"), ("cpu",), False)]
     results, _ = runner.run([_case("sf_a", 1), _case("sf_b", 2)])
     for r in results:
         assert (r.verdict, r.stage) == ("setting_mismatch", "compile:cpu"), r.message
         assert r.message.startswith("cpu_flags=-fno-such-flag on cpu: compile error only under this setting")
-        assert "max_unroll=0 agrees" in r.message
+        assert "build failed" in r.message, r.message  # Warp: "CPU kernel build failed with error code"
 
 
 def test_no_sweep_means_no_extra_work(tmp_path: Path) -> None:
