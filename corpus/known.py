@@ -59,6 +59,9 @@ class KnownEntry:
     introduced_in: str | None = None
     pattern: str = ""
     message: str = ""  # text the failure's message must hold (a compile error's own words)
+    # further (stage, verdict) pairs one root cause shows as (a wrong loop count is a mismatch
+    # where it ends, a timeout where it does not, a crash where it corrupts memory)
+    also: tuple[tuple[str, str], ...] = ()
 
     def affects(self, warp_version: str) -> bool:
         v = _release(warp_version)
@@ -83,7 +86,8 @@ class KnownEntry:
         gradient check's known-gap re-check (`confirmed` labels); a limitation is screened as
         unsupported, never a failure; any other entry needs its stage, verdict, a marking
         construct (when it lists any), its pattern (when it names one) and an affected release."""
-        if self.stage != stage or (self.verdict and self.verdict != verdict):
+        own = self.stage == stage and (not self.verdict or self.verdict == verdict)
+        if not own and (stage, verdict) not in self.also:
             return False
         if self.gap or self.kind is KnownKind.LIMITATION:
             return self.label in confirmed
@@ -147,7 +151,9 @@ class KnownTable:
         """Entries that explain a reduced failure, matched against its kernel: gradient gaps
         confirmed by its check's re-check (or named by `labels`: its meta.json `known.label`,
         set from such a re-check when it was saved), forward entries by stage, verdict,
-        constructs, pattern and release (see `KnownEntry.matches_reduced`)."""
+        constructs, pattern and release (see `KnownEntry.matches_reduced`). Entries matched by a
+        construct name alone are dropped when one matched by its shape, its message or a re-check
+        does."""
         sig = signature_of(result)
         case = result.case or {}
         source = str(case.get("source", ""))
@@ -157,11 +163,16 @@ class KnownTable:
         # acc through the `or`, which the slice of acc does not list)
         have = set(sig.constructs) | set(all_constructs(source, kname))
         confirmed = {e.label for e in self.label_result(result)} | set(labels)
-        return [
+        hits = [
             e for e in self.entries
             if e.matches_reduced(sig.stage, result.verdict, have, source, kname, warp_version, confirmed,
                                  result.message)  # fmt: skip
         ]  # fmt: skip
+        # an entry matched by its shape (pattern or message) or confirmed by the gradient
+        # re-check says more than one matched by a construct name alone: a reduced kernel that
+        # still holds a `clamp` the reduction could not remove is not also a NaN-min/max finding
+        strong = [e for e in hits if e.pattern or e.message or e.gap or e.kind is KnownKind.LIMITATION]
+        return strong or hits
 
     def label_result(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
         """Entries that explain a gradient finding: every failing device's check must confirm
@@ -407,9 +418,9 @@ KNOWN = KnownTable(
             "compile:cpu",
             (),
             "docs/versions.md, Found on old releases (bisect of 1.12.0 campaign findings: fails 1.10.1-1.14.0, "
-            "passes 1.18.0 and 1.19.0; 1.15-1.17 not checked)",
-            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.18.0", "1.19.0"),
-            fixed_in="1.18.0",
+            "compiles and runs from 1.15.0)",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.17.0", "1.18.0", "1.19.0"),
+            fixed_in="1.15.0",
             verdict="compile_error",
             pattern="component-augassign",
             message="'Reference' object has no attribute '_wp_scalar_type_'",
@@ -421,12 +432,29 @@ KNOWN = KnownTable(
             "evaluated in another order than Python's (target index first, then the value)",
             "judge",
             (),
-            "docs/versions.md, Found on old releases (bisect of 1.12.0 campaign findings: fails 1.10.1-1.14.0, "
-            "passes 1.18.0 and 1.19.0; 1.15-1.17 not checked)",
-            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.18.0", "1.19.0"),
+            "docs/versions.md, Found on old releases (bisect of 1.12.0 campaign findings: fails 1.10.1-1.17.0, "
+            "passes from 1.18.0)",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.17.0", "1.18.0", "1.19.0"),
             fixed_in="1.18.0",
             verdict="mismatch",
             pattern="augassign-call-index",
+        ),
+        KnownEntry(
+            "for-var-while-counter",
+            KnownKind.GAP,
+            "a `for` loop's variable reused after it as a `while` counter (`for k in range(4): ...; "
+            "k = 0; while k < n: k += 1`): the `while` test keeps reading the loop's variable, so it "
+            "runs the wrong number of times, forever (1.13-1.15) or corrupts memory (1.12)",
+            "judge",
+            (),
+            "NVIDIA/warp#1534; bisect of the 1.12.0 campaign's crash (seed 500051, reduced): crash on "
+            "1.12.0, no end on 1.13.0-1.15.0, verified from 1.16.0; the issue's kernel gives 0 instead "
+            "of 31 on 1.12.0-1.15.0",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.17.0", "1.18.0", "1.19.0"),
+            fixed_in="1.16.0",
+            verdict="mismatch",
+            pattern="for-var-while-counter",
+            also=(("worker", "crash"), ("worker", "timeout")),
         ),
         # semantics that changed: generated on every release (grammar/gates.py `semantic` gates)
         KnownEntry(

@@ -166,8 +166,38 @@ def augassign_call_index(fn: ast.FunctionDef) -> bool:
     )
 
 
+def _binds(node: ast.AST, name: str) -> bool:
+    """`name = e` or `name op= e` somewhere in `node`."""
+    for n in ast.walk(node):
+        targets = (
+            n.targets if isinstance(n, ast.Assign) else [n.target] if isinstance(n, ast.AugAssign) else []
+        )
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            return True
+    return False
+
+
+def for_var_while_counter(fn: ast.FunctionDef) -> bool:
+    """A `for` loop's variable reused, after that loop, as the counter of a `while` (its test
+    reads the name and its body rebinds it): Warp before 1.16 keeps the loop's own variable in
+    the `while` test (NVIDIA/warp#1534), so the loop runs the wrong number of times, forever,
+    or (1.12) corrupts memory."""
+    loops = [n for n in ast.walk(fn) if isinstance(n, ast.For) and isinstance(n.target, ast.Name)]
+    whiles = [n for n in ast.walk(fn) if isinstance(n, ast.While)]
+    for f in loops:
+        assert isinstance(f.target, ast.Name)
+        name = f.target.id
+        for w in whiles:
+            reads = any(isinstance(x, ast.Name) and x.id == name for x in ast.walk(w.test))
+            after = w.lineno > (f.end_lineno or f.lineno)
+            if after and reads and any(_binds(b, name) for b in w.body):
+                return True
+    return False
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
+        "for-var-while-counter": for_var_while_counter,
         "component-augassign": component_augassign,
         "augassign-call-index": augassign_call_index,
         "break-in-loop": break_in_loop,

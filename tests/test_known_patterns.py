@@ -314,3 +314,60 @@ def test_a_known_compile_error_entry_needs_its_message() -> None:
     assert not e.matches_reduced(
         "compile:cpu", "compile_error", set(), src, "k", "1.19.0", set(), msg
     )  # fixed
+
+
+_FOR_WHILE_HEAD = (
+    "@wp.kernel\ndef k(a1: wp.array(dtype=wp.int32), out3: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n"
+    "    for k7 in range(4):\n        pass\n"
+)
+
+
+def test_for_var_while_counter_pattern_says_yes_and_no() -> None:
+    from corpus.patterns import matches
+
+    head = _FOR_WHILE_HEAD
+    assert matches("for-var-while-counter", head + "    k7 = 0\n    while k7 < i:\n        k7 += 1\n", "k")
+    assert matches("for-var-while-counter", head + "    while k7 < a1[i]:\n        k7 = k7 + 1\n", "k")
+    # another counter, or the loop variable only read: not the shape
+    assert not matches("for-var-while-counter", head + "    j = 0\n    while j < k7:\n        j += 1\n", "k")
+    assert not matches("for-var-while-counter", head + "    out3[i] = float(k7)\n", "k")
+    # a `while` before the loop does not reuse its variable
+    before = (
+        "@wp.kernel\ndef k(out3: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n    k7 = 0\n"
+        "    while k7 < i:\n        k7 += 1\n    for k7 in range(4):\n        pass\n"
+    )
+    assert not matches("for-var-while-counter", before, "k")
+
+
+def test_one_root_cause_labels_its_mismatch_crash_and_timeout_and_outranks_a_bare_construct() -> None:
+    """NVIDIA/warp#1534 shows as a wrong count, a crash (1.12) or no end (1.13-1.15): one label.
+    A `clamp` the reduction left in such a kernel is not also the NaN min/max entry, which still
+    labels a kernel whose only mark is its clamp."""
+    from corpus import known
+    from fuzz.engine.result import CaseResult
+    from fuzz.engine.verdict import Stage
+    from grammar.case import KernelCase, ParamSpec
+
+    params = (
+        ParamSpec("a1", "array", "int32", (4,), "in"),
+        ParamSpec("out3", "array", "float32", (4,), "out"),
+    )
+    reuse = (
+        _FOR_WHILE_HEAD + "    while k7 < a1[i]:\n        k7 += 1\n    out3[i] = wp.clamp(1.0, -4.0, 4.0)\n"
+    )
+    case = KernelCase("k", reuse, "names", 1, "t", params, (4,))
+
+    def labels(verdict: str, stage: Stage, version: str, c: KernelCase = case) -> set[str]:
+        res = CaseResult.from_case(c, verdict, stage)
+        return {e.label for e in known.KNOWN.match_reduced(res, version)}
+
+    assert labels("mismatch", Stage.JUDGE, "1.12.0") == {"for-var-while-counter"}
+    assert labels("crash", Stage.WORKER, "1.12.0") == {"for-var-while-counter"}
+    assert labels("timeout", Stage.WORKER, "1.13.0") == {"for-var-while-counter"}
+    assert "for-var-while-counter" not in labels("mismatch", Stage.JUDGE, "1.16.0")  # fixed there
+    assert labels("compile_error", Stage.COMPILE, "1.12.0") == set()  # not one of its outcomes
+    only_clamp = KernelCase(
+        "k", "@wp.kernel\ndef k(out3: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n"
+        "    out3[i] = wp.clamp(out3[i], -4.0, 4.0)\n", "nonfinite", 1, "t", params[1:], (4,),
+    )  # fmt: skip
+    assert labels("mismatch", Stage.JUDGE, "1.12.0", only_clamp) == {"nan-blind-min-max"}
