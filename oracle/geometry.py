@@ -19,13 +19,13 @@ on the search radius, a box touching the query box) taint the lane.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from oracle.builtin_table import Builtin
+from oracle.builtin_table import Builtin, BuiltinFn
 from oracle.numeric import OpCtx
 from oracle.types import BOOL, FLOAT32, INT32, Composite, Scalar, StructT, make_vec
 from oracle.values import RefWrites, StructVal, Value
@@ -257,13 +257,20 @@ class PointQuery:
     same_point: np.ndarray  # every face within tol of the minimum gives the same closest point
 
 
-def point_query(mesh: GeometryRef, p: Value, max_dist: Value) -> PointQuery:
+Closest = Callable[
+    [np.ndarray, np.ndarray, np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]
+]
+
+
+def point_query(
+    mesh: GeometryRef, p: Value, max_dist: Value, closest: Closest = closest_on_triangles
+) -> PointQuery:
     a, b, c = _tri(mesh)
     pf = p.data.astype(np.float64)
     md = max_dist.data.astype(np.float64)
     skip, near_sliver = _slivers(a, b, c)
     with np.errstate(all="ignore"):
-        wa, wb, d = closest_on_triangles(np.nan_to_num(pf), a, b, c)
+        wa, wb, d = closest(np.nan_to_num(pf), a, b, c)
     d = np.where(skip[None], np.inf, d)
     lanes = p.lanes
     tol = REL * _scale(mesh, p) + _lane_err(p)
@@ -430,13 +437,16 @@ POINT_T = "mesh_query_point_t"
 RAY_T = "mesh_query_ray_t"
 
 
-def _point_query_struct(name: str, signed: bool) -> Any:
+def point_query_builtin(name: str, signed: bool, closest: Closest = closest_on_triangles) -> BuiltinFn:
+    """`wp.mesh_query_point[_no_sign](id, p, max_dist)`; `closest` answers one point against
+    every triangle (a test plants a wrong one)."""
+
     def fn(args: list[Any], ctx: OpCtx) -> StructVal:
         ok = len(args) == 3 and _geo(args[0], GeometryKind.MESH) and _is(args[1], VEC3F)
         _need(ok and _is(args[2], FLOAT32), name, args, ctx)
         mesh, p, md = args
         ctx.count(len(mesh.arrays["indices"]))
-        q = point_query(mesh, p, md)
+        q = point_query(mesh, p, md, closest)
         base = p.taint | md.taint
         res_taint = base | q.result_tie
         face_taint = res_taint | (q.result & q.face_tie)
@@ -683,9 +693,9 @@ def _query_next(name: str, kind: str) -> Any:
 
 def geometry_builtins() -> list[Builtin]:
     return [
-        Builtin("mesh_query_point_no_sign", _point_query_struct("mesh_query_point_no_sign", False),
+        Builtin("mesh_query_point_no_sign", point_query_builtin("mesh_query_point_no_sign", False),
                 "mesh.h: brute-force closest point over every face (Ericson's regions)"),
-        Builtin("mesh_query_point", _point_query_struct("mesh_query_point", True),
+        Builtin("mesh_query_point", point_query_builtin("mesh_query_point", True),
                 "mesh.h: closest point; sign by the +x/+y/+z ray votes of mesh_query_inside_ray_tracing"),
         Builtin("mesh_query_ray", _mesh_query_ray, "mesh.h: nearest hit with 0 <= t < max_t (Moller-Trumbore)"),
         Builtin("mesh_eval_position", _mesh_eval("mesh_eval_position", "points"), "mesh.h: p u + q v + r (1-u-v)"),

@@ -41,3 +41,27 @@ def wrong_cos() -> Any:
     sin = reg.get("sin")
     assert sin is not None
     return reg.with_entries([Builtin("cos", sin.fn, "deliberately wrong")])
+
+
+def wrong_closest_point() -> Any:
+    """`wp.mesh_query_point[_no_sign]` answered with the nearest *vertex* of each triangle instead
+    of its nearest point: a plausible brute-force slip, wrong wherever the answer lies inside a
+    face or on an edge."""
+    import numpy as np
+
+    from oracle import default_registry
+    from oracle.builtins import Builtin
+    from oracle.geometry import point_query_builtin
+
+    def nearest_vertex(p: Any, a: Any, b: Any, c: Any) -> tuple[Any, Any, Any]:
+        P = p[:, None, :]
+        dist = np.stack([np.linalg.norm(P - v[None], axis=-1) for v in (a, b, c)])  # (3, L, T)
+        k = dist.argmin(axis=0)
+        return (k == 0).astype(float), (k == 1).astype(float), dist.min(axis=0)
+
+    return default_registry().with_entries(
+        [
+            Builtin(n, point_query_builtin(n, n == "mesh_query_point", nearest_vertex), "deliberately wrong")
+            for n in ("mesh_query_point", "mesh_query_point_no_sign")
+        ]
+    )
