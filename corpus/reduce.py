@@ -541,6 +541,10 @@ def _folder_job(path: str, settings: WorkerSettings | None, log: Callable[[str],
     if ent.case is None:
         raise ReduceError(f"{path}: no {CASE} (the case was never generated); nothing to reduce")
     st = settings or settings_for(ent.meta, run_dir=path)
+    if settings is not None and settings.sweep != ent.worker_settings().sweep:
+        # a campaign's settings sweep every point: sweep what the folder recorded instead (its
+        # blamed point; nothing for other failures), so a setting_mismatch stays one of its point
+        st = replace(settings, sweep=ent.worker_settings().sweep)
     target = restrict_signature(ent.signature, st.devices)
     if target is None:
         raise ReduceError(
@@ -647,7 +651,8 @@ def reduce_folders(
         return budget_s - (time.monotonic() - start)
 
     for mode in (ReduceMode.JUDGED, ReduceMode.GRADIENT):
-        shared = [k for k, j in jobs.items() if reduce_mode(j.target) is mode]
+        # (a setting_mismatch is reduced alone, under its own swept point)
+        shared = [k for k, j in jobs.items() if reduce_mode(j.target) is mode and not j.settings.sweep]
         if not shared or left() <= 1:
             continue
         items = []
@@ -655,8 +660,9 @@ def reduce_folders(
             case = jobs[k].folder.case
             assert case is not None
             items.append((case, jobs[k].target))
-        for k, res in zip(shared, reduce_cases(items, settings, budget_s=left()), strict=True):
-            if isinstance(res, DoesNotReproduce) and judging_settings(mode, settings) != settings:
+        plain = replace(settings, sweep=())
+        for k, res in zip(shared, reduce_cases(items, plain, budget_s=left()), strict=True):
+            if isinstance(res, DoesNotReproduce) and judging_settings(mode, plain) != plain:
                 exact.add(k)  # e.g. a forward failure that needs the backward code built
             else:
                 out[k] = res if isinstance(res, ReduceError) else _write_reduced(jobs[k], res)
@@ -667,7 +673,8 @@ def reduce_folders(
             out[k] = ReduceError(f"{job.folder.path}: no time left in this reduction job")
             continue
         try:
-            out[k] = _write_reduced(job, _reduce_alone(job, settings, left(), batch, None, exact=k in exact))
+            st = replace(settings, sweep=job.settings.sweep)
+            out[k] = _write_reduced(job, _reduce_alone(job, st, left(), batch, None, exact=k in exact))
         except ReduceError as e:
             out[k] = e
     return [out[k] for k in range(len(paths))]

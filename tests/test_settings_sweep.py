@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import replace
@@ -18,7 +19,7 @@ import pytest
 
 import grammar
 from corpus.folder import CorpusFolder
-from corpus.reduce import reduce_folder, settings_for
+from corpus.reduce import reduce_folder, reduce_folders, settings_for
 from corpus.replay import FIXED, STILL_FAILING, classify, replay
 from corpus.save import save_failures
 from fuzz.cli import main
@@ -181,6 +182,12 @@ def test_a_sweep_finding_replays_with_its_point_rebuilt(tmp_path: Path) -> None:
     assert reduced.meta["verdict"] == Verdict.SETTING_MISMATCH and reduced.meta["sweep"] == ["max_unroll=64"]
     assert sweep.blamed_point(reduced.meta["message"]) == "max_unroll=64"
     assert reduced.case is not None and len(reduced.case.source) < len(ent.case.source)
+    # a campaign's reductions (its settings sweep every point) reduce it under its own point alone
+    campaign = replace(settings, run_dir=str(tmp_path / "c"))
+    shutil.rmtree(ent.reduced_path)
+    (done,) = reduce_folders([path], settings=campaign, budget_s=60, batch=4)
+    assert isinstance(done, str), done
+    assert CorpusFolder.read(done).meta["sweep"] == ["max_unroll=64"]
     # without it (the ordinary replay command): fixed
     (outcome,) = replay([path])
     assert outcome.status == FIXED, outcome
