@@ -29,6 +29,13 @@ def wild_write(a: wp.array(dtype=wp.float32)):
     a[(i + 1) << 28] = 1.0
 
 
+@wp.kernel
+def spin(a: wp.array(dtype=wp.float32)):
+    # never ends while a[0] stays below 1 (nothing writes it): a native loop, not Python
+    while a[0] < 1.0:
+        a[1] = a[1] + 1.0
+
+
 def _seeds(text: str) -> frozenset[int]:
     return frozenset(int(s) for s in text.split(",") if s.strip())
 
@@ -61,6 +68,22 @@ def raise_at(runner: Any, seeds: str) -> None:
             raise RuntimeError(f"planted failure at seed {case.seed}")
 
     runner.before_case.append(fail)
+
+
+def spin_at(runner: Any, spec: str) -> None:
+    """Before launching SEED, run a kernel that never ends; "SEED@MARKER" first creates the file
+    MARKER, so a test knows the native loop has started."""
+    seeds, _, marker = spec.partition("@")
+    hit = _seeds(seeds)
+
+    def loop(case: Any, device: str) -> None:
+        if case.seed in hit:
+            a = wp.zeros(2, dtype=wp.float32, device="cpu")
+            if marker:
+                open(marker, "w").close()
+            wp.launch(spin, dim=1, inputs=[a], device="cpu")
+
+    runner.before_launch.append(loop)
 
 
 def cuda_fault_at(runner: Any, seeds: str) -> None:
