@@ -134,8 +134,7 @@ def sweep_from_args(
         points = sweep.expand(args.settings_sweep)
     except sweep.SweepError as e:
         raise UsageError(f"--settings-sweep: {e}") from e
-    baseline = {} if cpu_opt_level is None else {"optimization_level": cpu_opt_level}
-    active, notes = sweep.select(points, devices, cuda_arch, baseline)
+    active, notes = sweep.select(points, devices, cuda_arch, {}, cpu_opt_level)
     for line in notes:
         print(f"note: {line}", file=sys.stderr)
     if not active:

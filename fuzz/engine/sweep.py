@@ -229,6 +229,18 @@ class SweepPoint:
         """What the point adds to the baseline's module options."""
         return {self.setting.option: self.value} if self.setting.applied is Applied.MODULE_OPTION else {}
 
+    def build_options(self, baseline: Mapping[str, Any]) -> dict[str, Any]:
+        """The module options of the point's module: the baseline's plus the point's. Forward code
+        only unless the setting changes adjoint code (only forward outputs are compared: half the
+        compile). An opt_level point drops the baseline's CPU compiler flags (Warp's own flags
+        again), which may carry the campaign's CPU -O level and would override the point's."""
+        opts = {**baseline, **self.module_options()}
+        if self.setting.option == "optimization_level" and "cpu_compiler_flags" in baseline:
+            opts["cpu_compiler_flags"] = None
+        if not self.setting.backward:
+            opts["enable_backward"] = False
+        return opts
+
     def config_flags(self) -> dict[str, Any]:
         """The `wp.config` flags the point sets while its module is compiled and launched."""
         return {self.setting.option: self.value} if self.setting.applied is Applied.CONFIG_FLAG else {}
@@ -299,11 +311,18 @@ class ActivePoint:
 
 
 def select(
-    points: Sequence[str], devices: Sequence[str], cuda_arch: int | None, baseline_options: Mapping[str, Any]
+    points: Sequence[str],
+    devices: Sequence[str],
+    cuda_arch: int | None,
+    baseline_options: Mapping[str, Any],
+    cpu_opt_level: int | None = None,
 ) -> tuple[list[ActivePoint], list[str]]:
     """The points of `points` this run sweeps on the installed Warp, and a note for each one
     skipped: a setting the release lacks, one concerning none of the run's devices, or a value
-    equal to the baseline's on every device it concerns."""
+    equal to the baseline's on every device it concerns. cpu_opt_level: the CPU's -O level when
+    the baseline sets one for the CPU (the campaign's --cpu-opt-level, through the
+    `optimization_level` option or the CPU compiler flags), which the CPU part of an opt_level
+    point is compared with."""
     import warp as wp
 
     active: list[ActivePoint] = []
@@ -325,6 +344,8 @@ def select(
             kind: str, s: Setting = s, p: SweepPoint = p, defaults: Mapping[str, Any] = defaults
         ) -> bool:
             base = baseline_options.get(s.option) if s.applied is Applied.MODULE_OPTION else None
+            if s.option == "optimization_level" and kind == "cpu" and cpu_opt_level is not None:
+                base = cpu_opt_level
             if base is None:
                 base = defaults.get(kind)
             return bool(p.value != base)
@@ -349,8 +370,7 @@ def not_sweepable(
     """Why some of `points` cannot be swept here (empty: all can): replay and bisect skip a
     setting_mismatch folder with this note instead of calling it fixed on a release that lacks
     its setting or a machine without the device it concerns."""
-    baseline = {} if cpu_opt_level is None else {"optimization_level": cpu_opt_level}
-    active, notes = select(points, devices, cuda_arch, baseline)
+    active, notes = select(points, devices, cuda_arch, {}, cpu_opt_level)
     return "; ".join(notes) if len(active) < len(points) else ""
 
 
