@@ -296,3 +296,22 @@ def test_summary_counts_per_point(tmp_path: Path) -> None:
     }
     assert sweep_summary(_Store(), ()) is None
     assert json.dumps(got)
+
+
+def test_an_opt_level_point_is_compared_with_the_baselines_level_per_device() -> None:
+    # CPU at the campaign's -O0 (through the CPU compiler flags when CUDA is compiled too), CUDA
+    # at Warp's -O3: opt_level=0 concerns CUDA alone, opt_level=3 the CPU alone
+    active, notes = sweep.select(sweep.expand("opt_level"), ("cpu",), 90, {}, cpu_opt_level=0)
+    got = {a.text: (a.devices, a.cuda_aot) for a in active}
+    assert got == {
+        "opt_level=0": ((), True),
+        "opt_level=1": (("cpu",), True),
+        "opt_level=2": (("cpu",), True),
+        "opt_level=3": (("cpu",), False),
+    }, (got, notes)
+    base = {"enable_backward": True, "cpu_compiler_flags": "-march=native -O0"}
+    opts = sweep.parse_point("opt_level=3").build_options(base)
+    assert opts == {"enable_backward": False, "cpu_compiler_flags": None, "optimization_level": 3}
+    assert sweep.parse_point("max_unroll=0").build_options(base)["cpu_compiler_flags"] == "-march=native -O0"
+    overwrites = sweep.parse_point("enable_vector_component_overwrites=True").build_options(base)
+    assert overwrites["enable_backward"] is True  # it changes adjoint code: the backward is built
