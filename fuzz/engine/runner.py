@@ -264,7 +264,10 @@ class BatchRunner:
         if s.cpu_opt_level is not None and note is None:
             self._module_options["optimization_level"] = s.cpu_opt_level
         if s.sweep:
-            self._sweep, notes = SW.select(s.sweep, s.devices, s.cuda_arch, self._module_options)
+            opts = self._module_options
+            # the CPU -O level the baseline applies (as optimization_level or in the CPU flags)
+            level = s.cpu_opt_level if {"optimization_level", "cpu_compiler_flags"} & set(opts) else None
+            self._sweep, notes = SW.select(s.sweep, s.devices, s.cuda_arch, opts, level)
             for line in notes:
                 print(f"note: {line}", file=sys.stderr)
         self._started = True
@@ -649,9 +652,7 @@ class BatchRunner:
         """`jobs` under one point as one module; a module that fails to build is split (the
         culprit code generation names alone, else case by case), so a compile error only the
         point has is blamed on its own case."""
-        opts = {**self._module_options, **ap.point.module_options()}
-        if not ap.point.setting.backward:  # only forward outputs are compared: half the compile
-            opts["enable_backward"] = False
+        opts = ap.point.build_options(self._module_options)
         name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
         try:
             mod = WarpModule.build([j.case.source for j in jobs], name, self.work_dir, opts)
