@@ -92,7 +92,8 @@ def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
         choices=("0", "1", "2", "3", "warp"),
         default="0",
         help="clang -O level for CPU code (default: 0, which compiles ~1.3-1.6x faster; the emitted C++ is the "
-        "same); 'warp' keeps Warp's default -O2. Not applied when the run compiles CUDA (docs/throughput.md)",
+        "same); 'warp' keeps Warp's default -O2. CUDA code keeps Warp's -O3 (before warp 1.13.0, a run that "
+        "compiles CUDA keeps -O2 for CPU code too; docs/throughput.md)",
     )
 
 

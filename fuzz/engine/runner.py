@@ -259,10 +259,8 @@ class BatchRunner:
         wp.init()
         self._registry = load_registry(self.settings.registry_factory)
         s = self.settings
-        note = warpcompat.cpu_opt_level_note(s.cpu_opt_level, s.compiles_cuda)
         self._module_options = {"enable_backward": s.enable_backward}
-        if s.cpu_opt_level is not None and note is None:
-            self._module_options["optimization_level"] = s.cpu_opt_level
+        self._module_options.update(warpcompat.cpu_opt_level_options(s.cpu_opt_level, s.compiles_cuda))
         if s.sweep:
             opts = self._module_options
             # the CPU -O level the baseline applies (as optimization_level or in the CPU flags)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import inspect
 import os
+import re
 from typing import Any
 
 import warp as wp
@@ -84,30 +85,82 @@ def load_module(module: Any, device: str) -> None:
 
 def has_optimization_level() -> bool:
     """Whether this release has the `optimization_level` module option (warp-lang 1.11.0 on)."""
+    return "optimization_level" in _module_option_names()
+
+
+def has_cpu_compiler_flags() -> bool:
+    """Whether this release has the `cpu_compiler_flags` module option (warp-lang 1.13.0 on)."""
+    return "cpu_compiler_flags" in _module_option_names()
+
+
+def _module_option_names() -> set[str]:
     probe = wp.get_module("warpfuzz_option_probe")
-    has = "optimization_level" in getattr(probe, "options", {})
+    names = set(getattr(probe, "options", {}))
     forget_module("warpfuzz_option_probe")
-    return has
+    return names
+
+
+def _release() -> tuple[int, ...]:
+    return tuple(int(p) for p in re.findall(r"\d+", warp_version())[:3])
 
 
 def cpu_opt_level_note(level: int | None, compiles_cuda: bool) -> str | None:
     """Why a requested CPU -O level will not be applied in this run, or None when it will.
 
-    Warp's `optimization_level` is one module option for every device, so a run that also
-    compiles CUDA keeps Warp's defaults for both (CUDA is not to be compiled at -O0)."""
+    A CPU-only run sets Warp's `optimization_level`; one that also compiles CUDA cannot (that
+    option is one per module for every device, and CUDA is not to be compiled at -O0), so it
+    passes the level in `cpu_compiler_flags`, which releases before 1.13.0 lack."""
     if level is None:
         return None
-    if compiles_cuda:
+    if compiles_cuda and not has_cpu_compiler_flags():
         return (
-            f"--cpu-opt-level {level} not applied: this run also compiles CUDA, and Warp's "
-            "optimization_level module option would change the CUDA build too; both use Warp's defaults"
+            f"--cpu-opt-level {level} not applied: this run also compiles CUDA, warp {warp_version()} "
+            "has no cpu_compiler_flags module option (added in 1.13.0) to set the CPU level alone, and "
+            "its optimization_level would change the CUDA build too; both use Warp's defaults"
         )
-    if not has_optimization_level():
+    if not compiles_cuda and not has_optimization_level():
         return (
             f"--cpu-opt-level {level} not applied: warp {warp_version()} has no optimization_level "
             "module option (added in 1.11.0); CPU code is compiled at Warp's default -O2"
         )
     return None
+
+
+CPU_LEVEL_FLAGS_MARK = "-O"
+
+
+def cpu_opt_level_options(level: int | None, compiles_cuda: bool) -> dict[str, Any]:
+    """The module options that compile CPU code at clang `-O<level>` (empty: Warp's defaults).
+
+    CPU-only runs use Warp's own `optimization_level`. A run that also compiles CUDA appends
+    `-O<level>` to the CPU compiler flags instead: Warp puts those flags after its own `-O2` on
+    clang's (cc1) command line and clang takes the last `-O`, so the IR passes run at the level
+    asked while NVRTC keeps its -O3 and the emitted C++ and CUDA text are unchanged. LLVM's code
+    generator keeps Warp's CPU default there (it reads `optimization_level` alone); at -O0 clang
+    marks every function `optnone`, which makes it select instructions at -O0 too. Below -O2,
+    releases whose flag parser knows `-fno-vectorize` (1.19 on) get it and `-fno-slp-vectorize`,
+    as Warp's own levels 0 and 1 switch the vectorizers off. The flags extend the ones Warp would
+    use (`wp.config.cpu_compiler_flags`, `-march=native` when unset), so call after `wp.init()`.
+    Empty where `cpu_opt_level_note` has a note."""
+    if level is None or cpu_opt_level_note(level, compiles_cuda) is not None:
+        return {}
+    if not compiles_cuda:
+        return {"optimization_level": level}
+    base = getattr(wp.config, "cpu_compiler_flags", None)
+    flags = [base if base is not None else "-march=native", f"{CPU_LEVEL_FLAGS_MARK}{level}"]
+    if level < 2 and _release() >= (1, 19):
+        flags += ["-fno-vectorize", "-fno-slp-vectorize"]
+    return {"cpu_compiler_flags": " ".join(f for f in flags if f)}
+
+
+def with_point_options(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """`base` module options overlaid with `extra` (a swept point's); a point that sets
+    `optimization_level` drops the CPU level `cpu_opt_level_options` put in `cpu_compiler_flags`,
+    which would otherwise win over the point's level on CPU."""
+    out = {**base, **extra}
+    if "optimization_level" in extra and "cpu_compiler_flags" not in extra and "cpu_compiler_flags" in base:
+        out.pop("cpu_compiler_flags")
+    return out
 
 
 def module_identifier(module: Any, device: str) -> str:
