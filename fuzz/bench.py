@@ -3,7 +3,8 @@
 All phases run in one process tree, on the same seeds, with warm workers (each worker compiles one
 throw-away batch first, so compiler start-up is excluded everywhere):
 - full (backward): the campaign path: generate, compile with backward code, launch, oracle, judge, store;
-- floor (backward): the same kernel batches, pre-generated, compiled and nothing else;
+- floor (backward): the same kernel batches, pre-generated, compiled (for every target of the run:
+  `--devices`, and CUDA ahead of time with `--cuda-arch`) and nothing else;
 - full (forward only): the campaign path without backward code;
 - naive: one process, one kernel per Warp module, compiled and launched, no oracle (as the earlier
   template prototype ran).
@@ -230,18 +231,23 @@ def run_bench(
     gen_config: dict[str, Any],
     cpu_opt_level: int | None,
     log: Callable[[str], None],
+    devices: tuple[str, ...] = ("cpu",),
+    cuda_arch: int | None = None,
 ) -> dict[str, Any]:
     """Run the four phases; return figures and the two ratios.
 
     cpu_opt_level applies to the three pool phases; the naive baseline keeps Warp's default, as
-    the earlier prototype did."""
+    the earlier prototype did. `devices` and `cuda_arch` (CUDA compiled ahead of time with NVRTC,
+    no GPU needed) are the pool phases' targets, as in a campaign: the floor then compiles every
+    batch for each of them and does nothing else; the naive baseline stays on the CPU."""
 
     base = WorkerSettings(
         run_dir=out_dir,
-        devices=("cpu",),
+        devices=devices,
         enable_backward=True,
         gen_config=gen_config,
         cpu_opt_level=cpu_opt_level,
+        cuda_arch=cuda_arch,
     )
     slice_s = budget_s / 4
     weights: dict[int, int] = {}  # seed -> emitted C++ length (from the full phase)
@@ -280,6 +286,8 @@ def run_bench(
         "workers": workers,
         "batch": batch,
         "cpu_opt_level": cpu_opt_level,
+        "devices": list(devices),
+        "cuda_arch": cuda_arch,
         "seeds": [seeds[0], seeds[-1]] if seeds else [],
         "phases": {
             p.name: {

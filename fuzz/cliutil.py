@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from typing import Any
 
-from fuzz.placement import DeviceSpecError, parse_devices
+from fuzz.placement import DeviceSpecError, default_workers, parse_devices
 
 
 class UsageError(Exception):
@@ -95,6 +96,30 @@ def add_cpu_opt_option(p: argparse.ArgumentParser) -> None:
         "same); 'warp' keeps Warp's default -O2. CUDA code keeps Warp's -O3 (before warp 1.13.0, a run that "
         "compiles CUDA keeps -O2 for CPU code too; docs/throughput.md)",
     )
+
+
+# Cores one worker keeps busy on average when every batch is compiled for CPU and CUDA in two
+# threads (`WarpModule.compile_all`): issue #22's CPU+CUDA campaign on 16 workers spent, per 3,840
+# worker-seconds, 2,878 s in the CPU compile, 2,432 s in the CUDA compile and about 960 s in the
+# single-threaded rest, i.e. (2878 + 2432 + 960) / 3840 = 1.6 busy threads per worker.
+BUSY_THREADS_PER_WORKER_BOTH_TARGETS = 1.6
+
+
+def compiles_both_targets(devices: Sequence[str], cuda_arch: int | None) -> bool:
+    """Whether each batch is compiled for the CPU and for CUDA (on a GPU or ahead of time)."""
+    return any(d == "cpu" for d in devices) and (
+        cuda_arch is not None or any(d.startswith("cuda") for d in devices)
+    )
+
+
+def default_worker_count(cores: int, gpu_count: int, both_targets: bool) -> int:
+    """Workers when `--workers` is not given: one per core for runs that compile one target;
+    for runs that compile both, `cores / 1.6` (each worker compiles in two threads, so one per
+    core would run about 1.6x as many threads as cores; docs/throughput.md says how to measure
+    it). Then at least one per GPU and a multiple of the GPUs (`placement.default_workers`)."""
+    if both_targets:
+        cores = max(1, round(max(1, cores) / BUSY_THREADS_PER_WORKER_BOTH_TARGETS))
+    return default_workers(cores, gpu_count)
 
 
 def cpu_opt_level_from_args(args: argparse.Namespace, compiles_cuda: bool) -> int | None:

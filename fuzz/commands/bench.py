@@ -14,8 +14,11 @@ from fuzz.cliutil import (
     UsageError,
     add_cpu_opt_option,
     add_generator_options,
+    compiles_both_targets,
     cpu_opt_level_from_args,
+    default_worker_count,
     gen_config_from_args,
+    resolve_devices,
 )
 
 NAME = "bench"
@@ -27,8 +30,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--workers",
         type=int,
-        default=os.cpu_count() or 1,
-        help="worker processes of the campaign phase (default here: the cores)",
+        default=None,
+        help="worker processes of the pool phases (default: a campaign's, one per core, cores/1.6 when "
+        "every batch is compiled for CPU and CUDA; docs/throughput.md)",
+    )
+    p.add_argument(
+        "--devices",
+        default="cpu",
+        help="targets of the pool phases: cpu (default), cpu,cuda, cuda (cuda: cuda:0); the naive "
+        "baseline stays on the CPU",
+    )
+    p.add_argument(
+        "--cuda-arch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="also compile every batch for CUDA sm_N with NVRTC (no GPU needed), as a campaign's --cuda-arch",
     )
     p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
     p.add_argument(
@@ -52,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         budget = parse_budget(args.budget)
     except BudgetError as e:
         raise UsageError(str(e)) from e
-    if args.workers < 1 or args.batch < 1:
+    if (args.workers is not None and args.workers < 1) or args.batch < 1:
         raise UsageError("--workers and --batch must be at least 1")
     gen_config = gen_config_from_args(args)
     if args.families is not None:
@@ -69,22 +86,32 @@ def run(args: argparse.Namespace) -> int:
 
     warpcompat.quiet()
     wp.init()
-    cpu_opt_level = cpu_opt_level_from_args(args, compiles_cuda=False)
+    devices = resolve_devices(args.devices)
+    gpus = sum(1 for d in devices if d.startswith("cuda"))
+    both = compiles_both_targets(devices, args.cuda_arch)
+    workers = args.workers or default_worker_count(os.cpu_count() or 1, gpus, both)
+    compiles_cuda = args.cuda_arch is not None or gpus > 0
+    cpu_opt_level = cpu_opt_level_from_args(args, compiles_cuda=compiles_cuda)
     with tempfile.TemporaryDirectory(prefix="warpfuzz-bench-") as tmp:
         res = run_bench(
             budget,
-            args.workers,
+            workers,
             args.batch,
             args.seed,
             tmp,
             gen_config,
             cpu_opt_level,
             lambda m: print(m, file=sys.stderr, flush=True),
+            devices,
+            args.cuda_arch,
         )
     opt = "warp default (-O2)" if res["cpu_opt_level"] is None else f"-O{res['cpu_opt_level']}"
+    targets = ",".join(devices) + (
+        f" + CUDA sm_{args.cuda_arch} (NVRTC)" if args.cuda_arch and not gpus else ""
+    )
     print(
-        f"cores: {res['cores']}  workers: {res['workers']}  batch: {res['batch']}  "
-        f"CPU code: {opt} (naive: warp default)"
+        f"cores: {res['cores']}  workers: {res['workers']}  batch: {res['batch']}  targets: {targets}  "
+        f"CPU code: {opt}{' (CUDA: warp default -O3)' if compiles_cuda else ''} (naive: cpu, warp default)"
     )
     for name, ph in res["phases"].items():
         print(

@@ -14,9 +14,9 @@ API:
   `discard` leaves that file in place.
 - `compile(device)`: build for one device; raises `CompileFailure(device, error)` (the device
   without its ordinal: "cpu", "cuda").
-- `compile_all(devices, cuda_arch=None, timing=None)`: what a batch does: every device (two or
-  more in a thread pool: clang and NVRTC run in parallel), then CUDA ahead of time with NVRTC when
-  `cuda_arch` is set and no CUDA device compiled; returns {"cpu": source, "cuda": source}.
+- `compile_all(devices, cuda_arch=None, timing=None)`: what a batch does: every device, and CUDA
+  ahead of time with NVRTC when `cuda_arch` is set and no CUDA device is among them (two or more
+  in a thread pool: clang and NVRTC run in parallel); returns {"cpu": source, "cuda": source}.
   `timing(stage, seconds)` receives "compile:cpu", "compile:cuda", "compile:cuda-aot".
 - `compile_cuda_aot(arch)`: CUDA for `sm_<arch>` without a GPU; returns the CUDA source.
 - `kernel(name)`, `source(device)`, `kernel_code(device, names)` (the per-kernel cut).
@@ -27,6 +27,7 @@ API:
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import linecache
 import os
@@ -175,25 +176,34 @@ class WarpModule:
                 if timing is not None:
                     timing(f"compile:{device_kind(dev)}", time.perf_counter() - t)
 
-        devices = list(devices)
-        if len(devices) > 1:
-            # Warp serialises only its Python codegen; clang (CPU) and NVRTC (CUDA) run in parallel
-            from concurrent.futures import ThreadPoolExecutor
+        aot_source: list[str] = []
 
-            with ThreadPoolExecutor(len(devices)) as ex:
-                for fut in [ex.submit(build, d) for d in devices]:
-                    fut.result()
-        else:
-            build(devices[0])
-        for dev in devices:
-            sources[device_kind(dev)] = warpcompat.module_source(wmod, dev)
-        if cuda_arch and "cuda" not in sources:
+        def aot() -> None:
             t = time.perf_counter()
             try:
-                sources["cuda"] = self.compile_cuda_aot(cuda_arch)
+                aot_source.append(self.compile_cuda_aot(cuda_arch or 0))
             finally:
                 if timing is not None:
                     timing("compile:cuda-aot", time.perf_counter() - t)
+
+        devices = list(devices)
+        jobs: list[Callable[[], None]] = [functools.partial(build, d) for d in devices]
+        if cuda_arch and not any(device_kind(d) == "cuda" for d in devices):
+            jobs.append(aot)
+        if len(jobs) > 1:
+            # Warp serialises only its Python codegen; clang (CPU) and NVRTC (CUDA, on a GPU or
+            # ahead of time) run in parallel, so a batch for both targets takes two threads
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(len(jobs)) as ex:
+                for fut in [ex.submit(job) for job in jobs]:
+                    fut.result()
+        else:
+            jobs[0]()
+        for dev in devices:
+            sources[device_kind(dev)] = warpcompat.module_source(wmod, dev)
+        if aot_source:
+            sources["cuda"] = aot_source[0]
         return sources
 
     def compile_cuda_aot(self, arch: int) -> str:
