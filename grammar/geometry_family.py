@@ -6,7 +6,7 @@ builds them from the case seed): closest point (`mesh_query_point_no_sign`, or
 `mesh_query_point` with its sign on a closed mesh) consumed through `mesh_eval_position`,
 `mesh_eval_face_normal` and `mesh_eval_velocity`; `mesh_query_ray` (t, the hit point, the
 normal, the sign); `hash_grid_query` + `hash_grid_query_next` loops counting and summing the
-neighbours within the radius (and every candidate the cells give); `hash_grid_point_id`;
+neighbours within the radius; `hash_grid_point_id` (as a permutation);
 `bvh_query_aabb` / `bvh_query_ray` + `bvh_query_next` counting and summing box indices. Every
 result is consumed order-independently (distances, counts, sums), so traversal order never shows.
 The body is kept as text (`Gen.text_body`); query points come from vec3f input arrays without
@@ -146,17 +146,17 @@ def _mesh_ray_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
 
 
 def _grid_block(gen: Gen, k: int, grid: str, gpts: str, pts: str, cell: float) -> list[str]:
+    """Neighbours within the radius, counted and summed. The raw candidates (every point of the
+    cells visited) are not consumed: which cells a query visits changed in 1.13 (floor instead of
+    truncation toward zero); the neighbours within the radius are the same on every release."""
     rad = gen.rng.pick((0.5 * cell, cell, 1.5 * cell))
-    raw = gen.rng.chance(0.4)
     lines = [
         f"p{k} = {_point_expr(gen, pts)}",
         f"hq{k} = wp.hash_grid_query({grid}, p{k}, {_lit(rad)})",
         f"ix{k} = int(0)",
         f"cnt{k} = int(0)",
         f"acc{k} = float(0.0)",
-        *([f"raw{k} = int(0)"] if raw else []),
         f"while wp.hash_grid_query_next(hq{k}, ix{k}):",
-        *([f"    raw{k} += 1"] if raw else []),
         f"    dd{k} = wp.length({gpts}[ix{k}] - p{k})",
         f"    if dd{k} <= {_lit(rad)}:",
         f"        cnt{k} += 1",
@@ -165,16 +165,16 @@ def _grid_block(gen: Gen, k: int, grid: str, gpts: str, pts: str, cell: float) -
     ]
     if gen.rng.chance(0.6):
         lines.append(f"{_out(gen, 'float32')}[i] = acc{k}")
-    if raw:
-        lines.append(f"{_out(gen, 'int32')}[i] = raw{k}")
     return lines
 
 
 def _point_id_block(gen: Gen, k: int, grid: str, gpts: str) -> list[str]:
-    lines = [f"j{k} = wp.hash_grid_point_id({grid}, i)"]
-    if gen.rng.chance(0.5):
-        return [*lines, f"{_out(gen, 'int32')}[i] = j{k}"]
-    return [*lines, f"{_out(gen, 'float32')}[j{k}] = wp.length({gpts}[j{k}])"]
+    """`j = hash_grid_point_id(grid, i)` is a permutation of the points (cell order, which also
+    changed in 1.13): a value of point j stored at j is the same whatever the order."""
+    return [
+        f"j{k} = wp.hash_grid_point_id({grid}, i)",
+        f"{_out(gen, 'float32')}[j{k}] = wp.length({gpts}[j{k}])",
+    ]
 
 
 def _bvh_block(gen: Gen, k: int, bvh: str, pts: str) -> list[str]:
