@@ -233,10 +233,11 @@ class SweepPoint:
         """The module options of the point's module: the baseline's plus the point's. Forward code
         only unless the setting changes adjoint code (only forward outputs are compared: half the
         compile). An opt_level point drops the baseline's CPU compiler flags (Warp's own flags
-        again), which may carry the campaign's CPU -O level and would override the point's."""
-        opts = {**baseline, **self.module_options()}
-        if self.setting.option == "optimization_level" and "cpu_compiler_flags" in baseline:
-            opts["cpu_compiler_flags"] = None
+        again), which may carry the campaign's CPU -O level and would override the point's
+        (`warpcompat.with_point_options`)."""
+        from fuzz.engine import warpcompat
+
+        opts = warpcompat.with_point_options(dict(baseline), self.module_options())
         if not self.setting.backward:
             opts["enable_backward"] = False
         return opts
