@@ -440,6 +440,22 @@ KNOWN = KnownTable(
             pattern="augassign-call-index",
         ),
         KnownEntry(
+            "tile-indexed-negative-index",
+            KnownKind.GAP,
+            "an index below zero in tile_load_indexed / tile_store_indexed / tile_atomic_add_indexed "
+            "(the generator's -1 padding sentinel): from 1.16.0 it reads zero and skips the store; "
+            "before, only indices past the end are skipped, so -1 reads or writes out of bounds "
+            "(garbage values, or a corrupted heap and an abort)",
+            "judge",
+            ("tile_load_indexed", "tile_store_indexed", "tile_atomic_add_indexed"),
+            "warp/native/tile.h compute_index: `index_along_axis < 0` checked from 1.16.0 (read in the "
+            "1.12.0-1.18.0 wheels); Warp's tile_load_indexed doc: a -1 index acts as a padding sentinel",
+            ("1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.19.0"),
+            fixed_in="1.16.0",
+            verdict="mismatch",
+            also=(("worker", "crash"),),
+        ),
+        KnownEntry(
             "for-var-while-counter",
             KnownKind.GAP,
             "a `for` loop's variable reused after it as a `while` counter (`for k in range(4): ...; "

@@ -371,3 +371,30 @@ def test_one_root_cause_labels_its_mismatch_crash_and_timeout_and_outranks_a_bar
         "    out3[i] = wp.clamp(out3[i], -4.0, 4.0)\n", "nonfinite", 1, "t", params[1:], (4,),
     )  # fmt: skip
     assert labels("mismatch", Stage.JUDGE, "1.12.0", only_clamp) == {"nan-blind-min-max"}
+
+
+def test_a_negative_tile_index_is_known_before_1_16_as_a_crash_or_a_mismatch() -> None:
+    from corpus import known
+    from fuzz.engine.result import CaseResult
+    from fuzz.engine.verdict import Stage
+    from grammar.case import KernelCase, ParamSpec
+
+    src = (
+        "@wp.kernel\ndef k(a1: wp.array2d[wp.float32], out6: wp.array2d[wp.float32]):\n    i = wp.tid()\n"
+        "    t = wp.tile_load(a1, shape=(2, 8), offset=(i * 2, 0))\n"
+        "    wp.tile_store_indexed(out6, wp.tile_arange(-1, 7, 1, dtype=wp.int32), t, offset=(i * 2, 0), axis=1)\n"
+    )
+    params = (
+        ParamSpec("a1", "array", "float32", (4, 8), "in"),
+        ParamSpec("out6", "array", "float32", (4, 8), "out"),
+    )
+    case = KernelCase("k", src, "tiles", 1, "t", params, (2,), block_dim=16)
+
+    def labels(verdict: str, stage: Stage, version: str) -> set[str]:
+        return {
+            e.label for e in known.KNOWN.match_reduced(CaseResult.from_case(case, verdict, stage), version)
+        }
+
+    assert labels("crash", Stage.WORKER, "1.12.0") == {"tile-indexed-negative-index"}
+    assert labels("mismatch", Stage.JUDGE, "1.15.0") == {"tile-indexed-negative-index"}
+    assert labels("mismatch", Stage.JUDGE, "1.16.0") == set()  # a padding sentinel from 1.16.0
