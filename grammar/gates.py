@@ -412,6 +412,35 @@ def {{K}}({_OUT}):
         "`f = wp.static(TABLE[k])`: a selected function bound to a local (1.14 and older: "
         "'Referencing undefined symbol'; 1.15-1.17 not probed)",
     ),
+    Gate(
+        "volume_cpu",
+        "1.18.0",
+        f"""
+def {{K}}_cpu_build() -> int:
+    try:
+        dense = wp.zeros((8, 8, 8), dtype=wp.float32, device="cpu").numpy()
+        wp.Volume.load_from_numpy(dense, bg_value=0.0, device="cpu")
+        return 1
+    except Exception:
+        return 0
+
+
+{{K}}_CPU = wp.constant({{K}}_cpu_build())
+
+
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.uint64)):
+    if {{K}}_CPU == 1:
+        if s0[0] != wp.uint64(0):
+            out[0] = int(wp.volume_sample_f(s0[0], wp.vec3(0.0, 0.0, 0.0), 1))
+        else:
+            out[0] = 1
+""",
+        "`wp.volume_*` queries of a `wp.Volume` built on the CPU (`Volume.load_from_numpy(..., "
+        "device='cpu')`, tried when the probe module loads): through 1.14.0 the build raises 'Only "
+        "CUDA devices are supported for allocate_by_tiles' (1.15-1.17 not probed)",
+        scratch=("uint64",),
+    ),
 )
 
 
@@ -566,6 +595,7 @@ DETECTABLE: frozenset[str] = frozenset(
         "int_floordiv_floors", "array_subscript_annotations", "bfloat16", "array_bitwise_augassign",
         "while_break_continue", "func_default_args", "wp_cast", "bit_count", "tiles",
         "bitwise_atomics", "atomic_cas_exch", "typed_ctor_float_literals", "vec_mat_len",
+        "volume_cpu",
     }
 )  # fmt: skip
 
@@ -645,6 +675,8 @@ def features_used(source: str) -> frozenset[str]:
                     found.add("typed_ctor_float_literals")
             elif isinstance(n.func, ast.Name) and n.func.id == "len":
                 found.add("vec_mat_len")
+            elif fn and fn.startswith("volume_"):
+                found.add("volume_cpu")
     return frozenset(found)
 
 

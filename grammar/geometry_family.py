@@ -1,5 +1,5 @@
-"""Layout of the opt-in `geometry` family: kernels that query a `wp.Mesh`, `wp.HashGrid` or
-`wp.Bvh` passed as a `wp.uint64` id, as Warp users write them.
+"""Layout of the opt-in `geometry` family: kernels that query a `wp.Mesh`, `wp.HashGrid`,
+`wp.Bvh` or `wp.Volume` passed as a `wp.uint64` id, as Warp users write them.
 
 Each kernel holds one to three query blocks over one or two objects (grammar.geometry_ops
 builds them from the case seed): closest point (`mesh_query_point_no_sign`, or
@@ -7,7 +7,9 @@ builds them from the case seed): closest point (`mesh_query_point_no_sign`, or
 `mesh_eval_face_normal` and `mesh_eval_velocity`; `mesh_query_ray` (t, the hit point, the
 normal, the sign); `hash_grid_query` + `hash_grid_query_next` loops counting and summing the
 neighbours within the radius; `hash_grid_point_id` (as a permutation);
-`bvh_query_aabb` / `bvh_query_ray` + `bvh_query_next` counting and summing box indices. Every
+`bvh_query_aabb` / `bvh_query_ray` + `bvh_query_next` counting and summing box indices;
+`volume_sample_f` (closest and trilinear), `volume_lookup_f`, `volume_index_to_world` and
+`volume_world_to_index` on a dense float32 `wp.Volume` (built on the CPU too). Every
 result is consumed order-independently (distances, counts, sums), so traversal order never shows.
 The body is kept as text (`Gen.text_body`); query points come from vec3f input arrays without
 edge values (0 and +-1 would sit exactly on grid vertices).
@@ -41,13 +43,17 @@ GEOMETRY_CALLS = frozenset(
         "bvh_query_aabb",
         "bvh_query_ray",
         "bvh_query_next",
+        "volume_sample_f",
+        "volume_lookup_f",
+        "volume_index_to_world",
+        "volume_world_to_index",
     }
 )
 SPAN = 2.5  # query points lie in [-SPAN, SPAN]^3, around objects of size ~2
 
 
 def _uint64_param(gen: Gen, kind: GeometryKind, r: tuple[tuple[str, str | int | float], ...]) -> str:
-    nm = gen.fresh({"mesh": "mesh", "hash_grid": "grid", "bvh": "bvh"}[kind.value])
+    nm = gen.fresh({"mesh": "mesh", "hash_grid": "grid", "bvh": "bvh", "volume": "vol"}[kind.value])
     spec = ParamSpec(nm, kind.value, "uint64", recipe=r, edge=False)
     gen.params.append(Param(spec, cst.Attribute(value=cst.Name("wp"), attr=cst.Name("uint64"))))
     return nm
@@ -200,13 +206,34 @@ def _bvh_block(gen: Gen, k: int, bvh: str, pts: str) -> list[str]:
     return lines
 
 
+def _volume_block(gen: Gen, k: int, vol: str, pts: str) -> list[str]:
+    """Samples in index space around the grid (background outside it), lookups at integer
+    voxels on both sides of its bounds, and the index <-> world maps."""
+    scale = _lit(gen.rng.pick((1.5, 2.5, 3.5)))
+    c = _lit(gen.rng.pick((4.0, 6.0)))
+    mode = gen.rng.integer(0, 1)  # 0: CLOSEST, 1: LINEAR (wp.Volume.CLOSEST / LINEAR)
+    lines = [
+        f"u{k} = {pts}[i] * {scale} + wp.vec3({c}, {c}, {c})",
+        f"{_out(gen, 'float32')}[i] = wp.volume_sample_f({vol}, u{k}, {mode})",
+    ]
+    if gen.rng.chance(0.5):
+        lines.append(
+            f"{_out(gen, 'float32')}[i] = wp.volume_lookup_f({vol}, i % 12 - 2, (i * 7) % 20 - 2, (i * 3) % 12 - 2)"
+        )
+    if gen.rng.chance(0.4):
+        lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_index_to_world({vol}, u{k})")
+    if gen.rng.chance(0.4):
+        lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_world_to_index({vol}, {pts}[i])")
+    return lines
+
+
 def geometry_body(gen: Gen) -> list[cst.BaseStatement]:
     dim1(gen)
     gen.dim = (gen.rng.pick((16, 32, 64)),)  # brute force: lanes x triangles / points / boxes
     gen.dtypes = ["float32", "int32"]
-    kinds = [gen.rng.pick(("mesh", "mesh", "hash_grid", "bvh"))]
+    kinds = [gen.rng.pick(("mesh", "mesh", "hash_grid", "bvh", "volume"))]
     if gen.rng.chance(0.3):
-        kinds.append(gen.rng.pick(("mesh", "hash_grid", "bvh")))
+        kinds.append(gen.rng.pick(("mesh", "hash_grid", "bvh", "volume")))
     pts = _points(gen)
     lines: list[str] = []
     k = 0
@@ -232,6 +259,11 @@ def geometry_body(gen: Gen) -> list[cst.BaseStatement]:
             if gen.rng.chance(0.4):
                 k += 1
                 lines += _point_id_block(gen, k, grid, gpts)
+        elif kind == "volume":
+            dims = {a: gen.rng.pick((8, 16)) for a in ("nx", "ny", "nz")}
+            vol = _uint64_param(gen, GeometryKind.VOLUME, recipe(size=gen.rng.pick((0.25, 0.5, 1.0)), **dims))
+            k += 1
+            lines += _volume_block(gen, k, vol, pts)
         else:
             bvh = _uint64_param(gen, GeometryKind.BVH, recipe(n=gen.rng.integer(4, 40)))
             k += 1

@@ -194,6 +194,17 @@ def bvh_arrays(rng: np.random.Generator, r: Mapping[str, Any]) -> dict[str, np.n
     return {"lowers": lo.astype(np.float32), "uppers": hi.astype(np.float32)}
 
 
+def volume_arrays(rng: np.random.Generator, r: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """A dense float32 volume of whole 8^3 tiles (`wp.Volume.load_from_numpy` pads to them)."""
+    shape = tuple(int(r.get(k, 8)) for k in ("nx", "ny", "nz"))
+    return {
+        "voxels": rng.uniform(-1.0, 1.0, shape).astype(np.float32),
+        "bg": np.asarray(np.float32(rng.uniform(-2.0, 2.0))),
+        "voxel_size": np.asarray(np.float32(r.get("size", 0.25))),
+        "min_world": rng.uniform(-1.0, 1.0, 3).astype(np.float32),
+    }
+
+
 def geometry_value(kind: str, r: Mapping[str, Any], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """The arrays of one geometry parameter (oracle.geometry's keys for `kind`)."""
     if kind == GeometryKind.MESH:
@@ -202,4 +213,6 @@ def geometry_value(kind: str, r: Mapping[str, Any], rng: np.random.Generator) ->
         return grid_arrays(rng, r)
     if kind == GeometryKind.BVH:
         return bvh_arrays(rng, r)
+    if kind == GeometryKind.VOLUME:
+        return volume_arrays(rng, r)
     raise ValueError(f"unknown geometry kind {kind!r}; known: {', '.join(sorted(GEOMETRY_KINDS))}")

@@ -39,6 +39,7 @@ REL = 64 * F32_EPS
 MESH_KEYS = frozenset({"points", "indices", "velocities"})  # + optional "rest" (built, then refit)
 GRID_KEYS = frozenset({"grid_points", "cell_width", "grid_dims"})
 BVH_KEYS = frozenset({"lowers", "uppers"})
+VOLUME_KEYS = frozenset({"voxels", "bg", "voxel_size", "min_world"})  # a dense float32 NanoVDB grid
 SLIVER = 1.0e-6  # mesh.h: faces with |n| / sum of squared edges below this are skipped
 GRAZING = 0.02  # |cos| between a ray and a face normal below which the hit is not judged
 
@@ -47,6 +48,7 @@ class GeometryKind(enum.StrEnum):
     MESH = "mesh"
     HASH_GRID = "hash_grid"
     BVH = "bvh"
+    VOLUME = "volume"
 
 
 def geometry_kind(value: Mapping[str, Any]) -> GeometryKind | None:
@@ -58,6 +60,8 @@ def geometry_kind(value: Mapping[str, Any]) -> GeometryKind | None:
         return GeometryKind.HASH_GRID
     if keys == BVH_KEYS:
         return GeometryKind.BVH
+    if keys == VOLUME_KEYS:
+        return GeometryKind.VOLUME
     return None
 
 
@@ -691,6 +695,89 @@ def _query_next(name: str, kind: str) -> Any:
     return fn
 
 
+# ---------------------------------------------------------------- volumes
+
+
+def _volume(v: GeometryRef) -> tuple[np.ndarray, float, float, np.ndarray]:
+    vox = np.asarray(v.arrays["voxels"], dtype=np.float64)
+    bg = float(np.asarray(v.arrays["bg"]).reshape(()))
+    size = float(np.asarray(v.arrays["voxel_size"], dtype=np.float32).reshape(()))
+    return vox, bg, size, np.asarray(v.arrays["min_world"], dtype=np.float32).reshape(3)
+
+
+def _voxel(vox: np.ndarray, bg: float, ijk: np.ndarray) -> np.ndarray:
+    """Values at integer coordinates ((..., 3)); outside the dense block: the background (the
+    block covers whole 8^3 tiles from index 0, so every voxel inside is active)."""
+    inside = np.all((ijk >= 0) & (ijk < np.array(vox.shape)), axis=-1)
+    c = np.clip(ijk, 0, np.array(vox.shape) - 1)
+    return np.where(inside, vox[c[..., 0], c[..., 1], c[..., 2]], bg)
+
+
+def _volume_sample_f(args: list[Any], ctx: OpCtx) -> Value:
+    ok = len(args) == 3 and _geo(args[0], GeometryKind.VOLUME) and _is(args[1], VEC3F) and _is(args[2], INT32)
+    _need(ok, "volume_sample_f", args, ctx)
+    vol, uvw, mode = args
+    vox, bg, _, _ = _volume(vol)
+    ctx.count(8)
+    m = mode.data.astype(np.int64)
+    if (ctx.mask & ~np.isin(m, (0, 1))).any():
+        raise ctx.unsupported("wp.volume_sample_f sampling mode", "only 0 (CLOSEST) and 1 (LINEAR)")
+    u = uvw.data.astype(np.float64)
+    uerr = _lane_err(uvw)[:, None]
+    mag = max(float(np.abs(vox).max(initial=0.0)), abs(bg))
+    with np.errstate(all="ignore"):
+        base = np.floor(u)
+        frac = u - base
+        # CLOSEST: volume.h's vec3_round_to_coord, decided within rounding at a half
+        near = np.abs(frac - 0.5) <= uerr + 1e-6
+        closest = _voxel(vox, bg, np.floor(u + 0.5).astype(np.int64))
+        lin = np.zeros(uvw.lanes)
+        for dx in (0, 1):
+            for dy in (0, 1):
+                for dz in (0, 1):
+                    w = (
+                        (frac[:, 0] if dx else 1 - frac[:, 0])
+                        * (frac[:, 1] if dy else 1 - frac[:, 1])
+                        * (frac[:, 2] if dz else 1 - frac[:, 2])
+                    )
+                    lin += w * _voxel(vox, bg, (base + np.array([dx, dy, dz])).astype(np.int64))
+        # a lane whose coordinate may cross an integer changes cells: continuous for LINEAR,
+        # which is why only its slope (bounded by 2 mag per unit) enters the bound
+        err_lin = 16 * F32_EPS * mag + 6 * mag * uerr[:, 0]
+    linear = m == 1
+    out = np.where(linear, lin, closest)
+    taint = uvw.taint | mode.taint | (~linear & near.any(axis=1)) | ~_finite(uvw)
+    return _val(FLOAT32, out, np.where(linear, err_lin, 0.0), taint)
+
+
+def _volume_lookup_f(args: list[Any], ctx: OpCtx) -> Value:
+    ok = len(args) == 4 and _geo(args[0], GeometryKind.VOLUME) and all(_is(a, INT32) for a in args[1:])
+    _need(ok, "volume_lookup_f", args, ctx)
+    vol, i, j, k = args
+    vox, bg, _, _ = _volume(vol)
+    ctx.count()
+    ijk = np.stack([x.data.astype(np.int64) for x in (i, j, k)], axis=1)
+    return _val(FLOAT32, _voxel(vox, bg, ijk), None, i.taint | j.taint | k.taint)
+
+
+def _volume_transform(name: str, to_world: bool) -> BuiltinFn:
+    def fn(args: list[Any], ctx: OpCtx) -> Value:
+        ok = len(args) == 2 and _geo(args[0], GeometryKind.VOLUME) and _is(args[1], VEC3F)
+        _need(ok, name, args, ctx)
+        vol, x = args
+        _, _, size, origin = _volume(vol)
+        ctx.count(3)
+        xf = x.data.astype(np.float64)
+        o = origin.astype(np.float64)
+        with np.errstate(all="ignore"):
+            out = xf * size + o if to_world else (xf - o) / size
+            scale = np.abs(xf) * (size if to_world else 1 / size) + np.abs(o) * (1 if to_world else 1 / size)
+            err = 4 * F32_EPS * scale + x.err * (size if to_world else 1 / size)
+        return _val(VEC3F, out, err, x.taint)
+
+    return fn
+
+
 def geometry_builtins() -> list[Builtin]:
     return [
         Builtin("mesh_query_point_no_sign", point_query_builtin("mesh_query_point_no_sign", False),
@@ -709,6 +796,12 @@ def geometry_builtins() -> list[Builtin]:
         Builtin("bvh_query_ray", _bvh_query_ray, "bvh.h: boxes the ray's slab test hits (float32)"),
         Builtin("bvh_query_next", _query_next("bvh_query_next", BVH_QUERY_T),
                 "bvh.h: the next candidate (oracle order: ascending box index)"),
+        Builtin("volume_sample_f", _volume_sample_f, "volume.h: nearest voxel / trilinear of 8, background outside"),
+        Builtin("volume_lookup_f", _volume_lookup_f, "volume.h: the voxel, background outside"),
+        Builtin("volume_index_to_world", _volume_transform("volume_index_to_world", True),
+                "volume.h: voxel_size * ijk + min_world"),
+        Builtin("volume_world_to_index", _volume_transform("volume_world_to_index", False),
+                "volume.h: (xyz - min_world) / voxel_size"),
     ]  # fmt: skip
 
 

@@ -57,6 +57,15 @@ def build_geometry(value: dict[str, Any], device: str) -> Any:
         return grid
     if kind is GeometryKind.BVH:
         return wp.Bvh(arr("lowers", vec), arr("uppers", vec))
+    if kind is GeometryKind.VOLUME:
+        origin = tuple(float(x) for x in np.asarray(value["min_world"]).reshape(3))
+        return wp.Volume.load_from_numpy(
+            np.ascontiguousarray(value["voxels"], dtype=np.float32),
+            min_world=origin,
+            voxel_size=float(np.asarray(value["voxel_size"]).reshape(())),
+            bg_value=float(np.asarray(value["bg"]).reshape(())),
+            device=device,
+        )
     raise ValueError(
         f"a geometry argument needs the arrays of a mesh, hash grid or BVH; got keys {sorted(value)}"
     )
@@ -95,7 +104,7 @@ def launch(
         if arg.label not in args:
             raise KeyError(f"kernel {kernel.key!r}: no value given for parameter {arg.label!r}")
         v = to_warp_value(arg.type, args[arg.label], device)
-        if isinstance(v, wp.Mesh | wp.HashGrid | wp.Bvh):
+        if isinstance(v, wp.Mesh | wp.HashGrid | wp.Bvh | wp.Volume):
             keep.append(v)  # the object outlives the launch; the kernel gets its id
             v = v.id
         if wp.types.is_array(arg.type):
