@@ -95,3 +95,15 @@ def test_mesh_case_saved_and_replayed(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "still failing" in capsys.readouterr().out
     assert main(["replay", folder]) == 0
     assert "fixed" in capsys.readouterr().out
+
+
+def test_volume_kernels_are_gated_before_cpu_volumes() -> None:
+    """A release whose CPU cannot build a wp.Volume gets no volume kernels (the generator redraws)."""
+    from grammar.gates import missing_features
+
+    case = next(c for c in _geometry_cases(60) if "volume_sample_f" in c.source)
+    assert [g.name for g in missing_features(case.source, "1.14.0")] == ["volume_cpu"]
+    assert missing_features(case.source, "1.18.0") == []
+    cfg = grammar.GenConfig(warp_version="1.14.0")
+    for seed in range(case.seed, case.seed + 20):
+        assert "volume_" not in generate(seed, cfg, family="geometry").source

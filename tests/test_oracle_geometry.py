@@ -15,7 +15,7 @@ import pytest
 import oracle
 from fuzz.engine.judge import TolerancePolicy, compare_array
 from fuzz.engine.launch import launch
-from grammar.geometry_ops import bvh_arrays, grid_arrays, mesh_arrays
+from grammar.geometry_ops import bvh_arrays, grid_arrays, mesh_arrays, volume_arrays
 from tests.support.wrong_oracles import wrong_closest_point
 
 SOURCE = """import warp as wp
@@ -116,6 +116,25 @@ def geo_grid_bvh(
     while wp.bvh_query_next(rq, bi):
         rb += 1
     ray_boxes[i] = rb
+
+
+@wp.kernel
+def geo_volume(
+    vol: wp.uint64,
+    pts: wp.array(dtype=wp.vec3),
+    linear: wp.array(dtype=wp.float32),
+    closest: wp.array(dtype=wp.float32),
+    lookup: wp.array(dtype=wp.float32),
+    world: wp.array(dtype=wp.vec3),
+    index: wp.array(dtype=wp.vec3),
+):
+    i = wp.tid()
+    u = pts[i] * 2.5 + wp.vec3(4.0, 4.0, 4.0)
+    linear[i] = wp.volume_sample_f(vol, u, 1)
+    closest[i] = wp.volume_sample_f(vol, u, 0)
+    lookup[i] = wp.volume_lookup_f(vol, i % 12 - 2, (i * 7) % 20 - 2, (i * 3) % 12 - 2)
+    world[i] = wp.volume_index_to_world(vol, u)
+    index[i] = wp.volume_world_to_index(vol, pts[i])
 """
 N = 64
 MESH_OUT = {
@@ -214,6 +233,19 @@ def test_grid_and_bvh_queries_match_warp(kernels: Any, seed: int) -> None:
     for name, (passed, compared, _) in checks.items():
         assert passed, (name, checks)
         assert compared >= N // 2, (name, checks)
+
+
+@pytest.mark.parametrize(("seed", "dims"), [(21, (8, 8, 8)), (22, (16, 8, 16))])
+def test_volume_queries_match_warp(kernels: Any, seed: int, dims: tuple[int, int, int]) -> None:
+    rng = np.random.default_rng(seed)
+    vol = volume_arrays(rng, {"nx": dims[0], "ny": dims[1], "nz": dims[2], "size": 0.5})
+    outs = {"linear": ((), np.float32), "closest": ((), np.float32), "lookup": ((), np.float32)}
+    outs |= {"world": ((3,), np.float32), "index": ((3,), np.float32)}
+    args = {"vol": vol, "pts": _points(rng), **_outputs(outs)}
+    checks = _run(kernels.geo_volume, "geo_volume", args)
+    assert set(checks) == set(outs)
+    for name, (passed, compared, _) in checks.items():
+        assert passed and compared >= N // 2, (name, checks)
 
 
 def test_wrong_closest_point_is_caught(kernels: Any) -> None:
