@@ -12,11 +12,13 @@ from fuzz.cliutil import (
     UsageError,
     add_cpu_opt_option,
     add_generator_options,
+    compiles_both_targets,
     cpu_opt_level_from_args,
+    default_worker_count,
     gen_config_from_args,
     resolve_devices,
 )
-from fuzz.placement import DeviceSpecError, assign_devices, default_workers, describe, is_cuda
+from fuzz.placement import DeviceSpecError, assign_devices, describe, is_cuda
 from fuzz.shard import Shard, ShardSpecError
 
 NAME = "run"
@@ -43,7 +45,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="worker processes, each running one GPU of --devices (default: one per core, here "
-        f"{os.cpu_count() or 1}, rounded down to a multiple of the GPUs and at least one per GPU)",
+        f"{os.cpu_count() or 1}; cores/1.6 when every batch is compiled for CPU and CUDA, since each "
+        "worker then compiles in two threads; rounded down to a multiple of the GPUs and at least "
+        "one per GPU; docs/throughput.md)",
     )
     p.add_argument("--batch", type=int, default=16, help="kernels compiled together as one Warp module")
     p.add_argument(
@@ -169,7 +173,10 @@ def run(args: argparse.Namespace) -> int:
     gen_config = gen_config_from_args(args)
     devices = resolve_devices(args.devices, every_gpu=True)
     gpus = sum(1 for d in devices if is_cuda(d))
-    workers = args.workers if args.workers is not None else default_workers(os.cpu_count() or 1, gpus)
+    both = compiles_both_targets(devices, args.cuda_arch)
+    workers = (
+        args.workers if args.workers is not None else default_worker_count(os.cpu_count() or 1, gpus, both)
+    )
     try:
         placement = assign_devices(devices, workers)
     except DeviceSpecError as e:
