@@ -294,6 +294,19 @@ KNOWN = KnownTable(
             limitation="grad-forward-only",
         ),
         KnownEntry(
+            "geometry",
+            KnownKind.LIMITATION,
+            "a kernel querying a mesh, hash grid, BVH or volume: its gradient is not checked (finite "
+            "differences move query points across faces, cells and boxes; the objects' own points are "
+            "not kernel arrays), so such a kernel is screened, never reported",
+            "gradient",
+            ("mesh_query_point", "mesh_query_ray", "hash_grid_query", "bvh_query_aabb", "volume_sample_f"),
+            "this fuzzer's gradient screen (fuzz/engine/gradients.py, Limitation.GEOMETRY), not a Warp "
+            "limitation: Warp differentiates mesh queries with respect to query points",
+            ("1.19.0",),
+            limitation="geometry",
+        ),
+        KnownEntry(
             "atomic-result",
             KnownKind.LIMITATION,
             "the value returned by an atomic (wp.atomic_add(...) used in an expression, any dtype) is "
