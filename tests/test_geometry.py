@@ -7,6 +7,8 @@ screens geometry kernels instead of differentiating through queries."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +97,11 @@ def test_mesh_case_saved_and_replayed(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "still failing" in capsys.readouterr().out
     assert main(["replay", folder]) == 0
     assert "fixed" in capsys.readouterr().out
+    # repro.py (warp and numpy only) builds the mesh too: the wrong oracle's expected values
+    # are not what Warp computes, so it reports the mismatch (exit 1), not a packing error
+    out = subprocess.run([sys.executable, str(Path(folder) / "repro.py")], capture_output=True, text=True)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "uint64" not in out.stderr and "elements differ" in out.stdout + out.stderr, out.stdout
 
 
 def test_volume_kernels_are_gated_before_cpu_volumes() -> None:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 6: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 7: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -438,7 +438,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "6"
+REPRO_TEMPLATE_VERSION = "7"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200026, \"kernel\": \"k_200026\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|float64:value|float64,vec3d\", \"title\": \"seed 200026 (quaternion): mismatch at judge\", \"dim\": [32], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"a1\": 1, \"a2\": 1, \"out3\": 1, \"out4\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
@@ -509,7 +509,10 @@ def _kernel(wp: Any, tag: str = "", extra: dict[str, Any] | None = None) -> Any:
     spec.loader.exec_module(mod)
     options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
     level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
-    if level is not None and "optimization_level" in wp.get_module(name).options:
+    cuda = any(str(d).startswith("cuda") for d in CONFIG.get("devices", []))
+    # a run that also compiled CUDA set the CPU level through the CPU compiler flags (CUDA kept
+    # Warp's -O3); the level changes no result, so here CPU+CUDA folders keep Warp's defaults
+    if level is not None and not cuda and "optimization_level" in wp.get_module(name).options:
         options["optimization_level"] = level
     options.update(extra or {})
     wp.set_module_options(options, mod)
@@ -538,7 +541,44 @@ def _inputs() -> dict[str, Any]:
     return args
 
 
+def _geometry(wp: Any, v: dict[str, Any], device: str) -> Any:
+    """The wp.Mesh / HashGrid / Bvh / Volume a geometry argument's arrays describe (by their keys;
+    a mesh with `rest` points is built on them, moved to `points` and refit)."""
+
+    def arr(key: str, dtype: Any) -> Any:
+        return wp.array(np.ascontiguousarray(v[key]), dtype=dtype, device=device)
+
+    def one(key: str) -> float:
+        return float(np.asarray(v[key]).reshape(()))
+
+    if "indices" in v:
+        mesh = wp.Mesh(
+            points=arr("rest" if "rest" in v else "points", wp.vec3),
+            indices=arr("indices", wp.int32),
+            velocities=arr("velocities", wp.vec3),
+        )
+        if "rest" in v:
+            mesh.points.assign(arr("points", wp.vec3))
+            mesh.refit()
+        return mesh
+    if "grid_points" in v:
+        grid = wp.HashGrid(*(int(d) for d in np.asarray(v["grid_dims"]).reshape(3)), device=device)
+        grid.build(arr("grid_points", wp.vec3), one("cell_width"))
+        return grid
+    if "lowers" in v:
+        return wp.Bvh(arr("lowers", wp.vec3), arr("uppers", wp.vec3))
+    return wp.Volume.load_from_numpy(
+        np.ascontiguousarray(v["voxels"], dtype=np.float32),
+        min_world=tuple(float(x) for x in np.asarray(v["min_world"]).reshape(3)),
+        voxel_size=one("voxel_size"),
+        bg_value=one("bg"),
+        device=device,
+    )
+
+
 def _to_warp(wp: Any, t: Any, v: Any, device: str) -> Any:
+    if isinstance(v, dict) and t is wp.uint64:  # a geometry object: the kernel gets its id
+        return _geometry(wp, v, device)
     if wp.types.is_array(t):
         scalar = getattr(t.dtype, "_wp_scalar_type_", t.dtype)
         return wp.array(
@@ -556,9 +596,12 @@ def _to_warp(wp: Any, t: Any, v: Any, device: str) -> Any:
 
 def _launch(wp: Any, kernel: Any, device: str) -> dict[str, np.ndarray]:
     args = _inputs()
-    warp_args, arrays = [], {}
+    warp_args, arrays, keep = [], {}, []
     for arg in kernel.adj.args:
         v = _to_warp(wp, arg.type, args[arg.label], device)
+        if hasattr(v, "id") and arg.type is wp.uint64:
+            keep.append(v)  # the object must outlive the launch
+            v = v.id
         if wp.types.is_array(arg.type):
             arrays[arg.label] = v
         warp_args.append(v)
@@ -621,10 +664,15 @@ def _check_gradient(wp: Any, kernel: Any, device: str) -> int:
     args = _inputs()
     name, index = g["input"], tuple(g["index"])
 
+    keep: list[Any] = []  # geometry objects outlive their launches
+
     def run(values: dict[str, Any], tape: Any = None) -> tuple[float, dict[str, Any]]:
         warp_args, arrays = [], {}
         for arg in kernel.adj.args:
             v = _to_warp(wp, arg.type, values[arg.label], device)
+            if hasattr(v, "id") and arg.type is wp.uint64:
+                keep.append(v)
+                v = v.id
             if wp.types.is_array(arg.type):
                 v.requires_grad = arg.label == name or arg.label in g["outputs"]
                 arrays[arg.label] = v
