@@ -91,6 +91,7 @@ class TileKernel:
     offset: str
     block: str  # the block's flat index (for per-block scalar results)
     padded: bool = False  # some block's tile hangs past the array: its padding zeros may tie
+    gathered: bool = False  # a tile_load_indexed tile: repeated indices repeat rows, which tie
     tiles: list[str] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
     n: int = 0
@@ -289,13 +290,13 @@ def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
         kind = gen.rng.weighted(
             ["sum", "max", "min", "reduce", "argmax", "argmin", "extract", "index", "dot"],
             # argmax/argmin of int tiles tie too often (unspecified index: nothing to compare)
-            # and so do a partial tile's padding zeros
+            # and so do a partial tile's padding zeros and the repeated rows of a gathered tile
             [
                 2.0,
                 1.0,
                 1.0,
                 1.0,
-                *((0.7, 0.7) if k.dtype != "int32" and not k.padded else (0.0, 0.0)),
+                *((0.7, 0.7) if k.dtype != "int32" and not (k.padded or k.gathered) else (0.0, 0.0)),
                 0.6,
                 0.6,
                 0.8,
@@ -376,6 +377,7 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
         ixt = k.fresh()  # an int32 tile: not one of k.tiles, which share the kernel's dtype
         k.lines.append(f"{ixt} = wp.tile_load({ix.name}, shape={shape[ax]})")
         src = gen.rng.pick(ins).name
+        k.gathered = True
         k.emit(
             f"wp.tile_load_indexed({src}, indices={ixt}, shape={k.shape_tuple}, offset={_offset_tuple(k)}, axis={ax})"
         )
