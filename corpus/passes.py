@@ -397,10 +397,16 @@ def drop_parameters(case: KernelCase) -> Iterator[Candidate]:
 
 
 def shrink_launch(case: KernelCase) -> Iterator[Candidate]:
-    """Launch fewer threads; arrays whose shape matches the launch shrink with it."""
+    """Launch fewer threads; arrays whose shape matches the launch shrink with it.
+
+    The sizes tried, smallest first, close in on n geometrically (1, n/2, 3n/4, 7n/8, ..., n-1):
+    a failure that needs m threads is reached in about log(n) kept steps. With (1, n/2, n-1)
+    alone, a failure needing 33 of 47 threads took 14 kept steps of one thread each, every step
+    two compiled rounds."""
     dims = list(case.dim)
     for axis, n in enumerate(dims):
-        for new in dict.fromkeys((1, n // 2, n - 1)):
+        ladder = [1] + [n - n // 2**k for k in range(1, max(1, n.bit_length()))] + [n - 1]
+        for new in dict.fromkeys(ladder):
             if not 1 <= new < n:
                 continue
             dim = tuple(new if k == axis else d for k, d in enumerate(dims))

@@ -104,3 +104,19 @@ def test_canonical_forms_write_plus_at_the_same_size_and_keep_literals() -> None
         "k_3", src.replace("-= 0.5 * 2.0", "+= 0.5 + 2.0"), "test", 3, "test", case.params, (4,)
     )
     assert not list(P.smaller_only(P.canonical_forms)(done))  # nothing left to make canonical
+
+
+def test_shrink_launch_closes_in_on_the_needed_thread_count_in_few_steps() -> None:
+    """A failure that needs at least 33 of 47 threads: each kept step takes the smallest launch
+    that still fails; the ladder reaches 33 in a few steps (one thread per step took 14)."""
+    from dataclasses import replace as dc_replace
+
+    case = dc_replace(CASE, dim=(47,))
+    steps = 0
+    while True:
+        failing = [c.case for c in P.shrink_launch(case) if c.case.dim[0] >= 33]
+        if not failing:
+            break
+        case = min(failing, key=lambda c: c.dim[0])
+        steps += 1
+    assert case.dim == (33,) and steps <= 4, (case.dim, steps)
