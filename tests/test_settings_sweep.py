@@ -25,9 +25,10 @@ from corpus.save import save_failures
 from fuzz.cli import main
 from fuzz.engine import judge as J
 from fuzz.engine import sweep
+from fuzz.engine.result import CaseResult
 from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
-from fuzz.engine.verdict import Verdict
+from fuzz.engine.verdict import Stage, Verdict
 from fuzz.engine.wpmodule import WarpModule
 from grammar.case import KernelCase, ParamSpec
 from oracle.result import OracleResult
@@ -315,3 +316,21 @@ def test_an_opt_level_point_is_compared_with_the_baselines_level_per_device() ->
     assert sweep.parse_point("max_unroll=0").build_options(base)["cpu_compiler_flags"] == "-march=native -O0"
     overwrites = sweep.parse_point("enable_vector_component_overwrites=True").build_options(base)
     assert overwrites["enable_backward"] is True  # it changes adjoint code: the backward is built
+
+
+def test_a_plain_failure_of_a_sweep_run_records_no_sweep(tmp_path: Path) -> None:
+    """Only verified cases are swept, so a mismatch was decided without any point: its folder
+    sweeps nothing (its reduction shares modules and does not build each candidate per point),
+    while a setting_mismatch keeps its blamed point (test above)."""
+    case = grammar.generate(3)
+    settings = WorkerSettings(run_dir=str(tmp_path), sweep=("max_unroll=0", "mode=debug"))
+    res = _mismatch_of(case)
+    (folder,) = save_failures(str(tmp_path), [res], settings=settings)
+    meta = CorpusFolder.read(folder).meta
+    assert "sweep" not in meta and "sweep_applied" not in meta, meta.get("sweep")
+    assert CorpusFolder.read(folder).worker_settings(run_dir=str(tmp_path)).sweep == ()
+
+
+def _mismatch_of(case: KernelCase) -> CaseResult:
+
+    return CaseResult.from_case(case, Verdict.MISMATCH, Stage.JUDGE, "cpu", "planted: out[0] differs")
