@@ -91,8 +91,9 @@ def factory_body(gen: Gen) -> list[cst.BaseStatement]:
     if gen.rng.chance(0.5):
         lines.append(f"r2 = {float_operand(gen)} * float(bias)")
         terms.append("r2")
-    if gen.rng.chance(0.5):  # a function passed to a `wp.Function` parameter: the captured one,
-        # a module @wp.func or a builtin; Warp specializes the callee per function argument
+    # a function passed to a `wp.Function` parameter (from 1.15.0): the captured one, a module
+    # @wp.func or a builtin; Warp specializes the callee per function argument
+    if "function_params" not in gen.lacking and gen.rng.chance(0.5):
         gen.helpers.extend(cst.parse_module(_apply_text(k)).body)  # type: ignore[arg-type]
         other = gen.rng.pick((f"{k}_fb", *BUILTIN_CAPTURES))
         lines.append(f"r4 = {k}_twice(f, {float_operand(gen)}) + {k}_apply({other}, {float_operand(gen)})")

@@ -60,6 +60,9 @@ class Family:
     block_dim: Callable[[Gen], int] | None = None
     # the source from the body when the kernel is not a plain top-level def (None: generate.render)
     render: Callable[[Gen, list[cst.BaseStatement]], str] | None = None
+    # the gate every kernel of the family uses (grammar.gates): a target release without it
+    # draws no kernel of the family, rather than rejecting every draw
+    requires: str = ""
 
 
 def _dim_nd(gen: Gen) -> None:
@@ -224,7 +227,9 @@ def family_table() -> tuple[Family, ...]:
         Family("multidim", _multidim, ALL_TAGS | {"vector": 0, "matrix": 0, "quat": 0, "transform": 0}),
         Family("helper_func", helper_body, ALL_TAGS | {"func": 4.0}),
         Family("struct", struct_body, ALL_TAGS | {"vector": 1.0}),
-        Family("tiles", tile_body, ALL_TAGS, doc="tiled launches", block_dim=tile_block_dim),
+        Family(
+            "tiles", tile_body, ALL_TAGS, doc="tiled launches", block_dim=tile_block_dim, requires="tiles"
+        ),
         *(Family(c, reach_layout(c), ALL_TAGS, doc=f"reach: {c}") for c in REACH_FAMILIES),
         Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),

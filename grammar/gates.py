@@ -393,7 +393,7 @@ def {{K}}({_OUT}):
     ),
     Gate(
         "static_function_local",
-        "1.18.0",
+        "1.15.0",
         f"""
 @wp.func
 def {{K}}_f(x: float) -> float:
@@ -410,11 +410,11 @@ def {{K}}({_OUT}):
         out[0] = 1
 """,
         "`f = wp.static(TABLE[k])`: a selected function bound to a local (1.14 and older: "
-        "'Referencing undefined symbol'; 1.15-1.17 not probed)",
+        "'Referencing undefined symbol'; the probe passes from 1.15.0)",
     ),
     Gate(
         "volume_cpu",
-        "1.18.0",
+        "1.16.0",
         f"""
 def {{K}}_cpu_build() -> int:
     try:
@@ -438,8 +438,76 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.uint64)):
 """,
         "`wp.volume_*` queries of a `wp.Volume` built on the CPU (`Volume.load_from_numpy(..., "
         "device='cpu')`, tried when the probe module loads): through 1.14.0 the build raises 'Only "
-        "CUDA devices are supported for allocate_by_tiles' (1.15-1.17 not probed)",
+        "CUDA devices are supported for allocate_by_tiles' (through 1.15.0; the build works from 1.16.0)",
         scratch=("uint64",),
+    ),
+    Gate(
+        "tile_axpy_dot",
+        "1.13.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    a = wp.tile_ones(shape=8, dtype=wp.float32)
+    b = wp.tile_ones(shape=8, dtype=wp.float32)
+    wp.tile_axpy(2.0, a, b)
+    d = wp.tile_dot(a, b)
+    if d[0] == 24.0:
+        out[0] = 1
+""",
+        "`wp.tile_axpy` and `wp.tile_dot` (1.12.0: no such builtins; probed on 1.10.1-1.19.0)",
+        ("float32",),
+    ),
+    Gate(
+        "function_params",
+        "1.15.0",
+        f"""
+@wp.func
+def {{K}}_sq(x: float) -> float:
+    return x * x
+
+
+@wp.func
+def {{K}}_apply(g: wp.Function, x: float) -> float:
+    return g(x) + 1.0
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    if {{K}}_apply({{K}}_sq, 3.0) == 10.0:
+        out[0] = 1
+""",
+        "`@wp.func` parameters annotated `wp.Function` (a function passed as an argument; through "
+        "1.14.0: 'Unrecognized type' for the parameter; probed on 1.10.1-1.19.0)",
+        backward=True,
+    ),
+    Gate(
+        "quat_twist_angle_signed",
+        "1.16.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    q = wp.quat_from_axis_angle(wp.vec3(0.0, 0.0, 1.0), 0.5)
+    a = wp.quat_twist_angle_signed(wp.vec3(0.0, 0.0, 1.0), q)
+    if wp.abs(a - 0.5) < 1.0e-5:
+        out[0] = 1
+""",
+        "`wp.quat_twist_angle_signed` (no such builtin through 1.15.0; probed on 1.10.1-1.19.0)",
+    ),
+    Gate(
+        "tile_map_tanh_backward",
+        "1.19.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    t = wp.tile_load(s0, shape=8)
+    u = wp.tile_map(wp.tanh, t)
+    if wp.tile_sum(u)[0] == 0.0:
+        out[0] = 1
+""",
+        "the backward code of `wp.tile_map(wp.tanh, t)` (through 1.18.0 its adjoint calls `adj_tanh` "
+        "without the result: 'no matching function for call to adj_tanh'; probed on 1.10.1-1.19.0)",
+        ("float32",),
+        backward=True,
     ),
 )
 
@@ -595,7 +663,8 @@ DETECTABLE: frozenset[str] = frozenset(
         "int_floordiv_floors", "array_subscript_annotations", "bfloat16", "array_bitwise_augassign",
         "while_break_continue", "func_default_args", "wp_cast", "bit_count", "tiles",
         "bitwise_atomics", "atomic_cas_exch", "typed_ctor_float_literals", "vec_mat_len",
-        "volume_cpu",
+        "volume_cpu", "tile_axpy_dot", "function_params", "quat_twist_angle_signed",
+        "tile_map_tanh_backward",
     }
 )  # fmt: skip
 
@@ -654,6 +723,8 @@ def features_used(source: str) -> frozenset[str]:
                 if isinstance(m, ast.Break | ast.Continue):
                     found.add("while_break_continue")
         elif isinstance(n, ast.FunctionDef):
+            if any(a.annotation is not None and wp_name(a.annotation) == "Function" for a in n.args.args):
+                found.add("function_params")
             if (n.args.defaults or any(d is not None for d in n.args.kw_defaults)) and any(
                 wp_name(d) == "func" for d in n.decorator_list
             ):
@@ -666,6 +737,10 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("bit_count")
             elif fn and fn.startswith("tile"):
                 found.add("tiles")
+                if fn in ("tile_axpy", "tile_dot"):
+                    found.add("tile_axpy_dot")
+                elif fn == "tile_map" and n.args and wp_name(n.args[0]) == "tanh":
+                    found.add("tile_map_tanh_backward")
             elif fn in ("atomic_and", "atomic_or", "atomic_xor"):
                 found.add("bitwise_atomics")
             elif fn in ("atomic_cas", "atomic_exch"):
@@ -677,6 +752,8 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("vec_mat_len")
             elif fn and fn.startswith("volume_"):
                 found.add("volume_cpu")
+            elif fn == "quat_twist_angle_signed":
+                found.add("quat_twist_angle_signed")
     return frozenset(found)
 
 

@@ -111,8 +111,12 @@ class Gen:
         kname: str,
         wave2: bool = True,
         subscript_arrays: bool = True,
+        lacking: frozenset[str] = frozenset(),
     ) -> None:
         self.rng = rng
+        # gated constructs the target release lacks (`grammar.gates.disabled_features`): a family
+        # whose draws would often hit one leaves it out instead of having the whole kernel redrawn
+        self.lacking = lacking
         self.registry = registry
         self.tag_weights = tag_weights
         self.knobs = knobs

@@ -18,7 +18,7 @@ from grammar.gen import TEXT_BODY_MARK, Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
 
-GENERATOR_VERSION = "1.5.0"
+GENERATOR_VERSION = "1.5.1"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
@@ -112,7 +112,15 @@ def pick_family(rng: Chooser, config: GenConfig, seed: int | None = None) -> str
     """A family by weight. Given the seed, whether the case is a reach kernel is decided from
     the seed alone (a hash, no draw from `rng`), and the other families are drawn exactly as
     before the reach families existed: seeds that are not reach kernels keep their kernels."""
-    weights = [float(config.weights.get(f, 0.0)) for f in FAMILIES]
+    lacking = _lacking(config.warp_version)
+    needs = {f.name: f.requires for f in family_table()}
+    weights = [0.0 if needs.get(f) in lacking else float(config.weights.get(f, 0.0)) for f in FAMILIES]
+    if not any(w > 0 for w in weights):
+        gated = sorted(f for f in FAMILIES if needs.get(f) in lacking and config.weights.get(f, 0.0) > 0)
+        raise GeneratorHealthError(
+            f"warp {config.warp_version} lacks what the weighted families need ({', '.join(gated)}: "
+            f"gates {', '.join(sorted({needs[f] for f in gated}))}); weight another family"
+        )
     base = [(f, w) for f, w in zip(FAMILIES, weights, strict=True) if f not in REACH_FAMILIES]
     reach = [(f, w) for f, w in zip(FAMILIES, weights, strict=True) if f in REACH_FAMILIES]
     tb, tr = sum(w for _, w in base), sum(w for _, w in reach)
@@ -154,7 +162,15 @@ def build_case(
     knobs = Knobs(config.max_stmts, config.max_depth, config.max_loop_nesting)
     for attempt in range(MAX_RETRIES):
         try:
-            case = _build(rng, seed, fam, knobs, registry, _subscripts_ok(config.warp_version))
+            case = _build(
+                rng,
+                seed,
+                fam,
+                knobs,
+                registry,
+                _subscripts_ok(config.warp_version),
+                _lacking(config.warp_version),
+            )
         except Rejected:
             continue
         if config.warp_version is not None and _lacks_features(case.source, config.warp_version):
@@ -171,6 +187,13 @@ def _lacks_features(source: str, warp_version: str) -> bool:
     return bool(missing_features(source, warp_version))
 
 
+@functools.lru_cache(maxsize=8)
+def _lacking(warp_version: str | None) -> frozenset[str]:
+    from grammar.gates import disabled_features
+
+    return frozenset() if warp_version is None else disabled_features(warp_version)
+
+
 def _subscripts_ok(warp_version: str | None) -> bool:
     from grammar.gates import enabled_features
 
@@ -178,10 +201,25 @@ def _subscripts_ok(warp_version: str | None) -> bool:
 
 
 def _build(
-    rng: Chooser, seed: int, fam: Family, knobs: Knobs, registry: Registry, subscript_arrays: bool = True
+    rng: Chooser,
+    seed: int,
+    fam: Family,
+    knobs: Knobs,
+    registry: Registry,
+    subscript_arrays: bool = True,
+    lacking: frozenset[str] = frozenset(),
 ) -> KernelCase:
     kname = f"k_{seed}"
-    gen = Gen(rng, registry, fam.tags, knobs, kname, wave2=fam.wave2, subscript_arrays=subscript_arrays)
+    gen = Gen(
+        rng,
+        registry,
+        fam.tags,
+        knobs,
+        kname,
+        wave2=fam.wave2,
+        subscript_arrays=subscript_arrays,
+        lacking=lacking,
+    )
     body = fam.layout(gen)
     source = (fam.render or render)(gen, body)
     params = tuple(_with_thresholds(p.spec, gen.thresholds) for p in gen.params)

@@ -149,7 +149,8 @@ def spatial_productions() -> tuple[Production, ...]:
         return [unit_axis(gen, a[0]), *a[1:]]
 
     def twist_angle_emit(g: Gen, d: str, a: list[Expr]) -> cst.BaseExpression:
-        return call(g.rng.pick(("quat_twist_angle", "quat_twist_angle_signed")), a[0].node, a[1].node)
+        signed = () if "quat_twist_angle_signed" in g.lacking else ("quat_twist_angle_signed",)
+        return call(g.rng.pick(("quat_twist_angle", *signed)), a[0].node, a[1].node)
 
     v4 = ("vec3f",) * 4
     return (

@@ -133,6 +133,17 @@ def _lit(gen: Gen, k: TileKernel) -> str:
     return str(v) if k.dtype == "float32" else f"wp.{k.dtype}({v})"  # a bare 2.0 is a float32
 
 
+def _zero(k: TileKernel) -> str:
+    return "0.0" if k.dtype == "float32" else f"wp.{k.dtype}(0.0)"
+
+
+def _unary_maps(gen: Gen) -> tuple[str, ...]:
+    """`tile_map` unary builtins; not tanh where the release cannot build its adjoint."""
+    if "tile_map_tanh_backward" in gen.lacking:
+        return tuple(m for m in UNARY_MAPS if m != "tanh")
+    return UNARY_MAPS
+
+
 def _tile_step(gen: Gen, k: TileKernel) -> None:
     """One new tile of the kernel's shape and type, from the tiles so far."""
     a = k.tiles[-1] if gen.rng.chance(0.6) else gen.rng.pick(k.tiles)  # mostly a chain, little dead code
@@ -162,7 +173,7 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
     ]
     if fl:
         menu += [
-            (f"wp.tile_map(wp.{gen.rng.pick(UNARY_MAPS)}, {a})", 2.5),
+            (f"wp.tile_map(wp.{gen.rng.pick(_unary_maps(gen))}, {a})", 2.5),
             (f"{a} / {_lit(gen, k)}", 0.7),
             (f"wp.tile_astype(wp.tile_astype({a}, dtype=wp.float64) * wp.float64(2.0), dtype={dt})", 0.4)
             if k.dtype == "float32"
@@ -201,14 +212,20 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
             menu.append((f"wp.tile_matmul({a}, {b})", 1.2))
     exprs, weights = zip(*menu, strict=True)
     k.emit(gen.rng.weighted(list(exprs), list(weights)))
-    if gen.rng.chance(0.12):  # dest += alpha * src, in place
+    if "tile_axpy_dot" not in gen.lacking and gen.rng.chance(0.12):  # dest += alpha * src, in place
         dest = k.emit(f"{b} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         k.lines.append(f"wp.tile_axpy({_lit(gen, k)}, {a}, {dest})")
     if gen.rng.chance(0.15 if fl else 0.35):  # one element updated in place (what `t[i] += v` lowers to)
         dest = k.emit(f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         upd = ["add", "sub"] + (["bit_and", "bit_or", "bit_xor"] if not fl else [])
         idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
-        k.lines.append(f"wp.tile_{gen.rng.pick(upd)}_inplace({dest}, {idx}, {_lit(gen, k)})")
+        op = gen.rng.pick(upd)
+        # every thread of the block runs the update (tile.h add_inplace: an atomic add per thread),
+        # so a launch of block_dim threads applies it block_dim times and a CPU launch (one thread
+        # per block) once: only values for which repeating changes nothing are device-independent
+        # (`& v`, `| v`; `+ 0`, `- 0`, `^ 0`)
+        val = _lit(gen, k) if op in ("bit_and", "bit_or") else "0" if not fl else _zero(k)
+        k.lines.append(f"wp.tile_{op}_inplace({dest}, {idx}, {val})")
     if gen.rng.chance(0.1):  # a view of one tile copied into part of another
         dst = k.emit(
             f"wp.tile_zeros(shape={k.shape_src}, dtype={dt})"
@@ -299,7 +316,7 @@ def _results(gen: Gen, k: TileKernel, nblocks: int) -> None:
                 *((0.7, 0.7) if k.dtype != "int32" and not (k.padded or k.gathered) else (0.0, 0.0)),
                 0.6,
                 0.6,
-                0.8,
+                0.0 if "tile_axpy_dot" in gen.lacking else 0.8,
             ],
         )
         if kind in ("argmax", "argmin"):

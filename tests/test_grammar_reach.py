@@ -95,7 +95,8 @@ def test_reach_weights_parse_and_steer():
     assert w["lvalues"] == 5.0 and w["names"] == 0.0
     cfg = GenConfig(weights=w)
     fams = [generate(s, cfg).family for s in range(300)]
-    assert "names" not in fams and fams.count("lvalues") > 35  # about 60; 11 at the default weight
+    # about 42 (a reach kernel in 21 % of seeds, 5/7.4 of them lvalues); about 8 at the default weight
+    assert "names" not in fams and fams.count("lvalues") > 25
     only = GenConfig(weights=parse_weights(",".join(f"{f}=0" for f in grammar.FAMILIES if f != "nonfinite")))
     assert {generate(s, only).family for s in range(10)} == {"nonfinite"}
 
@@ -122,4 +123,4 @@ def test_reach_kernels_compile_and_launch_on_warp_cpu(tmp_path):
 
 
 def test_generator_version_bumped():
-    assert grammar.GENERATOR_VERSION == "1.5.0"
+    assert grammar.GENERATOR_VERSION == "1.5.1"

@@ -58,7 +58,7 @@ def test_block_dim_round_trips_and_plain_cases_store_no_key() -> None:
 def test_determinism() -> None:
     for s in range(10):
         assert generate(s, family="tiles").dumps() == generate(s, family="tiles").dumps()
-    assert grammar.GENERATOR_VERSION == "1.5.0"
+    assert grammar.GENERATOR_VERSION == "1.5.1"
 
 
 def test_gate_sees_tile_calls() -> None:
@@ -80,3 +80,24 @@ def test_tile_batch_compiles_and_verifies_on_cpu(tmp_path) -> None:  # type: ign
     assert not any(
         r.verdict in ("mismatch", "internal_error", "invalid_kernel", "compile_error") for r in results
     ), bad
+
+
+def test_older_targets_leave_out_the_tile_builtins_they_cannot_build() -> None:
+    """tile_map(wp.tanh) has no buildable adjoint through 1.18.0 and tile_axpy/tile_dot arrive in
+    1.13.0: the family leaves them out there (no whole-kernel redraws), and 1.19.0 keeps them;
+    a release without tiles draws no tile kernel at all."""
+    from grammar.gates import missing_features
+
+    def sources(version: str | None) -> list[str]:
+        return [generate(s, GenConfig(warp_version=version), family="tiles").source for s in range(80)]
+
+    new = sources(None)
+    assert any("wp.tile_map(wp.tanh" in src for src in new)
+    assert any("tile_axpy(" in src or "tile_dot(" in src for src in new)
+    for version in ("1.12.0", "1.18.0"):
+        old = sources(version)
+        assert not any("wp.tile_map(wp.tanh" in src for src in old), version
+        assert all(not missing_features(src, version) for src in old), version
+        if version == "1.12.0":
+            assert not any("tile_axpy(" in src or "tile_dot(" in src for src in old)
+    assert "tiles" not in {generate(s, GenConfig(warp_version="1.10.1")).family for s in range(200)}
