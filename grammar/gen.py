@@ -117,6 +117,7 @@ class Gen:
         # gated constructs the target release lacks (`grammar.gates.disabled_features`): a family
         # whose draws would often hit one leaves it out instead of having the whole kernel redrawn
         self.lacking = lacking
+        self.min_block_dim = 1  # a tiled family's least threads per block (grammar.tile_families)
         self.registry = registry
         self.tag_weights = tag_weights
         self.knobs = knobs

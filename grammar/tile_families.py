@@ -20,6 +20,15 @@ from grammar.gen import Gen
 from grammar.scope import ArrayParam, Var
 
 BLOCK_DIMS = (1, 4, 16, 32, 64, 128)
+# tile builtins Warp builds on CUDA with MathDx (cuBLASDx / cuSOLVERDx LTOs): with Warp 1.19.0
+# (NVRTC 13.4) their LTOs fail to build below 32 threads per block ("Failed to compile LTO
+# 'potrf_8_8_1_90_16_...'", at the launch's block_dim), so their kernels launch 32 or more
+MATHDX_OPS = (
+    "tile_matmul", "tile_cholesky", "tile_cholesky_inplace", "tile_cholesky_solve",
+    "tile_cholesky_solve_inplace", "tile_lower_solve", "tile_lower_solve_inplace",
+    "tile_upper_solve", "tile_upper_solve_inplace",
+)  # fmt: skip
+MATHDX_MIN_BLOCK_DIM = 32
 UNARY_MAPS = ("sin", "cos", "tanh", "atan", "abs")
 BINARY_MAPS = ("min", "max", "add", "sub", "mul")
 LINALG = (
@@ -422,9 +431,12 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
         acc: ArrayParam = gen.add_array(dtype, "inout", Interval(0, 10), shape)
         zero = "0" if len(shape) == 1 else "(" + ", ".join("0" for _ in shape) + ")"
         k.lines.append(f"wp.tile_atomic_add({acc.name}, {gen.rng.pick(k.tiles)}, offset={zero})")
-    return gen.text_body("".join(line + "\n" for line in k.lines))
+    text = "".join(line + "\n" for line in k.lines)
+    if any(f"wp.{op}(" in text for op in MATHDX_OPS):
+        gen.min_block_dim = MATHDX_MIN_BLOCK_DIM
+    return gen.text_body(text)
 
 
 def tile_block_dim(gen: Gen) -> int:
     """The launch's threads per block (drawn after the body, so bodies do not depend on it)."""
-    return int(gen.rng.pick(BLOCK_DIMS))
+    return int(gen.rng.pick(tuple(b for b in BLOCK_DIMS if b >= gen.min_block_dim)))

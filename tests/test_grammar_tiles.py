@@ -7,6 +7,8 @@ from __future__ import annotations
 import ast
 from collections import Counter
 
+import pytest
+
 import grammar
 from fuzz.engine.runner import BatchRunner
 from fuzz.engine.settings import WorkerSettings
@@ -101,3 +103,28 @@ def test_older_targets_leave_out_the_tile_builtins_they_cannot_build() -> None:
         if version == "1.12.0":
             assert not any("tile_axpy(" in src or "tile_dot(" in src for src in old)
     assert "tiles" not in {generate(s, GenConfig(warp_version="1.10.1")).family for s in range(200)}
+
+
+def test_mathdx_tile_kernels_launch_at_least_32_threads_and_build_for_cuda(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """tile_matmul / Cholesky / triangular solves build on CUDA through MathDx LTOs, which fail
+    below 32 threads per block; such kernels draw block_dim >= 32, and their CUDA code (NVRTC,
+    no GPU needed) builds at that block_dim, as the runner builds a tiled group's module."""
+    from fuzz.engine.wpmodule import CompileFailure, WarpModule
+    from grammar.tile_families import MATHDX_OPS
+
+    cases = [generate(s, family="tiles") for s in range(120)]
+    mathdx = [c for c in cases if any(f"wp.{op}(" in c.source for op in MATHDX_OPS)]
+    others = [c for c in cases if c not in mathdx]
+    assert mathdx and all(c.block_dim is not None and c.block_dim >= 32 for c in mathdx)
+    assert any(c.block_dim is not None and c.block_dim < 32 for c in others)  # the rest keep small blocks
+    import warp as wp
+
+    wp.config.quiet = True  # type: ignore[attr-defined]
+    wp.init()
+    bd = mathdx[0].block_dim
+    pick = [c for c in mathdx if c.block_dim == bd][:3]
+    with WarpModule.build([c.source for c in pick], "mathdx_ok", str(tmp_path), {"block_dim": bd}) as mod:
+        mod.compile_cuda_aot(90)
+    small = WarpModule.build([pick[0].source], "mathdx_small", str(tmp_path), {"block_dim": 16})
+    with small, pytest.raises(CompileFailure, match="LTO"):
+        small.compile_cuda_aot(90)  # the check can say no: the same kernel at 16 threads fails

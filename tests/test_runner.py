@@ -74,3 +74,35 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         runner.run([_case("rt_s", 1, GOOD), _case("rt_s", 2, GOOD)], Isolation.HALVES)
     with pytest.raises(ValueError, match="2 cases but 1 oracle cases"):
         runner.run([_case("rt_t", 1, GOOD), _case("rt_u", 2, GOOD)], oracle_cases=[_case("rt_t", 1, GOOD)])
+
+
+def test_tiled_cases_get_a_module_per_block_dim(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CUDA launch at a block_dim other than its module's rebuilds the whole module at launch
+    time; so each block_dim group of a batch is its own module, built with that block_dim."""
+    import grammar
+    from fuzz.engine import runner as R
+
+    tiles = [grammar.generate(s, family="tiles") for s in range(40)]
+    by_bd: dict[int | None, list[KernelCase]] = {}
+    for c in tiles:
+        by_bd.setdefault(c.block_dim, []).append(c)
+    two = sorted(b for b in by_bd if b is not None)[:2]
+    cases = [grammar.generate(1), by_bd[two[0]][0], grammar.generate(2), by_bd[two[1]][0]]
+    built: list[tuple[list[str], object]] = []
+    real = R.WarpModule.build
+
+    def spy(sources, name, work_dir, options=None):  # type: ignore[no-untyped-def]
+        built.append(
+            ([s.split("def ", 2)[1].split("(")[0] for s in sources], (options or {}).get("block_dim"))
+        )
+        return real(sources, name, work_dir, options)
+
+    monkeypatch.setattr(R.WarpModule, "build", staticmethod(spy))
+    runner = BatchRunner(WorkerSettings(run_dir=str(tmp_path), enable_backward=False), str(tmp_path / "w"))
+    results, _ = runner.run(cases)
+    assert [r.seed for r in results] == [c.seed for c in cases]  # still by position
+    assert [bd for _, bd in built] == [None, two[0], two[1]], built
+    assert sorted(len(names) for names, _ in built) == [1, 1, 2]
+    assert all(r.verdict in ("verified", "inconclusive") for r in results), [
+        (r.seed, r.message) for r in results
+    ]

@@ -196,6 +196,18 @@ class _PointOutcome:
     checks: list[dict[str, Any]]
 
 
+def by_block_dim(jobs: list[_Job]) -> list[list[_Job]]:
+    """`jobs` split into one group per launch block_dim (untiled cases first), each built as its
+    own module. A CUDA launch whose block_dim differs from the module's compiles the whole module
+    again at launch time (`Module.load(device, block_dim)`): a 1.19.0 CPU+CUDA campaign with the
+    tile family on spent 967 s of launch:cuda on 799 kernels that way, and a code generation
+    error in that launch-time build failed the launches of every tiled kernel of the module."""
+    groups: dict[int | None, list[_Job]] = {}
+    for j in jobs:
+        groups.setdefault(j.case.block_dim, []).append(j)
+    return [groups[k] for k in sorted(groups, key=lambda b: -1 if b is None else b)]
+
+
 class BatchRunner:
     """Compiles and checks cases; keeps Warp initialised between calls of `run`.
 
@@ -315,11 +327,11 @@ class BatchRunner:
         self._start()
         stats = Stats()
         results: list[CaseResult | None] = [None] * len(jobs)
-        if jobs:
+        for group in by_block_dim(jobs):
             if isolation is Isolation.BATCH:
-                self._batch(jobs, results, stats)
+                self._batch(group, results, stats)
             else:
-                self._halves(jobs, results, stats)
+                self._halves(group, results, stats)
         if self._sweep and not self.settings.compile_only:
             self._sweep_all(jobs, results, stats)
         self._baselines = {}
@@ -329,9 +341,15 @@ class BatchRunner:
         return [r for r in results if r is not None], dict(stats.seconds)
 
     # ---- module handling -------------------------------------------------------------
+    def _options(self, jobs: Sequence[_Job]) -> dict[str, Any]:
+        """The module options for `jobs` (one block_dim group): a tiled group's module is built
+        for its block_dim, so its CUDA launches use the variant compiled with the module."""
+        bd = jobs[0].case.block_dim if jobs else None
+        return self._module_options if bd is None else {**self._module_options, "block_dim": bd}
+
     def _build(self, jobs: Sequence[_Job]) -> WarpModule:
         name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
-        return WarpModule.build([j.case.source for j in jobs], name, self.work_dir, self._module_options)
+        return WarpModule.build([j.case.source for j in jobs], name, self.work_dir, self._options(jobs))
 
     def _compile(self, mod: WarpModule, stats: Stats) -> dict[str, str | None]:
         return mod.compile_all(self.settings.devices, self.settings.cuda_arch, stats.add)
@@ -623,7 +641,8 @@ class BatchRunner:
         outcomes: dict[int, list[_PointOutcome]] = defaultdict(list)
         for ap in self._sweep:
             with SW.config_flags(ap.point):
-                self._sweep_group(ap, todo, outcomes, stats)
+                for group in by_block_dim(todo):
+                    self._sweep_group(ap, group, outcomes, stats)
         for job in todo:
             found = outcomes.get(job.index, [])
             blamed = next((o for o in found if o.decision is not None), None)
@@ -650,7 +669,7 @@ class BatchRunner:
         """`jobs` under one point as one module; a module that fails to build is split (the
         culprit code generation names alone, else case by case), so a compile error only the
         point has is blamed on its own case."""
-        opts = ap.point.build_options(self._module_options)
+        opts = ap.point.build_options(self._options(jobs))
         name = f"wf_{self.tag}_{os.getpid()}_{next(self._counter)}"
         try:
             mod = WarpModule.build([j.case.source for j in jobs], name, self.work_dir, opts)
