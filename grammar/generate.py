@@ -113,7 +113,7 @@ def pick_family(rng: Chooser, config: GenConfig, seed: int | None = None) -> str
     the seed alone (a hash, no draw from `rng`), and the other families are drawn exactly as
     before the reach families existed: seeds that are not reach kernels keep their kernels."""
     lacking = _lacking(config.warp_version)
-    needs = {f.name: f.requires for f in family_table()}
+    needs = _family_needs()
     weights = [0.0 if needs.get(f) in lacking else float(config.weights.get(f, 0.0)) for f in FAMILIES]
     if not any(w > 0 for w in weights):
         gated = sorted(f for f in FAMILIES if needs.get(f) in lacking and config.weights.get(f, 0.0) > 0)
@@ -185,6 +185,12 @@ def _lacks_features(source: str, warp_version: str) -> bool:
     from grammar.gates import missing_features
 
     return bool(missing_features(source, warp_version))
+
+
+@functools.lru_cache(maxsize=1)
+def _family_needs() -> Mapping[str, str]:
+    """Each family's required gate (`Family.requires`): read once per process, not per kernel."""
+    return MappingProxyType({f.name: f.requires for f in family_table()})
 
 
 @functools.lru_cache(maxsize=8)
