@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mmap
 import sys
 
 import pytest
@@ -20,9 +21,14 @@ def test_peak_window_resets_after_a_freed_allocation() -> None:
         pytest.skip(
             "this kernel does not let a process reset its RSS high-water mark (/proc/self/clear_refs)"
         )
+    size = 96 * 2**20
     memory.sample(reset=True)
-    block = bytearray(96 * 2**20)  # touched pages: 96 MiB resident
-    del block
+    # A fresh anonymous mapping, every page written: 96 MiB newly resident whatever the heap
+    # already holds. (A bytearray comes from calloc, which in a long-lived process can hand back
+    # pages already resident, or leave a fresh mapping untouched, so RSS need not grow.)
+    block = mmap.mmap(-1, size)
+    block.write(b"\x01" * size)
+    block.close()
     first = memory.sample(reset=True)  # window that held the block
     second = memory.sample(reset=True)  # window with nothing in it
     assert first.windowed and second.windowed
