@@ -268,7 +268,7 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
     unresolved: list[str] = []
     included: list[str] = []
     seen_stmts: set[int] = set()
-    seen_names: set[str] = {"wp"}
+    seen_names: set[str] = {"wp", kernel}  # the kernel itself: its @wp.overload declarations name it
     pending: list[tuple[str, int]] = []
 
     def place_stmt(st: ast.stmt) -> None:
@@ -284,6 +284,8 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
         pending.extend(free_names(st).items())
 
     include(target)
+    for st in _instances_declared(tree, kernel):  # a generic kernel's @wp.overload instances
+        include(st)
     included.append(kernel)
     while pending:
         nm, use_line = pending.pop(0)
@@ -337,6 +339,30 @@ def extract(source: str, path: str, kernel: str, namespace: dict[str, Any] | Non
             continue
         include(st)
     return _assemble(kernel, placed, imports, unresolved, included)
+
+
+def _instances_declared(tree: ast.Module, kernel: str) -> list[ast.stmt]:
+    """The top-level statements that declare instances of generic kernel `kernel`: `@wp.overload`
+    stubs named like it and `wp.overload(kernel, types)` calls (bare or assigned). Nothing names
+    them from the kernel, yet Warp builds, and a launch picks, the instances they declare."""
+    out: list[ast.stmt] = []
+    for st in tree.body:
+        if isinstance(st, ast.FunctionDef) and st.name == kernel and _decorator(st) == "overload":
+            out.append(st)
+        elif isinstance(st, ast.Expr | ast.Assign) and isinstance(st.value, ast.Call):
+            call = st.value
+            f = call.func
+            if (
+                isinstance(f, ast.Attribute)
+                and f.attr == "overload"
+                and isinstance(f.value, ast.Name)
+                and f.value.id in ("wp", "warp")
+                and call.args
+                and isinstance(call.args[0], ast.Name)
+                and call.args[0].id == kernel
+            ):
+                out.append(st)
+    return out
 
 
 def _copyable(value: ast.expr, defs: dict[str, ast.stmt]) -> bool:

@@ -217,9 +217,17 @@ def _array_spec(label: str, t: Any, dim: tuple[int, ...], opts: SynthOptions) ->
 
 
 def specs_for_kernel(kernel: Any, dim: tuple[int, ...], opts: SynthOptions) -> tuple[ParamSpec, ...]:
-    """ParamSpecs for every argument of a compiled-or-not `wp.Kernel`."""
+    """ParamSpecs for every argument of a compiled-or-not `wp.Kernel`. A generic kernel
+    (`typing.Any` parameters) is checked as its first declared instance (`@wp.overload`)."""
     import warp as wp
 
+    if getattr(kernel, "is_generic", False):
+        if not kernel.overloads:
+            raise SynthError(
+                f"generic kernel {kernel.key!r} has no declared instance: declare the types to check "
+                "it with @wp.overload (a stub) or wp.overload(kernel, types)"
+            )
+        kernel = next(iter(kernel.overloads.values()))
     specs = []
     for arg in kernel.adj.args:
         t = arg.type

@@ -16,7 +16,9 @@ ending in a float32 local, the locals summed into the output), each one of:
 - overloads: one name defined for int32 and float32 or float64, sometimes for two arguments
   and as a generic next to the concrete ones (the generic instantiated for int64);
 - tuple returns (`-> tuple[float, int]`, inferred, from a generic function, early returns)
-  unpacked by multiple assignment.
+  unpacked by multiple assignment;
+- and in GENERIC_KERNEL_SHARE of the kernels, the kernel itself generic (`typing.Any`
+  parameters) with its instance declared by `@wp.overload` (grammar.generic_kernel).
 Operands are the generator's own expressions, clamped (floats to [-4, 4], ints to [0, 20]), so
 every value stays small: no overflow, no division, no integer conversion of a non-finite value.
 Module-level names carry the kernel's name, so many kernels share one module.
@@ -28,7 +30,9 @@ import libcst as cst
 
 from grammar.dtypes import Interval
 from grammar.gen import Gen
+from grammar.generic_kernel import generic_kernel
 from grammar.reach import Reach
+from grammar.render import render
 from grammar.scope import Var
 
 # bodies of the selectable float -> float helpers (all finite on [-4, 4])
@@ -343,3 +347,14 @@ def compile_time_body(gen: Gen) -> list[cst.BaseStatement]:
     for text in c.helpers.values():
         gen.helpers.extend(cst.parse_module(text).body)  # type: ignore[arg-type]
     return gen.text_body("\n".join(lines) + "\n")
+
+
+# a third of the family's kernels: the family has 3 of the 32 default weight units, so about 3 % of
+# default kernels carry @wp.overload (the census's floor is 2 %)
+GENERIC_KERNEL_SHARE = 0.35
+
+
+def compile_time_render(gen: Gen, body: list[cst.BaseStatement]) -> str:
+    """The rendered kernel, made generic with a declared instance in GENERIC_KERNEL_SHARE of cases."""
+    source = render(gen, body)
+    return generic_kernel(gen, source) if gen.rng.chance(GENERIC_KERNEL_SHARE) else source

@@ -14,7 +14,7 @@ from types import MappingProxyType
 import libcst as cst
 
 from grammar.atomics import ATOMIC_DTYPES, add_reduction_target, reduce_stmt
-from grammar.compile_time_family import compile_time_body
+from grammar.compile_time_family import compile_time_body, compile_time_render
 from grammar.composite_families import composite_body
 from grammar.custom_adjoint_family import custom_adjoint_body, custom_adjoint_render
 from grammar.dtypes import Interval
@@ -234,7 +234,11 @@ def family_table() -> tuple[Family, ...]:
         Family("random", random_body, ALL_TAGS | {"random": 4.0, "vector": 1.0, "matrix": 0, "quat": 0}),
         Family("spatial", spatial_body, ALL_TAGS | {"spatial": 4.0, "vector": 2.0, "matrix": 1.0}),
         Family(
-            "compile_time", compile_time_body, ALL_TAGS, doc="wp.static, generics, overloads, tuple returns"
+            "compile_time",
+            compile_time_body,
+            ALL_TAGS,
+            doc="wp.static, generics, overloads, generic kernels, tuple returns",
+            render=compile_time_render,
         ),
         Family("factories", factory_body, ALL_TAGS, doc="kernel factories (closures)", render=factory_render),
         Family(

@@ -8,17 +8,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-import libcst as cst
-
 from grammar.case import KernelCase, ParamSpec
 from grammar.constructs import constructs_of
-from grammar.expr import Rejected, name, wp_attr
+from grammar.expr import Rejected
 from grammar.families import FAMILIES, REACH_FAMILIES, Family, family_table
-from grammar.gen import TEXT_BODY_MARK, Gen, Knobs
+from grammar.gen import Gen, Knobs
 from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
+from grammar.render import render
 
-GENERATOR_VERSION = "1.5.1"
+GENERATOR_VERSION = "1.6.0"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
@@ -252,28 +251,3 @@ def _with_thresholds(spec: ParamSpec, thresholds: list[float]) -> ParamSpec:
     from dataclasses import replace
 
     return replace(spec, thresholds=ts)
-
-
-def render(gen: Gen, body: list[cst.BaseStatement]) -> str:
-    """The kernel (after its helpers and structs) as source text, without imports."""
-    if len(gen.idx) == 1:
-        target: cst.BaseAssignTargetExpression = name(gen.idx[0].name)
-    else:
-        target = cst.Tuple([cst.Element(name(v.name)) for v in gen.idx], lpar=[], rpar=[])
-    tid = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], cst.Call(wp_attr("tid")))])
-    params = [cst.Param(name(p.spec.name), cst.Annotation(p.annotation)) for p in gen.params]
-    fn = cst.FunctionDef(
-        name=name(gen.kname),
-        params=cst.Parameters(params),
-        body=cst.IndentedBlock([tid, *body]),
-        decorators=[cst.Decorator(wp_attr("kernel"))],
-    )
-    module = cst.Module(body=[*gen.helpers, fn])
-    code = module.code
-    if gen.body_text is None:
-        return code
-    mark = f"    {TEXT_BODY_MARK}\n"
-    if code.count(mark) != 1:
-        raise AssertionError(f"{gen.kname}: the text body's marker appears {code.count(mark)} times")
-    text = "".join(f"    {line}\n" for line in gen.body_text.splitlines())
-    return code.replace(mark, text)

@@ -27,6 +27,7 @@ only `--check-modern` holds them to --min-share, as their families are opt-in by
   generic_any     a @wp.func or @wp.kernel parameter annotated with (typing.)Any, alone or inside
                   a type (wp.array(dtype=typing.Any))
   overloads       two or more module-level @wp.func definitions of one name
+  wp_overload     a generic kernel's declared instance: a @wp.overload stub or a wp.overload(k, types) call
   kernel_factory  an undecorated function returning a @wp.kernel it defines
   custom_adjoint  a @wp.func_grad(f) or @wp.func_replay(f) definition
   tuple_return    a @wp.func returning a tuple (`return a, b` or a tuple[...] annotation)
@@ -50,7 +51,7 @@ from grammar import GenConfig, generate, parse_weights  # noqa: E402
 from scripts.builtins_report import reached  # noqa: E402
 
 CLASSES = ("side_effects", "lvalues", "names", "loops", "nonfinite")
-MODERN = ("wp_static", "generic_any", "overloads", "kernel_factory", "custom_adjoint", "tuple_return",
+MODERN = ("wp_static", "generic_any", "overloads", "wp_overload", "kernel_factory", "custom_adjoint", "tuple_return",
           "wp_constant", "tiled_launch")  # fmt: skip
 ATOMICS = frozenset({"atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and", "atomic_or"})
 
@@ -301,12 +302,16 @@ def modern(source: str) -> set[str]:
             name = _wp(n.func) or ""
             if name == "static":
                 out.add("wp_static")
+            elif name == "overload":
+                out.add("wp_overload")
             elif name == "constant":
                 out.add("wp_constant")
             elif name.startswith("tile"):
                 out.add("tiled_launch")
         elif isinstance(n, ast.FunctionDef):
             decos = _decorator_names(n)
+            if "overload" in decos:
+                out.add("wp_overload")
             if decos & {"func_grad", "func_replay"}:
                 out.add("custom_adjoint")
             if decos & {"func", "kernel"}:

@@ -122,3 +122,54 @@ def test_check_verifies_factory_made_kernels_and_can_say_no(
     assert "k_1: mismatch" in capsys.readouterr().out
     assert main(["check", str(p), "--devices", "cpu", "--kernel", "lonely"]) == 2
     assert "lonely: not_extracted" in capsys.readouterr().out
+
+
+GENERIC_KERNELS = """
+import typing
+
+import warp as wp
+
+
+@wp.kernel
+def gen_stub(x: wp.array(dtype=typing.Any), s: typing.Any, out: wp.array(dtype=typing.Any)):
+    i = wp.tid()
+    out[i] = wp.sin(x[i]) * s + x[i]
+
+
+@wp.overload
+def gen_stub(x: wp.array(dtype=wp.float64), s: wp.float64, out: wp.array(dtype=wp.float64)): ...
+
+
+@wp.kernel
+def gen_call(x: wp.array(dtype=typing.Any), out: wp.array(dtype=float)):
+    i = wp.tid()
+    out[i] = wp.sin(float(x[i])) + 1.0
+
+
+gen_call_i = wp.overload(gen_call, {"x": wp.array(dtype=wp.int32)})
+
+
+@wp.kernel
+def gen_bare(x: wp.array(dtype=typing.Any), out: wp.array(dtype=typing.Any)):
+    i = wp.tid()
+    out[i] = x[i]
+"""
+
+
+def test_check_verifies_generic_kernels_as_their_declared_instance_and_can_say_no(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    p = tmp_path / "generic.py"
+    p.write_text(GENERIC_KERNELS)
+    for k in ("gen_stub", "gen_call"):
+        assert main(["check", str(p), "--devices", "cpu", "--kernel", k]) == 0, k
+    out = capsys.readouterr().out
+    assert "gen_stub: verified" in out and "gen_call: verified" in out, out
+    # both read wp.sin: modelled as wp.cos, the oracle disagrees with what the instance computed
+    wrong = ["--oracle-registry", "tests.support.wrong_oracles:wrong_sin"]
+    for k in ("gen_stub", "gen_call"):
+        assert main(["check", str(p), "--devices", "cpu", "--kernel", k, *wrong]) == 1, k
+        assert f"{k}: mismatch" in capsys.readouterr().out
+    # without a declared instance there is no type to synthesize inputs for: said so, not guessed
+    assert main(["check", str(p), "--devices", "cpu", "--kernel", "gen_bare"]) == 2
+    assert "no declared instance" in capsys.readouterr().out

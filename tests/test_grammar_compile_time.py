@@ -130,3 +130,55 @@ def test_gradient_check_reads_static_loops_as_unrolled() -> None:
     assert dynamic != c.source
     hit = screen(replace(c, source=dynamic))
     assert hit is not None and hit.limitation == Limitation.DYNAMIC_LOOP, hit
+
+
+def _overload_form(source: str, kname: str) -> str | None:
+    """How a generic kernel's instance is declared: a @wp.overload stub, or wp.overload(k, [...])
+    / wp.overload(k, {...}); None for a concrete kernel."""
+    for n in ast.walk(ast.parse(source)):
+        if (
+            isinstance(n, ast.FunctionDef)
+            and n.name == kname
+            and any(ast.unparse(d) == "wp.overload" for d in n.decorator_list)
+        ):
+            return "decorator"
+        if (
+            isinstance(n, ast.Call)
+            and ast.unparse(n.func) == "wp.overload"
+            and ast.unparse(n.args[0]) == kname
+        ):
+            return "list" if isinstance(n.args[1], ast.List) else "dict"
+    return None
+
+
+def test_generic_kernels_declare_their_instance_in_every_form() -> None:
+    forms: Counter[str | None] = Counter()
+    for seed in range(120):
+        c = generate(seed, family="compile_time")
+        form = _overload_form(c.source, c.kernel_name)
+        forms[form] += 1
+        kernel = next(
+            n for n in ast.parse(c.source).body if isinstance(n, ast.FunctionDef) and n.name == c.kernel_name
+        )
+        generic = any("typing.Any" in ast.unparse(a.annotation) for a in kernel.args.args if a.annotation)
+        assert generic == (form is not None), (seed, form)
+    assert all(forms[f] >= 6 for f in ("decorator", "list", "dict")), forms
+    assert forms[None] >= 60, forms  # most kernels of the family stay concrete
+
+
+def test_generic_kernels_compile_in_one_module_and_verify_on_cpu(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    cases = [
+        c
+        for c in (generate(s, family="compile_time") for s in range(100))
+        if _overload_form(c.source, c.kernel_name)
+    ][:12]
+    assert {_overload_form(c.source, c.kernel_name) for c in cases} == {"decorator", "list", "dict"}
+    runner = BatchRunner(
+        WorkerSettings(run_dir=str(tmp_path), devices=("cpu",)), str(tmp_path / "w"), tag="gk"
+    )
+    results, _ = runner.run(cases)
+    bad = [(r.seed, r.verdict, (r.message or "")[-300:]) for r in results if r.verdict != "verified"]
+    forward = ("mismatch", "internal_error", "invalid_kernel", "compile_error", "oracle_unsupported", "crash")
+    assert not any(r.verdict in forward for r in results), bad
+    assert sum(r.verdict == "verified" for r in results) >= 9, bad
+    assert all("known gap" in (r.message or "") for r in results if r.verdict == "gradient_mismatch"), bad

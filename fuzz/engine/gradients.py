@@ -646,8 +646,9 @@ def warp_gradient_sets(
     """One taped launch, one backward pass per weight set (the tape is zeroed in between)."""
     import warp as wp
 
-    from fuzz.engine.launch import to_warp_value
+    from fuzz.engine.launch import instance_for, to_warp_value
 
+    kernel = instance_for(kernel, inputs)
     names = set(weight_sets[0]) | set(wrt)
     warp_args = []
     arrays: dict[str, Any] = {}

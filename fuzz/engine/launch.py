@@ -89,6 +89,49 @@ def to_warp_value(t: Any, value: Any, device: str) -> Any:
     return t(value.item() if isinstance(value, np.generic | np.ndarray) else value)
 
 
+def _fits(t: Any, value: Any) -> bool:
+    """Whether an argument in the oracle's representation has the concrete Warp type `t`."""
+    if wp.types.is_array(t):
+        comp = tuple(getattr(t.dtype, "_shape_", ()))
+        return (
+            isinstance(value, np.ndarray)
+            and value.dtype == np.dtype(_np_dtype(t.dtype))
+            and value.shape[value.ndim - len(comp) :] == comp
+            and value.ndim == t.ndim + len(comp)
+        )
+    if _is_struct(t):
+        return isinstance(value, dict)
+    if _is_composite(t):
+        return np.shape(value) == tuple(t._shape_)
+    v = np.asarray(value)
+    if v.ndim != 0:
+        return False
+    want = np.dtype(_np_dtype(t))
+    return v.dtype == want if isinstance(value, np.generic) else v.dtype.kind == want.kind
+
+
+def instance_for(kernel: Any, args: dict[str, Any]) -> Any:
+    """The kernel a launch with `args` runs: `kernel` itself, or for a generic kernel (`typing.Any`
+    parameters) its declared instance (`@wp.overload` / `wp.overload(kernel, types)`), whose
+    concrete types convert the arguments. The only declared instance, else the one whose types
+    fit the arguments. A generic kernel without a declared instance is refused: launching it
+    would instantiate and rebuild its whole module at launch time."""
+    if not getattr(kernel, "is_generic", False):
+        return kernel
+    overloads = list(kernel.overloads.values())
+    if len(overloads) == 1:
+        return overloads[0]
+    fits = [k for k in overloads if all(_fits(a.type, args.get(a.label)) for a in k.adj.args)]
+    if len(fits) == 1:
+        return fits[0]
+    what = "no declared instance fits" if not fits else f"{len(fits)} declared instances fit"
+    raise TypeError(
+        f"generic kernel {kernel.key!r}: {what} the arguments "
+        f"({', '.join(f'{n}: {np.asarray(v).dtype}' for n, v in args.items())}); declare exactly one "
+        "with @wp.overload for the types it is launched with"
+    )
+
+
 def launch(
     kernel: Any, args: dict[str, Any], dim: tuple[int, ...], device: str, block_dim: int | None = None
 ) -> dict[str, np.ndarray]:
@@ -97,6 +140,7 @@ def launch(
     With `block_dim`, the launch is tiled: `dim` is the block grid and every block runs
     `block_dim` threads (`wp.launch_tiled`; on CPU Warp runs one thread per block unless
     `wp.config.enable_cpu_blocks`, which tile semantics do not depend on)."""
+    kernel = instance_for(kernel, args)
     warp_args = []
     arrays: dict[str, Any] = {}
     keep: list[Any] = []
