@@ -608,6 +608,55 @@ def inline_helpers(case: KernelCase) -> Iterator[Candidate]:
             yield Candidate(replace(case, source=src), f"inline helper {fn.name.value}")
 
 
+def _bound(st: ast.stmt) -> set[str]:
+    if isinstance(st, ast.FunctionDef | ast.ClassDef):
+        return {st.name}
+    if isinstance(st, ast.Assign | ast.AnnAssign | ast.AugAssign):
+        targets = st.targets if isinstance(st, ast.Assign) else [st.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    return set()
+
+
+def _used(st: ast.stmt) -> set[str]:
+    return {n.id for n in ast.walk(st) if isinstance(n, ast.Name)}
+
+
+def drop_unused(case: KernelCase) -> Iterator[Candidate]:
+    """Remove the module-level definitions nothing reachable from the kernel names any more (the
+    helpers, constants and tables whose calls the other passes deleted), all at once. Imports,
+    the kernel's own statements (its def, `@wp.overload` stubs, `wp.overload(k, ...)` calls,
+    a factory instance) and anything naming what is kept stay."""
+    try:
+        tree = ast.parse(case.source)
+    except (SyntaxError, ValueError):
+        return
+    cst_tree = _parse(case)
+    if cst_tree is None or len(cst_tree.body) != len(tree.body):
+        return  # several statements on one line: leave the module as it is
+    k = case.kernel_name
+    keep = [
+        isinstance(st, ast.Import | ast.ImportFrom) or k in _bound(st) or k in _used(st) or not _bound(st)
+        for st in tree.body
+    ]
+    reach = set().union(*(_used(st) for st, kept in zip(tree.body, keep, strict=True) if kept))
+    grew = True
+    while grew:
+        grew = False
+        for j, st in enumerate(tree.body):
+            if not keep[j] and _bound(st) & reach:
+                keep[j], grew = True, True
+                reach |= _used(st)
+    if all(keep):
+        return
+    gone = sorted({n for st, kept in zip(tree.body, keep, strict=True) if not kept for n in _bound(st)})
+    body = [st for st, kept in zip(cst_tree.body, keep, strict=True) if kept]
+    try:
+        src = cst_tree.with_changes(body=body).code
+    except Exception:
+        return
+    yield Candidate(replace(case, source=src), f"drop unused {', '.join(gone)}")
+
+
 def smaller_only(fn: Pass) -> Pass:
     """Keep a pass's proposals that are strictly smaller (`size`): the loop must terminate."""
 
@@ -627,6 +676,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("unwrap", smaller_only(unwrap_compound)),
     ("inline", smaller_only(inline_locals)),
     ("helpers", smaller_only(inline_helpers)),
+    ("unused", smaller_only(drop_unused)),
     ("child", smaller_only(replace_by_child)),
     ("literal", smaller_only(replace_by_literal)),
     ("simplify", smaller_only(simplify_literals)),

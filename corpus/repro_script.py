@@ -36,8 +36,9 @@ import numpy as np
 from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder_damage  # @FOLDER_CHECK@
 
 # the template version this copy was made from: bump it with any change of this file or of
-# corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "7"
+# corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py);
+# 8: the allow-list accepts generic kernels and their @wp.overload declarations
+REPRO_TEMPLATE_VERSION = "8"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)
 CACHE_PREFIX = "warp-repro-cache-"

@@ -34,7 +34,11 @@ FACTORY = (
     "    return k\n"
 )
 
+GENERIC = "import typing\n@wp.kernel\ndef k(a: wp.array(dtype=typing.Any)):\n    a[0] = a[0]\n"
 ACCEPTED = {
+    "@wp.overload stub": GENERIC + "@wp.overload\ndef k(a: wp.array(dtype=wp.float32)): ...\n",
+    "wp.overload list": GENERIC + "k_f = wp.overload(k, [wp.array(dtype=wp.float32)])\n",
+    "wp.overload dict": GENERIC + 'wp.overload(k, {"a": wp.array[wp.int32]})\n',
     "import typing": "import typing\n@wp.func\ndef g(a: typing.Any, b: wp.array(dtype=typing.Any)):\n    return a\n",
     "tuple table": FUNC + "OPS = (f, wp.sin, wp.tanh)\n",
     "list table": FUNC + "OPS = [f, wp.cos]\n",
@@ -116,6 +120,14 @@ REFUSED = {
     "table of a plain name": ("OPS = (print, wp.sin)\n", "assignment other than"),
     "table holding a call": (FUNC + "OPS = (f, open('x'))\n", "assignment other than"),
     "string constant": ("S = 'x'\n", "assignment other than"),
+    "@wp.overload stub of no kernel": ("@wp.overload\ndef k(a: wp.array(dtype=float)): ...\n", "no earlier"),
+    "@wp.overload stub with a body": (
+        GENERIC + "@wp.overload\ndef k(a: wp.array(dtype=wp.float32)):\n    x = 1\n",
+        "with a body",
+    ),
+    "wp.overload of no kernel": ("wp.overload(print, [int])\n", "wp.overload call other than"),
+    "wp.overload types calling": (GENERIC + "wp.overload(k, [open('x')])\n", "call of 'open'"),
+    "wp.overload keyword": (GENERIC + "wp.overload(k, arg_types=[int])\n", "wp.overload call other than"),
     "typing call": ("import typing\nT = typing.cast(int, 1)\n", "assignment other than"),
 }
 

@@ -57,3 +57,39 @@ def test_simplify_dtypes_changes_source_and_specs_together() -> None:
                        (PARAMS[0].__class__("a1", "array", "float32", (8,), "in"),
                         PARAMS[1].__class__("out2", "array", "vec3f", (8,), "out")), (8,))  # fmt: skip
     assert list(P.simplify_dtypes(plain)) == []
+
+
+UNUSED = """import typing
+k_1_C = wp.constant(2)
+k_1_T = (k_1_g,)
+@wp.func
+def k_1_g(x: float):
+    return x
+@wp.func
+def k_1_h(x: float):
+    return x * float(k_1_C)
+@wp.func
+def k_1_h(x: int):
+    return x
+@wp.kernel
+def k_1(a1: wp.array(dtype=typing.Any), out2: wp.array(dtype=typing.Any)):
+    i = wp.tid()
+    out2[i] = k_1_h(a1[i])
+@wp.overload
+def k_1(a1: wp.array(dtype=wp.float32), out2: wp.array(dtype=wp.float32)): ...
+k_1_inst = wp.overload(k_1, [wp.array(dtype=wp.float32), wp.array(dtype=wp.float32)])
+"""
+
+
+def test_drop_unused_removes_only_what_the_kernel_no_longer_reaches() -> None:
+    p = (ParamSpec("a1", "array", "float32", (8,), "in"), ParamSpec("out2", "array", "float32", (8,), "out"))
+    case = KernelCase("k_1", UNUSED, "test", 1, "test", p, (8,))
+    (cand,) = list(P.drop_unused(case))
+    assert cand.what == "drop unused k_1_T, k_1_g"
+    src = cand.case.source
+    # both k_1_h definitions, the constant one of them reads, the stub and the overload call stay
+    assert src.count("def k_1_h") == 2 and "k_1_C = wp.constant(2)" in src and "import typing" in src
+    assert "@wp.overload" in src and "k_1_inst = wp.overload(k_1" in src
+    assert "k_1_g" not in src and "k_1_T" not in src
+    assert P.size(cand.case) < P.size(case)
+    assert list(P.drop_unused(cand.case)) == []  # nothing left to drop

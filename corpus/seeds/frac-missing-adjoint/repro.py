@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 7: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 8: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -63,7 +63,7 @@ import os
 import zipfile
 
 ALLOWED_MODULES = frozenset({"warp", "numpy", "math", "typing"})  # typing: `typing.Any` of generic @wp.func
-DECORATORS = frozenset({"kernel", "func", "struct"})
+DECORATORS = frozenset({"kernel", "func", "struct", "overload"})  # @wp.overload: a stub of an earlier kernel
 GRAD_DECORATORS = frozenset(
     {"func_grad", "func_replay"}
 )  # @wp.func_grad(f): one earlier @wp.func, no keywords
@@ -112,6 +112,7 @@ class _Checker:
         self.aliases: set[str] = set()  # names bound to warp/numpy/math ("wp", "np", "math")
         self.funcs: set[str] = set()  # module-level @wp.func names defined so far (tables, func_grad)
         self.factories: set[str] = set()  # module-level kernel factories defined so far
+        self.kernels: set[str] = set()  # module-level @wp.kernel names defined so far (wp.overload)
         self.params: set[str] = set()  # the parameters of the factory being checked (table entries)
         self.problems: list[str] = []
 
@@ -204,7 +205,7 @@ class _Checker:
             self.bad(
                 dec,
                 f"decorator {ast.unparse(dec)!r} (only @wp.kernel, @wp.func, @wp.struct, "
-                "@wp.func_grad(f), @wp.func_replay(f))",
+                "@wp.overload, @wp.func_grad(f), @wp.func_replay(f))",
             )
             return None
         if isinstance(dec, ast.Call):
@@ -232,6 +233,13 @@ class _Checker:
             self.bad(fn, f"function {fn.name!r} without @wp.kernel or @wp.func")
         kinds = [self.decorator(d) for d in fn.decorator_list]
         self.signature(fn)
+        if "kernel" in kinds:
+            self.kernels.add(fn.name)
+        if "overload" in kinds:
+            if fn.name not in self.kernels:
+                self.bad(fn, f"@wp.overload stub {fn.name!r} of no earlier @wp.kernel")
+            if not all(isinstance(st, ast.Pass) or _docstring(st) or _ellipsis(st) for st in fn.body):
+                self.bad(fn, f"@wp.overload stub {fn.name!r} with a body (only `...`, pass or a docstring)")
         for stmt in fn.body:
             self.body(stmt)
         if "func" in kinds:
@@ -299,7 +307,7 @@ class _Checker:
                 if stmt.module == "__future__" and stmt.level == 0:
                     continue
                 self.bad(stmt, "`from ... import` (use `import warp as wp`)")
-            elif _docstring(stmt):
+            elif _docstring(stmt) or (isinstance(stmt, ast.Expr) and self.overload_call(stmt.value)):
                 continue
             elif isinstance(stmt, ast.Assign | ast.AnnAssign):
                 self.assignment(stmt, in_factory=False)
@@ -312,6 +320,41 @@ class _Checker:
                 self.struct(stmt)
             else:
                 self.bad(stmt, f"{type(stmt).__name__} statement at module level")
+
+    def overload_call(self, node: ast.expr | None) -> bool:
+        """`wp.overload(KERNEL, [types])` / `wp.overload(KERNEL, {"name": type})` of an earlier
+        kernel: declares a generic kernel's instance (its types are checked as type expressions)."""
+        if not isinstance(node, ast.Call):
+            return False
+        path = _attr_path(node.func)
+        if path is None or len(path) != 2 or path[0] not in self.aliases or path[1] != "overload":
+            return False
+        args = node.args
+        if (
+            node.keywords
+            or len(args) != 2
+            or not isinstance(args[0], ast.Name)
+            or args[0].id not in self.kernels
+        ):
+            self.bad(
+                node,
+                "wp.overload call other than `wp.overload(KERNEL, [types] or {name: type})` of an earlier kernel",
+            )
+            return True
+        types = args[1]
+        if isinstance(types, ast.List):
+            for t in types.elts:
+                self.type_expr(t)
+        elif isinstance(types, ast.Dict) and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in types.keys
+        ):
+            for t in types.values:
+                self.type_expr(t)
+        else:
+            self.bad(
+                types, "wp.overload types other than a list of types or a dict of parameter names to types"
+            )
+        return True
 
     def table_entry(self, node: ast.expr) -> bool:
         named = isinstance(node, ast.Name) and (node.id in self.funcs or node.id in self.params)
@@ -329,6 +372,8 @@ class _Checker:
             self.type_expr(stmt.annotation)
         if isinstance(value, ast.Call):
             path = _attr_path(value.func) or [""]
+            if not in_factory and self.overload_call(value):
+                return
             if path[-1] == "constant" and self.warp_call(value.func):
                 for a in [*value.args, *(k.value for k in value.keywords)]:
                     self.type_expr(a)
@@ -358,6 +403,10 @@ def _number(node: ast.expr) -> bool:
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
         node = node.operand
     return isinstance(node, ast.Constant) and isinstance(node.value, int | float) and node.value is not None
+
+
+def _ellipsis(stmt: ast.stmt) -> bool:
+    return isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant) and stmt.value.value is ...
 
 
 def _docstring(stmt: ast.stmt) -> bool:
@@ -437,8 +486,9 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 
 
 # the template version this copy was made from: bump it with any change of this file or of
-# corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py)
-REPRO_TEMPLATE_VERSION = "7"
+# corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py);
+# 8: the allow-list accepts generic kernels and their @wp.overload declarations
+REPRO_TEMPLATE_VERSION = "8"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 40, \"kernel\": \"k_40\", \"verdict\": \"gradient_mismatch\", \"stage\": \"gradient\", \"signature\": \"gradient|cpu~fd|gradient_mismatch|d/dfloat32:zero|atomic_add,frac\", \"title\": \"seed 40 (reduction): gradient_mismatch at gradient\", \"dim\": [2], \"devices\": [\"cpu\"], \"cuda_arch\": 90, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"a1\": 0, \"acc3\": 0}, \"timeout_s\": 60, \"gradient\": {\"input\": \"a1\", \"index\": [0], \"outputs\": [\"acc3\"]}}")
 CACHE_PREFIX = "warp-repro-cache-"
