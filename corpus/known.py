@@ -187,6 +187,30 @@ class KnownTable:
         hits = [e for e in self.entries if e.label in common]
         return [e for e in hits if not warp_version or e.affects(warp_version)]
 
+    def label_by_message(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
+        """Entries that explain a failure not reduced yet by its own words: an entry with a
+        `message` (a compile error's text), its stage and verdict, its pattern found somewhere in
+        the kernel, and an affected release. Only message entries: a construct or pattern alone
+        in an unreduced kernel does not say it caused the failure; an error's own words do."""
+        sig = signature_of(result)
+        case = result.case or {}
+        source = str(case.get("source", ""))
+        kname = str(case.get("kernel_name", result.kernel_name))
+        msg = result.message or ""
+        out = []
+        for e in self.entries:
+            if not e.message or e.message not in msg or e.gap or e.kind is KnownKind.LIMITATION:
+                continue
+            own = e.stage == sig.stage and (not e.verdict or e.verdict == result.verdict)
+            if not own and (sig.stage, result.verdict) not in e.also:
+                continue
+            if e.pattern and not matches(e.pattern, source, kname):
+                continue
+            if warp_version and not e.affects(warp_version):
+                continue
+            out.append(e)
+        return out
+
     def meta_for(self, result: CaseResult, warp_version: str = "") -> dict[str, Any] | None:
         """The corpus meta.json `known` block for a finding the table explains, else None
         (status in corpus/seeds' vocabulary: a gap is a Warp bug, a limitation documented)."""

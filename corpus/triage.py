@@ -201,7 +201,10 @@ def _classify(f: Failure, coarse: bool) -> tuple[str, GroupBy, RootKey | None, l
         return "sig:" + sig.key(), GroupBy.SIGNATURE, None, [], sig
     if f.reduced is None:
         # a gradient gap the check's re-check confirmed on the original labels it unreduced too
-        known = KNOWN.label_result(f.result, f.warp_version)
+        # and a compile error in a known entry's own words (with its pattern in the kernel) too
+        known = KNOWN.label_result(f.result, f.warp_version) or KNOWN.label_by_message(
+            f.result, f.warp_version
+        )
         if known:
             return "known:" + "+".join(e.label for e in known), GroupBy.KNOWN, None, known, sig
         return "sig:" + sig.key(), GroupBy.SIGNATURE, None, [], sig

@@ -350,6 +350,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--min-tile-builtins", type=int, default=0, help="exit 1 if fewer tile_* builtins are reached"
     )
+    ap.add_argument(
+        "--unreached", action="store_true", help="also list the installed Warp's builtins no kernel reached"
+    )
     args = ap.parse_args(argv)
     if args.kernels < 1:
         ap.error(f"--kernels must be >= 1, got {args.kernels}")
@@ -397,6 +400,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"    {' '.join(tiles)}")
     print("families: " + ", ".join(f"{f}={k}" for f, k in sorted(families.items())))
+    if args.unreached:
+        missed = sorted(b for b in builtin_functions if b not in uses)
+        print(f"unreached ({len(missed)}): {' '.join(missed)}")
     if len(hit) < args.min_builtins:
         low.append(f"builtins ({len(hit)} < {args.min_builtins})")
     if len(tiles) < args.min_tile_builtins:

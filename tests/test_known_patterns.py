@@ -398,3 +398,27 @@ def test_a_negative_tile_index_is_known_before_1_16_as_a_crash_or_a_mismatch() -
     assert labels("crash", Stage.WORKER, "1.12.0") == {"tile-indexed-negative-index"}
     assert labels("mismatch", Stage.JUDGE, "1.15.0") == {"tile-indexed-negative-index"}
     assert labels("mismatch", Stage.JUDGE, "1.16.0") == set()  # a padding sentinel from 1.16.0
+
+
+def test_an_unreduced_compile_error_is_labelled_by_its_own_words_and_pattern() -> None:
+    """Triage labels a failure not reduced yet only by a message entry: the error's words, the
+    entry's pattern somewhere in the kernel, and an affected release; anything else says no."""
+    from fuzz.engine.result import CaseResult
+
+    src = (
+        "@wp.kernel\ndef k(out5: wp.array(dtype=wp.vec3f), a: wp.array(dtype=float)):\n    i = wp.tid()\n"
+        "    x = a[i] * 2.0\n    out5[i][1] += x\n"
+    )
+    msg = "CompileFailure: AttributeError: ...;'Reference' object has no attribute '_wp_scalar_type_'"
+
+    def result(source: str = src, message: str = msg, verdict: str = "compile_error") -> CaseResult:
+        case = {"source": source, "kernel_name": "k"}
+        return CaseResult(1, "k", "lvalues", "1.6.0", case, verdict, stage="compile:cpu", device="cpu",
+                          message=message)  # fmt: skip
+
+    assert [e.label for e in KNOWN.label_by_message(result(), "1.12.0")] == ["component-augassign-reference"]
+    assert KNOWN.label_by_message(result(), "1.19.0") == []  # fixed in 1.15.0
+    assert KNOWN.label_by_message(result(message="CompileFailure: WarpCodegenError: other"), "1.12.0") == []
+    no_pattern = src.replace("out5[i][1] += x", "out5[i] = wp.vec3f(x)")
+    assert KNOWN.label_by_message(result(source=no_pattern), "1.12.0") == []
+    assert KNOWN.label_by_message(result(verdict="mismatch"), "1.12.0") == []
