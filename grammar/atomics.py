@@ -6,6 +6,8 @@ for a thread's own slot (`acc[i]`), where it is deterministic.
 
 from __future__ import annotations
 
+import math
+
 import libcst as cst
 
 from grammar.dtypes import Interval, cap, scalar
@@ -15,8 +17,11 @@ from grammar.gen import Gen
 from grammar.scope import ArrayParam, Var
 
 ATOMIC_CALLS = frozenset(
-    {"atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and", "atomic_or", "atomic_xor"}
-)
+    {
+        "atomic_add", "atomic_sub", "atomic_min", "atomic_max", "atomic_and", "atomic_or", "atomic_xor",
+        "atomic_exch", "atomic_cas",
+    }
+)  # fmt: skip
 ATOMIC_DTYPES = ("float32", "int32", "float64", "int64", "uint32")
 
 
@@ -63,6 +68,13 @@ def reduce_stmt(gen: Gen, a: ArrayParam) -> cst.BaseStatement:
     )
     if scalar(a.dtype).kind == "uint" and op == "atomic_sub":
         op = "atomic_add"
+    if scalar(a.dtype).is_int and gen.wave2 and gen.rng.chance(0.15):
+        # commutative bitwise updates of a shared slot (results discarded): any order, same bits
+        op = gen.rng.pick(("atomic_and", "atomic_xor"))
+        assert a.iv is not None
+        bits = clamp_to(gen.expr(a.dtype, max(gen.knobs.max_depth - 1, 1)), 0, 255).node
+        a.iv = a.iv.union(Interval(min(a.iv.lo, 0) - 256, max(a.iv.hi, 0) + 256))
+        return cst.SimpleStatementLine([cst.Expr(call(op, name(a.name), _slot(gen, a), bits))])
     v = _value(gen, a, threads)
     return cst.SimpleStatementLine([cst.Expr(call(op, name(a.name), _slot(gen, a), v))])
 
@@ -75,8 +87,24 @@ def atomic_stmt(gen: Gen) -> cst.BaseStatement:
     ops = ["atomic_add", "atomic_sub", "atomic_min", "atomic_max"]
     if scalar(a.dtype).is_int:
         ops += ["atomic_and", "atomic_or", "atomic_xor"]
+    ops += ["atomic_exch", "atomic_cas"]  # order-dependent: only on the thread's own slot
     op = gen.rng.pick(ops)
     assert a.iv is not None
+    if op in ("atomic_exch", "atomic_cas"):
+        unsigned = scalar(a.dtype).kind == "uint"
+        elo = 0 if unsigned else -100
+        e = clamp_to(gen.expr(a.dtype, 2), elo, 100)
+        args = [name(a.name), name(gen.idx[0].name), e.node]
+        if op == "atomic_cas":
+            # compare against a value the slot often holds (small ints meet it), swap in e
+            c = clamp_to(
+                gen.expr(a.dtype, 2), max(elo, math.floor(a.iv.lo)), max(elo, min(math.ceil(a.iv.hi), 100))
+            )
+            args.insert(2, c.node)
+        old = Var(gen.fresh("old"), a.dtype, a.iv, len(gen.loop_trips))
+        a.iv = a.iv.union(e.iv)
+        gen.scope.add(old)
+        return cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(name(old.name))], call(op, *args))])
     if op in ("atomic_and", "atomic_or", "atomic_xor"):
         e = clamp_to(gen.expr(a.dtype, 2), 0, 255)
         new_iv = Interval(0, max(a.iv.hi, 255) * 2) if op != "atomic_and" else a.iv

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 
+from grammar.gates import is_index_tile_subscript
 from oracle.astwalk import walk_nodes
 from oracle.types import is_array_annotation
 
@@ -38,7 +39,9 @@ def _walk(node: ast.AST, found: set[str], prefix: str, arrays: set[str]) -> None
             on_array = (isinstance(v, ast.Name) and v.id in arrays) or (
                 isinstance(v, ast.Attribute) and v.attr == "shape"
             )
-            if not on_array:
+            if not on_array and is_index_tile_subscript(n):
+                found.add("tile_slice_indexed")  # `t[ix, :]`: a gather by an index tile
+            elif not on_array:
                 found.add("assign_inplace" if isinstance(n.ctx, ast.Store) else "extract")
         elif isinstance(n, ast.Attribute) and n.attr in ("x", "y", "z", "w"):
             found.add("assign_inplace" if isinstance(n.ctx, ast.Store) else "extract")

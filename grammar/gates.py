@@ -494,6 +494,51 @@ def {{K}}({_OUT}):
         "`wp.quat_twist_angle_signed` (no such builtin through 1.15.0; probed on 1.10.1-1.19.0)",
     ),
     Gate(
+        "mesh_ray_count_parity",
+        "1.11.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.uint64)):
+    if s0[0] != wp.uint64(0):
+        q = wp.mesh_query_point_sign_parity(s0[0], wp.vec3(0.0, 0.0, 0.0), 1.0)
+        h = wp.mesh_query_ray_anyhit(s0[0], wp.vec3(0.0, 0.0, 0.0), wp.vec3(1.0, 0.0, 0.0), 1.0)
+        out[0] = wp.mesh_query_ray_count_intersections(s0[0], wp.vec3(0.0, 0.0, 0.0), wp.vec3(1.0, 0.0, 0.0))
+        if h and q.result:
+            out[0] = 2
+    else:
+        out[0] = 1
+""",
+        "`wp.mesh_query_point_sign_parity`, `wp.mesh_query_ray_anyhit` and "
+        "`wp.mesh_query_ray_count_intersections` (no such builtins in 1.10.1; present in the 1.11.0 "
+        "source, not probed on a release)",
+        scratch=("uint64",),
+    ),
+    Gate(
+        "minkowski_queries",
+        "1.19.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.uint64)):
+    if s0[0] != wp.uint64(0):
+        i = int(0)
+        q = wp.bvh_query_sphere(s0[0], wp.vec3(0.0, 0.0, 0.0), 1.0)
+        while wp.bvh_query_next(q, i):
+            out[0] = 2
+        c = wp.bvh_query_capsule(s0[0], wp.vec3(0.0, 0.0, 0.0), wp.vec3(1.0, 0.0, 0.0), 1.0)
+        while wp.bvh_query_next(c, i, 1.0):
+            out[0] = 3
+        m = wp.mesh_query_sphere(s0[0], wp.vec3(0.0, 0.0, 0.0), 1.0)
+        while wp.mesh_query_aabb_next(m, i):
+            out[0] = 4
+    else:
+        out[0] = 1
+""",
+        "`wp.bvh_query_sphere`, `wp.bvh_query_capsule` (with `bvh_query_next`'s max_dist) and "
+        "`wp.mesh_query_sphere` (not in 1.16.0's source; 1.19.0 has them; 1.17 / 1.18 not checked, "
+        "so the table asks for 1.19.0)",
+        scratch=("uint64",),
+    ),
+    Gate(
         "tile_map_tanh_backward",
         "1.19.0",
         f"""
@@ -508,6 +553,100 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
         "without the result: 'no matching function for call to adj_tanh'; probed on 1.10.1-1.19.0)",
         ("float32",),
         backward=True,
+    ),
+    Gate(
+        "tile_scatter_stack",
+        "1.13.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    t = wp.tile_ones(shape=4, dtype=wp.float32)
+    wp.tile_scatter_add(t, 1, 0.0, True)
+    wp.tile_scatter_masked(t, 2, 5.0, False)
+    s = wp.tile_stack(capacity=1, dtype=wp.float32)
+    wp.tile_stack_push(s, 2.0, True)
+    c = wp.tile_stack_count(s)
+    v, slot = wp.tile_stack_pop(s)
+    wp.tile_stack_clear(s)
+    if c == 1 and wp.tile_stack_count(s) == 0 and wp.tile_sum(t)[0] == 4.0:
+        out[0] = 1
+""",
+        "`wp.tile_scatter_add`, `wp.tile_scatter_masked` and the `wp.tile_stack*` builtins (added in "
+        "1.13.0 by its changelog; not probed on older releases)",
+        ("float32",),
+    ),
+    Gate(
+        "tile_empty",
+        "1.14.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    t = wp.tile_empty(shape=4, dtype=wp.float32)
+    wp.tile_assign(t, wp.tile_ones(shape=4, dtype=wp.float32), offset=(0,))
+    if wp.tile_sum(t)[0] == 4.0:
+        out[0] = 1
+""",
+        "`wp.tile_empty` (added in 1.14.0 by its changelog; not probed on older releases)",
+        ("float32",),
+    ),
+    Gate(
+        "tile_slice_indexed",
+        "1.16.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
+    t = wp.tile_reshape(wp.tile_arange(8, dtype=wp.float32), shape=(4, 2))
+    ix = wp.tile_arange(-1, -5, -1, dtype=wp.int32)
+    g = t[ix, :]
+    if g[0, 1] == 7.0 and g[3, 0] == 0.0:
+        out[0] = 1
+""",
+        "`t[indices, :]` on a tile (`wp.tile_slice_indexed`; tile slicing came in 1.16.0 by its "
+        "changelog; not probed on older releases)",
+        ("float32",),
+    ),
+    Gate(
+        "quat_euler",
+        "1.12.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    q = wp.quat_from_euler(wp.vec3(0.1, 0.2, 0.3), 0, 1, 2)
+    e = wp.quat_to_euler(q, 0, 1, 2)
+    if wp.abs(e[2] - 0.3) < 1.0e-4:
+        out[0] = 1
+""",
+        "`wp.quat_from_euler` and `wp.quat_to_euler` (CHANGELOG 1.12.0; not probed on older releases)",
+    ),
+    Gate(
+        "transform_set",
+        "1.13.0",
+        f"""
+@wp.func
+def {{K}}_set(t: wp.transform) -> wp.transform:
+    wp.transform_set_translation(t, wp.vec3(4.0, 5.0, 6.0))
+    return t
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    t = {{K}}_set(wp.transform_identity())
+    if t[1] == 5.0:
+        out[0] = 1
+""",
+        "`wp.transform_set_translation/rotation` on a local (CHANGELOG 1.13.0: before, they silently "
+        "operated on a temporary copy; not probed on older releases)",
+    ),
+    Gate(
+        "copysign",
+        "1.14.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    if wp.copysign(2.0, -0.0) == -2.0:
+        out[0] = 1
+""",
+        "`wp.copysign` (CHANGELOG 1.14.0; not probed on older releases)",
     ),
 )
 
@@ -664,7 +803,8 @@ DETECTABLE: frozenset[str] = frozenset(
         "while_break_continue", "func_default_args", "wp_cast", "bit_count", "tiles",
         "bitwise_atomics", "atomic_cas_exch", "typed_ctor_float_literals", "vec_mat_len",
         "volume_cpu", "tile_axpy_dot", "function_params", "quat_twist_angle_signed",
-        "tile_map_tanh_backward",
+        "tile_map_tanh_backward", "tile_scatter_stack", "tile_empty", "tile_slice_indexed",
+        "mesh_ray_count_parity", "minkowski_queries", "quat_euler", "transform_set", "copysign",
     }
 )  # fmt: skip
 
@@ -713,6 +853,8 @@ def features_used(source: str) -> frozenset[str]:
             found.add("int_floordiv_floors")
         elif isinstance(n, ast.Subscript) and wp_name(n.value) in _ARRAY_KINDS:
             found.add("array_subscript_annotations")
+        elif isinstance(n, ast.Subscript) and is_index_tile_subscript(n):
+            found.add("tile_slice_indexed")
         elif isinstance(n, ast.Attribute) and wp_name(n) == "bfloat16":
             found.add("bfloat16")
         elif isinstance(n, ast.AugAssign) and isinstance(n.op, ast.BitAnd | ast.BitOr | ast.BitXor):
@@ -741,6 +883,10 @@ def features_used(source: str) -> frozenset[str]:
                     found.add("tile_axpy_dot")
                 elif fn == "tile_map" and n.args and wp_name(n.args[0]) == "tanh":
                     found.add("tile_map_tanh_backward")
+                elif fn.startswith(("tile_scatter_", "tile_stack")):
+                    found.add("tile_scatter_stack")
+                elif fn == "tile_empty":
+                    found.add("tile_empty")
             elif fn in ("atomic_and", "atomic_or", "atomic_xor"):
                 found.add("bitwise_atomics")
             elif fn in ("atomic_cas", "atomic_exch"):
@@ -752,9 +898,36 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("vec_mat_len")
             elif fn and fn.startswith("volume_"):
                 found.add("volume_cpu")
+            elif fn in (
+                "mesh_query_point_sign_parity",
+                "mesh_query_ray_anyhit",
+                "mesh_query_ray_count_intersections",
+            ):
+                found.add("mesh_ray_count_parity")
+            elif fn in ("bvh_query_sphere", "bvh_query_capsule", "mesh_query_sphere"):
+                found.add("minkowski_queries")
             elif fn == "quat_twist_angle_signed":
                 found.add("quat_twist_angle_signed")
+            elif fn in ("quat_from_euler", "quat_to_euler"):
+                found.add("quat_euler")
+            elif fn in ("transform_set_translation", "transform_set_rotation"):
+                found.add("transform_set")
+            elif fn == "copysign":
+                found.add("copysign")
     return frozenset(found)
+
+
+def is_index_tile_subscript(n: object) -> bool:
+    """`t[ix, :]` / `t[:, ix]`: a name beside full `:` slices, as the tiles family writes
+    tile_slice_indexed (types are not visible here: any such subscript counts)."""
+    import ast
+
+    if not isinstance(n, ast.Subscript) or not isinstance(n.slice, ast.Tuple):
+        return False
+    elts = n.slice.elts
+    full = [isinstance(e, ast.Slice) and e.lower is None and e.upper is None and e.step is None for e in elts]
+    names = [isinstance(e, ast.Name) for e in elts]
+    return any(full) and sum(names) == 1 and all(f or m for f, m in zip(full, names, strict=True))
 
 
 def _bare_float(n: object) -> bool:

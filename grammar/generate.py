@@ -17,13 +17,13 @@ from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
 from grammar.render import render
 
-GENERATOR_VERSION = "1.6.0"
+GENERATOR_VERSION = "1.7.0"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()
 # families drawn only when a campaign weights them (`--weights geometry=5`): a zero default weight
 # draws nothing, so every other seed keeps its kernel
-OPT_IN: frozenset[str] = frozenset({"geometry"})
+OPT_IN: frozenset[str] = frozenset()
 REACH_WEIGHT = 0.8  # default weight of each reach family: 5 x 0.8 = 4 of the 32 default weight units
 # the modern-language families (issue 19): weights that put each construct the census counts
 # (scripts/census.py --check-modern) in >= 2 % of 1,500 default kernels with room to spare, and
@@ -36,6 +36,8 @@ MODERN_WEIGHTS: Mapping[str, float] = MappingProxyType(
         "compile_time": 3.0,
         "factories": 1.0,
         "custom_adjoint": 1.0,
+        # issue 20: mesh / BVH / hash-grid / volume queries, on by default since 1.7.0
+        "geometry": 2.0,
     }
 )
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType(

@@ -1,4 +1,4 @@
-"""Layout of the opt-in `geometry` family: kernels that query a `wp.Mesh`, `wp.HashGrid`,
+"""Layout of the `geometry` family (on by default since generator 1.7.0): kernels that query a `wp.Mesh`, `wp.HashGrid`,
 `wp.Bvh` or `wp.Volume` passed as a `wp.uint64` id, as Warp users write them.
 
 Each kernel holds one to three query blocks over one or two objects (grammar.geometry_ops
@@ -47,6 +47,29 @@ GEOMETRY_CALLS = frozenset(
         "volume_lookup_f",
         "volume_index_to_world",
         "volume_world_to_index",
+        "mesh_query_point_sign_normal",
+        "mesh_query_point_sign_winding_number",
+        "mesh_query_point_sign_parity",
+        "mesh_query_furthest_point_no_sign",
+        "mesh_query_aabb",
+        "mesh_query_sphere",
+        "mesh_query_aabb_next",
+        "mesh_query_ray_anyhit",
+        "mesh_query_ray_count_intersections",
+        "mesh_get_point",
+        "mesh_get_velocity",
+        "mesh_get_index",
+        "bvh_query_sphere",
+        "bvh_query_capsule",
+        "volume_sample_v",
+        "volume_sample_i",
+        "volume_sample",
+        "volume_sample_grad_f",
+        "volume_lookup_v",
+        "volume_lookup_i",
+        "volume_lookup",
+        "volume_index_to_world_dir",
+        "volume_world_to_index_dir",
     }
 )
 SPAN = 2.5  # query points lie in [-SPAN, SPAN]^3, around objects of size ~2
@@ -127,6 +150,102 @@ def _mesh_point_block(gen: Gen, k: int, mesh: str, closed: bool, pts: str) -> li
     return [*lines, f"if q{k}.result:", *inner, *stores]
 
 
+def _mesh_sign_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
+    """The closest point with one of the other sign tests (closed meshes only): the angle-weighted
+    normal, the winding number (solid-angle data when the recipe has `winding`), ray parity."""
+    fn = gen.rng.pick(("normal", "winding_number", "parity"))
+    extra = ""
+    if fn == "normal" and gen.rng.chance(0.3):
+        extra = f", {_lit(gen.rng.pick((1.0e-3, 1.0e-2)))}"
+    elif fn == "winding_number" and gen.rng.chance(0.3):
+        extra = f", {_lit(gen.rng.pick((2.0, 3.0)))}, {_lit(gen.rng.pick((0.5, 0.25)))}"
+    elif fn == "parity" and gen.rng.chance(0.3):
+        extra = f", {gen.rng.pick((1, 3))}, {_lit(gen.rng.pick((0.1, 0.05)))}"
+    maxd = gen.rng.pick((1.0, 3.0, 1.0e6))
+    lines = [
+        f"p{k} = {_point_expr(gen, pts)}",
+        f"q{k} = wp.mesh_query_point_sign_{fn}({mesh}, p{k}, {_lit(maxd)}{extra})",
+        f"s{k} = float(0.0)",
+        f"d{k} = float(-1.0)",
+        f"if q{k}.result:",
+        f"    s{k} = q{k}.sign",
+        f"    d{k} = wp.length(wp.mesh_eval_position({mesh}, q{k}.face, q{k}.u, q{k}.v) - p{k})",
+        f"{_out(gen, 'float32')}[i] = s{k}",
+    ]
+    if gen.rng.chance(0.5):
+        lines.append(f"{_out(gen, 'float32')}[i] = d{k}")
+    return lines
+
+
+def _mesh_furthest_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
+    mind = gen.rng.pick((0.0, 1.0, 3.0))
+    lines = [
+        f"p{k} = {_point_expr(gen, pts)}",
+        f"q{k} = wp.mesh_query_furthest_point_no_sign({mesh}, p{k}, {_lit(mind)})",
+        f"c{k} = wp.vec3(0.0, 0.0, 0.0)",
+        f"if q{k}.result:",
+        f"    c{k} = wp.mesh_eval_position({mesh}, q{k}.face, q{k}.u, q{k}.v)",
+        f"{_out(gen, 'float32')}[i] = wp.length(c{k} - p{k})",
+    ]
+    if gen.rng.chance(0.5):
+        lines.append(f"{_out(gen, 'vec3f')}[i] = c{k}")
+    return lines
+
+
+def _mesh_faces_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
+    """Faces whose bounds overlap a box (or within a sphere), consumed order-independently:
+    their count, the sum and the minimum of their indices."""
+    lines = [f"p{k} = {_point_expr(gen, pts)}"]
+    if gen.rng.chance(0.6):
+        h = _lit(gen.rng.pick((0.125, 0.375, 0.75)))
+        lines.append(
+            f"mq{k} = wp.mesh_query_aabb({mesh}, p{k} - wp.vec3({h}, {h}, {h}), p{k} + wp.vec3({h}, {h}, {h}))"
+        )
+    else:
+        lines.append(f"mq{k} = wp.mesh_query_sphere({mesh}, p{k}, {_lit(gen.rng.pick((0.25, 0.5, 1.0)))})")
+    lines += [
+        f"mf{k} = int(0)",
+        f"mc{k} = int(0)",
+        f"ms{k} = int(0)",
+        f"mm{k} = int(1000000)",
+        f"while wp.mesh_query_aabb_next(mq{k}, mf{k}):",
+        f"    mc{k} += 1",
+        f"    ms{k} += mf{k}",
+        f"    mm{k} = wp.min(mm{k}, mf{k})",
+        f"{_out(gen, 'int32')}[i] = mc{k}",
+    ]
+    if gen.rng.chance(0.5):
+        lines.append(f"{_out(gen, 'int32')}[i] = ms{k}")
+    if gen.rng.chance(0.4):
+        lines.append(f"{_out(gen, 'int32')}[i] = mm{k}")
+    return lines
+
+
+def _mesh_misc_block(gen: Gen, k: int, mesh: str, pts: str, n_faces: int) -> list[str]:
+    """Any-hit and crossing counts of a ray, and face-vertex accessors (index i mod 3 faces)."""
+    lines = []
+    if gen.rng.chance(0.6):
+        dirs = _points(gen)
+        lines.append(f"p{k} = {_point_expr(gen, pts)}")
+        if gen.rng.chance(0.5):
+            maxt = _lit(gen.rng.pick((1.0, 2.0, 1.0e6)))
+            lines.append(
+                f"{_out(gen, 'int32')}[i] = int(wp.mesh_query_ray_anyhit({mesh}, p{k}, {dirs}[i], {maxt}))"
+            )
+        else:
+            lines.append(
+                f"{_out(gen, 'int32')}[i] = wp.mesh_query_ray_count_intersections({mesh}, p{k}, {dirs}[i])"
+            )
+    nv = 3 * n_faces
+    acc = gen.rng.pick(("point", "velocity", "index"))
+    mul = gen.rng.pick((1, 5, 7))
+    dt = "int32" if acc == "index" else "vec3f"
+    lines.append(f"{_out(gen, dt)}[i] = wp.mesh_get_{acc}({mesh}, (i * {mul}) % {nv})")
+    if acc != "index" and gen.rng.chance(0.5):
+        lines.append(f"{_out(gen, 'int32')}[i] = wp.mesh_get_index({mesh}, (i * 11 + 1) % {nv})")
+    return lines
+
+
 def _mesh_ray_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
     dirs = _points(gen)
     maxt = gen.rng.pick((2.0, 5.0, 1.0e6))
@@ -185,18 +304,26 @@ def _point_id_block(gen: Gen, k: int, grid: str, gpts: str) -> list[str]:
 
 def _bvh_block(gen: Gen, k: int, bvh: str, pts: str) -> list[str]:
     lines = [f"p{k} = {_point_expr(gen, pts)}"]
+    md = ""  # bvh_query_next's max_dist: on capsule queries only
     if gen.rng.chance(0.5):
         h = _lit(gen.rng.pick((0.125, 0.375, 0.75)))
         lines.append(
             f"bq{k} = wp.bvh_query_aabb({bvh}, p{k} - wp.vec3({h}, {h}, {h}), p{k} + wp.vec3({h}, {h}, {h}))"
         )
-    else:
+    elif gen.rng.chance(0.4):
         lines.append(f"bq{k} = wp.bvh_query_ray({bvh}, p{k}, {_points(gen)}[i])")
+    elif gen.rng.chance(0.5):
+        lines.append(f"bq{k} = wp.bvh_query_sphere({bvh}, p{k}, {_lit(gen.rng.pick((0.25, 0.5, 1.0)))})")
+    else:
+        r = _lit(gen.rng.pick((0.0, 0.125, 0.375)))
+        lines.append(f"bq{k} = wp.bvh_query_capsule({bvh}, p{k}, {_points(gen)}[i], {r})")
+        if gen.rng.chance(0.5):
+            md = f", {_lit(gen.rng.pick((0.5, 1.0)))}"
     lines += [
         f"bi{k} = int(0)",
         f"bc{k} = int(0)",
         f"bs{k} = int(0)",
-        f"while wp.bvh_query_next(bq{k}, bi{k}):",
+        f"while wp.bvh_query_next(bq{k}, bi{k}{md}):",
         f"    bc{k} += 1",
         f"    bs{k} += bi{k}",
         f"{_out(gen, 'int32')}[i] = bc{k}",
@@ -206,16 +333,55 @@ def _bvh_block(gen: Gen, k: int, bvh: str, pts: str) -> list[str]:
     return lines
 
 
+def _typed_volume_block(gen: Gen, k: int, vol: str, pts: str, vtype: str) -> list[str]:
+    """A vec3f or int32 volume: typed and generic (dtype=) samples and lookups."""
+    scale = _lit(gen.rng.pick((1.5, 2.5, 3.5)))
+    c = _lit(gen.rng.pick((4.0, 6.0)))
+    lines = [f"u{k} = {pts}[i] * {scale} + wp.vec3({c}, {c}, {c})"]
+    ijk = "i % 12 - 2, (i * 7) % 20 - 2, (i * 3) % 12 - 2"
+    if vtype == "vec3":
+        mode = gen.rng.integer(0, 1)
+        if gen.rng.chance(0.5):
+            lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_sample_v({vol}, u{k}, {mode})")
+        else:
+            lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_sample({vol}, u{k}, {mode}, dtype=wp.vec3)")
+        if gen.rng.chance(0.5):
+            fn = gen.rng.pick(("volume_lookup_v({vol}, {ijk})", "volume_lookup({vol}, {ijk}, dtype=wp.vec3)"))
+            lines.append(f"{_out(gen, 'vec3f')}[i] = wp.{fn.format(vol=vol, ijk=ijk)}")
+    else:
+        if gen.rng.chance(0.5):
+            lines.append(f"{_out(gen, 'int32')}[i] = wp.volume_sample_i({vol}, u{k})")
+        else:
+            lines.append(f"{_out(gen, 'int32')}[i] = wp.volume_sample({vol}, u{k}, 0, dtype=wp.int32)")
+        if gen.rng.chance(0.5):
+            fn = gen.rng.pick(
+                ("volume_lookup_i({vol}, {ijk})", "volume_lookup({vol}, {ijk}, dtype=wp.int32)")
+            )
+            lines.append(f"{_out(gen, 'int32')}[i] = wp.{fn.format(vol=vol, ijk=ijk)}")
+    if gen.rng.chance(0.3):
+        fn = gen.rng.pick(("volume_index_to_world_dir", "volume_world_to_index_dir"))
+        lines.append(f"{_out(gen, 'vec3f')}[i] = wp.{fn}({vol}, {pts}[i])")
+    return lines
+
+
 def _volume_block(gen: Gen, k: int, vol: str, pts: str) -> list[str]:
     """Samples in index space around the grid (background outside it), lookups at integer
     voxels on both sides of its bounds, and the index <-> world maps."""
     scale = _lit(gen.rng.pick((1.5, 2.5, 3.5)))
     c = _lit(gen.rng.pick((4.0, 6.0)))
     mode = gen.rng.integer(0, 1)  # 0: CLOSEST, 1: LINEAR (wp.Volume.CLOSEST / LINEAR)
-    lines = [
-        f"u{k} = {pts}[i] * {scale} + wp.vec3({c}, {c}, {c})",
-        f"{_out(gen, 'float32')}[i] = wp.volume_sample_f({vol}, u{k}, {mode})",
-    ]
+    lines = [f"u{k} = {pts}[i] * {scale} + wp.vec3({c}, {c}, {c})"]
+    r = gen.rng.integer(0, 3)
+    if r == 0:
+        lines += [
+            f"g{k} = wp.vec3(0.0, 0.0, 0.0)",
+            f"{_out(gen, 'float32')}[i] = wp.volume_sample_grad_f({vol}, u{k}, {mode}, g{k})",
+            f"{_out(gen, 'vec3f')}[i] = g{k}",
+        ]
+    elif r == 1:
+        lines.append(f"{_out(gen, 'float32')}[i] = wp.volume_sample({vol}, u{k}, {mode}, dtype=wp.float32)")
+    else:
+        lines.append(f"{_out(gen, 'float32')}[i] = wp.volume_sample_f({vol}, u{k}, {mode})")
     if gen.rng.chance(0.5):
         lines.append(
             f"{_out(gen, 'float32')}[i] = wp.volume_lookup_f({vol}, i % 12 - 2, (i * 7) % 20 - 2, (i * 3) % 12 - 2)"
@@ -224,6 +390,9 @@ def _volume_block(gen: Gen, k: int, vol: str, pts: str) -> list[str]:
         lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_index_to_world({vol}, u{k})")
     if gen.rng.chance(0.4):
         lines.append(f"{_out(gen, 'vec3f')}[i] = wp.volume_world_to_index({vol}, {pts}[i])")
+    if gen.rng.chance(0.2):
+        fn = gen.rng.pick(("volume_index_to_world_dir", "volume_world_to_index_dir"))
+        lines.append(f"{_out(gen, 'vec3f')}[i] = wp.{fn}({vol}, {pts}[i])")
     return lines
 
 
@@ -240,14 +409,29 @@ def geometry_body(gen: Gen) -> list[cst.BaseStatement]:
     for kind in kinds:
         if kind == "mesh":
             shape = gen.rng.pick(MESH_SHAPES)
-            r = recipe(shape=shape, n=gen.rng.integer(2, 4), refit=int(gen.rng.chance(0.4)))
+            closed = shape in CLOSED_SHAPES
+            n = gen.rng.integer(2, 4)
+            extra = {"winding": 1} if closed and gen.rng.chance(0.5) else {}
+            r = recipe(shape=shape, n=n, refit=int(gen.rng.chance(0.4)), **extra)
             mesh = _uint64_param(gen, GeometryKind.MESH, r)
+            n_faces = {"box": 12, "sphere": 20, "tetra": 4}.get(shape, 2 * n * n)
             for _ in range(gen.rng.integer(1, 2)):
                 k += 1
-                if gen.rng.chance(0.6):
-                    lines += _mesh_point_block(gen, k, mesh, shape in CLOSED_SHAPES, pts)
-                else:
+                pick = gen.rng.integer(0, 9)
+                if pick <= 3:
+                    lines += _mesh_point_block(gen, k, mesh, closed, pts)
+                elif pick <= 5:
                     lines += _mesh_ray_block(gen, k, mesh, pts)
+                elif pick == 6 and closed:
+                    lines += _mesh_sign_block(gen, k, mesh, pts)
+                elif pick == 6:
+                    lines += _mesh_furthest_block(gen, k, mesh, pts)
+                elif pick == 7:
+                    lines += _mesh_faces_block(gen, k, mesh, pts)
+                elif pick == 8:
+                    lines += _mesh_misc_block(gen, k, mesh, pts, n_faces)
+                else:
+                    lines += _mesh_furthest_block(gen, k, mesh, pts)
         elif kind == "hash_grid":
             cell = gen.rng.pick((0.375, 0.5, 0.75, 1.0))
             grid = _uint64_param(gen, GeometryKind.HASH_GRID, recipe(n=gen.dim[0], cell=cell, half=2.0))
@@ -261,9 +445,16 @@ def geometry_body(gen: Gen) -> list[cst.BaseStatement]:
                 lines += _point_id_block(gen, k, grid, gpts)
         elif kind == "volume":
             dims = {a: gen.rng.pick((8, 16)) for a in ("nx", "ny", "nz")}
-            vol = _uint64_param(gen, GeometryKind.VOLUME, recipe(size=gen.rng.pick((0.25, 0.5, 1.0)), **dims))
+            vtype = gen.rng.pick(("float", "float", "vec3", "int"))
+            typed = {} if vtype == "float" else {"type": vtype}  # float recipes stay as they were
+            vol = _uint64_param(
+                gen, GeometryKind.VOLUME, recipe(size=gen.rng.pick((0.25, 0.5, 1.0)), **dims, **typed)
+            )
             k += 1
-            lines += _volume_block(gen, k, vol, pts)
+            if vtype == "float":
+                lines += _volume_block(gen, k, vol, pts)
+            else:
+                lines += _typed_volume_block(gen, k, vol, pts, vtype)
         else:
             bvh = _uint64_param(gen, GeometryKind.BVH, recipe(n=gen.rng.integer(4, 40)))
             k += 1

@@ -165,6 +165,8 @@ def mesh_arrays(rng: np.random.Generator, r: Mapping[str, Any]) -> dict[str, np.
         "indices": tris.reshape(-1).astype(np.int32),
         "velocities": rng.uniform(-1.0, 1.0, pts.shape).astype(np.float32),
     }
+    if int(r.get("winding", 0)):  # built with support_winding_number=True
+        out["winding"] = np.asarray(np.int32(1))
     if int(r.get("refit", 0)):
         size = float(np.ptp(pts, axis=0).max())
         moved = pts + rng.uniform(-MOVE, MOVE, pts.shape) * size
@@ -194,12 +196,35 @@ def bvh_arrays(rng: np.random.Generator, r: Mapping[str, Any]) -> dict[str, np.n
     return {"lowers": lo.astype(np.float32), "uppers": hi.astype(np.float32)}
 
 
+VOLUME_TYPES = ("float", "vec3", "int")
+
+
 def volume_arrays(rng: np.random.Generator, r: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    """A dense float32 volume of whole 8^3 tiles (`wp.Volume.load_from_numpy` pads to them)."""
+    """A dense volume of whole 8^3 tiles (`wp.Volume.load_from_numpy` pads to them): float32
+    (recipe `type` "float", the default), vec3f ("vec3": voxels (nx, ny, nz, 3), a vec3
+    background) or int32 ("int": values in [-100, 100])."""
     shape = tuple(int(r.get(k, 8)) for k in ("nx", "ny", "nz"))
+    kind = str(r.get("type", "float"))
+    if kind == "float":
+        vox, bg = (
+            rng.uniform(-1.0, 1.0, shape).astype(np.float32),
+            np.asarray(np.float32(rng.uniform(-2.0, 2.0))),
+        )
+    elif kind == "vec3":
+        vox, bg = (
+            rng.uniform(-1.0, 1.0, (*shape, 3)).astype(np.float32),
+            rng.uniform(-2.0, 2.0, 3).astype(np.float32),
+        )
+    elif kind == "int":
+        vox, bg = (
+            rng.integers(-100, 101, shape).astype(np.int32),
+            np.asarray(np.int32(rng.integers(-200, 201))),
+        )
+    else:
+        raise ValueError(f"unknown volume type {kind!r}; known: {', '.join(VOLUME_TYPES)}")
     return {
-        "voxels": rng.uniform(-1.0, 1.0, shape).astype(np.float32),
-        "bg": np.asarray(np.float32(rng.uniform(-2.0, 2.0))),
+        "voxels": vox,
+        "bg": bg,
         "voxel_size": np.asarray(np.float32(r.get("size", 0.25))),
         "min_world": rng.uniform(-1.0, 1.0, 3).astype(np.float32),
     }

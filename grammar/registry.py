@@ -53,6 +53,7 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     from grammar.random_ops import random_productions
     from grammar.scalar_ops import scalar_productions
     from grammar.spatial_ops import spatial_productions
+    from grammar.wave4_ops import wave4_scalar_productions, wave4_spatial_productions
 
     prods = (
         *scalar_productions(),
@@ -61,6 +62,8 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
         helper_call_production(),
         *random_productions(),
         *spatial_productions(),
+        *wave4_scalar_productions(),
+        *wave4_spatial_productions(),
         *extra,
     )
     return Registry(
@@ -74,10 +77,11 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
 def _other_calls() -> frozenset[str]:
     from grammar.atomics import ATOMIC_CALLS
     from grammar.composite_ops import COMPOSITE_CALLS
+    from grammar.geometry_family import GEOMETRY_CALLS
     from grammar.reach import REACH_CALLS
     from grammar.tile_families import TILE_CALLS
 
-    return ATOMIC_CALLS | COMPOSITE_CALLS | REACH_CALLS | TILE_CALLS | frozenset({"bool"})
+    return ATOMIC_CALLS | COMPOSITE_CALLS | GEOMETRY_CALLS | REACH_CALLS | TILE_CALLS | frozenset({"bool"})
 
 
 def _reach_operators() -> frozenset[str]:

@@ -5,8 +5,11 @@ reads with zeros and drops their stores), transforms it with element-wise arithm
 fills, views, broadcasts, reshapes, scans, transposes and matmuls, then stores tiles, reduction
 results and extracted elements per block, or adds a tile atomically into an accumulator every
 block shares. Only block-uniform code is written: `wp.tid()` is the block index, so the oracle's
-one-lane-per-block model (oracle.tiles) is exact. `tile()`/`untile()` are not written: their
-per-thread width is the device's (1 on CPU).
+one-lane-per-block model (oracle.tiles) is exact. Builtins whose per-thread part depends on the
+block's width W (1 on CPU, block_dim on CUDA) appear only in uses every W agrees on (see
+_width_step): `wp.tile(x)` under untile / tile_max / tile_min / tile_extract(., 0), a random
+tile's element 0 (or a whole float tile, which the oracle bounds), scatters that repeating
+cannot change, a capacity-one tile stack's counts.
 """
 
 from __future__ import annotations
@@ -83,6 +86,20 @@ TILE_CALLS = frozenset(
         "tile_store_indexed",
         "tile_atomic_add_indexed",
         "tile_from_thread",
+        "tile",
+        "untile",
+        "tile_empty",
+        "tile_randf",
+        "tile_randi",
+        "tile_slice_indexed",  # written as the subscript t[ix, :] (grammar.constructs names it)
+        "tile_scatter_add",
+        "tile_scatter_masked",
+        "tile_stack",
+        "tile_stack_push",
+        "tile_stack_pop",
+        "tile_stack_count",
+        "tile_stack_clear",
+        "rand_init",
         *LINALG,
         *UNARY_MAPS,
         "min",
@@ -221,6 +238,8 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
             menu.append((f"wp.tile_matmul({a}, {b})", 1.2))
     exprs, weights = zip(*menu, strict=True)
     k.emit(gen.rng.weighted(list(exprs), list(weights)))
+    if gen.rng.chance(0.2):
+        _width_step(gen, k, a, b)
     if "tile_axpy_dot" not in gen.lacking and gen.rng.chance(0.12):  # dest += alpha * src, in place
         dest = k.emit(f"{b} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
         k.lines.append(f"wp.tile_axpy({_lit(gen, k)}, {a}, {dest})")
@@ -260,6 +279,130 @@ def _tile_step(gen: Gen, k: TileKernel) -> None:
             else f"{a} * {_lit(gen, k)}"
         )
         k.lines.append(f"wp.tile_matmul({a}, {b}, {acc})")
+
+
+def _width_step(gen: Gen, k: TileKernel, a: str, b: str) -> None:
+    """One use of a builtin whose per-thread part depends on the block's width W, in a form
+    whose result is the same for every W (so CPU, W = 1, and CUDA agree, and so does the oracle)."""
+    dt = f"wp.{k.dtype}"
+    fl = k.dtype != "int32"
+    idx = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
+    x = f"wp.tile_extract({b}, {idx})"
+    kinds = ["tile", "rand", "empty", "slice"]
+    weights = [1.0, 1.0, 0.8, 0.8 if "tile_slice_indexed" not in gen.lacking else 0.0]
+    kinds.append("scatter")
+    weights.append(0.8 if "tile_scatter_stack" not in gen.lacking else 0.0)
+    if "tile_empty" in gen.lacking:
+        weights[2] = 0.0
+    kind = gen.rng.weighted(kinds, weights)
+    if kind == "tile":
+        # W copies of a block-uniform x: their max/min, element 0 and untile are x for every W
+        use = gen.rng.pick(("untile", "max", "min", "reduce", "extract"))
+        per = f"wp.tile({x})" if gen.rng.chance(0.6) else f"wp.tile({x} * {_lit(gen, k)})"
+        if use == "untile":
+            k.emit(f"{a} + wp.tile_full(shape={k.shape_src}, value=wp.untile({per}), dtype={dt})")
+        elif use == "extract":
+            k.emit(f"{a} + wp.tile_full(shape={k.shape_src}, value=wp.tile_extract({per}, 0), dtype={dt})")
+        else:
+            red = (
+                f"wp.tile_{use}({per})"
+                if use != "reduce"
+                else f"wp.tile_reduce(wp.{gen.rng.pick(('max', 'min'))}, {per})"
+            )
+            k.emit(f"{a} + wp.tile_broadcast({red}, shape={k.shape_tuple})")
+    elif kind == "rand":
+        rng = k.fresh()
+        k.lines.append(f"{rng} = wp.rand_init({gen.rng.integer(0, 99)}, {k.block})")
+        if k.dtype == "int32":  # only element 0 is the same for every W: a one-element tile
+            rng_args = gen.rng.pick(("", ", min=-3, max=4", ", min=0, max=10"))
+            one = f"wp.tile_randi(shape={gen.rng.pick(('1', '(1,)'))}, rng={rng}{rng_args})"
+            k.emit(f"{a} + wp.tile_broadcast({one}, shape={k.shape_tuple})")
+        else:
+            rng_args = gen.rng.pick(("", ", min=-1.0, max=1.0", ", min=0.5, max=2.0"))
+            if gen.rng.chance(0.5):  # a whole tile: element 0 exact, the others within [min, max]
+                r = f"wp.tile_randf(shape={k.shape_src}, rng={rng}{rng_args})"
+            else:
+                r = f"wp.tile_broadcast(wp.tile_randf(shape=1, rng={rng}{rng_args}), shape={k.shape_tuple})"
+            if k.dtype != "float32":
+                r = f"wp.tile_astype({r}, dtype={dt})"
+            k.emit(f"{a} + {r}")
+    elif kind == "empty":
+        # written whole before any read: one tile_assign, or two halves along axis 0
+        e = k.fresh()
+        k.lines.append(f"{e} = wp.tile_empty(shape={k.shape_src}, dtype={dt})")
+        zero = _tup((0,) * len(k.shape))
+        n0 = k.shape[0]
+        if n0 >= 2 and gen.rng.chance(0.5):
+            h = n0 // 2
+            rest = k.shape[1:]
+            top = _tup((h, *rest))
+            bot = _tup((n0 - h, *rest))
+            off_h = _tup((h,) + (0,) * len(rest))
+            k.lines.append(
+                f"wp.tile_assign({e}, wp.tile_view({a}, offset={zero}, shape={top}), offset={zero})"
+            )
+            k.lines.append(
+                f"wp.tile_assign({e}, wp.tile_view({b}, offset={off_h}, shape={bot}), offset={off_h})"
+            )
+        else:
+            k.lines.append(f"wp.tile_assign({e}, {a}, offset={zero})")
+        k.tiles.append(e)
+    elif kind == "slice":
+        # t[indices, :] (tile_slice_indexed): a permutation of one axis, negative indices too
+        ax = gen.rng.integer(0, len(k.shape) - 1)
+        n = k.shape[ax]
+        ix = k.fresh()
+        if gen.rng.chance(0.5):
+            k.lines.append(f"{ix} = wp.tile_arange({n - 1}, -1, -1, dtype=wp.int32)")
+        else:
+            k.lines.append(f"{ix} = wp.tile_arange(-1, {-n - 1}, -1, dtype=wp.int32)")
+        if len(k.shape) == 1:
+            k.emit(f"wp.tile_reshape(wp.tile_reshape({a}, shape=({n}, 1))[{ix}, :], shape=({n},))")
+        else:
+            k.emit(f"{a}[{ix}, :]" if ax == 0 else f"{a}[:, {ix}]")
+    else:
+        # a scatter every thread of the block repeats: an add of zero under a per-block condition,
+        # or one that never acts (a masked write by W >= 2 threads at one index is undefined)
+        dest = k.emit(f"{a} + wp.tile_zeros(shape={k.shape_src}, dtype={dt})")
+        j = ", ".join(str(gen.rng.integer(0, s - 1)) for s in k.shape)
+        first = f"wp.tile_extract({k.tiles[0]}, {j})"
+        never = f"{first} > {'100.0' if k.dtype == 'float32' else 'wp.float64(100.0)' if fl else '100'}"
+        zero = _zero(k) if fl else "0"
+        sel = gen.rng.pick(("add_zero", "add_never", "masked_never"))
+        if sel == "add_zero":
+            cond = f"{first} > {_zero(k) if fl else '0'}" if gen.rng.chance(0.7) else "True"
+            k.lines.append(f"wp.tile_scatter_add({dest}, {idx}, {zero}, {cond})")
+        elif sel == "add_never":
+            k.lines.append(f"wp.tile_scatter_add({dest}, {idx}, {_lit(gen, k)}, {never})")
+        else:
+            k.lines.append(f"wp.tile_scatter_masked({dest}, {idx}, {_lit(gen, k)}, {never})")
+
+
+def _stack_counts(gen: Gen, k: TileKernel, nblocks: int) -> None:
+    """A capacity-one tile stack (every W pushes then holds one element, a pop empties it): its
+    counts after a few pushes, pops and clears, stored per block, and the push's slot where it
+    is the same for every thread (-1: nothing offered)."""
+    dt = f"wp.{k.dtype}"
+    steps = gen.rng.integer(2, 4)
+    out = gen.add_array("int32", "out", None, (nblocks * (steps + 1),))
+    st = k.fresh()
+    k.lines.append(f"{st} = wp.tile_stack(capacity=1, dtype={dt})")
+    x = f"wp.tile_extract({gen.rng.pick(k.tiles)}, {', '.join(str(gen.rng.integer(0, s - 1)) for s in k.shape)})"
+    first = f"wp.tile_extract({k.tiles[0]}, {', '.join('0' for _ in k.shape)})"
+    never = f"{first} > {'100.0' if k.dtype == 'float32' else 'wp.float64(100.0)' if k.dtype == 'float64' else '100'}"
+    k.lines.append(f"{out.name}[({k.block}) * {steps + 1}] = wp.tile_stack_push({st}, {x}, {never})")
+    for n in range(steps):
+        op = gen.rng.weighted(["push", "push_if", "pop", "clear"], [1.0, 1.0, 1.0, 0.4])
+        if op == "push":
+            k.lines.append(f"wp.tile_stack_push({st}, {x}, True)")
+        elif op == "push_if":
+            zero = _zero(k) if k.dtype != "int32" else "0"
+            k.lines.append(f"wp.tile_stack_push({st}, {x}, {first} > {zero})")
+        elif op == "pop":
+            k.lines.append(f"{k.fresh()}, {k.fresh()} = wp.tile_stack_pop({st})")
+        else:
+            k.lines.append(f"wp.tile_stack_clear({st})")
+        k.lines.append(f"{out.name}[({k.block}) * {steps + 1} + {n + 1}] = wp.tile_stack_count({st})")
 
 
 def _fval(k: TileKernel, v: float) -> str:
@@ -420,6 +563,8 @@ def tile_body(gen: Gen) -> list[cst.BaseStatement]:
     out = gen.add_array(dtype, "out", None, ashape)
     k.lines.append(f"wp.tile_store({out.name}, {k.tiles[-1]}, offset={offset})")
     _results(gen, k, nblocks)
+    if "tile_scatter_stack" not in gen.lacking and gen.rng.chance(0.12):
+        _stack_counts(gen, k, nblocks)
     if indexed and gen.rng.chance(0.25):  # a scatter within the block's own range
         ax = gen.rng.integer(0, len(shape) - 1)
         out2 = gen.add_array(dtype, "out", None, ashape)

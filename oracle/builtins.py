@@ -11,11 +11,14 @@ from oracle.atomics import atomic_builtins
 from oracle.builtin_table import Builtin, BuiltinFn, Registry
 from oracle.composite_builtins import composite_builtins
 from oracle.geometry import geometry_builtins
+from oracle.geometry_queries import query_builtins
 from oracle.linalg import linalg_builtins
 from oracle.noise import noise_builtins
 from oracle.random import random_builtins
 from oracle.scalar_builtins import scalar_builtins
 from oracle.spatial import spatial_builtins
+from oracle.volumes import volume_builtins
+from oracle.wave4 import wave4_builtins
 
 __all__ = [
     "Builtin",
@@ -40,6 +43,9 @@ def default_registry() -> Registry:
         + random_builtins()
         + noise_builtins()
         + geometry_builtins()
+        + query_builtins()
+        + volume_builtins()
+        + wave4_builtins()
     )
     return Registry({b.name: b for b in entries})
 

@@ -37,9 +37,12 @@ F32_EPS = 2.0**-23
 # roundings, each within one ulp of the scene's scale)
 REL = 64 * F32_EPS
 MESH_KEYS = frozenset({"points", "indices", "velocities"})  # + optional "rest" (built, then refit)
+# and optional "winding" (built with support_winding_number=True)
+MESH_OPTIONAL = frozenset({"rest", "winding"})
 GRID_KEYS = frozenset({"grid_points", "cell_width", "grid_dims"})
 BVH_KEYS = frozenset({"lowers", "uppers"})
-VOLUME_KEYS = frozenset({"voxels", "bg", "voxel_size", "min_world"})  # a dense float32 NanoVDB grid
+# a dense NanoVDB grid: float32, int32 or (voxels (nx, ny, nz, 3)) vec3f (oracle.volumes)
+VOLUME_KEYS = frozenset({"voxels", "bg", "voxel_size", "min_world"})
 SLIVER = 1.0e-6  # mesh.h: faces with |n| / sum of squared edges below this are skipped
 GRAZING = 0.02  # |cos| between a ray and a face normal below which the hit is not judged
 
@@ -54,7 +57,7 @@ class GeometryKind(enum.StrEnum):
 def geometry_kind(value: Mapping[str, Any]) -> GeometryKind | None:
     """Which object a dict of arrays describes (by its keys), or None."""
     keys = set(value)
-    if MESH_KEYS <= keys <= MESH_KEYS | {"rest"}:
+    if MESH_KEYS <= keys <= MESH_KEYS | MESH_OPTIONAL:
         return GeometryKind.MESH
     if keys == GRID_KEYS:
         return GeometryKind.HASH_GRID
@@ -124,21 +127,21 @@ def bind_geometry(pname: str, values: list[Any]) -> GeometryRef:
 # ---------------------------------------------------------------- helpers
 
 
-def _need(ok: bool, name: str, args: list[Any], ctx: OpCtx) -> None:
+def geo_need(ok: bool, name: str, args: list[Any], ctx: OpCtx) -> None:
     if not ok:
         sig = ", ".join(str(getattr(a, "t", type(a).__name__)) for a in args)
         raise ctx.unsupported(f"call wp.{name}", f"argument types ({sig})")
 
 
-def _geo(v: Any, kind: GeometryKind) -> bool:
+def geo_value_of(v: Any, kind: GeometryKind) -> bool:
     return isinstance(v, GeometryRef) and v.kind is kind
 
 
-def _is(v: Any, t: Scalar | Composite) -> bool:
+def geo_is(v: Any, t: Scalar | Composite) -> bool:
     return isinstance(v, Value) and v.t == t
 
 
-def _val(t: Scalar | Composite, data: np.ndarray, err: np.ndarray | None, taint: np.ndarray) -> Value:
+def geo_val(t: Scalar | Composite, data: np.ndarray, err: np.ndarray | None, taint: np.ndarray) -> Value:
     data = np.asarray(data)
     with np.errstate(all="ignore"):
         d = data.astype(t.np)
@@ -148,21 +151,21 @@ def _val(t: Scalar | Composite, data: np.ndarray, err: np.ndarray | None, taint:
     return Value(t, d, e, taint.copy())
 
 
-def _lane_err(v: Value) -> np.ndarray:
+def geo_lane_err(v: Value) -> np.ndarray:
     return v.lane_err() if v.t.is_float else np.zeros(v.lanes)
 
 
-def _struct(name: str, fields: dict[str, Value]) -> StructVal:
+def geo_struct(name: str, fields: dict[str, Value]) -> StructVal:
     return StructVal(StructT(name, tuple((k, f.t) for k, f in fields.items())), dict(fields))
 
 
-def _tri(mesh: GeometryRef, key: str = "points") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def geo_tri(mesh: GeometryRef, key: str = "points") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     pts = mesh.f64(key)
     ind = np.asarray(mesh.arrays["indices"]).reshape(-1, 3)
     return pts[ind[:, 0]], pts[ind[:, 1]], pts[ind[:, 2]]
 
 
-def _scale(mesh: GeometryRef, *vals: Value) -> np.ndarray:
+def geo_scale(mesh: GeometryRef, *vals: Value) -> np.ndarray:
     """Per lane: the scene's scale (largest coordinate of the mesh and of the query values)."""
     s = float(np.abs(mesh.f64("points")).max(initial=0.0))
     out = np.full(vals[0].lanes, s)
@@ -172,7 +175,7 @@ def _scale(mesh: GeometryRef, *vals: Value) -> np.ndarray:
     return out
 
 
-def _finite(*vals: Value) -> np.ndarray:
+def geo_finite(*vals: Value) -> np.ndarray:
     ok = np.ones(vals[0].lanes, bool)
     for v in vals:
         ok &= np.isfinite(v.data.astype(np.float64)).reshape(v.lanes, -1).all(axis=1)
@@ -238,7 +241,7 @@ def _altitudes(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
     return n / np.maximum(longest, 1e-300)
 
 
-def _slivers(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def geo_slivers(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Faces mesh.h skips (sliver test) and faces too close to its threshold to tell."""
     e0, e1, e2 = b - a, c - a, c - b
     ratio = np.linalg.norm(np.cross(e0, e1), axis=-1) / (_dot(e0, e0) + _dot(e1, e1) + _dot(e2, e2))
@@ -269,22 +272,22 @@ Closest = Callable[
 def point_query(
     mesh: GeometryRef, p: Value, max_dist: Value, closest: Closest = closest_on_triangles
 ) -> PointQuery:
-    a, b, c = _tri(mesh)
+    a, b, c = geo_tri(mesh)
     pf = p.data.astype(np.float64)
     md = max_dist.data.astype(np.float64)
-    skip, near_sliver = _slivers(a, b, c)
+    skip, near_sliver = geo_slivers(a, b, c)
     with np.errstate(all="ignore"):
         wa, wb, d = closest(np.nan_to_num(pf), a, b, c)
     d = np.where(skip[None], np.inf, d)
     lanes = p.lanes
-    tol = REL * _scale(mesh, p) + _lane_err(p)
+    tol = REL * geo_scale(mesh, p) + geo_lane_err(p)
     face = np.argmin(d, axis=1) if d.shape[1] else np.zeros(lanes, int)
     rows = np.arange(lanes)
     dmin = d[rows, face]
     with np.errstate(all="ignore"):
         result = dmin < md  # mesh.h: strictly closer than max_dist
-        result_tie = np.abs(dmin - md) <= tol + _lane_err(max_dist) + REL * np.abs(md)
-        result_tie |= near_sliver.any() | ~_finite(p, max_dist) | (md < 0)
+        result_tie = np.abs(dmin - md) <= tol + geo_lane_err(max_dist) + REL * np.abs(md)
+        result_tie |= near_sliver.any() | ~geo_finite(p, max_dist) | (md < 0)
         dd = d.copy()
         dd[rows, face] = np.inf
         face_tie = (dd.min(axis=1, initial=np.inf) - dmin) <= 2 * tol
@@ -371,9 +374,9 @@ class RayQuery:
 
 
 def ray_query(mesh: GeometryRef, start: Value, d: Value, max_t: Value) -> RayQuery:
-    a, b, c = _tri(mesh)
+    a, b, c = geo_tri(mesh)
     lanes = start.lanes
-    tol = REL * _scale(mesh, start) + _lane_err(start) + _lane_err(d) * _scale(mesh, start)
+    tol = REL * geo_scale(mesh, start) + geo_lane_err(start) + geo_lane_err(d) * geo_scale(mesh, start)
     s64, d64 = np.nan_to_num(start.data.astype(np.float64)), np.nan_to_num(d.data.astype(np.float64))
     rh = ray_hits(a, b, c, s64, d64, tol)
     mt = max_t.data.astype(np.float64)
@@ -387,8 +390,8 @@ def ray_query(mesh: GeometryRef, start: Value, d: Value, max_t: Value) -> RayQue
         # a near hit anywhere before the answer (or, with none, anywhere before max_t) may change it
         bound = np.where(result, tmin + 2 * t_tol, mt)
         undecided = (rh.near & (rh.t_raw >= -rh.t_tol) & (rh.t_raw <= bound[:, None])).any(axis=1)
-        undecided |= result & (np.abs(tmin - mt) <= t_tol + _lane_err(max_t) + REL * np.abs(mt))
-        undecided |= ~_finite(start, d, max_t) | ~(np.abs(d64).max(axis=1) > 0)
+        undecided |= result & (np.abs(tmin - mt) <= t_tol + geo_lane_err(max_t) + REL * np.abs(mt))
+        undecided |= ~geo_finite(start, d, max_t) | ~(np.abs(d64).max(axis=1) > 0)
         tt = t.copy()
         tt[rows, face] = np.inf
         face_tie = result & ((tt.min(axis=1, initial=np.inf) - tmin) <= 2 * t_tol)
@@ -407,12 +410,12 @@ def inside_votes(mesh: GeometryRef, p: Value) -> tuple[np.ndarray, np.ndarray]:
     """mesh.h's mesh_query_inside_ray_tracing: rays along +x, +y, +z; a ray whose closest hit
     (t >= 0) is on a face's back side votes inside; two votes or more mean inside (-1). Returns
     the sign per lane and whether any vote is decided within rounding."""
-    a, b, c = _tri(mesh)
+    a, b, c = geo_tri(mesh)
     lanes = p.lanes
-    tol = REL * _scale(mesh, p) + _lane_err(p)
+    tol = REL * geo_scale(mesh, p) + geo_lane_err(p)
     pf = np.nan_to_num(p.data.astype(np.float64))
     votes = np.zeros(lanes, int)
-    unsure = ~_finite(p)
+    unsure = ~geo_finite(p)
     rows = np.arange(lanes)
     for axis in range(3):
         d = np.zeros((lanes, 3))
@@ -446,8 +449,8 @@ def point_query_builtin(name: str, signed: bool, closest: Closest = closest_on_t
     every triangle (a test plants a wrong one)."""
 
     def fn(args: list[Any], ctx: OpCtx) -> StructVal:
-        ok = len(args) == 3 and _geo(args[0], GeometryKind.MESH) and _is(args[1], VEC3F)
-        _need(ok and _is(args[2], FLOAT32), name, args, ctx)
+        ok = len(args) == 3 and geo_value_of(args[0], GeometryKind.MESH) and geo_is(args[1], VEC3F)
+        geo_need(ok and geo_is(args[2], FLOAT32), name, args, ctx)
         mesh, p, md = args
         ctx.count(len(mesh.arrays["indices"]))
         q = point_query(mesh, p, md, closest)
@@ -459,46 +462,51 @@ def point_query_builtin(name: str, signed: bool, closest: Closest = closest_on_t
         # the point: mesh_eval_position / _velocity of exactly this answer are judged
         mesh.note_equivalent(q.face, q.u, q.v, res & q.face_tie & q.same_point & ~res_taint)
         fields = {
-            "result": _val(BOOL, res, None, res_taint),
-            "sign": _val(FLOAT32, np.zeros(p.lanes), None, res_taint),
-            "face": _val(INT32, np.where(res, q.face, 0), None, face_taint),
-            "u": _val(FLOAT32, np.where(res, q.u, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
-            "v": _val(FLOAT32, np.where(res, q.v, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
+            "result": geo_val(BOOL, res, None, res_taint),
+            "sign": geo_val(FLOAT32, np.zeros(p.lanes), None, res_taint),
+            "face": geo_val(INT32, np.where(res, q.face, 0), None, face_taint),
+            "u": geo_val(FLOAT32, np.where(res, q.u, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
+            "v": geo_val(FLOAT32, np.where(res, q.v, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
         }
         if signed:
             sign, unsure = inside_votes(mesh, p)
             near = q.dist <= 4 * q.tol  # on the surface: inside and outside within rounding
-            fields["sign"] = _val(
+            fields["sign"] = geo_val(
                 FLOAT32, np.where(res, sign, 0.0), None, res_taint | (res & (unsure | near))
             )
-        return _struct(POINT_T, fields)
+        return geo_struct(POINT_T, fields)
 
     return fn
 
 
 def _mesh_query_ray(args: list[Any], ctx: OpCtx) -> StructVal:
-    ok = len(args) == 4 and _geo(args[0], GeometryKind.MESH) and _is(args[1], VEC3F) and _is(args[2], VEC3F)
-    _need(ok and _is(args[3], FLOAT32), "mesh_query_ray", args, ctx)
+    ok = (
+        len(args) == 4
+        and geo_value_of(args[0], GeometryKind.MESH)
+        and geo_is(args[1], VEC3F)
+        and geo_is(args[2], VEC3F)
+    )
+    geo_need(ok and geo_is(args[3], FLOAT32), "mesh_query_ray", args, ctx)
     mesh, s, d, mt = args
     ctx.count(len(mesh.arrays["indices"]))
     q = ray_query(mesh, s, d, mt)
     res = q.result
     res_taint = s.taint | d.taint | mt.taint | q.decided_tie
     face_taint = res_taint | q.face_tie
-    scale = _scale(mesh, s)
-    n_tol = 4 * REL * scale * scale * (1 + _lane_err(d))  # |n| |dir| / max|dir| <= sqrt(3) |n|
+    scale = geo_scale(mesh, s)
+    n_tol = 4 * REL * scale * scale * (1 + geo_lane_err(d))  # |n| |dir| / max|dir| <= sqrt(3) |n|
     fields = {
-        "sign": _val(FLOAT32, np.where(res, q.sign, 0.0), np.where(res, n_tol, 0.0), face_taint),
-        "face": _val(INT32, np.where(res, q.face, 0), None, face_taint),
-        "t": _val(FLOAT32, q.t, np.where(res, q.t_tol, 0.0), res_taint),
-        "u": _val(FLOAT32, np.where(res, q.u, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
-        "v": _val(FLOAT32, np.where(res, q.v, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
-        "normal": _val(
+        "sign": geo_val(FLOAT32, np.where(res, q.sign, 0.0), np.where(res, n_tol, 0.0), face_taint),
+        "face": geo_val(INT32, np.where(res, q.face, 0), None, face_taint),
+        "t": geo_val(FLOAT32, q.t, np.where(res, q.t_tol, 0.0), res_taint),
+        "u": geo_val(FLOAT32, np.where(res, q.u, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
+        "v": geo_val(FLOAT32, np.where(res, q.v, 0.0), np.where(res, q.uv_tol, 0.0), face_taint),
+        "normal": geo_val(
             VEC3F, np.where(res[:, None], q.normal, 0.0), np.where(res, n_tol, 0.0)[:, None], face_taint
         ),
-        "result": _val(BOOL, res, None, res_taint),
+        "result": geo_val(BOOL, res, None, res_taint),
     }
-    return _struct(RAY_T, fields)
+    return geo_struct(RAY_T, fields)
 
 
 def _face_arg(name: str, mesh: GeometryRef, face: Value, ctx: OpCtx) -> np.ndarray:
@@ -515,12 +523,12 @@ def _face_arg(name: str, mesh: GeometryRef, face: Value, ctx: OpCtx) -> np.ndarr
 
 def _mesh_eval(name: str, key: str) -> Any:
     def fn(args: list[Any], ctx: OpCtx) -> Value:
-        ok = len(args) == 4 and _geo(args[0], GeometryKind.MESH) and _is(args[1], INT32)
-        _need(ok and _is(args[2], FLOAT32) and _is(args[3], FLOAT32), name, args, ctx)
+        ok = len(args) == 4 and geo_value_of(args[0], GeometryKind.MESH) and geo_is(args[1], INT32)
+        geo_need(ok and geo_is(args[2], FLOAT32) and geo_is(args[3], FLOAT32), name, args, ctx)
         mesh, face, u, v = args
         ctx.count(9)
         f = _face_arg(name, mesh, face, ctx)
-        a, b, c = (x[f] for x in _tri(mesh, key))
+        a, b, c = (x[f] for x in geo_tri(mesh, key))
         uu, vv = u.data.astype(np.float64)[:, None], v.data.astype(np.float64)[:, None]
         with np.errstate(all="ignore"):
             out = a * uu + b * vv + c * (1.0 - uu - vv)
@@ -529,25 +537,25 @@ def _mesh_eval(name: str, key: str) -> Any:
                 1 + np.abs(uu) + np.abs(vv)
             )
         taint = face.taint | u.taint | v.taint
-        return _val(VEC3F, out, err, taint & ~mesh.position_decided(face, u, v, ctx))
+        return geo_val(VEC3F, out, err, taint & ~mesh.position_decided(face, u, v, ctx))
 
     return fn
 
 
 def _mesh_eval_face_normal(args: list[Any], ctx: OpCtx) -> Value:
-    ok = len(args) == 2 and _geo(args[0], GeometryKind.MESH) and _is(args[1], INT32)
-    _need(ok, "mesh_eval_face_normal", args, ctx)
+    ok = len(args) == 2 and geo_value_of(args[0], GeometryKind.MESH) and geo_is(args[1], INT32)
+    geo_need(ok, "mesh_eval_face_normal", args, ctx)
     mesh, face = args
     ctx.count(12)
     f = _face_arg("mesh_eval_face_normal", mesh, face, ctx)
-    a, b, c = (x[f] for x in _tri(mesh))
+    a, b, c = (x[f] for x in geo_tri(mesh))
     n = np.cross(b - a, c - a)
     ln = np.linalg.norm(n, axis=-1, keepdims=True)
     with np.errstate(all="ignore"):
         out = n / ln
         s = np.maximum.reduce([np.abs(a), np.abs(b), np.abs(c)]).max(axis=-1, keepdims=True)
         err = 16 * F32_EPS * s * s / ln + 4 * F32_EPS
-    return _val(VEC3F, out, err, face.taint)
+    return geo_val(VEC3F, out, err, face.taint)
 
 
 # ---------------------------------------------------------------- iterators (hash grid, bvh)
@@ -558,7 +566,7 @@ GRID_QUERY_T = "hash_grid_query_t"
 BVH_QUERY_T = "bvh_query_t"
 
 
-def _iterator(name: str, cand: np.ndarray, taint: np.ndarray, geo: GeometryRef) -> StructVal:
+def geo_iterator(name: str, cand: np.ndarray, taint: np.ndarray, geo: GeometryRef) -> StructVal:
     c = Value(BOOL, cand.astype(bool), np.zeros(cand.shape), taint.copy())
     return StructVal(StructT(name, ((QUERY_FIELD, BOOL),)), {QUERY_FIELD: c, "_geometry": geo})  # type: ignore[dict-item]
 
@@ -584,8 +592,8 @@ def grid_point_cells(g: GeometryRef) -> np.ndarray:
 
 
 def _hash_grid_query(args: list[Any], ctx: OpCtx) -> StructVal:
-    ok = len(args) == 3 and _geo(args[0], GeometryKind.HASH_GRID) and _is(args[1], VEC3F)
-    _need(ok and _is(args[2], FLOAT32), "hash_grid_query", args, ctx)
+    ok = len(args) == 3 and geo_value_of(args[0], GeometryKind.HASH_GRID) and geo_is(args[1], VEC3F)
+    geo_need(ok and geo_is(args[2], FLOAT32), "hash_grid_query", args, ctx)
     g, p, r = args
     pts, inv, dims = _grid_parts(g)
     ctx.count(len(pts))
@@ -601,16 +609,16 @@ def _hash_grid_query(args: list[Any], ctx: OpCtx) -> StructVal:
     rel = (cells[None, :, :] - start[:, None, :]) % dims[None, None, :]
     cand = (rel <= span[:, None, :]).all(axis=2)
     # a query position with an error bound may sit on the other side of a cell boundary
-    err = (_lane_err(p) + _lane_err(r))[:, None] * float(inv) * 2 + 1e-7
+    err = (geo_lane_err(p) + geo_lane_err(r))[:, None] * float(inv) * 2 + 1e-7
     frac = np.minimum(np.abs(lo_f - np.round(lo_f)), np.abs(hi_f - np.round(hi_f)))
-    unsure = ((_lane_err(p) + _lane_err(r)) > 0) & (frac <= err).any(axis=1)
-    unsure |= ~_finite(p, r) | (rad[:, 0] < 0)
-    return _iterator(GRID_QUERY_T, cand, p.taint | r.taint | unsure, g)
+    unsure = ((geo_lane_err(p) + geo_lane_err(r)) > 0) & (frac <= err).any(axis=1)
+    unsure |= ~geo_finite(p, r) | (rad[:, 0] < 0)
+    return geo_iterator(GRID_QUERY_T, cand, p.taint | r.taint | unsure, g)
 
 
 def _hash_grid_point_id(args: list[Any], ctx: OpCtx) -> Value:
-    ok = len(args) == 2 and _geo(args[0], GeometryKind.HASH_GRID) and _is(args[1], INT32)
-    _need(ok, "hash_grid_point_id", args, ctx)
+    ok = len(args) == 2 and geo_value_of(args[0], GeometryKind.HASH_GRID) and geo_is(args[1], INT32)
+    geo_need(ok, "hash_grid_point_id", args, ctx)
     g, idx = args
     cells = grid_point_cells(g)
     _, _, dims = _grid_parts(g)
@@ -622,37 +630,37 @@ def _hash_grid_point_id(args: list[Any], ctx: OpCtx) -> Value:
         lane = int(np.argmax(bad))
         raise ctx.ub(f"wp.hash_grid_point_id: index {int(i[lane])} outside the grid's {len(order)} points")
     ctx.count()
-    return _val(INT32, order[np.clip(i, 0, max(len(order) - 1, 0))], None, idx.taint)
+    return geo_val(INT32, order[np.clip(i, 0, max(len(order) - 1, 0))], None, idx.taint)
 
 
-def _boxes(b: GeometryRef) -> tuple[np.ndarray, np.ndarray]:
+def geo_boxes(b: GeometryRef) -> tuple[np.ndarray, np.ndarray]:
     lo = np.asarray(b.arrays["lowers"], dtype=np.float32).reshape(-1, 3)
     hi = np.asarray(b.arrays["uppers"], dtype=np.float32).reshape(-1, 3)
     return lo, hi
 
 
 def _bvh_query_aabb(args: list[Any], ctx: OpCtx) -> StructVal:
-    ok = len(args) == 3 and _geo(args[0], GeometryKind.BVH) and _is(args[1], VEC3F)
-    _need(ok and _is(args[2], VEC3F), "bvh_query_aabb", args, ctx)
+    ok = len(args) == 3 and geo_value_of(args[0], GeometryKind.BVH) and geo_is(args[1], VEC3F)
+    geo_need(ok and geo_is(args[2], VEC3F), "bvh_query_aabb", args, ctx)
     b, ql, qu = args
-    lo, hi = _boxes(b)
+    lo, hi = geo_boxes(b)
     ctx.count(len(lo))
     a_lo, a_hi = ql.data.astype(np.float32)[:, None, :], qu.data.astype(np.float32)[:, None, :]
     # intersect.h's intersect_aabb_aabb: disjoint when a_lower > b_upper or a_upper < b_lower
     with np.errstate(all="ignore"):
         cand = ~((a_lo > hi[None]) | (a_hi < lo[None])).any(axis=2)
         gap = np.minimum(np.abs(a_lo - hi[None]), np.abs(a_hi - lo[None])).astype(np.float64)
-    err = (_lane_err(ql) + _lane_err(qu))[:, None, None]
+    err = (geo_lane_err(ql) + geo_lane_err(qu))[:, None, None]
     touch = (gap <= err).any(axis=2)  # a box touching the query box: decided within rounding
-    unsure = touch.any(axis=1) | ~_finite(ql, qu)
-    return _iterator(BVH_QUERY_T, cand, ql.taint | qu.taint | unsure, b)
+    unsure = touch.any(axis=1) | ~geo_finite(ql, qu)
+    return geo_iterator(BVH_QUERY_T, cand, ql.taint | qu.taint | unsure, b)
 
 
 def _bvh_query_ray(args: list[Any], ctx: OpCtx) -> StructVal:
-    ok = len(args) == 3 and _geo(args[0], GeometryKind.BVH) and _is(args[1], VEC3F)
-    _need(ok and _is(args[2], VEC3F), "bvh_query_ray", args, ctx)
+    ok = len(args) == 3 and geo_value_of(args[0], GeometryKind.BVH) and geo_is(args[1], VEC3F)
+    geo_need(ok and geo_is(args[2], VEC3F), "bvh_query_ray", args, ctx)
     b, s, d = args
-    lo, hi = _boxes(b)
+    lo, hi = geo_boxes(b)
     ctx.count(len(lo))
     pos = s.data.astype(np.float32)[:, None, :]
     with np.errstate(all="ignore"):
@@ -665,17 +673,19 @@ def _bvh_query_ray(args: list[Any], ctx: OpCtx) -> StructVal:
         cand = (lmax >= 0) & (lmax >= lmin)
         scale = np.maximum(np.abs(pos).max(axis=2), np.maximum(np.abs(lo), np.abs(hi)).max(axis=1)[None])
         margin = np.minimum(np.abs(lmax), np.abs(lmax - lmin)).astype(np.float64)
-        tol = (REL * scale + _lane_err(s)[:, None]) * np.abs(rcp).max(axis=2) + _lane_err(d)[:, None] * 1e3
-    unsure = (margin <= tol).any(axis=1) | ~_finite(s, d)
+        tol = (REL * scale + geo_lane_err(s)[:, None]) * np.abs(rcp).max(axis=2) + geo_lane_err(d)[
+            :, None
+        ] * 1e3
+    unsure = (margin <= tol).any(axis=1) | ~geo_finite(s, d)
     unsure |= (np.abs(d.data.astype(np.float64)) < 1e-3).any(axis=1)  # 0 * inf in the slab test
-    return _iterator(BVH_QUERY_T, cand, s.taint | d.taint | unsure, b)
+    return geo_iterator(BVH_QUERY_T, cand, s.taint | d.taint | unsure, b)
 
 
-def _query_next(name: str, kind: str) -> Any:
+def geo_query_next(name: str, kind: str) -> Any:
     def fn(args: list[Any], ctx: OpCtx) -> RefWrites:
         q = args[0] if args else None
-        ok = len(args) == 2 and isinstance(q, StructVal) and q.t.name == kind and _is(args[1], INT32)
-        _need(ok, name, args, ctx)
+        ok = len(args) == 2 and isinstance(q, StructVal) and q.t.name == kind and geo_is(args[1], INT32)
+        geo_need(ok, name, args, ctx)
         assert isinstance(q, StructVal)
         cand = q.fields[QUERY_FIELD]
         assert isinstance(cand, Value)
@@ -690,95 +700,14 @@ def _query_next(name: str, kind: str) -> Any:
         new_idx = Value(
             INT32, np.where(has, first, idx.data).astype(np.int32), idx.err, idx.taint | cand.taint
         )
-        return RefWrites(_val(BOOL, has, None, cand.taint), ((0, new_q), (1, new_idx)))
-
-    return fn
-
-
-# ---------------------------------------------------------------- volumes
-
-
-def _volume(v: GeometryRef) -> tuple[np.ndarray, float, float, np.ndarray]:
-    vox = np.asarray(v.arrays["voxels"], dtype=np.float64)
-    bg = float(np.asarray(v.arrays["bg"]).reshape(()))
-    size = float(np.asarray(v.arrays["voxel_size"], dtype=np.float32).reshape(()))
-    return vox, bg, size, np.asarray(v.arrays["min_world"], dtype=np.float32).reshape(3)
-
-
-def _voxel(vox: np.ndarray, bg: float, ijk: np.ndarray) -> np.ndarray:
-    """Values at integer coordinates ((..., 3)); outside the dense block: the background (the
-    block covers whole 8^3 tiles from index 0, so every voxel inside is active)."""
-    inside = np.all((ijk >= 0) & (ijk < np.array(vox.shape)), axis=-1)
-    c = np.clip(ijk, 0, np.array(vox.shape) - 1)
-    return np.where(inside, vox[c[..., 0], c[..., 1], c[..., 2]], bg)
-
-
-def _volume_sample_f(args: list[Any], ctx: OpCtx) -> Value:
-    ok = len(args) == 3 and _geo(args[0], GeometryKind.VOLUME) and _is(args[1], VEC3F) and _is(args[2], INT32)
-    _need(ok, "volume_sample_f", args, ctx)
-    vol, uvw, mode = args
-    vox, bg, _, _ = _volume(vol)
-    ctx.count(8)
-    m = mode.data.astype(np.int64)
-    if (ctx.mask & ~np.isin(m, (0, 1))).any():
-        raise ctx.unsupported("wp.volume_sample_f sampling mode", "only 0 (CLOSEST) and 1 (LINEAR)")
-    u = uvw.data.astype(np.float64)
-    uerr = _lane_err(uvw)[:, None]
-    mag = max(float(np.abs(vox).max(initial=0.0)), abs(bg))
-    with np.errstate(all="ignore"):
-        base = np.floor(u)
-        frac = u - base
-        # CLOSEST: volume.h's vec3_round_to_coord, decided within rounding at a half
-        near = np.abs(frac - 0.5) <= uerr + 1e-6
-        closest = _voxel(vox, bg, np.floor(u + 0.5).astype(np.int64))
-        lin = np.zeros(uvw.lanes)
-        for dx in (0, 1):
-            for dy in (0, 1):
-                for dz in (0, 1):
-                    w = (
-                        (frac[:, 0] if dx else 1 - frac[:, 0])
-                        * (frac[:, 1] if dy else 1 - frac[:, 1])
-                        * (frac[:, 2] if dz else 1 - frac[:, 2])
-                    )
-                    lin += w * _voxel(vox, bg, (base + np.array([dx, dy, dz])).astype(np.int64))
-        # a lane whose coordinate may cross an integer changes cells: continuous for LINEAR,
-        # which is why only its slope (bounded by 2 mag per unit) enters the bound
-        err_lin = 16 * F32_EPS * mag + 6 * mag * uerr[:, 0]
-    linear = m == 1
-    out = np.where(linear, lin, closest)
-    taint = uvw.taint | mode.taint | (~linear & near.any(axis=1)) | ~_finite(uvw)
-    return _val(FLOAT32, out, np.where(linear, err_lin, 0.0), taint)
-
-
-def _volume_lookup_f(args: list[Any], ctx: OpCtx) -> Value:
-    ok = len(args) == 4 and _geo(args[0], GeometryKind.VOLUME) and all(_is(a, INT32) for a in args[1:])
-    _need(ok, "volume_lookup_f", args, ctx)
-    vol, i, j, k = args
-    vox, bg, _, _ = _volume(vol)
-    ctx.count()
-    ijk = np.stack([x.data.astype(np.int64) for x in (i, j, k)], axis=1)
-    return _val(FLOAT32, _voxel(vox, bg, ijk), None, i.taint | j.taint | k.taint)
-
-
-def _volume_transform(name: str, to_world: bool) -> BuiltinFn:
-    def fn(args: list[Any], ctx: OpCtx) -> Value:
-        ok = len(args) == 2 and _geo(args[0], GeometryKind.VOLUME) and _is(args[1], VEC3F)
-        _need(ok, name, args, ctx)
-        vol, x = args
-        _, _, size, origin = _volume(vol)
-        ctx.count(3)
-        xf = x.data.astype(np.float64)
-        o = origin.astype(np.float64)
-        with np.errstate(all="ignore"):
-            out = xf * size + o if to_world else (xf - o) / size
-            scale = np.abs(xf) * (size if to_world else 1 / size) + np.abs(o) * (1 if to_world else 1 / size)
-            err = 4 * F32_EPS * scale + x.err * (size if to_world else 1 / size)
-        return _val(VEC3F, out, err, x.taint)
+        return RefWrites(geo_val(BOOL, has, None, cand.taint), ((0, new_q), (1, new_idx)))
 
     return fn
 
 
 def geometry_builtins() -> list[Builtin]:
+    """The base queries; oracle.geometry_queries and oracle.volumes add the rest (oracle.builtins
+    assembles all three, so those modules build on this one without a cycle)."""
     return [
         Builtin("mesh_query_point_no_sign", point_query_builtin("mesh_query_point_no_sign", False),
                 "mesh.h: brute-force closest point over every face (Ericson's regions)"),
@@ -789,19 +718,13 @@ def geometry_builtins() -> list[Builtin]:
         Builtin("mesh_eval_velocity", _mesh_eval("mesh_eval_velocity", "velocities"), "mesh.h: velocities, ditto"),
         Builtin("mesh_eval_face_normal", _mesh_eval_face_normal, "mesh.h: normalize(cross(q - p, r - p))"),
         Builtin("hash_grid_query", _hash_grid_query, "hashgrid.h: points in the hashed cells of [p-r, p+r]"),
-        Builtin("hash_grid_query_next", _query_next("hash_grid_query_next", GRID_QUERY_T),
+        Builtin("hash_grid_query_next", geo_query_next("hash_grid_query_next", GRID_QUERY_T),
                 "hashgrid.h: the next candidate (oracle order: ascending point index)"),
         Builtin("hash_grid_point_id", _hash_grid_point_id, "hashgrid.h: point ids stably sorted by cell"),
         Builtin("bvh_query_aabb", _bvh_query_aabb, "bvh.h: boxes overlapping (intersect_aabb_aabb)"),
         Builtin("bvh_query_ray", _bvh_query_ray, "bvh.h: boxes the ray's slab test hits (float32)"),
-        Builtin("bvh_query_next", _query_next("bvh_query_next", BVH_QUERY_T),
+        Builtin("bvh_query_next", geo_query_next("bvh_query_next", BVH_QUERY_T),
                 "bvh.h: the next candidate (oracle order: ascending box index)"),
-        Builtin("volume_sample_f", _volume_sample_f, "volume.h: nearest voxel / trilinear of 8, background outside"),
-        Builtin("volume_lookup_f", _volume_lookup_f, "volume.h: the voxel, background outside"),
-        Builtin("volume_index_to_world", _volume_transform("volume_index_to_world", True),
-                "volume.h: voxel_size * ijk + min_world"),
-        Builtin("volume_world_to_index", _volume_transform("volume_world_to_index", False),
-                "volume.h: (xyz - min_world) / voxel_size"),
     ]  # fmt: skip
 
 

@@ -505,6 +505,13 @@ class Interpreter:
             if isinstance(value, ast.Call) and self.user_callee(value.func) is not None:
                 self.assign_tuple(target, self.call(value, m), m)
                 return
+            if isinstance(value, ast.Call) and wp_attr(value.func) in tiles.TUPLE_CALLS:
+                self.assign_tuple(target, self.call(value, m), m)  # `v, slot = wp.tile_stack_pop(s)`
+                return
+            if isinstance(value, ast.Call) and wp_attr(value.func) is not None:
+                # a builtin returning several values (`U, s, V = wp.svd3(A)`, Warp >= 1.8)
+                self.assign_tuple(target, self.call(value, m), m)
+                return
             raise self.unsupported("tuple assignment other than `i, j = wp.tid()` or `a, b = f(x)`")
         if isinstance(target, ast.Name):
             if isinstance(value, ast.Call) and wp_attr(value.func) == "tid":
@@ -1071,6 +1078,11 @@ class Interpreter:
                     raise self.unsupported("array.shape index out of range", str(ax))
                 return self.const(INT32, base.shape[ax])
         base = self.eval(node.value, m)
+        if tiles.is_tile(base) and any(
+            isinstance(e, ast.Slice) or (isinstance(e, ast.Name) and tiles.is_tile(self.frame.env.get(e.id)))
+            for e in tiles.subscript_elts(node)
+        ):
+            return tiles.slice_indexed(self, base, node, m)  # `t[indices, :]`
         idx = self.indices(node, m)
         if isinstance(base, ArrayRef):
             return self.array_load(base, idx, m)
@@ -1127,7 +1139,7 @@ class Interpreter:
             raise self.unsupported(f"call {ast.unparse(node.func)}")
         if name == "tid":
             raise self.unsupported("call wp.tid", "only as `i = wp.tid()` / `i, j = wp.tid()`")
-        if name in tiles.TILE_CALLS or name in tiles.REFUSED_CALLS:
+        if name in tiles.TILE_CALLS or name in tiles.PARTIAL_CALLS:
             return tiles.call(self, name, node, m)
         b = self.registry.get(name)
         if b is None:
@@ -1516,7 +1528,9 @@ def supported_operators() -> frozenset[str]:
 
 
 def supported_calls(registry: Registry | None = None) -> frozenset[str]:
-    return (registry or shared_default_registry()).names() | BARE_CALLS | tiles.TILE_CALLS
+    return (
+        (registry or shared_default_registry()).names() | BARE_CALLS | tiles.TILE_CALLS | tiles.PARTIAL_CALLS
+    )
 
 
 _ = lane_broadcast, cast

@@ -104,7 +104,7 @@ def _rand_init(args: list[Any], ctx: OpCtx) -> Value:
     return _u32_value(pcg(s), seed.taint | offset.taint)
 
 
-def _draw_range(name: str, scalar: Scalar) -> Callable[[list[Any], OpCtx], StateAdvance]:
+def draw_range(name: str, scalar: Scalar) -> Callable[[list[Any], OpCtx], StateAdvance]:
     """randi / randu: `state % (max - min) + min` (rand.h) in uint32 arithmetic; a zero range
     divides by zero (undefined), and `max - min` overflowing int32 is signed overflow."""
 
@@ -344,8 +344,8 @@ def _loggam(x: np.float32) -> np.float32:
 def random_builtins() -> list[Builtin]:
     out = [
         Builtin("rand_init", _rand_init, "rand.h: rand_pcg(seed) / rand_pcg(seed + rand_pcg(offset))"),
-        Builtin("randi", _draw_range("randi", INT32), "rand.h: int(pcg) / pcg % (max - min) + min"),
-        Builtin("randu", _draw_range("randu", UINT32), "rand.h: pcg / pcg % (max - min) + min"),
+        Builtin("randi", draw_range("randi", INT32), "rand.h: int(pcg) / pcg % (max - min) + min"),
+        Builtin("randu", draw_range("randu", UINT32), "rand.h: pcg / pcg % (max - min) + min"),
         Builtin("randf", _randf, "rand.h: (pcg >> 8) * 2^-24, (max - min) * randf + min"),
         Builtin("randn", _randn, "rand.h: Box-Muller, sqrt(-2 log(randf + 5.96e-8)) cos(2 pi randf)"),
         Builtin("poisson", _poisson, "rand.h: product method (lam < 10), transformed rejection"),

@@ -4,6 +4,7 @@ builtin.h defines it) together with its error rule; composites reuse them compon
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -78,6 +79,39 @@ def _periodic_prop(x: np.ndarray, e: np.ndarray) -> np.ndarray:
     return np.minimum(e, 2.0)
 
 
+_erf = np.frompyfunc(math.erf, 1, 1)
+_erfc = np.frompyfunc(math.erfc, 1, 1)
+
+
+def _erf64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_erf(np.asarray(x, np.float64)), dtype=np.float64)
+
+
+def _erfc64(x: np.ndarray) -> np.ndarray:
+    return np.asarray(_erfc(np.asarray(x, np.float64)), dtype=np.float64)
+
+
+def erfinv64(y: np.ndarray) -> np.ndarray:
+    """erfinv in float64: Winitzki's approximation refined by Newton steps on math.erf (to a few
+    ulp of double on (-1, 1)); +-inf at +-1 and NaN outside, as crt.h's erfinv."""
+    y = np.asarray(y, np.float64)
+    with np.errstate(all="ignore"):
+        inside = np.abs(y) < 1
+        yc = np.where(inside, y, 0.0)
+        a = 0.147
+        ln = np.log1p(-yc * yc)
+        t = 2 / (np.pi * a) + ln / 2
+        x = np.sign(yc) * np.sqrt(np.sqrt(t * t - ln / a) - t)
+        for _ in range(6):
+            x = x - (_erf64(x) - yc) / (2 / math.sqrt(math.pi) * np.exp(-x * x))
+        return np.where(inside, x, np.where(np.abs(y) == 1, np.sign(y) * np.inf, np.nan))
+
+
+def _erfcinv64(y: np.ndarray) -> np.ndarray:
+    """crt.h: erfcinv(x) = erfinv(1 - x); 1 - x is exact in double for a float32 x in [2^-29, 2]."""
+    return erfinv64(1.0 - np.asarray(y, np.float64))
+
+
 _UNARY: dict[
     str, tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray, np.ndarray], np.ndarray]]
 ] = {
@@ -96,6 +130,10 @@ _UNARY: dict[
     "sinh": (np.sinh, _mono(np.sinh)),
     "cosh": (np.cosh, _cosh_prop),
     "tanh": (np.tanh, _mono(np.tanh)),
+    "erf": (_erf64, _mono(_erf64)),
+    "erfc": (_erfc64, _mono(_erfc64)),
+    "erfinv": (erfinv64, _mono(erfinv64)),
+    "erfcinv": (_erfcinv64, _mono(_erfcinv64)),
 }
 
 
@@ -116,6 +154,10 @@ _EXACT_POINTS: dict[str, tuple[float, ...]] = {
     "log2": (1.0,),
     "log10": (1.0,),
     "acos": (1.0,),
+    "erf": (0.0,),
+    "erfc": (0.0,),
+    "erfinv": (0.0,),
+    "erfcinv": (1.0,),
 }
 
 
@@ -288,6 +330,16 @@ def _atan2(args: list[Any], ctx: OpCtx) -> Value:
     return finish_float(y.t, r64.astype(y.t.np), prop, ULPS["atan2"], [y, x], r64, extra_taint=cut)
 
 
+def _copysign(args: list[Any], ctx: OpCtx) -> Value:
+    """copysign(x, y) = |x| with the sign bit of y (builtin.h; half: through float). Exact; the
+    lane is tainted where y's sign is within its error bound of flipping (|y| <= err_y, err_y > 0)."""
+    x, y = _float_args("copysign", args, ctx, 2)
+    ctx.count()
+    r = np.copysign(x.data, y.data).astype(x.t.np)
+    near = (y.err > 0) & (np.abs(f64(y)) <= y.err)
+    return Value(x.t, r, x.err.copy(), x.taint | y.taint | near)
+
+
 def _pow(args: list[Any], ctx: OpCtx) -> Value:
     a, b = _float_args("pow", args, ctx, 2)
     return float_pow(a, b, ctx)
@@ -430,6 +482,7 @@ def scalar_builtins() -> list[Builtin]:
         Builtin("mod", _mod, "the % operator"),
         Builtin("atan2", _atan2, "float64 reference; branch cut taint"),
         Builtin("pow", _pow, "float64 reference; corner error"),
+        Builtin("copysign", _copysign, "|x| with y's sign bit; taint where y's sign is undecided"),
         Builtin("lerp", _lerp, "a*(1-t) + b*t"),
         Builtin("smoothstep", _smoothstep, "Hermite on clamped ratio"),
         Builtin("degrees", _angle("degrees"), "x * RAD_TO_DEG"),

@@ -155,7 +155,7 @@ def _rpy(args: list[Any], ctx: OpCtx) -> Value:
     return stack(make_quat(s), [x, y, z, w])
 
 
-def _from_matrix(args: list[Any], ctx: OpCtx) -> Value:
+def from_matrix_fn(args: list[Any], ctx: OpCtx) -> Value:
     """quat.h quat_from_matrix on the upper-left 3x3 (mat33 or mat44): the trace branch or the
     largest-diagonal branch, per lane, then quat normalize. Every branch is computed on every lane
     and selected; branch decisions within rounding error taint the lane."""
@@ -543,7 +543,7 @@ def spatial_builtins() -> list[Builtin]:
         Builtin("quat_to_rpy", _quat_to_rpy, "math.py: atan2, clamped asin, atan2"),
         Builtin("quat_slerp", _slerp, "quat.h: q0 * axis_angle(axis, t*angle) of q0^-1 q1"),
         Builtin("quat_rpy", _rpy, "quat.h half-angle products"),
-        Builtin("quat_from_matrix", _from_matrix, "quat.h trace / largest-diagonal branches, normalize"),
+        Builtin("quat_from_matrix", from_matrix_fn, "quat.h trace / largest-diagonal branches, normalize"),
         Builtin("normalize", _normalize, "vec.h a/l or 0; quat.h q*(1/l) or identity"),
         Builtin("quat_identity", _quat_identity, "(0, 0, 0, 1)", static=True),
         Builtin("transform_identity", _transform_identity, "p = 0, q = identity", static=True),

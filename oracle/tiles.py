@@ -834,6 +834,19 @@ def call(host: Host, name: str, node: ast.Call, m: np.ndarray) -> Any:
         return tile_from_thread(host, a, m)
     if name == "tile_map":
         return tile_map(host, a, m)
+    if name in ("untile", "tile_max", "tile_min", "tile_reduce", "tile_extract"):
+        r = thread_tile_use(host, name, a, m)
+        if r is not None:
+            return r
+    if name == "tile_empty":
+        return tile_empty(host, a, m)
+    if name in ("tile_randf", "tile_randi"):
+        return tile_random(host, name, a, m)
+    if name in ("tile_scatter_add", "tile_scatter_masked"):
+        tile_scatter(host, name, a, m)
+        return None
+    if name in STACK_CALLS:
+        return tile_stack(host, name, a, m)
     if name in ("tile", "untile"):
         raise host.unsupported(
             f"call wp.{name}", "per-thread tiles depend on the device's block width (1 on CPU)"
@@ -1194,6 +1207,282 @@ def _literal(host: Host, node: ast.expr, m: np.ndarray) -> float:
     return float(v.literal)
 
 
+# ------------------------------------------------------------------ per-thread forms, random tiles, stacks
+# Scalar code is block-uniform here, so every thread of a block calls these with the same
+# arguments; what a call then does may still depend on the number of threads W taking part
+# (1 on CPU, block_dim on CUDA). Each model below is exact where the result is the same for every
+# W >= 1 and marks the lane unstable (taint) where it is not.
+
+
+def _thread_tile_arg(host: Host, node: ast.expr | None, m: np.ndarray) -> Value | None:
+    """`wp.tile(x)` of a scalar as an argument: x (the tile holds W copies of it), else None."""
+    if not (isinstance(node, ast.Call) and wp_attr(node.func) == "tile"):
+        return None
+    a = Args(list(node.args), {str(k.arg): k.value for k in node.keywords})
+    if _flag(host, a.get(1, "preserve_type"), False):
+        raise host.unsupported("wp.tile with preserve_type=True")
+    x = host.eval(a.get(0, "x") or ast.Constant(0), m)
+    if not isinstance(x, Value) or not isinstance(x.t, Scalar) or x.t.is_bool:
+        raise host.unsupported("wp.tile of something other than a numeric scalar")
+    return x
+
+
+def thread_tile_use(host: Host, name: str, a: Args, m: np.ndarray) -> Value | None:
+    """The uses of `wp.tile(x)` whose result does not depend on W: `untile(tile(x))` is x,
+    `tile_max/tile_min(tile(x))` and `tile_reduce(wp.max|wp.min, tile(x))` are (1,) tiles of x,
+    `tile_extract(tile(x), 0)` is x; None where `name`'s tile argument is no `wp.tile(...)`."""
+    node = a.get(1, "a") if name == "tile_reduce" else a.get(0, "a")
+    x = _thread_tile_arg(host, node, m)
+    if x is None:
+        return None
+    assert isinstance(x.t, Scalar)
+    if name == "untile":
+        return x
+    if name == "tile_extract":
+        if len(a.pos) != 2:
+            raise host.unsupported("wp.tile_extract of wp.tile(x) with other than one index")
+        i = _const_int(host, a.pos[1], m, "wp.tile_extract index")
+        if i != 0:  # past the single element a CPU block's tile holds
+            raise host.ctx(m).ub(f"wp.tile_extract(wp.tile(x), {i}): a CPU block's tile has one element")
+        return x
+    if name == "tile_reduce" and _op_name(host, a.get(0, "op")) not in ("max", "min"):
+        raise host.unsupported("wp.tile_reduce of wp.tile(x)", "its result depends on the block width")
+    if name in ("tile_max", "tile_min", "tile_reduce"):
+        if a.get(1 if name != "tile_reduce" else 2, "axis") is not None:
+            raise host.unsupported(f"wp.{name} of wp.tile(x) with an axis")
+        return unflatten(x, host.lanes, (1,))
+    raise host.unsupported(f"wp.{name} of wp.tile(x)", "its result depends on the block width (1 on CPU)")
+
+
+def tile_empty(host: Host, a: Args, m: np.ndarray) -> Value:
+    """Uninitialized: every element carries an infinite bound (unstable if read before written)."""
+    shape = _shape(host, a.get(0, "shape"), m)
+    dt = _dtype(host, a.get(1, "dtype"), FLOAT32)
+    return Value(
+        tile_type(dt, shape),
+        np.zeros((host.lanes, *shape), dt.np),
+        np.full((host.lanes, *shape), np.inf),
+        np.zeros(host.lanes, bool),
+    )
+
+
+def tile_random(host: Host, name: str, a: Args, m: np.ndarray) -> Value:
+    """tile_randf / tile_randi(shape, rng[, min, max]) (tile.h): thread t draws its elements from
+    `rand_pcg(t + rng)` in register order, element e on thread e % W, so only element 0 (thread 0's
+    first draw) is the same for every W. It is exact; a float tile's other elements are bounded by
+    [min, max] (their value depends on the device and block_dim), an int tile of more than one
+    element is unstable. `rng` is not advanced."""
+    from oracle.random import UINT32, Stream, draw_range  # noqa: PLC0415
+
+    shape = _shape(host, a.get(0, "shape"), m)
+    rng = host.eval(a.get(1, "rng") or ast.Constant(0), m)
+    if not isinstance(rng, Value) or rng.t != UINT32:
+        raise host.unsupported(f"wp.{name} rng that is not a uint32 state")
+    lo_node, hi_node = a.get(2, "min"), a.get(3, "max")
+    ctx = host.ctx(m)
+    s = FLOAT32 if name == "tile_randf" else INT32
+    seed = Value(UINT32, _thread0_state(rng.data), np.zeros(host.lanes), rng.taint.copy())
+    bounds: list[Value] = []
+    if (lo_node is None) != (hi_node is None):
+        raise host.unsupported(f"wp.{name} with only one of min/max")
+    if lo_node is not None and hi_node is not None:
+        bounds = [host.eval(lo_node, m), host.eval(hi_node, m)]
+        if not all(isinstance(b, Value) for b in bounds):
+            raise host.unsupported(f"wp.{name} bounds that are not scalars")
+        bounds = [_retype(b, s, ctx, convert=True) for b in bounds]
+    if s == FLOAT32:
+        st = Stream(seed, ctx)
+        first = st.randf_range(bounds[0], bounds[1]) if bounds else st.randf()
+    else:
+        first = draw_range("randi", INT32)([seed, *bounds], ctx).result
+    e = _size(shape)
+    out = unflatten(spread(first, e), host.lanes, shape)
+    if e > 1:
+        rest = np.ones(e, bool)
+        rest[0] = False
+        if s == FLOAT32:
+            lo = bounds[0].data.astype(np.float64) if bounds else np.zeros(host.lanes)
+            hi = bounds[1].data.astype(np.float64) if bounds else np.ones(host.lanes)
+            mid = ((lo + hi) / 2).astype(np.float32)
+            half = np.abs(hi - lo) / 2 + 4 * FLOAT32.u * np.maximum(np.abs(lo), np.abs(hi))
+            err = half + np.abs(mid.astype(np.float64) - (lo + hi) / 2)
+            if bounds:
+                err = err + bounds[0].err + bounds[1].err
+            flat_d = out.data.reshape(host.lanes, e)
+            flat_e = out.err.reshape(host.lanes, e)
+            flat_d[:, rest] = mid[:, None]
+            flat_e[:, rest] = err[:, None]
+        else:
+            out.taint = out.taint | True
+    return out
+
+
+def _thread0_state(state: np.ndarray) -> np.ndarray:
+    """The state thread 0 draws from: `rand_pcg(0 + rng)`, before its first draw advances it."""
+    from oracle.random import pcg  # noqa: PLC0415
+
+    return pcg(state.astype(np.uint32))
+
+
+def _bool_arg(host: Host, node: ast.expr | None, m: np.ndarray, what: str) -> Value:
+    v = host.eval(node, m) if node is not None else None
+    if not isinstance(v, Value) or not isinstance(v.t, Scalar) or not v.t.is_bool:
+        raise host.unsupported(f"{what} that is not a bool", ast.unparse(node) if node else "missing")
+    return v
+
+
+def tile_scatter(host: Host, name: str, a: Args, m: np.ndarray) -> None:
+    """tile_scatter_add / tile_scatter_masked(t, i, [j, k,] value, has_value): each of the W
+    threads with has_value adds (writes) value at the index of the named tile. With block-uniform
+    arguments an add happens W times: exact where value is zero (repeating changes nothing),
+    unstable otherwise; W >= 2 threads writing one index is undefined (the docs), so a masked write
+    with has_value is refused as undefined behaviour (a CPU block alone would define it)."""
+    tname, t = _named_tile(host, a.pos[0] if a.pos else a.kw.get("a"), m, f"wp.{name}")
+    nd = len(t.t.shape)
+    pos = a.pos[1:]
+    if len(pos) < nd + 1:
+        raise host.unsupported(f"wp.{name} with keyword index/value arguments")
+    idx = [host.eval(n, m) for n in pos[:nd]]
+    value = host.eval(pos[nd], m)
+    hv_node = pos[nd + 1] if len(pos) > nd + 1 else a.kw.get("has_value")
+    has = _bool_arg(host, hv_node, m, f"wp.{name} has_value")
+    if "atomic" in a.kw or len(pos) > nd + 2:
+        atomic_node = a.kw.get("atomic", pos[nd + 2] if len(pos) > nd + 2 else None)
+        if not _flag(host, atomic_node, True):
+            raise host.unsupported(f"wp.{name} with atomic=False")
+    ctx = host.ctx(m)
+    if not isinstance(value, Value) or value.t != t.t.scalar:
+        raise host.unsupported(
+            f"wp.{name} with a value of another type", f"{getattr(value, 't', '?')} into {t.t}"
+        )
+    act = m & has.data.astype(bool)
+    sub = host.ctx(act)
+    if act.any():
+        extract(t, idx, sub)  # out-of-range indices where the call acts: undefined behaviour
+        if name == "tile_scatter_masked":
+            raise ctx.ub(f"wp.{name} with has_value: every thread of a block writes one index")
+    old = extract(t, [Value(i.t, np.where(act, i.data, 0), i.err, i.taint) for i in idx], host.ctx(m & False))
+    new = _scalar_binop("Add", old, value, ctx) if t.t.scalar.is_float else int_binop("Add", old, value, ctx)
+    nonzero = act & (value.data != 0)
+    flat = np.ravel_multi_index(
+        tuple(np.clip(v.data.astype(np.int64), 0, n - 1) for v, n in zip(idx, t.t.shape, strict=True)),
+        t.t.shape,
+    )
+    rows = np.nonzero(act)[0]
+    data, err = t.data.reshape(t.lanes, -1).copy(), t.err.reshape(t.lanes, -1).copy()
+    data[rows, flat[rows]] = new.data[rows]
+    err[rows, flat[rows]] = new.err[rows]
+    taint = t.taint | nonzero | ((has.taint | value.taint | new.taint) & m)
+    for i in idx:
+        taint = taint | (i.taint & act)
+    shape = t.t.shape
+    host.bind(tname, Value(t.t, data.reshape(t.lanes, *shape), err.reshape(t.lanes, *shape), taint), m)
+
+
+@dataclass(frozen=True)
+class StackT(Composite):
+    """A tile stack: data (lanes, 2) holds the element count's bounds [lo, hi] over every block
+    width W >= 1 (a push adds between 1 and W values, a pop removes between 1 and W)."""
+
+    capacity: int = 1
+
+
+def _named_stack(host: Host, node: ast.expr | None, m: np.ndarray, what: str) -> tuple[str, Value]:
+    if not isinstance(node, ast.Name):
+        raise host.unsupported(f"{what} of something other than a named tile stack")
+    v = host.eval(node, m)
+    if not isinstance(v, Value) or not isinstance(v.t, StackT):
+        raise host.unsupported(f"{what} of something other than a tile stack", node.id)
+    return node.id, v
+
+
+def tile_stack(host: Host, name: str, a: Args, m: np.ndarray) -> Any:
+    """tile_stack(capacity, dtype) and its push / pop / count / clear. Counts are exact where
+    every W gives the same one (a capacity of one, or a push that fills the stack, an empty
+    stack's pop); which thread gets which slot, and a popped value, are not modelled (unstable)."""
+    lanes = host.lanes
+    if name == "tile_stack":
+        cap = _const_int(host, a.get(0, "capacity") or ast.Constant(0), m, "wp.tile_stack capacity")
+        if cap <= 0:
+            raise host.unsupported("wp.tile_stack capacity", str(cap))
+        dt = _dtype(host, a.get(1, "dtype"), FLOAT32)
+        t = StackT("tile_stack", (2,), dt, f"tile_stack({dt}, {cap})", cap)
+        return Value(t, np.zeros((lanes, 2), np.int64), np.zeros((lanes, 2)), np.zeros(lanes, bool))
+    sname, s = _named_stack(host, a.get(0, "s"), m, f"wp.{name}")
+    assert isinstance(s.t, StackT)
+    cap = s.t.capacity
+    lo, hi = s.data[:, 0], s.data[:, 1]
+    if name == "tile_stack_count":
+        uncertain = lo != hi
+        return Value(INT32, lo.astype(np.int32), np.zeros(lanes), s.taint | uncertain)
+    if name == "tile_stack_clear":
+        host.bind(sname, Value(s.t, np.zeros((lanes, 2), np.int64), np.zeros((lanes, 2)), s.taint.copy()), m)
+        return None
+    if name == "tile_stack_push":
+        value = host.eval(a.get(1, "value") or ast.Constant(0), m)
+        if not isinstance(value, Value) or value.t != s.t.scalar:
+            raise host.unsupported("wp.tile_stack_push of a value of another type", f"into {s.t}")
+        has = _bool_arg(host, a.get(2, "has_value"), m, "wp.tile_stack_push has_value")
+        h = has.data.astype(bool)
+        nlo = np.where(h, np.minimum(cap, lo + 1), lo)
+        nhi = np.where(h, cap, hi)
+        taint = s.taint | (has.taint & m)
+        host.bind(sname, Value(s.t, np.stack([nlo, nhi], axis=1), np.zeros((lanes, 2)), taint), m)
+        # the slot: -1 without has_value or on a full stack, else which one a thread gets varies
+        full = lo >= cap
+        slot = np.where(h & ~full, lo, -1).astype(np.int32)
+        return Value(INT32, slot, np.zeros(lanes), taint | (h & ~full))
+    if name == "tile_stack_pop":
+        nlo = np.zeros(lanes, np.int64)
+        nhi = np.maximum(hi - 1, 0)
+        empty = hi == 0
+        host.bind(sname, Value(s.t, np.stack([nlo, nhi], axis=1), np.zeros((lanes, 2)), s.taint.copy()), m)
+        sc = s.t.scalar
+        val = Value(sc, np.zeros(lanes, sc.np), np.zeros(lanes), np.ones(lanes, bool))
+        got = Value(INT32, np.where(empty, -1, lo).astype(np.int32), np.zeros(lanes), s.taint | ~empty)
+        return (val, got)
+    raise host.unsupported(f"call wp.{name}")
+
+
+STACK_CALLS = frozenset(
+    {"tile_stack", "tile_stack_push", "tile_stack_pop", "tile_stack_count", "tile_stack_clear"}
+)
+TUPLE_CALLS = frozenset({"tile_stack_pop"})
+
+
+def subscript_elts(node: ast.Subscript) -> list[ast.expr]:
+    return list(node.slice.elts) if isinstance(node.slice, ast.Tuple) else [node.slice]
+
+
+def slice_indexed(host: Host, t: Value, node: ast.Subscript, m: np.ndarray) -> Value:
+    """`t[indices, :]` (tile_slice_indexed): a gather along the one axis holding a 1-D int tile;
+    negative indices count from the end, others past either end are undefined behaviour."""
+    assert isinstance(t.t, TileT)
+    elts = subscript_elts(node)
+    full = [isinstance(e, ast.Slice) and e.lower is None and e.upper is None and e.step is None for e in elts]
+    if len(elts) > len(t.t.shape) or sum(not f for f in full) != 1:
+        raise host.unsupported(
+            "tile subscript other than one index tile and full `:` slices", ast.unparse(node)
+        )
+    axis = full.index(False)
+    idx = _tile(host, elts[axis], m)
+    if not idx.t.scalar.is_int or len(idx.t.shape) != 1:
+        raise host.unsupported("tile subscript by a tile that is not a 1-D integer tile", str(idx.t))
+    n = t.t.shape[axis]
+    i = idx.data.astype(np.int64)
+    bad = ((i < -n) | (i >= n)) & m[:, None]
+    if bad.any():
+        raise host.ctx(m).ub(f"tile_slice_indexed index {int(i[bad][0])} past axis {axis} of {t.t}")
+    i = np.where(i < 0, i + n, i)
+    i = np.clip(i, 0, n - 1)
+    rows = np.arange(t.lanes)[:, None]
+    data = np.moveaxis(np.moveaxis(t.data, axis + 1, 1)[rows, i], 1, axis + 1)
+    err = np.moveaxis(np.moveaxis(t.err, axis + 1, 1)[rows, i], 1, axis + 1)
+    v = _reshaped(t, data, err)
+    v.taint |= idx.taint
+    return v
+
+
 TILE_CALLS = frozenset(
     {
         "tile_load",
@@ -1236,8 +1525,15 @@ TILE_CALLS = frozenset(
         "tile_store_indexed",
         "tile_atomic_add_indexed",
         "tile_from_thread",
+        "tile_empty",
+        "tile_randf",
+        "tile_randi",
+        "tile_scatter_add",
+        "tile_scatter_masked",
+        *STACK_CALLS,
         *LINALG_CALLS,
     }
 )
-# names the dispatcher knows but refuses with a reason (device-dependent per-thread tiles)
-REFUSED_CALLS = frozenset({"tile", "untile"})
+# names the dispatcher models only in some uses (per-thread tiles whose value is the same for
+# every block width); other uses are refused as unsupported
+PARTIAL_CALLS = frozenset({"tile", "untile", "tile_slice_indexed"})

@@ -30,9 +30,10 @@ def _is_composite(t: Any) -> bool:
 
 
 def build_geometry(value: dict[str, Any], device: str) -> Any:
-    """The `wp.Mesh` / `wp.HashGrid` / `wp.Bvh` a geometry argument describes (oracle.geometry's
-    arrays). A mesh with `rest` points is built on those, then moved to `points` and refit, as
-    a simulation deforms a mesh. The caller keeps the object alive until the launch finished:
+    """The `wp.Mesh` / `wp.HashGrid` / `wp.Bvh` / `wp.Volume` a geometry argument describes
+    (oracle.geometry's arrays). A mesh with `rest` points is built on those, then moved to `points`
+    and refit, as a simulation deforms a mesh; with `winding` it keeps solid-angle data
+    (`support_winding_number=True`). The caller keeps the object alive until the launch finished:
     the kernel only gets its id."""
     kind = geometry_kind(value)
     vec = wp.vec3
@@ -44,7 +45,10 @@ def build_geometry(value: dict[str, Any], device: str) -> Any:
     if kind is GeometryKind.MESH:
         first = "rest" if "rest" in value else "points"
         mesh = wp.Mesh(
-            points=arr(first, vec), indices=arr("indices", wp.int32), velocities=arr("velocities", vec)
+            points=arr(first, vec),
+            indices=arr("indices", wp.int32),
+            velocities=arr("velocities", vec),
+            support_winding_number="winding" in value,
         )
         if first == "rest":
             mesh.points.assign(arr("points", vec))
@@ -58,12 +62,24 @@ def build_geometry(value: dict[str, Any], device: str) -> Any:
     if kind is GeometryKind.BVH:
         return wp.Bvh(arr("lowers", vec), arr("uppers", vec))
     if kind is GeometryKind.VOLUME:
+        # the voxels' dtype and shape say the grid's type: int32, float32, or vec3f (last axis 3)
         origin = tuple(float(x) for x in np.asarray(value["min_world"]).reshape(3))
+        vox, bg = np.asarray(value["voxels"]), np.asarray(value["bg"])
+        bg_value: Any
+        if vox.ndim == 4:
+            data, bg_value = (
+                np.ascontiguousarray(vox, dtype=np.float32),
+                tuple(float(x) for x in bg.reshape(3)),
+            )
+        elif vox.dtype.kind in "iu":
+            data, bg_value = np.ascontiguousarray(vox, dtype=np.int32), int(bg.reshape(()))
+        else:
+            data, bg_value = np.ascontiguousarray(vox, dtype=np.float32), float(bg.reshape(()))
         return wp.Volume.load_from_numpy(
-            np.ascontiguousarray(value["voxels"], dtype=np.float32),
+            data,
             min_world=origin,
             voxel_size=float(np.asarray(value["voxel_size"]).reshape(())),
-            bg_value=float(np.asarray(value["bg"]).reshape(())),
+            bg_value=bg_value,
             device=device,
         )
     raise ValueError(

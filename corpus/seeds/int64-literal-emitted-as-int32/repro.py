@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 8: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 9: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -488,7 +488,8 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 # the template version this copy was made from: bump it with any change of this file or of
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py);
 # 8: the allow-list accepts generic kernels and their @wp.overload declarations
-REPRO_TEMPLATE_VERSION = "8"
+# 9: int32 and vec3f volumes, meshes with winding-number data
+REPRO_TEMPLATE_VERSION = "9"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200534, \"kernel\": \"k_200534\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|int64:value|int64\", \"title\": \"seed 200534 (bitwise): mismatch at judge\", \"dim\": [1], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"out3\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
@@ -593,7 +594,8 @@ def _inputs() -> dict[str, Any]:
 
 def _geometry(wp: Any, v: dict[str, Any], device: str) -> Any:
     """The wp.Mesh / HashGrid / Bvh / Volume a geometry argument's arrays describe (by their keys;
-    a mesh with `rest` points is built on them, moved to `points` and refit)."""
+    a mesh with `rest` points is built on them, moved to `points` and refit; `winding`: with
+    solid-angle data; a volume's voxels say its type: float32, int32 or vec3f (last axis 3))."""
 
     def arr(key: str, dtype: Any) -> Any:
         return wp.array(np.ascontiguousarray(v[key]), dtype=dtype, device=device)
@@ -606,6 +608,7 @@ def _geometry(wp: Any, v: dict[str, Any], device: str) -> Any:
             points=arr("rest" if "rest" in v else "points", wp.vec3),
             indices=arr("indices", wp.int32),
             velocities=arr("velocities", wp.vec3),
+            **({"support_winding_number": True} if "winding" in v else {}),
         )
         if "rest" in v:
             mesh.points.assign(arr("points", wp.vec3))
@@ -617,11 +620,22 @@ def _geometry(wp: Any, v: dict[str, Any], device: str) -> Any:
         return grid
     if "lowers" in v:
         return wp.Bvh(arr("lowers", wp.vec3), arr("uppers", wp.vec3))
+    vox = np.asarray(v["voxels"])  # its dtype and shape say the grid's type (vec3f: last axis 3)
+    bg: Any
+    if vox.ndim == 4:
+        data, bg = (
+            np.ascontiguousarray(vox, dtype=np.float32),
+            tuple(float(x) for x in np.asarray(v["bg"]).reshape(3)),
+        )
+    elif vox.dtype.kind in "iu":
+        data, bg = np.ascontiguousarray(vox, dtype=np.int32), int(np.asarray(v["bg"]).reshape(()))
+    else:
+        data, bg = np.ascontiguousarray(vox, dtype=np.float32), one("bg")
     return wp.Volume.load_from_numpy(
-        np.ascontiguousarray(v["voxels"], dtype=np.float32),
+        data,
         min_world=tuple(float(x) for x in np.asarray(v["min_world"]).reshape(3)),
         voxel_size=one("voxel_size"),
-        bg_value=one("bg"),
+        bg_value=bg,
         device=device,
     )
 
