@@ -70,7 +70,7 @@ def reduce_stmt(gen: Gen, a: ArrayParam) -> cst.BaseStatement:
         op = "atomic_add"
     if scalar(a.dtype).is_int and gen.wave2 and gen.rng.chance(0.15):
         # commutative bitwise updates of a shared slot (results discarded): any order, same bits
-        op = gen.rng.pick(("atomic_and", "atomic_xor"))
+        op = gen.rng.pick(("atomic_and", "atomic_or", "atomic_xor"))
         assert a.iv is not None
         bits = clamp_to(gen.expr(a.dtype, max(gen.knobs.max_depth - 1, 1)), 0, 255).node
         a.iv = a.iv.union(Interval(min(a.iv.lo, 0) - 256, max(a.iv.hi, 0) + 256))

@@ -46,7 +46,7 @@ COMPOSITE_CALLS: frozenset[str] = frozenset(
     {
         *COMPOSITE_TYPES,
         "dot", "cross", "length", "length_sq", "normalize", "outer", "cw_mul", "cw_div", "transpose",
-        "determinant", "inverse", "trace", "diag", "get_diag", "identity", "skew", "matrix_from_cols",
+        "determinant", "inverse", "inverse_approx", "trace", "ddot", "diag", "get_diag", "identity", "skew", "matrix_from_cols",
         "matrix_from_rows", "norm_l1", "norm_l2", "argmin", "argmax", "min", "max", "abs", "int32",
         "len", "quat_identity", "quat_from_axis_angle", "quat_inverse", "quat_rotate", "quat_rotate_inv",
         "quat_to_matrix", "quat_from_matrix", "quat_rpy", "quat_slerp", "transform_identity",
@@ -614,6 +614,15 @@ def reduction_productions() -> tuple[Production, ...]:
     def trace_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
         return [fit(a[0], ccap(d))]
 
+    def two_mats(gen: Gen, d: str) -> tuple[str, ...] | None:
+        m = mat_args(gen, d)
+        return None if m is None else m * 2
+
+    def ddot_guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
+        # like matmul's guard: the sum of n*n products stays inside ccap(d)
+        r = math.sqrt(ccap(d)) / dim(a[0].dtype)
+        return [fit(x, r) for x in a]
+
     fl = VEC_FLOATS
     return (
         _p(
@@ -720,6 +729,18 @@ def reduction_productions() -> tuple[Production, ...]:
             calls=frozenset({"trace"}),
             makes=MAT_SCALARS,
             weight=0.5,
+        ),
+        _p(
+            "ddot",
+            "matrix",
+            two_mats,
+            # mat.h ddot: sum over all n*n entries of a[i, j] * b[i, j]
+            lambda d, a: sym(dim(a[0].dtype) ** 2 * a[0].iv.mag * a[1].iv.mag),
+            _call_emit("ddot"),
+            ddot_guard,
+            calls=frozenset({"ddot"}),
+            makes=MAT_SCALARS,
+            weight=0.4,
         ),
     )
 
@@ -854,9 +875,13 @@ def matrix_productions() -> tuple[Production, ...]:
             "matrix",
             lambda g, d: (d,),
             lambda d, a: sym(1.0),
-            _call_emit("inverse"),
+            # inverse_approx: the same inversion on CPU (mat.h), approximate division on CUDA
+            lambda g, d, a: call(
+                "inverse_approx" if "approx_ops" not in g.lacking and g.rng.chance(0.25) else "inverse",
+                a[0].node,
+            ),
             inverse_guard,
-            calls=frozenset({"inverse", "identity"}),
+            calls=frozenset({"inverse", "inverse_approx", "identity"}),
             operators=frozenset({"Add", "Mult"}),
             makes=MAT_TYPES,
             weight=0.7,

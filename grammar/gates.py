@@ -648,6 +648,20 @@ def {{K}}({_OUT}):
 """,
         "`wp.copysign` (CHANGELOG 1.14.0; not probed on older releases)",
     ),
+    Gate(
+        "approx_ops",
+        "1.19.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    m = wp.inverse_approx(wp.mat22(2.0, 0.0, 0.0, 4.0))
+    if wp.div_approx(3.0, 2.0) == 1.5:
+        if m[1, 1] == 0.25:
+            out[0] = 1
+""",
+        "`wp.div_approx` / `wp.inverse_approx` (absent in 1.10.1; 1.19.0 conservative, not probed on "
+        "the releases between)",
+    ),
 )
 
 
@@ -805,6 +819,7 @@ DETECTABLE: frozenset[str] = frozenset(
         "volume_cpu", "tile_axpy_dot", "function_params", "quat_twist_angle_signed",
         "tile_map_tanh_backward", "tile_scatter_stack", "tile_empty", "tile_slice_indexed",
         "mesh_ray_count_parity", "minkowski_queries", "quat_euler", "transform_set", "copysign",
+        "approx_ops",
     }
 )  # fmt: skip
 
@@ -914,6 +929,8 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("transform_set")
             elif fn == "copysign":
                 found.add("copysign")
+            elif fn in ("div_approx", "inverse_approx"):
+                found.add("approx_ops")
     return frozenset(found)
 
 

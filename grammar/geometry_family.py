@@ -153,7 +153,7 @@ def _mesh_point_block(gen: Gen, k: int, mesh: str, closed: bool, pts: str) -> li
 def _mesh_sign_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
     """The closest point with one of the other sign tests (closed meshes only): the angle-weighted
     normal, the winding number (solid-angle data when the recipe has `winding`), ray parity."""
-    fn = gen.rng.pick(("normal", "winding_number", "parity"))
+    fn = gen.rng.weighted(("normal", "winding_number", "parity"), (2, 1, 1))
     extra = ""
     if fn == "normal" and gen.rng.chance(0.3):
         extra = f", {_lit(gen.rng.pick((1.0e-3, 1.0e-2)))}"
@@ -224,10 +224,10 @@ def _mesh_faces_block(gen: Gen, k: int, mesh: str, pts: str) -> list[str]:
 def _mesh_misc_block(gen: Gen, k: int, mesh: str, pts: str, n_faces: int) -> list[str]:
     """Any-hit and crossing counts of a ray, and face-vertex accessors (index i mod 3 faces)."""
     lines = []
-    if gen.rng.chance(0.6):
+    if gen.rng.chance(0.75):
         dirs = _points(gen)
         lines.append(f"p{k} = {_point_expr(gen, pts)}")
-        if gen.rng.chance(0.5):
+        if gen.rng.chance(0.6):
             maxt = _lit(gen.rng.pick((1.0, 2.0, 1.0e6)))
             lines.append(
                 f"{_out(gen, 'int32')}[i] = int(wp.mesh_query_ray_anyhit({mesh}, p{k}, {dirs}[i], {maxt}))"
@@ -430,6 +430,8 @@ def geometry_body(gen: Gen) -> list[cst.BaseStatement]:
                     lines += _mesh_faces_block(gen, k, mesh, pts)
                 elif pick == 8:
                     lines += _mesh_misc_block(gen, k, mesh, pts, n_faces)
+                elif closed:
+                    lines += _mesh_sign_block(gen, k, mesh, pts)
                 else:
                     lines += _mesh_furthest_block(gen, k, mesh, pts)
         elif kind == "hash_grid":

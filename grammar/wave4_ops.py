@@ -36,6 +36,7 @@ WAVE4_CALLS = frozenset(
         "smooth_normalize", "quat_from_euler", "quat_to_euler", "quat_to_axis_angle",
         "transform_compose", "transform_decompose", "transform_to_matrix", "transform_from_matrix",
         "transform_set_translation", "transform_set_rotation", "svd3", "svd2", "qr3", "eig3",
+        "div_approx",
     }
 )  # fmt: skip
 
@@ -93,6 +94,25 @@ def _copysign() -> Production:
     )
 
 
+def _div_approx() -> Production:
+    """`wp.div_approx(a, b)` with b in [1, 4]: exact division on CPU, GPU intrinsics on CUDA."""
+
+    def guard(gen: Gen, d: str, a: list[Expr]) -> list[Expr]:
+        return [a[0], clamp_to(a[1], 1.0, 4.0)]
+
+    return Production(
+        "div_approx",
+        "math",
+        lambda g, d: (d, d) if d in ("float32", "float64") and g.wave2 else None,
+        lambda d, a: sym(a[0].iv.mag),
+        lambda a: call("div_approx", *a),
+        guard,
+        frozenset({"div_approx"}) | FIXER_CALLS,
+        weight=0.3,
+        available=lambda g: "approx_ops" not in g.lacking,
+    )
+
+
 def wave4_scalar_productions() -> tuple[Production, ...]:
     return (
         _erf_like("erf", (-1.0, 1.0), None),
@@ -100,6 +120,7 @@ def wave4_scalar_productions() -> tuple[Production, ...]:
         _erf_like("erfinv", (-2.0, 2.0), (-0.99, 0.99)),
         _erf_like("erfcinv", (-2.0, 2.0), (0.01, 1.99)),
         _copysign(),
+        _div_approx(),
     )
 
 

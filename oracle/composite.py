@@ -178,6 +178,16 @@ def _fusable(v: Value, products: Sequence[Value], partials: Sequence[Value]) -> 
     return Value(v.t, v.data, v.err + extra, v.taint)
 
 
+def muladd_sum(prods: Sequence[Value], ctx: OpCtx) -> Value:
+    """`Type r(0); r = muladd(x, y, r)` over `prods` (the products x * y, in order), as mat.h
+    accumulates a matrix product's entry or `ddot`: a -0 result is +0, fused or not."""
+    partials, acc = [], prods[0]
+    for p in prods[1:]:
+        acc = sop("Add", acc, p, ctx)
+        partials.append(acc)
+    return _fusable(_plus_zero(acc), prods, partials)
+
+
 def _matmat(a: Value, b: Value, ctx: OpCtx) -> Value:
     r, k = a.t.shape
     _, c = b.t.shape
@@ -185,12 +195,8 @@ def _matmat(a: Value, b: Value, ctx: OpCtx) -> Value:
     for i in range(r):
         for j in range(c):
             prods = [sop("Mult", comp(a, i, x), comp(b, x, j), ctx) for x in range(k)]
-            partials, acc = [], prods[0]
-            for p in prods[1:]:
-                acc = sop("Add", acc, p, ctx)
-                partials.append(acc)
             # mat.h accumulates each entry into `Type sum(0.0)`: a -0 entry is +0
-            out.append(_fusable(_plus_zero(acc), prods, partials))
+            out.append(muladd_sum(prods, ctx))
     return stack(make_mat(r, c, scalar_of(a.t)), out)
 
 

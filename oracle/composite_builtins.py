@@ -9,7 +9,20 @@ from typing import Any
 import numpy as np
 
 from oracle.builtin_table import Builtin
-from oracle.composite import comp, cross, dot, flat, lit, map2, quat_rotate, scale, sop, stack, sum_in_order
+from oracle.composite import (
+    comp,
+    cross,
+    dot,
+    flat,
+    lit,
+    map2,
+    muladd_sum,
+    quat_rotate,
+    scale,
+    sop,
+    stack,
+    sum_in_order,
+)
 from oracle.numeric import OpCtx, cast, compare, negate, scalar_of
 from oracle.scalar_builtins import call_scalar, minmax, scalar_builtins
 from oracle.types import Composite, Scalar, composite_from_name, make_mat, make_vec
@@ -164,6 +177,12 @@ def _binary_vec(name: str) -> Any:
         if name == "dot":
             _need(ta == tb and isinstance(ta, Composite) and ta.kind in ("vec", "quat"), name, args, ctx)
             return dot(a, b, ctx)
+        if name == "ddot":
+            # mat.h: r = muladd(a[i][j], b[i][j], r) row by row from Type r(0)
+            _need(ta == tb and isinstance(ta, Composite) and ta.kind == "mat", name, args, ctx)
+            return muladd_sum(
+                [sop("Mult", comp(a, *ij), comp(b, *ij), ctx) for ij in np.ndindex(*ta.shape)], ctx
+            )
         if name == "cross":
             _need(
                 ta == tb and isinstance(ta, Composite) and ta.shape == (3,) and ta.kind == "vec",
@@ -295,6 +314,7 @@ def composite_builtins() -> list[Builtin]:
         out.append(Builtin(nm, unary_vec(nm), "vec.h/mat.h/quat.h formula, scalar ops"))
     for nm in (
         "dot",
+        "ddot",
         "cross",
         "outer",
         "cw_mul",

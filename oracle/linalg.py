@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from oracle.builtin_table import Builtin
 from oracle.composite import comp, sop, stack
 from oracle.composite_builtins import unary_vec
@@ -218,9 +220,33 @@ def _identity(args: list[Any], ctx: OpCtx) -> Value:
     return v
 
 
+def _approx(v: Value) -> Value:
+    """`v` widened for Warp's approximate-intrinsics forms: exact on CPU (the same code), and on
+    CUDA within a few float32 ulps (float64 too: "roughly single-precision accuracy")."""
+    with np.errstate(all="ignore"):
+        extra = 16.0 * FLOAT32.u * np.abs(np.asarray(v.data, dtype=np.float64))
+        extra = np.where(np.isfinite(extra), extra, np.inf)
+    return Value(v.t, v.data, v.err + extra, v.taint)
+
+
+def _inverse_approx(args: list[Any], ctx: OpCtx) -> Value:
+    return _approx(_inverse(args, ctx))
+
+
+def _div_approx(args: list[Any], ctx: OpCtx) -> Value:
+    if len(args) != 2 or not all(isinstance(a, Value) and isinstance(a.t, Scalar) for a in args):
+        raise ctx.unsupported("call wp.div_approx", "scalar operands only")
+    a, b = args
+    if not a.t.is_float:
+        raise ctx.unsupported("call wp.div_approx", str(a.t))
+    return _approx(sop("Div", a, b, ctx))
+
+
 def linalg_builtins() -> list[Builtin]:
     return [
         Builtin("inverse", _inverse, "mat.h inverse (2x2/3x3: matrix type; 4x4: USD cofactors, double)"),
+        Builtin("inverse_approx", _inverse_approx, "mat.h inverse on CPU; float32-ulp slack for CUDA"),
+        Builtin("div_approx", _div_approx, "a / b on CPU; float32-ulp slack for CUDA (scalars)"),
         Builtin("determinant", _determinant, "mat.h determinant (4x4: USD cofactors, mixed precision)"),
         Builtin("identity", _identity, "ones on the diagonal", static=True),
     ]
