@@ -50,10 +50,10 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
     from grammar.bits import bit_productions
     from grammar.composite_ops import ccap, compose, composite_productions, read_input
     from grammar.extras import helper_call_production
+    from grammar.math_ext_ops import math_ext_scalar_productions, math_ext_spatial_productions
     from grammar.random_ops import random_productions
     from grammar.scalar_ops import scalar_productions
     from grammar.spatial_ops import spatial_productions
-    from grammar.wave4_ops import wave4_scalar_productions, wave4_spatial_productions
 
     prods = (
         *scalar_productions(),
@@ -62,8 +62,8 @@ def build_registry(extra: tuple[Production, ...] = ()) -> Registry:
         helper_call_production(),
         *random_productions(),
         *spatial_productions(),
-        *wave4_scalar_productions(),
-        *wave4_spatial_productions(),
+        *math_ext_scalar_productions(),
+        *math_ext_spatial_productions(),
         *extra,
     )
     return Registry(

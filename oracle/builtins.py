@@ -13,12 +13,12 @@ from oracle.composite_builtins import composite_builtins
 from oracle.geometry import geometry_builtins
 from oracle.geometry_queries import query_builtins
 from oracle.linalg import linalg_builtins
+from oracle.math_ext import math_ext_builtins
 from oracle.noise import noise_builtins
 from oracle.random import random_builtins
 from oracle.scalar_builtins import scalar_builtins
 from oracle.spatial import spatial_builtins
 from oracle.volumes import volume_builtins
-from oracle.wave4 import wave4_builtins
 
 __all__ = [
     "Builtin",
@@ -45,7 +45,7 @@ def default_registry() -> Registry:
         + geometry_builtins()
         + query_builtins()
         + volume_builtins()
-        + wave4_builtins()
+        + math_ext_builtins()
     )
     return Registry({b.name: b for b in entries})
 

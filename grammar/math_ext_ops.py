@@ -1,4 +1,4 @@
-"""Wave-4 productions: the error functions and copysign (tag `math`, every float dtype), and, tag
+"""Extra math productions: the error functions and copysign (tag `math`, every float dtype), and, tag
 `spatial` (float32), vector norms, Euler angles, axis-angle, 4x4 transform matrices, the in-place
 transform setters and the 3x3 / 2x2 decompositions.
 
@@ -30,7 +30,7 @@ from grammar.production import Production
 R = 30.0
 SQRT3 = 1.7320508075688772
 
-WAVE4_CALLS = frozenset(
+MATH_EXT_CALLS = frozenset(
     {
         "erf", "erfc", "erfinv", "erfcinv", "copysign", "norm_huber", "norm_pseudo_huber",
         "smooth_normalize", "quat_from_euler", "quat_to_euler", "quat_to_axis_angle",
@@ -113,7 +113,7 @@ def _div_approx() -> Production:
     )
 
 
-def wave4_scalar_productions() -> tuple[Production, ...]:
+def math_ext_scalar_productions() -> tuple[Production, ...]:
     return (
         _erf_like("erf", (-1.0, 1.0), None),
         _erf_like("erfc", (0.0, 2.0), None),
@@ -289,7 +289,7 @@ def _pos_scale(e: Expr) -> cst.BaseExpression:
     return call("max", fit(e, R).node, call("vec3", _f(0.5), _f(0.5), _f(0.5)))
 
 
-def wave4_spatial_productions() -> tuple[Production, ...]:
+def math_ext_spatial_productions() -> tuple[Production, ...]:
     def delta(g: Gen, e: Expr) -> list[cst.BaseExpression]:
         return [] if g.rng.chance(0.3) else [clamp_to(e, 0.1, 4.0).node]
 

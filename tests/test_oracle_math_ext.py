@@ -1,4 +1,4 @@
-"""Wave-4 builtins in the oracle vs real Warp on CPU (tests/kernels/wave4.py): erf/erfc/erfinv/
+"""Extra math builtins in the oracle vs real Warp on CPU (tests/kernels/math_ext.py): erf/erfc/erfinv/
 erfcinv/copysign, norm_huber/norm_pseudo_huber/smooth_normalize, quat_from_euler/quat_to_euler,
 quat_to_axis_angle, transform_compose/decompose/to_matrix/from_matrix, transform_set_translation/
 rotation, svd3/svd2/qr3/eig3 (consumed sign- and order-independently), atomic_exch/cas and shared
@@ -17,7 +17,7 @@ import oracle
 from oracle.builtins import Builtin, default_registry
 from oracle.numeric import OpCtx
 
-FILE = "wave4.py"
+FILE = "math_ext.py"
 N = 40
 
 
@@ -69,7 +69,7 @@ KERNELS = ["scalars", "scalars_d", "vecnorms", "euler", "xforms", "decomps", "ex
 
 @pytest.mark.parametrize("seed", [0, 1])
 @pytest.mark.parametrize("kernel", KERNELS)
-def test_wave4_matches_warp(mod: Any, src: str, kernel: str, seed: int) -> None:
+def test_math_ext_matches_warp(mod: Any, src: str, kernel: str, seed: int) -> None:
     args = _args(kernel, seed)
     n_out = sum(v.size for k, v in args.items() if k.startswith("o") or k in ("acc", "accf", "shared"))
     n_el = sum(v.size // (v[0].size if v.ndim > 1 else 1) for k, v in args.items() if k.startswith("o"))

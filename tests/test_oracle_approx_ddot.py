@@ -1,5 +1,5 @@
 """atomic_or (shared slots), ddot, div_approx and inverse_approx in the oracle vs real Warp on
-CPU (tests/kernels/wave5.py); a source with one builtin swapped (or a wrong oracle entry) must
+CPU (tests/kernels/approx_ddot.py); a source with one builtin swapped (or a wrong oracle entry) must
 be rejected by the comparison."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import oracle
 from oracle.builtins import Builtin, default_registry
 from oracle.numeric import OpCtx
 
-FILE = "wave5.py"
+FILE = "approx_ddot.py"
 N = 40
 K = "extras"
 

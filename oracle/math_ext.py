@@ -1,4 +1,4 @@
-"""Wave 4: vector norms, Euler angles, axis-angle, 4x4 transform matrices, in-place transform
+"""Extra math builtins: vector norms, Euler angles, axis-angle, 4x4 transform matrices, in-place transform
 setters, the 3x3 / 2x2 decompositions and the order-dependent atomics (`atomic_exch`,
 `atomic_cas`).
 
@@ -547,7 +547,7 @@ def _order_atomic(kind: str) -> Any:
     return fn
 
 
-def wave4_builtins() -> list[Builtin]:
+def math_ext_builtins() -> list[Builtin]:
     return [
         Builtin("norm_huber", _norm_huber, "math.py: a <= d*d ? 0.5 a : d (sqrt(a) - 0.5 d), a = |v|^2"),
         Builtin("norm_pseudo_huber", _norm_pseudo_huber, "math.py: d sqrt(1 + |v|^2 / d^2)"),
