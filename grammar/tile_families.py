@@ -314,7 +314,8 @@ def _width_step(gen: Gen, k: TileKernel, a: str, b: str) -> None:
         rng = k.fresh()
         k.lines.append(f"{rng} = wp.rand_init({gen.rng.integer(0, 99)}, {k.block})")
         if k.dtype == "int32":  # only element 0 is the same for every W: a one-element tile
-            rng_args = gen.rng.pick(("", ", min=-3, max=4", ", min=0, max=10"))
+            # always a small range: an unbounded randi spans int32 and any sum with it may overflow
+            rng_args = gen.rng.pick((", min=-3, max=4", ", min=0, max=10"))
             one = f"wp.tile_randi(shape={gen.rng.pick(('1', '(1,)'))}, rng={rng}{rng_args})"
             k.emit(f"{a} + wp.tile_broadcast({one}, shape={k.shape_tuple})")
         else:

@@ -715,15 +715,18 @@ def _split_weights(w: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray,
 
 
 def _moved_inputs(inputs: dict[str, Any], wrt: list[str], direction: float) -> dict[str, Any]:
-    """The inputs with every checked element moved by 2 ulps of its own dtype, up (direction 1)
-    or down (-1). Both ways are tried: at a tie (max(x, 0) at x = 0) the gradient jumps on one
-    side only, and a kink missed there cancels against others in a dense direction's slopes."""
+    """The inputs with every checked element moved by 2 ulps of max(|x|, 1) in its own dtype, up
+    (direction 1) or down (-1). Both ways are tried: at a tie (max(x, 0) at x = 0) the gradient
+    jumps on one side only, and a kink missed there cancels against others in a dense direction's
+    slopes. Two ulps of |x| itself would be subnormal near 0, and a kink where x meets a constant
+    of order one (min(0.5, x + 0.5) at x = 0) would not move: x + 0.5 rounds back to 0.5."""
     out = dict(inputs)
     for name in wrt:
         x = np.asarray(inputs[name])
         sign = np.full(x.shape, direction, dtype=x.dtype)
         with np.errstate(all="ignore"):
-            moved = x + sign * (2 * np.spacing(np.abs(x))).astype(x.dtype)
+            step = 2 * np.spacing(np.maximum(np.abs(x), np.ones((), dtype=x.dtype)))
+            moved = x + sign * step.astype(x.dtype)
         out[name] = np.where(np.isfinite(moved), moved, x).astype(x.dtype)
     return out
 
