@@ -15,6 +15,7 @@ import pytest
 
 from fuzz.campaign import Campaign, CampaignConfig
 from fuzz.engine.settings import WorkerSettings
+from grammar.generate import GenConfig, generate
 from tests.support import faults
 
 pytestmark = pytest.mark.slow
@@ -36,7 +37,7 @@ def _campaign(run_dir: Path, n: int, **kw: object) -> dict:
     cfg = CampaignConfig(
         run_dir=str(run_dir),
         budget_s=900,  # max_kernels ends these campaigns; the budget only guards a slow machine
-        seed=1000,
+        seed=int(kw.pop("seed", 1000)),  # type: ignore[call-overload]
         workers=2,
         batch=6,
         settings=settings,
@@ -124,11 +125,17 @@ def test_kill_9_mid_campaign_then_resume(tmp_path: Path) -> None:
 def test_a_wrong_oracle_entry_is_never_verified(tmp_path: Path) -> None:
     """Plant `cos` modelled as `sin`: kernels that really use cos must come out as mismatches."""
     run = tmp_path / "run"
+    # the first window of 24 seeds from 1000 whose unary kernels call wp.cos at least twice (found,
+    # not pinned: a generator change moves the seeds; the control below uses the same window)
+    unary = GenConfig(weights={"unary": 1.0})
+    uses = [s for s in range(1000, 1400) if "wp.cos(" in generate(s, unary).source]
+    start = next(s for s in uses if sum(s <= u < s + 24 for u in uses) >= 2)
     s = _campaign(
         run,
         24,
         gen={"weights": {"unary": 1.0}},
         settings={"registry_factory": "tests.support.wrong_oracles:wrong_cos"},
+        seed=start,
     )
     assert s["kernels"] == 24
     with sqlite3.connect(run / "campaign.db") as db:
@@ -137,5 +144,5 @@ def test_a_wrong_oracle_entry_is_never_verified(tmp_path: Path) -> None:
     assert mismatches, "no case noticed the planted oracle fault"
     assert all("wp.cos(" in src for src in mismatches)
     # control: the same seeds with the real oracle produce no mismatch
-    s2 = _campaign(tmp_path / "control", 24, gen={"weights": {"unary": 1.0}})
+    s2 = _campaign(tmp_path / "control", 24, gen={"weights": {"unary": 1.0}}, seed=start)
     assert s2["verdicts"].get("mismatch", 0) == 0, s2["verdicts"]
