@@ -50,6 +50,13 @@ def _same_type(name: str, args: list[Value], ctx: OpCtx) -> None:
     _need(all(a.t == args[0].t for a in args), ctx, name, args)
 
 
+def _clamped(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray], np.ndarray]:
+    """asin/acos as builtin.h writes them, f(min(max(x, -1), 1)): a value past 1 gives acos(1) = 0,
+    not NaN, and NaN becomes -1 (max(NaN, -1) is -1 on CPU and CUDA: acos(NaN) = pi, measured on
+    CPU)."""
+    return lambda x: f(np.where(np.isnan(x), -1.0, np.clip(x, -1.0, 1.0)))
+
+
 def _mono(f: Callable[[np.ndarray], np.ndarray]) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """Propagated error of a function monotone on the interval: its change over [x-e, x+e]."""
 
@@ -124,8 +131,8 @@ _UNARY: dict[
     "sin": (np.sin, _periodic_prop),
     "cos": (np.cos, _periodic_prop),
     "tan": (np.tan, _tan_prop),
-    "asin": (np.arcsin, _mono(np.arcsin)),
-    "acos": (np.arccos, _mono(np.arccos)),
+    "asin": (_clamped(np.arcsin), _mono(_clamped(np.arcsin))),
+    "acos": (_clamped(np.arccos), _mono(_clamped(np.arccos))),
     "atan": (np.arctan, _mono(np.arctan)),
     "sinh": (np.sinh, _mono(np.sinh)),
     "cosh": (np.cosh, _cosh_prop),

@@ -39,6 +39,13 @@ def signed_zero_sums(a: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float
 def float_degrees(x: wp.array(dtype=wp.float32), out: wp.array(dtype=wp.float32)):
     i = wp.tid()
     out[i] = wp.degrees(x[i]) + wp.radians(x[i])
+
+
+@wp.kernel
+def inverse_trig_out_of_domain(x: wp.array(dtype=wp.float32), c: wp.array(dtype=wp.float32), s: wp.array(dtype=wp.float32)):
+    i = wp.tid()
+    c[i] = wp.acos(x[i])
+    s[i] = wp.asin(x[i])
 """
 
 
@@ -97,3 +104,20 @@ def test_long_dot_and_matrix_products_start_from_plus_zero(mod) -> None:
     assert not orc.unstable["out"][[0, 1, 4, 5]].any()
     np.testing.assert_array_equal(np.signbit(orc.arrays["out"]), np.signbit(dev["out"]))
     np.testing.assert_array_equal(orc.arrays["out"], dev["out"])
+
+
+def test_acos_asin_clamp_their_argument_as_builtin_h_does(mod) -> None:
+    """Reduction of a campaign kernel (test_corpus_e2e, 1.7.1) dropped the generator's clamp
+    around acos's argument: Warp computes acos(min(max(x, -1), 1)), so 1.5 gives 0 and NaN gives
+    acos(-1) = pi; the oracle gave NaN and called it a mismatch."""
+    x = np.array([1.5, -3.0, 0.3, 1.0000001, -0.7, np.nan, np.inf, -np.inf], dtype=np.float32)
+    args = {"x": x, "c": np.zeros_like(x), "s": np.zeros_like(x)}
+    dev = launch(mod.inverse_trig_out_of_domain, args, (x.size,), "cpu")
+    orc = oracle.evaluate(SOURCE, "inverse_trig_out_of_domain", args, (x.size,))
+    for name in ("c", "s"):
+        got, want = dev[name].astype(np.float64), orc.arrays[name]
+        assert np.isfinite(want).all(), (name, want)
+        assert np.all(np.abs(got - want) <= 2 * orc.error_bound[name] + 1e-6), (name, got, want)
+    # says no: acos is not asin, and the clamped values are not the unclamped NaNs
+    assert not np.allclose(dev["c"], orc.arrays["s"])
+    assert np.isnan(np.arccos(x[:2])).all() and not np.isnan(orc.arrays["c"][:2]).any()

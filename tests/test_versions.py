@@ -39,8 +39,10 @@ def test_enabled_features_by_version() -> None:
     G.check_table()
     assert G.enabled_features("1.19.0") == ALL
     # bit_count, static_builtin_select: 1.19.0
+    # minkowski_queries, approx_ops: dated 1.19.0 conservatively (absent from 1.16.0's source)
     assert G.disabled_features("1.18.0") == {
         "bit_count", "composite_store_any_int", "static_builtin_select", "tile_map_tanh_backward",
+        "minkowski_queries", "approx_ops",
     }  # fmt: skip
     assert "volume_cpu" in G.disabled_features("1.15.0") and "volume_cpu" not in G.disabled_features("1.16.0")
     assert G.disabled_features("1.17.0") == {
@@ -49,6 +51,8 @@ def test_enabled_features_by_version() -> None:
         "composite_store_any_int",
         "static_builtin_select",
         "tile_map_tanh_backward",
+        "minkowski_queries",
+        "approx_ops",
     }
     assert {"tile_axpy_dot", "function_params", "quat_twist_angle_signed"} <= G.disabled_features("1.12.0")
     assert "short_circuit_boolops" in G.enabled_features("1.13.0")
@@ -75,6 +79,16 @@ def test_enabled_features_by_version() -> None:
         "function_params",
         "quat_twist_angle_signed",
         "tile_map_tanh_backward",
+        # generator 1.7: dated from Warp's CHANGELOG and tagged sources
+        "mesh_ray_count_parity",  # 1.11.0
+        "quat_euler",  # 1.12.0
+        "transform_set",  # 1.13.0
+        "tile_scatter_stack",  # 1.13.0
+        "copysign",  # 1.14.0
+        "tile_empty",  # 1.14.0
+        "tile_slice_indexed",  # 1.16.0
+        "minkowski_queries",
+        "approx_ops",
     }
     v9 = G.enabled_features("1.9.1")
     assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9
