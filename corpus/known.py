@@ -448,6 +448,20 @@ KNOWN = KnownTable(
         ),
         # found by campaigns on old releases, bisected over the cached venvs
         KnownEntry(
+            "ifexp-shared-element-adjoint",
+            KnownKind.GAP,
+            "a ternary whose branch reads an array element the kernel also reads elsewhere "
+            "(a[i] + (a[i] if c else 0.0)): the backward pass drops adjoints through the ternary",
+            "gradient",
+            ("IfExp",),
+            "NVIDIA/warp#1736 'ternary operator on the same array poisons gradients' (closed); bisect of "
+            "1.12.0 campaign seed 500186: fails 1.12.0-1.16.0, passes from 1.17.0",
+            ("1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.17.0", "1.18.0", "1.19.0"),
+            fixed_in="1.17.0",
+            verdict="gradient_mismatch",
+            pattern="ifexp-shared-element",
+        ),
+        KnownEntry(
             "component-augassign-reference",
             KnownKind.GAP,
             "`op=` on a component of an array element or struct field (a[i][1] += e, s.v[0] += e) "

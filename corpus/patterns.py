@@ -91,6 +91,32 @@ def int_condition_ifexp(fn: ast.FunctionDef) -> bool:
     return False
 
 
+def ifexp_shared_element(fn: ast.FunctionDef) -> bool:
+    """`x if c else y` with a branch that reads an array element (`a[i]`) the kernel also reads
+    outside that branch (the other branch or the surrounding expression):
+    `a[i] + (a[i] if c else 0.0)`, `a[i] / t[i] if c else a[i]`. Warp before 1.17 drops the
+    adjoint into that array (NVIDIA/warp#1736)."""
+
+    def reads(node: ast.AST) -> list[str]:
+        return [
+            ast.dump(n)
+            for n in ast.walk(node)
+            if isinstance(n, ast.Subscript) and isinstance(n.ctx, ast.Load)
+        ]
+
+    everywhere = reads(fn)
+    for n in ast.walk(fn):
+        if not isinstance(n, ast.IfExp):
+            continue
+        in_test = reads(n.test)  # a read in the condition alone is not the shape (not seen failing)
+        for branch in (n.body, n.orelse):
+            inside = reads(branch)
+            for r in set(inside):
+                if everywhere.count(r) - in_test.count(r) > inside.count(r):
+                    return True
+    return False
+
+
 def negated_value(fn: ast.FunctionDef) -> bool:
     """`-x` of a value computed at run time (a name, element or call), not of a literal: Warp
     lowers it to `0 - x`, which loses the sign of a zero."""
@@ -205,6 +231,7 @@ PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
         "overwritten-store": overwritten_store,
         "negated-value": negated_value,
         "int-condition-ifexp": int_condition_ifexp,
+        "ifexp-shared-element": ifexp_shared_element,
     }
 )
 

@@ -422,3 +422,28 @@ def test_an_unreduced_compile_error_is_labelled_by_its_own_words_and_pattern() -
     no_pattern = src.replace("out5[i][1] += x", "out5[i] = wp.vec3f(x)")
     assert KNOWN.label_by_message(result(source=no_pattern), "1.12.0") == []
     assert KNOWN.label_by_message(result(verdict="mismatch"), "1.12.0") == []
+
+
+def test_ifexp_shared_element_pattern_says_yes_and_no_and_labels_old_releases_only() -> None:
+    """NVIDIA/warp#1736, found by the 1.12.0 campaign (seed 500186) and bisected: fails
+    1.12.0-1.16.0, passes from 1.17.0."""
+    from corpus.patterns import matches
+
+    head = (
+        "@wp.kernel\ndef k(a1: wp.array(dtype=wp.float64), a2: wp.array(dtype=wp.float64), "
+        "out4: wp.array(dtype=wp.float64)):\n    i = wp.tid()\n"
+    )
+    found = head + "    out4[i] = a2[i] - (a2[i] if (0 or 0) else a1[0])\n"
+    assert matches("ifexp-shared-element", found, "k")
+    assert matches(
+        "ifexp-shared-element", head + "    out4[i] = a1[i] / a2[i] if a1[i] > 0.0 else a1[i]\n", "k"
+    )
+    assert not matches("ifexp-shared-element", head + "    out4[i] = a1[i] if a1[i] > 0.0 else a2[i]\n", "k")
+    assert not matches(
+        "ifexp-shared-element", head + "    out4[i] = a1[i] + (a2[i] if i > 2 else 0.0)\n", "k"
+    )
+    e = KNOWN.get("ifexp-shared-element-adjoint")
+    args = ("gradient", "gradient_mismatch", {"IfExp"}, found, "k")
+    assert e.matches_reduced(*args, "1.12.0", set()) and e.matches_reduced(*args, "1.16.0", set())
+    assert not e.matches_reduced(*args, "1.17.0", set())
+    assert not e.matches_reduced("judge", "mismatch", {"IfExp"}, found, "k", "1.12.0", set())
