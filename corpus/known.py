@@ -189,27 +189,21 @@ class KnownTable:
 
     def label_by_message(self, result: CaseResult, warp_version: str = "") -> list[KnownEntry]:
         """Entries that explain a failure not reduced yet by its own words: an entry with a
-        `message` (a compile error's text), its stage and verdict, its pattern found somewhere in
-        the kernel, and an affected release. Only message entries: a construct or pattern alone
-        in an unreduced kernel does not say it caused the failure; an error's own words do."""
+        `message` (a compile error's text) that `KnownEntry.matches_reduced` accepts on the whole
+        kernel (stage, verdict, pattern somewhere in it, affected release). Only message entries:
+        a construct or pattern alone in an unreduced kernel does not say it caused the failure;
+        an error's own words do."""
         sig = signature_of(result)
         case = result.case or {}
         source = str(case.get("source", ""))
         kname = str(case.get("kernel_name", result.kernel_name))
+        have = set(sig.constructs) | set(all_constructs(source, kname))
         msg = result.message or ""
-        out = []
-        for e in self.entries:
-            if not e.message or e.message not in msg or e.gap or e.kind is KnownKind.LIMITATION:
-                continue
-            own = e.stage == sig.stage and (not e.verdict or e.verdict == result.verdict)
-            if not own and (sig.stage, result.verdict) not in e.also:
-                continue
-            if e.pattern and not matches(e.pattern, source, kname):
-                continue
-            if warp_version and not e.affects(warp_version):
-                continue
-            out.append(e)
-        return out
+        return [
+            e for e in self.entries
+            if e.message and not e.gap and e.kind is not KnownKind.LIMITATION
+            and e.matches_reduced(sig.stage, result.verdict, have, source, kname, warp_version, set(), msg)
+        ]  # fmt: skip
 
     def meta_for(self, result: CaseResult, warp_version: str = "") -> dict[str, Any] | None:
         """The corpus meta.json `known` block for a finding the table explains, else None

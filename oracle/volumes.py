@@ -128,21 +128,27 @@ def _mode(name: str, mode: Value, ctx: OpCtx, linear_ok: bool = True) -> np.ndar
     return m
 
 
+def _grid_kind(name: str, want: str | None, args: list[Any], ctx: OpCtx) -> tuple[list[Any], str]:
+    """The grid kind a read asks for: `want` for the typed forms (volume_sample_f, ...), else the
+    generic form's trailing dtype argument (positional or `dtype=`), which is taken off `args`."""
+    if want is not None:
+        return args, want
+    dt = args.pop() if args else None
+    if isinstance(dt, Keyword) and dt.name == "dtype":
+        dt = dt.value
+    t = dt.t if isinstance(dt, TypeArg) else None
+    kind = next((k for k, v in GRID_TYPES.items() if v == t), None)
+    geo_need(kind is not None, name, args, ctx)
+    assert kind is not None
+    return args, kind
+
+
 def _volume_sample(name: str, want: str | None) -> BuiltinFn:
     """volume_sample_f / _v (id, uvw, mode), volume_sample_i (id, uvw: CLOSEST) and the generic
     volume_sample(id, uvw, mode, dtype) (`want` None: the dtype argument says the type)."""
 
     def fn(args: list[Any], ctx: OpCtx) -> Value:
-        args = list(args)
-        kind = want
-        if want is None:
-            dt = args.pop() if args else None
-            if isinstance(dt, Keyword) and dt.name == "dtype":
-                dt = dt.value
-            t = dt.t if isinstance(dt, TypeArg) else None
-            kind = next((k for k, v in GRID_TYPES.items() if v == t), None)
-            geo_need(kind is not None, name, args, ctx)
-        assert kind is not None
+        args, kind = _grid_kind(name, want, list(args), ctx)
         n = 2 if name == "volume_sample_i" else 3
         ok = len(args) == n and geo_value_of(args[0], GeometryKind.VOLUME) and geo_is(args[1], VEC3F)
         geo_need(ok and (n == 2 or geo_is(args[2], INT32)), name, args, ctx)
@@ -182,16 +188,7 @@ def _volume_sample_grad_f(args: list[Any], ctx: OpCtx) -> RefWrites:
 
 def _volume_lookup(name: str, want: str | None) -> BuiltinFn:
     def fn(args: list[Any], ctx: OpCtx) -> Value:
-        args = list(args)
-        kind = want
-        if want is None:
-            dt = args.pop() if args else None
-            if isinstance(dt, Keyword) and dt.name == "dtype":
-                dt = dt.value
-            t = dt.t if isinstance(dt, TypeArg) else None
-            kind = next((k for k, v in GRID_TYPES.items() if v == t), None)
-            geo_need(kind is not None, name, args, ctx)
-        assert kind is not None
+        args, kind = _grid_kind(name, want, list(args), ctx)
         ok = (
             len(args) == 4
             and geo_value_of(args[0], GeometryKind.VOLUME)
