@@ -517,6 +517,23 @@ KNOWN = KnownTable(
             pattern="for-var-while-counter",
             also=(("worker", "crash"), ("worker", "timeout")),
         ),
+        KnownEntry(
+            "cuda-mesh-bvh-query-shared-stack",
+            KnownKind.GAP,
+            "a mesh query (mesh_query_aabb/_sphere) and a BVH query (bvh_query_aabb/_ray/...) in one "
+            "kernel do not build for CUDA: each kind declares its own static __shared__ traversal "
+            "stack of 32 x block_dim ints, 64 KiB together at the default block of 256 threads, above "
+            "the 48 KiB static limit (ptxas: 'uses too much shared data'); the kernel runs on CPU. A "
+            "regression: 1.10.1-1.14.0 build it, 1.15.0-1.19.0 do not (corpus seed's repro.py, AOT NVRTC sm_90)",
+            "compile:cuda",
+            (),
+            "docs/versions.md, Found on 1.19.0 (H200 campaign seeds 900390, 900690, reduced); warp/native/"
+            "bvh.h bvh_query and mesh.h mesh_query_shared_stack; related NVIDIA/warp#1258, #1845",
+            ("1.10.1", "1.12.0", "1.13.0", "1.14.0", "1.15.0", "1.16.0", "1.17.0", "1.18.0", "1.19.0"),
+            verdict="compile_error",
+            introduced_in="1.15.0",
+            pattern="mesh-and-bvh-query",
+        ),
         # semantics that changed: generated on every release (grammar/gates.py `semantic` gates)
         KnownEntry(
             "eager-and-or",

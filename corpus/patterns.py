@@ -221,6 +221,29 @@ def for_var_while_counter(fn: ast.FunctionDef) -> bool:
     return False
 
 
+_MESH_STACK_QUERIES = frozenset({"mesh_query_aabb", "mesh_query_sphere"})
+_BVH_STACK_QUERIES = frozenset({"bvh_query_aabb", "bvh_query_ray", "bvh_query_capsule", "bvh_query_sphere"})
+
+
+def _called(fn: ast.FunctionDef) -> set[str]:
+    """Names of the functions `fn` calls (`wp.f(...)` and `f(...)` alike)."""
+    out: set[str] = set()
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            f = n.func
+            out.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
+    return out
+
+
+def mesh_and_bvh_query(fn: ast.FunctionDef) -> bool:
+    """A mesh query (aabb, sphere) and a BVH query (aabb, ray, capsule, sphere) in one kernel:
+    on CUDA each kind reserves its own static shared traversal stack (32 x block_dim ints:
+    warp/native/mesh.h mesh_query_shared_stack, bvh.h bvh_query), 64 KiB together at the
+    default block of 256 threads, above the 48 KiB a kernel may declare statically."""
+    called = _called(fn)
+    return bool(called & _MESH_STACK_QUERIES) and bool(called & _BVH_STACK_QUERIES)
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
         "for-var-while-counter": for_var_while_counter,
@@ -232,6 +255,7 @@ PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
         "negated-value": negated_value,
         "int-condition-ifexp": int_condition_ifexp,
         "ifexp-shared-element": ifexp_shared_element,
+        "mesh-and-bvh-query": mesh_and_bvh_query,
     }
 )
 

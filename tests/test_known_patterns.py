@@ -447,3 +447,33 @@ def test_ifexp_shared_element_pattern_says_yes_and_no_and_labels_old_releases_on
     assert e.matches_reduced(*args, "1.12.0", set()) and e.matches_reduced(*args, "1.16.0", set())
     assert not e.matches_reduced(*args, "1.17.0", set())
     assert not e.matches_reduced("judge", "mismatch", {"IfExp"}, found, "k", "1.12.0", set())
+
+
+def test_mesh_and_bvh_query_pattern_needs_both_kinds_and_labels_a_cuda_build_failure_only() -> None:
+    """Found on 1.19.0 (H200 seeds 900390, 900690): a mesh query and a BVH query in one kernel
+    exceed CUDA's 48 KiB of static shared memory; one kind alone, or a CPU failure, is not it."""
+    from corpus.patterns import matches
+
+    head = (
+        "@wp.kernel\ndef k(a1: wp.array(dtype=wp.vec3f), mesh2: wp.uint64, bvh7: wp.uint64):\n"
+        "    i = wp.tid()\n"
+    )
+    mesh = "    mq2 = wp.mesh_query_sphere(mesh2, a1[i], 1.0)\n"
+    bvh = "    while wp.bvh_query_next(wp.bvh_query_aabb(bvh7, a1[i], a1[i]), int(0)):\n        pass\n"
+    both = head + mesh + bvh
+    assert matches("mesh-and-bvh-query", both, "k")
+    assert matches(
+        "mesh-and-bvh-query", head + mesh.replace("sphere", "aabb").replace(", 1.0", ", a1[i]") + bvh, "k"
+    )
+    assert not matches("mesh-and-bvh-query", head + mesh, "k")
+    assert not matches("mesh-and-bvh-query", head + bvh, "k")
+    assert not matches(
+        "mesh-and-bvh-query", head + mesh + bvh.replace("bvh_query_aabb", "hash_grid_query"), "k"
+    )
+    e = KNOWN.get("cuda-mesh-bvh-query-shared-stack")
+    assert e.matches_reduced("compile:cuda", "compile_error", set(), both, "k", "1.19.0", set())
+    assert e.matches_reduced("compile:cuda", "compile_error", set(), both, "k", "1.15.0", set())
+    assert not e.matches_reduced("compile:cuda", "compile_error", set(), both, "k", "1.14.0", set())
+    assert not e.matches_reduced("compile:cpu", "compile_error", set(), both, "k", "1.19.0", set())
+    assert not e.matches_reduced("compile:cuda", "compile_error", set(), head + bvh, "k", "1.19.0", set())
+    assert not e.matches_reduced("judge", "mismatch", set(), both, "k", "1.19.0", set())
