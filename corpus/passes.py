@@ -440,6 +440,10 @@ def _single_use_locals(fn: cst.FunctionDef) -> Iterator[tuple[cst.SimpleStatemen
     assigned: dict[str, int] = {}
     uses: dict[str, list[cst.Name]] = {}
     targets: set[int] = set()
+    # a query iterator and its index go to `*_query_next` by reference: the call updates the
+    # local, so inlining its value (`while wp.bvh_query_next(wp.bvh_query_aabb(...), i)`)
+    # would restart the query on every iteration and never end on a hit
+    by_ref: set[int] = set()
 
     class V(cst.CSTVisitor):
         def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
@@ -456,9 +460,18 @@ def _single_use_locals(fn: cst.FunctionDef) -> Iterator[tuple[cst.SimpleStatemen
                 if isinstance(n, cst.Name):
                     assigned[n.value] = assigned.get(n.value, 0) + 2
 
+        def visit_Call(self, node: cst.Call) -> None:
+            f = node.func
+            name = (
+                f.attr.value if isinstance(f, cst.Attribute) else f.value if isinstance(f, cst.Name) else ""
+            )
+            if name.endswith("_query_next"):
+                by_ref.update(id(a.value) for a in node.args if isinstance(a.value, cst.Name))
+
         def visit_Name(self, node: cst.Name) -> None:
             if id(node) not in targets:
-                uses.setdefault(node.value, []).append(node)
+                # a by-reference argument counts twice: never the single use that is inlined
+                uses.setdefault(node.value, []).extend((node, node) if id(node) in by_ref else (node,))
 
     fn.body.visit(V())
     if not isinstance(fn.body, cst.IndentedBlock):

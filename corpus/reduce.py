@@ -545,7 +545,7 @@ def _folder_job(path: str, settings: WorkerSettings | None, log: Callable[[str],
         # a campaign's settings sweep every point: sweep what the folder recorded instead (its
         # blamed point; nothing for other failures), so a setting_mismatch stays one of its point
         st = replace(settings, sweep=ent.worker_settings().sweep)
-    target = restrict_signature(ent.signature, st.devices)
+    target = restrict_signature(ent.signature, st.devices, st.cuda_arch)
     if target is None:
         raise ReduceError(
             f"{path}: its failure ({ent.signature.devices}) needs devices this machine lacks ({', '.join(st.devices)})"

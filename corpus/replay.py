@@ -148,7 +148,7 @@ def replay(
         if why:  # a setting_mismatch whose point this release or machine cannot build
             outcomes[ent.path] = Outcome(ent.path, ent.seed, SKIPPED, old, note=why)
             continue
-        part = restrict_signature(old, st.devices)
+        part = restrict_signature(old, st.devices, st.cuda_arch)
         if part is None:
             outcomes[ent.path] = Outcome(
                 ent.path, ent.seed, SKIPPED, old, note=f"needs a CUDA device ({old.devices})"

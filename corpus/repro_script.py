@@ -39,7 +39,7 @@ from corpus.folder_check import DAMAGED_EXIT, UnsafeSource, check_source, folder
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py);
 # 8: the allow-list accepts generic kernels and their @wp.overload declarations
 # 9: int32 and vec3f volumes, meshes with winding-number data
-REPRO_TEMPLATE_VERSION = "9"
+REPRO_TEMPLATE_VERSION = "10"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = {}  # @CONFIG@ (filled in when the corpus folder is written)
 CACHE_PREFIX = "warp-repro-cache-"
@@ -110,9 +110,10 @@ def _kernel(wp: Any, tag: str = "", extra: dict[str, Any] | None = None) -> Any:
     spec.loader.exec_module(mod)
     options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
     level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
-    cuda = any(str(d).startswith("cuda") for d in CONFIG.get("devices", []))
-    # a run that also compiled CUDA set the CPU level through the CPU compiler flags (CUDA kept
-    # Warp's -O3); the level changes no result, so here CPU+CUDA folders keep Warp's defaults
+    cuda = any(str(d).startswith("cuda") for d in CONFIG.get("devices", [])) or bool(CONFIG.get("cuda_arch"))
+    # a run that also compiled CUDA (on a GPU, or with NVRTC for cuda_arch) set the CPU level
+    # through the CPU compiler flags (CUDA kept Warp's -O3, which a CUDA build failure may need);
+    # the level changes no result, so here CPU+CUDA folders keep Warp's defaults
     if level is not None and not cuda and "optimization_level" in wp.get_module(name).options:
         options["optimization_level"] = level
     options.update(extra or {})

@@ -93,3 +93,25 @@ def test_drop_unused_removes_only_what_the_kernel_no_longer_reaches() -> None:
     assert "k_1_g" not in src and "k_1_T" not in src
     assert P.size(cand.case) < P.size(case)
     assert list(P.drop_unused(cand.case)) == []  # nothing left to drop
+
+
+def test_inline_locals_keeps_a_query_and_its_index_passed_by_reference() -> None:
+    """`bvh_query_next(q, j)` updates q and j: inlining q's value would restart the query on every
+    iteration (an endless loop on any hit); a plain single-use local beside them still inlines."""
+    src = (
+        "@wp.kernel\ndef k_2(a1: wp.array(dtype=wp.vec3f), bvh2: wp.uint64, out3: wp.array(dtype=float)):\n"
+        "    i = wp.tid()\n"
+        "    q1 = wp.bvh_query_aabb(bvh2, a1[i], a1[i])\n"
+        "    j1 = int(0)\n"
+        "    while wp.bvh_query_next(q1, j1):\n"
+        "        pass\n"
+        "    v1 = a1[i][0]\n"
+        "    out3[i] = v1\n"
+    )
+    params = (
+        ParamSpec("a1", "array", "vec3f", (4,), "in"),
+        ParamSpec("bvh2", "scalar", "uint64", (), "in"),
+        ParamSpec("out3", "array", "float32", (4,), "out"),
+    )
+    got = [c.what for c in P.inline_locals(KernelCase("k_2", src, "test", 2, "test", params, (4,)))]
+    assert got == ["inline v1"]

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-# Generated from corpus/repro_script.py, template version 9: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
+# Generated from corpus/repro_script.py, template version 10: do not edit; regenerate with `python scripts/refresh_repro.py FOLDER`.
 """Standalone reproducer of one warpfuzz finding; needs only warp-lang and numpy.
 
 It compiles kernel.py (beside this file), launches it on inputs.npz and checks the failure:
@@ -489,7 +489,7 @@ def folder_damage(folder: str, meta: dict) -> tuple[list[str], str]:
 # corpus/folder_check.py, then regenerate the committed copies (scripts/refresh_repro.py);
 # 8: the allow-list accepts generic kernels and their @wp.overload declarations
 # 9: int32 and vec3f volumes, meshes with winding-number data
-REPRO_TEMPLATE_VERSION = "9"
+REPRO_TEMPLATE_VERSION = "10"
 HERE = os.path.dirname(os.path.abspath(__file__))
 CONFIG: dict[str, Any] = json.loads("{\"seed\": 200534, \"kernel\": \"k_200534\", \"verdict\": \"mismatch\", \"stage\": \"judge\", \"signature\": \"judge|cpu~oracle|mismatch|int64:value|int64\", \"title\": \"seed 200534 (bitwise): mismatch at judge\", \"dim\": [1], \"devices\": [\"cpu\"], \"cuda_arch\": null, \"enable_backward\": true, \"cpu_opt_level\": null, \"elem_ndim\": {\"out3\": 0}, \"timeout_s\": 60, \"gradient\": null}")
 CACHE_PREFIX = "warp-repro-cache-"
@@ -560,9 +560,10 @@ def _kernel(wp: Any, tag: str = "", extra: dict[str, Any] | None = None) -> Any:
     spec.loader.exec_module(mod)
     options: dict[str, Any] = {"enable_backward": bool(CONFIG.get("enable_backward", False))}
     level = CONFIG.get("cpu_opt_level")  # the campaign's clang -O level for CPU code (None: Warp's default)
-    cuda = any(str(d).startswith("cuda") for d in CONFIG.get("devices", []))
-    # a run that also compiled CUDA set the CPU level through the CPU compiler flags (CUDA kept
-    # Warp's -O3); the level changes no result, so here CPU+CUDA folders keep Warp's defaults
+    cuda = any(str(d).startswith("cuda") for d in CONFIG.get("devices", [])) or bool(CONFIG.get("cuda_arch"))
+    # a run that also compiled CUDA (on a GPU, or with NVRTC for cuda_arch) set the CPU level
+    # through the CPU compiler flags (CUDA kept Warp's -O3, which a CUDA build failure may need);
+    # the level changes no result, so here CPU+CUDA folders keep Warp's defaults
     if level is not None and not cuda and "optimization_level" in wp.get_module(name).options:
         options["optimization_level"] = level
     options.update(extra or {})
