@@ -25,6 +25,7 @@ from typing import Any
 from corpus.candidates import CandidateRunner, Runner, SubprocessRunner, rename
 from corpus.device_subset import restrict_signature
 from corpus.folder import CASE, CorpusFolder, settings_from_meta
+from corpus.folder_check import source_problems
 from corpus.passes import PASSES, Candidate, Pass, size, statement_count
 from corpus.save import write_folder
 from fuzz.engine.result import CaseResult
@@ -224,6 +225,11 @@ class _Reducer:
             ast.parse(cand.module_source())
             inputs = grammar.make_inputs(cand)
         except Exception:
+            self.rejected_early += 1
+            return False
+        if source_problems(cand.module_source(), CASE):
+            # outside the corpus allow-list (`k_C = wp.float64(0.125)` cut from `wp.constant(...)`):
+            # the reduced folder would be refused by every reader
             self.rejected_early += 1
             return False
         if self.target.verdict == Verdict.INVALID_KERNEL:

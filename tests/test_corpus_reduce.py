@@ -194,3 +194,21 @@ def test_a_full_group_waiting_goes_before_fuzzing_and_the_queue_projects_its_tim
     q.add(["d", "e"])
     assert q.per_failure_s() == (90.0 + 60.0) / 3
     assert q.projected_s(workers=2) == 2 * 50.0 / 2
+
+
+def test_a_candidate_outside_the_corpus_allow_list_is_not_compiled(tmp_path: Path) -> None:
+    """Cutting `wp.constant(wp.float64(0.125))` to its argument leaves `C = wp.float64(0.125)`,
+    which every corpus reader refuses: such a candidate is rejected before it is compiled."""
+    from corpus import reduce as R
+
+    settings = WorkerSettings(run_dir=str(tmp_path), enable_backward=False)
+    target = Signature("judge", "cpu~oracle", "mismatch", "float32:value", ())
+    red = R._Reducer(target, settings, 4, float("inf"), lambda s: None)
+    base = _case(31)
+    ok = KernelCase(base.kernel_name, "C = wp.constant(wp.float64(0.125))\n" + base.source, "branch", 31,
+                    "test", base.params, base.dim)  # fmt: skip
+    cut = KernelCase(base.kernel_name, "C = wp.float64(0.125)\n" + base.source, "branch", 31, "test",
+                     base.params, base.dim)  # fmt: skip
+    big = (10**6,) * 4
+    assert red.admissible(ok, big)
+    assert not red.admissible(cut, big) and red.rejected_early == 1

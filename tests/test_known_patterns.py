@@ -477,3 +477,34 @@ def test_mesh_and_bvh_query_pattern_needs_both_kinds_and_labels_a_cuda_build_fai
     assert not e.matches_reduced("compile:cpu", "compile_error", set(), both, "k", "1.19.0", set())
     assert not e.matches_reduced("compile:cuda", "compile_error", set(), head + bvh, "k", "1.19.0", set())
     assert not e.matches_reduced("judge", "mismatch", set(), both, "k", "1.19.0", set())
+
+
+def test_a_gap_confirmed_on_the_original_does_not_label_a_reduced_kernel_without_its_construct() -> None:
+    """A kernel with `wp.frac` and `%` confirms both gaps; its reduced kernel `(a % a) - a` is the
+    `%` gap alone (1.19.0 campaign seed 1302065)."""
+    frac, mod = KNOWN.get("frac-missing-adjoint"), KNOWN.get("mod-divisor-adjoint")
+    both = {"frac-missing-adjoint", "mod-divisor-adjoint"}
+    args = ("gradient", "gradient_mismatch")
+    src = "@wp.kernel\ndef k(a1: wp.array(dtype=float), out2: wp.array(dtype=float)):\n    i = wp.tid()\n"
+    assert not frac.matches_reduced(*args, {"Mod", "Sub"}, src, "k", "1.19.0", both)
+    assert mod.matches_reduced(*args, {"Mod", "Sub"}, src, "k", "1.19.0", both)
+    assert frac.matches_reduced(*args, {"frac", "Sub"}, src, "k", "1.19.0", both)
+    assert not frac.matches_reduced(*args, {"frac", "Sub"}, src, "k", "1.19.0", set())  # needs the re-check
+
+
+def test_constructs_of_a_kernel_made_by_a_factory() -> None:
+    """A factories-family kernel is bound by a call (`k_7 = k_7_make(...)`): its constructs are
+    the instantiated kernel's, so known entries and root keys see them."""
+    from fuzz.engine.signature import all_constructs
+
+    src = (
+        "def k_7_make(scale, bias, f):\n"
+        "    @wp.kernel(module='unique')\n"
+        "    def kernel(a1: wp.array(dtype=wp.float32), out3: wp.array(dtype=wp.float32)):\n"
+        "        i = wp.tid()\n"
+        "        out3[i] = a1[i] % a1[0] + scale\n"
+        "    return kernel\n"
+        "k_7 = k_7_make(0.5, 1, 0)\n"
+    )
+    assert {"Mod", "Add"} <= set(all_constructs(src, "k_7"))
+    assert all_constructs(src, "k_8") == ()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fuzz.engine.result import CaseResult
+from oracle.closures import factory_kernels
 
 BARE_CALLS = frozenset({"int", "float", "range", "len"})
 # first-line header Warp puts before a codegen error; the reason follows the last "\n;"
@@ -251,6 +252,11 @@ def _parse_kernel(source: str, kernel_name: str) -> tuple[ast.FunctionDef | None
         return None, {}
     funcs = {t.name: t for t in tree.body if isinstance(t, ast.FunctionDef)}
     kernel = funcs.pop(kernel_name, None)
+    if kernel is None:
+        # a kernel bound by a factory call (`k = make(2.0)`): the factory's kernel, instantiated
+        made = factory_kernels(tree, {n for n, f in funcs.items() if f.decorator_list}, ())
+        kernel = made.kernels.get(kernel_name)
+        funcs.update(made.funcs)
     return kernel, funcs
 
 
