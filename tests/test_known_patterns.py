@@ -508,3 +508,16 @@ def test_constructs_of_a_kernel_made_by_a_factory() -> None:
     )
     assert {"Mod", "Add"} <= set(all_constructs(src, "k_7"))
     assert all_constructs(src, "k_8") == ()
+
+
+def test_constructs_of_a_generic_kernel_are_not_those_of_its_overload_stub() -> None:
+    """`@wp.overload def k(...): ...` after the generic `@wp.kernel def k` shares its name (1.12.0
+    campaign seed 500121: its reduced kernel's `wp.frac` went unseen and its gap unlabelled)."""
+    from fuzz.engine.signature import all_constructs
+
+    src = (
+        "@wp.kernel\ndef k(a1: wp.array(dtype=typing.Any), out2: wp.array(dtype=float)):\n"
+        "    i = wp.tid()\n    out2[i] = wp.frac(float(a1[i]))\n"
+        "@wp.overload\ndef k(a1: wp.array(dtype=wp.float32), out2: wp.array(dtype=float)): ...\n"
+    )
+    assert "frac" in all_constructs(src, "k")

@@ -245,13 +245,26 @@ def _flatten(body: list[ast.stmt], controls: list[_Stmt], out: list[_Stmt]) -> N
             out.append(_Stmt(s, [s], defs, uses, list(controls)))
 
 
+def _is_kernel_def(fn: ast.FunctionDef) -> bool:
+    for d in fn.decorator_list:
+        f = d.func if isinstance(d, ast.Call) else d
+        if (isinstance(f, ast.Attribute) and f.attr == "kernel") or (
+            isinstance(f, ast.Name) and f.id == "kernel"
+        ):
+            return True
+    return False
+
+
 def _parse_kernel(source: str, kernel_name: str) -> tuple[ast.FunctionDef | None, dict[str, ast.FunctionDef]]:
     try:
         tree = ast.parse(source)
     except SyntaxError:
         return None, {}
-    funcs = {t.name: t for t in tree.body if isinstance(t, ast.FunctionDef)}
+    defs = [t for t in tree.body if isinstance(t, ast.FunctionDef)]
+    funcs = {t.name: t for t in defs}
     kernel = funcs.pop(kernel_name, None)
+    # a generic kernel's `@wp.overload` stubs share its name: the kernel is the `@wp.kernel` one
+    kernel = next((t for t in defs if t.name == kernel_name and _is_kernel_def(t)), kernel)
     if kernel is None:
         # a kernel bound by a factory call (`k = make(2.0)`): the factory's kernel, instantiated
         made = factory_kernels(tree, {n for n, f in funcs.items() if f.decorator_list}, ())
