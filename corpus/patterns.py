@@ -4,6 +4,7 @@ small AST predicates over a reduced kernel, so an entry matches the bug's form, 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
@@ -244,6 +245,30 @@ def mesh_and_bvh_query(fn: ast.FunctionDef) -> bool:
     return bool(called & _MESH_STACK_QUERIES) and bool(called & _BVH_STACK_QUERIES)
 
 
+def wide_int_literal(fn: ast.FunctionDef) -> bool:
+    """An integer literal outside int32's range (`wp.int64(9223372036854775807)`): the value an
+    emitter that writes every literal as an int32 constant narrows."""
+    for n in ast.walk(fn):
+        v = n.operand if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.USub) else n
+        if isinstance(v, ast.Constant) and type(v.value) is int:
+            x = -v.value if v is not n else v.value
+            if not -(2**31) <= x < 2**31:
+                return True
+    return False
+
+
+_FLOAT_TEXT = re.compile(r"\bfloat(?:16|32|64)?\b|\b(?:vec\d*|mat\d*)[fhd]?\b|\bquat|\btransform|\bspatial_")
+
+
+def float_min_max(fn: ast.FunctionDef) -> bool:
+    """`min`/`max`/`clamp` in a kernel that holds a float value at all (a float type, literal or
+    conversion): without one no operand can be NaN (an integer `wp.max(a, 1)` is not it)."""
+    if not _called(fn) & {"min", "max", "clamp"}:
+        return False
+    floats = any(isinstance(n, ast.Constant) and type(n.value) is float for n in ast.walk(fn))
+    return floats or bool(_FLOAT_TEXT.search(ast.unparse(fn)))
+
+
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
     {
         "for-var-while-counter": for_var_while_counter,
@@ -256,6 +281,8 @@ PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
         "int-condition-ifexp": int_condition_ifexp,
         "ifexp-shared-element": ifexp_shared_element,
         "mesh-and-bvh-query": mesh_and_bvh_query,
+        "wide-int-literal": wide_int_literal,
+        "float-min-max": float_min_max,
     }
 )
 

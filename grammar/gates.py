@@ -356,7 +356,7 @@ def {{K}}({_OUT}, s0: wp.array[wp.int32], s1: wp.array1d[wp.float32]):
     ),
     Gate(
         "tiles",
-        "1.12.0",
+        "1.10.0",
         f"""
 @wp.kernel
 def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
@@ -373,7 +373,8 @@ def {{K}}({_OUT}, s0: wp.array(dtype=wp.float32)):
         if p[0, 0] == 2.0 and r[0] == 4.0 and wp.tile_min(c)[0] == 0.0:
             out[0] = 1
 """,
-        "tile builtins of the tiles family (shape=/offset= keywords, tile_view with shape, scans, reshape)",
+        "tile builtins of the tiles family (shape=/offset= keywords, tile_view with shape, scans, reshape; "
+        "the probe passes on 1.10.0, 1.10.1 and 1.11.0)",
         ("float32",),
     ),
     Gate(
@@ -620,7 +621,7 @@ def {{K}}({_OUT}):
     ),
     Gate(
         "transform_set",
-        "1.13.0",
+        "1.10.0",
         f"""
 @wp.func
 def {{K}}_set(t: wp.transform) -> wp.transform:
@@ -634,8 +635,9 @@ def {{K}}({_OUT}):
     if t[1] == 5.0:
         out[0] = 1
 """,
-        "`wp.transform_set_translation/rotation` on a local (CHANGELOG 1.13.0: before, they silently "
-        "operated on a temporary copy; not probed on older releases)",
+        "`wp.transform_set_translation/rotation` on a local (the probe passes on 1.10.0, 1.10.1, 1.11.0 "
+        "and 1.12.0; CHANGELOG 1.13.0 says they operated on a temporary copy before: a form that does is "
+        "a finding, not a gate)",
     ),
     Gate(
         "copysign",
@@ -650,7 +652,7 @@ def {{K}}({_OUT}):
     ),
     Gate(
         "approx_ops",
-        "1.19.0",
+        "1.12.0",
         f"""
 @wp.kernel
 def {{K}}({_OUT}):
@@ -659,8 +661,8 @@ def {{K}}({_OUT}):
         if m[1, 1] == 0.25:
             out[0] = 1
 """,
-        "`wp.div_approx` / `wp.inverse_approx` (absent in 1.10.1; 1.19.0 conservative, not probed on "
-        "the releases between)",
+        "`wp.div_approx` / `wp.inverse_approx` (probed: absent in 1.10.0, 1.10.1 and 1.11.0, present "
+        "from 1.12.0)",
     ),
 )
 

@@ -17,7 +17,7 @@ from grammar.production import Registry
 from grammar.rand import Chooser, SeededChooser, pick_weighted
 from grammar.render import render
 
-GENERATOR_VERSION = "1.7.2"
+GENERATOR_VERSION = "1.7.3"
 MAX_RETRIES = 32
 
 _PENDING: frozenset[str] = frozenset()

@@ -123,4 +123,4 @@ def test_reach_kernels_compile_and_launch_on_warp_cpu(tmp_path):
 
 
 def test_generator_version_bumped():
-    assert grammar.GENERATOR_VERSION == "1.7.2"
+    assert grammar.GENERATOR_VERSION == "1.7.3"

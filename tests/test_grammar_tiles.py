@@ -60,7 +60,7 @@ def test_block_dim_round_trips_and_plain_cases_store_no_key() -> None:
 def test_determinism() -> None:
     for s in range(10):
         assert generate(s, family="tiles").dumps() == generate(s, family="tiles").dumps()
-    assert grammar.GENERATOR_VERSION == "1.7.2"
+    assert grammar.GENERATOR_VERSION == "1.7.3"
 
 
 def test_gate_sees_tile_calls() -> None:

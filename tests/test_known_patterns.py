@@ -521,3 +521,39 @@ def test_constructs_of_a_generic_kernel_are_not_those_of_its_overload_stub() -> 
         "@wp.overload\ndef k(a1: wp.array(dtype=wp.float32), out2: wp.array(dtype=float)): ...\n"
     )
     assert "frac" in all_constructs(src, "k")
+
+
+def test_wide_int_literal_and_float_min_max_need_their_shape_not_just_a_word() -> None:
+    """1.12.0 campaign: `a2[i] // wp.int64(2)` is the floor-division difference alone, not the
+    wide-literal one; `a3[i] // wp.max(a1[i], wp.int16(1))` has no float a NaN could be."""
+    from corpus.patterns import matches
+
+    head = (
+        "@wp.kernel\ndef k(a1: wp.array(dtype=wp.int64), out2: wp.array(dtype=wp.int64)):\n    i = wp.tid()\n"
+    )
+    assert matches("wide-int-literal", head + "    out2[i] = wp.int64(9223372036854775807)\n", "k")
+    assert matches("wide-int-literal", head + "    out2[i] = a1[i] + wp.int64(-3000000000)\n", "k")
+    assert not matches("wide-int-literal", head + "    out2[i] = a1[i] // wp.int64(2)\n", "k")
+    e = KNOWN.get("int64-literal-emitted-as-int32")
+    small = head + "    out2[i] = a1[i] // wp.int64(2)\n"
+    assert not e.matches_reduced("judge", "mismatch", {"int64", "FloorDiv"}, small, "k", "1.12.0", set())
+    ints = head.replace("int64", "int16") + "    out2[i] = a1[i] // wp.max(a1[i], wp.int16(1))\n"
+    floats = (
+        "@wp.kernel\ndef k(a1: wp.array(dtype=wp.float32), out2: wp.array(dtype=wp.float32)):\n"
+        "    i = wp.tid()\n    out2[i] = wp.max(a1[i], 0.5)\n"
+    )
+    assert not matches("float-min-max", ints, "k") and matches("float-min-max", floats, "k")
+    nan = KNOWN.get("nan-blind-min-max")
+    assert nan.matches_reduced("judge", "mismatch", {"max"}, floats, "k", "1.12.0", set())
+    assert not nan.matches_reduced("judge", "mismatch", {"max", "FloorDiv"}, ints, "k", "1.12.0", set())
+    assert not nan.matches_reduced("judge", "mismatch", {"max"}, floats, "k", "1.14.0", set())
+
+
+def test_quat_twist_angle_entry_labels_releases_before_1_16() -> None:
+    """NVIDIA/warp#1631 (found by the 1.12.0 campaign, seed 500340; bisect fails 1.12.0-1.15.0)."""
+    e = KNOWN.get("quat-twist-angle-acos")
+    src = "@wp.kernel\ndef k(a: wp.array(dtype=wp.quat), o: wp.array(dtype=float)):\n    i = wp.tid()\n"
+    src += "    o[i] = wp.quat_twist_angle(wp.vec3(0.0, 1.0, 0.0), a[i])\n"
+    args = ("judge", "mismatch", {"quat_twist_angle"}, src, "k")
+    assert e.matches_reduced(*args, "1.15.0", set()) and not e.matches_reduced(*args, "1.16.0", set())
+    assert not e.matches_reduced("judge", "mismatch", {"quat_twist"}, src, "k", "1.12.0", set())
