@@ -664,6 +664,47 @@ def {{K}}({_OUT}):
         "`wp.div_approx` / `wp.inverse_approx` (probed: absent in 1.10.0, 1.10.1 and 1.11.0, present "
         "from 1.12.0)",
     ),
+    Gate(
+        "grad_builtin",
+        "1.11.0",
+        f"""
+@wp.func
+def {{K}}_g(x: float) -> float:
+    return wp.sin(x)
+
+
+@wp.func_grad({{K}}_g)
+def {{K}}_g_grad(x: float, adj_ret: float):
+    wp.adjoint[x] += wp.grad(wp.sin)(x) * adj_ret
+
+
+@wp.kernel
+def {{K}}({_OUT}):
+    if {{K}}_g(0.0) == 0.0:
+        out[0] = 1
+""",
+        "`wp.grad(f)` of a builtin inside a custom adjoint (probed: absent in 1.10.1, present in 1.11.0)",
+    ),
+    Gate(
+        "newton_math",
+        "1.12.0",
+        f"""
+@wp.kernel
+def {{K}}({_OUT}):
+    q = wp.quat_from_axis_angle(wp.vec3(0.0, 1.0, 0.0), 0.5)
+    t = wp.quat_twist(wp.vec3(0.0, 1.0, 0.0), q)
+    a = wp.quat_twist_angle(wp.vec3(0.0, 1.0, 0.0), q)
+    r = wp.quat_to_rpy(q)
+    s = wp.spatial_vector(0.0, 0.0, 1.0, 0.0, 0.0, 0.0)
+    v = wp.velocity_at_point(s, wp.vec3(1.0, 0.0, 0.0))
+    w = wp.transform_wrench(wp.transform_identity(), s)
+    u = wp.transform_twist(wp.transform_identity(), s)
+    if wp.abs(a - 0.5) < 1.0e-4 and wp.abs(r[1] - 0.5) < 1.0e-4 and wp.abs(t[1] - q[1]) < 1.0e-4:
+        out[0] = 1
+""",
+        "quat_twist, quat_twist_angle, quat_to_rpy, velocity_at_point, transform_twist/wrench, written "
+        "in Warp's Python (NVIDIA/warp#1237; probed: absent in 1.10.1 and 1.11.0, present in 1.12.0)",
+    ),
 )
 
 
@@ -809,6 +850,16 @@ def probe_source(g: Gate) -> str:
 
 _TYPED_CTOR = re.compile(r"^(vec[234]|mat(22|33|44)|quat|transform|spatial_vector|spatial_matrix)[dh]$")
 _ARRAY_KINDS = frozenset({"array", "array1d", "array2d", "array3d", "array4d"})
+_NEWTON_MATH = frozenset(
+    {
+        "quat_twist",
+        "quat_twist_angle",
+        "quat_to_rpy",
+        "velocity_at_point",
+        "transform_twist",
+        "transform_wrench",
+    }
+)
 _UNDETECTABLE = frozenset({"composite_index_any_int", "array_index_any_int"})
 # every name `features_used` can report (tests/test_gates_detect.py holds it to the function's
 # `found.add` calls): a release whose missing gates are all outside it needs no parse per kernel
@@ -821,7 +872,7 @@ DETECTABLE: frozenset[str] = frozenset(
         "volume_cpu", "tile_axpy_dot", "function_params", "quat_twist_angle_signed",
         "tile_map_tanh_backward", "tile_scatter_stack", "tile_empty", "tile_slice_indexed",
         "mesh_ray_count_parity", "minkowski_queries", "quat_euler", "transform_set", "copysign",
-        "approx_ops",
+        "approx_ops", "grad_builtin", "newton_math",
     }
 )  # fmt: skip
 
@@ -933,6 +984,10 @@ def features_used(source: str) -> frozenset[str]:
                 found.add("copysign")
             elif fn in ("div_approx", "inverse_approx"):
                 found.add("approx_ops")
+            elif fn == "grad":
+                found.add("grad_builtin")
+            elif fn in _NEWTON_MATH:
+                found.add("newton_math")
     return frozenset(found)
 
 

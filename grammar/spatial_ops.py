@@ -72,6 +72,11 @@ def _sv(w: Expr, v: Expr) -> cst.BaseExpression:
     return call("spatial_vector", w.node, v.node)
 
 
+def _newton_math(g: Gen) -> bool:
+    """The builtins Warp writes in Python (quat_twist, velocity_at_point, ...): from 1.12.0."""
+    return "newton_math" not in g.lacking
+
+
 def _prod(
     name: str,
     makes: str,
@@ -80,6 +85,7 @@ def _prod(
     emit: Callable[[Gen, str, list[Expr]], cst.BaseExpression],
     calls: frozenset[str],
     weight: float = 1.0,
+    available: Callable[[Gen], bool] | None = None,
 ) -> Production:
     return Production(
         name=name,
@@ -92,6 +98,7 @@ def _prod(
         weight=weight,
         makes=frozenset({makes}),
         emit_typed=emit,
+        available=available,
     )
 
 
@@ -177,6 +184,7 @@ def spatial_productions() -> tuple[Production, ...]:
             weight=0.7,
             makes=frozenset({"vec3f"}),
             emit_typed=twist_emit,
+            available=_newton_math,
         ),
         _prod(
             "velocity_at_point",
@@ -186,6 +194,7 @@ def spatial_productions() -> tuple[Production, ...]:
             velocity_emit,
             frozenset({"velocity_at_point", "min", "max"}),
             0.5,
+            _newton_math,
         ),  # fmt: skip
         Production(
             name="quat_twist",
@@ -198,6 +207,7 @@ def spatial_productions() -> tuple[Production, ...]:
             weight=0.5,
             makes=frozenset({"quatf"}),
             emit_typed=lambda g, d, a: call("quat_twist", a[0].node, a[1].node),
+            available=_newton_math,
         ),
         Production(
             name="quat_twist_angle",
@@ -210,6 +220,7 @@ def spatial_productions() -> tuple[Production, ...]:
             weight=0.5,
             makes=frozenset({"float32"}),
             emit_typed=twist_angle_emit,
+            available=_newton_math,
         ),
         Production(
             name="quat_to_rpy",
@@ -221,6 +232,7 @@ def spatial_productions() -> tuple[Production, ...]:
             weight=0.5,
             makes=frozenset({"vec3f"}),
             emit_typed=lambda g, d, a: call("quat_to_rpy", a[0].node),
+            available=_newton_math,
         ),
         _prod(
             "spatial_cross",

@@ -88,7 +88,10 @@ def test_enabled_features_by_version() -> None:
         "tile_slice_indexed",  # 1.16.0
         "minkowski_queries",
         "approx_ops",
+        "grad_builtin",  # probed: from 1.11.0
+        "newton_math",  # probed: from 1.12.0
     }
+    assert {"newton_math"} <= G.disabled_features("1.11.0") and "grad_builtin" in G.enabled_features("1.11.0")
     v9 = G.enabled_features("1.9.1")
     assert "ternary" in v9 and "wp_cast" not in v9 and "bitwise_atomics" not in v9
     assert G.enabled_features("1.7.1") & {"uint_atomics", "ternary"} == set()
@@ -409,3 +412,24 @@ def test_generator_targets_the_release_it_runs_on() -> None:
     assert any("bit_count(" in grammar.generate(s, new).source for s in range(200))  # the gate removed it
     assert any("//" in c.source for c in olds)  # semantic: the difference is a known finding
     assert grammar.generate(7, old).source == olds[7].source  # still deterministic per (seed, release)
+
+
+def test_generated_kernels_hold_no_builtin_their_release_lacks() -> None:
+    """The 1.10.1 campaign found `wp.quat_twist`, `wp.quat_to_rpy`, `wp.velocity_at_point`,
+    `wp.transform_wrench` (from 1.12.0) and `wp.grad(wp.sin)` (from 1.11.0) in generated kernels:
+    compile errors of the generator's making. On each release only what it has is written."""
+    import grammar
+
+    semantic = {g.name for g in G.GATES if g.semantic}
+    newton = ("quat_twist", "quat_to_rpy", "velocity_at_point", "transform_wrench", "transform_twist")
+    for version in ("1.10.1", "1.11.0", "1.12.0"):
+        have = G.enabled_features(version)
+        srcs = [
+            grammar.generate(s, grammar.GenConfig(warp_version=version, weights={f: 6.0})).module_source()
+            for s in range(40)
+            for f in ("spatial", "custom_adjoint")
+        ]
+        assert all(not (G.features_used(t) - have - semantic) for t in srcs), version
+        written = " ".join(srcs)
+        assert any(n in written for n in newton) == (version == "1.12.0"), version
+        assert ("wp.grad(" in written) == (version != "1.10.1"), version
