@@ -495,6 +495,47 @@ KNOWN = KnownTable(
             pattern="augassign-call-index",
         ),
         KnownEntry(
+            "augassign-index-evaluated-twice",
+            KnownKind.GAP,
+            "`a[f(acc)] op= e` (a call that changes memory in the index only) evaluates the index twice, "
+            "once to load and once to store: `out[bump(acc, i, 3) % 4] *= 0.5` bumps acc twice",
+            "judge",
+            (),
+            "1.10.1 campaign seed 1500002, reduced; bisect: fails 1.10.1-1.12.0, passes from 1.13.0",
+            ("1.10.1", "1.11.0", "1.12.0", "1.13.0", "1.19.0"),
+            fixed_in="1.13.0",
+            verdict="mismatch",
+            pattern="augassign-call-index-twice",
+        ),
+        KnownEntry(
+            "augassign-random-call",
+            KnownKind.GAP,
+            "`v += wp.randi(state, 0, 2)` (a random draw in an augmented assignment's value) gives another "
+            "number than `v = v + wp.randi(state, 0, 2)`: the state is advanced once more before the draw",
+            "judge",
+            (),
+            "1.10.1 campaign seeds 1500088 (sample_unit_square), 1500218 (randi), reduced; bisect: fails "
+            "1.10.1-1.11.1, passes from 1.12.0; the two forms checked side by side on 1.10.1 and 1.12.0",
+            ("1.10.1", "1.11.0", "1.11.1", "1.12.0", "1.13.0", "1.19.0"),
+            fixed_in="1.12.0",
+            verdict="mismatch",
+            pattern="augassign-random-call",
+        ),
+        KnownEntry(
+            "ifexp-constant-branch",
+            KnownKind.GAP,
+            "`float(0 if a2[i] <= 2.0 else a1[8])`: a ternary with a literal branch and an array-element "
+            "branch yields an unrelated value (1575370752.0 for 0)",
+            "judge",
+            ("IfExp",),
+            "1.10.1 campaign seed 1500225, reduced; bisect: fails 1.10.1-1.11.0, passes from 1.11.1 (the "
+            "release that fixed ternary-int-condition; not shown to be the same fix)",
+            ("1.10.1", "1.11.0", "1.11.1", "1.12.0", "1.13.0", "1.19.0"),
+            fixed_in="1.11.1",
+            verdict="mismatch",
+            pattern="ifexp-constant-branch",
+        ),
+        KnownEntry(
             "tile-indexed-negative-index",
             KnownKind.GAP,
             "an index below zero in tile_load_indexed / tile_store_indexed / tile_atomic_add_indexed "

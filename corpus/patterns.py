@@ -193,6 +193,44 @@ def augassign_call_index(fn: ast.FunctionDef) -> bool:
     )
 
 
+def augassign_call_index_twice(fn: ast.FunctionDef) -> bool:
+    """`a[f(...)] op= e` with a call that may change memory in the target's index and none in the
+    value: Warp 1.10-1.12 evaluate the index once for the load and again for the store."""
+    return any(
+        isinstance(n, ast.AugAssign)
+        and isinstance(n.target, ast.Subscript)
+        and _effect_calls(n.target.slice)
+        and not _effect_calls(n.value)
+        for n in ast.walk(fn)
+    )
+
+
+_RANDOM_CALLS = re.compile(r"^(rand[a-z]*|sample_[a-z_]+|poisson|noise|pnoise|curlnoise)$")
+
+
+def augassign_random_call(fn: ast.FunctionDef) -> bool:
+    """`v op= wp.randi(state, ...)`: a call that advances a random state in an augmented
+    assignment's value (Warp 1.10-1.11 draw another number than `v = v op wp.randi(...)`)."""
+    return any(
+        isinstance(n, ast.AugAssign)
+        and any(
+            isinstance(c, ast.Call)
+            and isinstance(c.func, ast.Attribute)
+            and bool(_RANDOM_CALLS.match(c.func.attr))
+            for c in ast.walk(n.value)
+        )
+        for n in ast.walk(fn)
+    )
+
+
+def ifexp_constant_branch(fn: ast.FunctionDef) -> bool:
+    """`(0 if c else a[k])`: a ternary with a literal branch and a branch read from memory."""
+    return any(
+        isinstance(n, ast.IfExp) and (isinstance(n.body, ast.Constant) != isinstance(n.orelse, ast.Constant))
+        for n in ast.walk(fn)
+    )
+
+
 def _binds(node: ast.AST, name: str) -> bool:
     """`name = e` or `name op= e` somewhere in `node`."""
     for n in ast.walk(node):
@@ -258,15 +296,56 @@ def wide_int_literal(fn: ast.FunctionDef) -> bool:
 
 
 _FLOAT_TEXT = re.compile(r"\bfloat(?:16|32|64)?\b|\b(?:vec\d*|mat\d*)[fhd]?\b|\bquat|\btransform|\bspatial_")
+_INT_TEXT = re.compile(r"\b(?:u?int(?:8|16|32|64)?|vec\d+[iu]\w*)\b")
 
 
 def float_min_max(fn: ast.FunctionDef) -> bool:
-    """`min`/`max`/`clamp` in a kernel that holds a float value at all (a float type, literal or
-    conversion): without one no operand can be NaN (an integer `wp.max(a, 1)` is not it)."""
-    if not _called(fn) & {"min", "max", "clamp"}:
-        return False
-    floats = any(isinstance(n, ast.Constant) and type(n.value) is float for n in ast.walk(fn))
-    return floats or bool(_FLOAT_TEXT.search(ast.unparse(fn)))
+    """A `min`/`max`/`clamp` call with an operand that may be a float: a float literal or
+    conversion, an array or parameter of a float type, or a local of unknown type. `wp.max(i, 1)`
+    over `i = wp.tid()` and integer arrays is not it: no operand of it can be NaN."""
+    ints: set[str] = set()
+    for a in fn.args.args:
+        text = ast.unparse(a.annotation) if a.annotation is not None else ""
+        if text and not _FLOAT_TEXT.search(text) and _INT_TEXT.search(text):
+            ints.add(a.arg)
+    for n in ast.walk(fn):
+        if (
+            isinstance(n, ast.Assign)
+            and isinstance(n.value, ast.Call)
+            and ast.unparse(n.value.func) == "wp.tid"
+        ):
+            ints.update(t.id for t in n.targets if isinstance(t, ast.Name))
+            ints.update(
+                e.id for t in n.targets if isinstance(t, ast.Tuple) for e in t.elts if isinstance(e, ast.Name)
+            )
+        if isinstance(n, ast.For) and isinstance(n.target, ast.Name):
+            ints.add(n.target.id)
+
+    def maybe_float(e: ast.expr) -> bool:
+        if isinstance(e, ast.Constant):
+            return type(e.value) is float
+        if isinstance(e, ast.Name):
+            return e.id not in ints
+        if isinstance(e, ast.Subscript):
+            return maybe_float(e.value)
+        if isinstance(e, ast.Attribute):
+            return maybe_float(e.value)
+        if isinstance(e, ast.Call):
+            name = ast.unparse(e.func)
+            return not (_INT_TEXT.fullmatch(name.removeprefix("wp.")) or name in ("len", "wp.tid"))
+        if isinstance(e, ast.BinOp):
+            return maybe_float(e.left) or maybe_float(e.right)
+        if isinstance(e, ast.UnaryOp):
+            return maybe_float(e.operand)
+        return True
+
+    for n in ast.walk(fn):
+        if isinstance(n, ast.Call):
+            f = n.func
+            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
+            if name in ("min", "max", "clamp") and any(maybe_float(a) for a in n.args):
+                return True
+    return False
 
 
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
@@ -282,6 +361,9 @@ PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
         "ifexp-shared-element": ifexp_shared_element,
         "mesh-and-bvh-query": mesh_and_bvh_query,
         "wide-int-literal": wide_int_literal,
+        "augassign-call-index-twice": augassign_call_index_twice,
+        "augassign-random-call": augassign_random_call,
+        "ifexp-constant-branch": ifexp_constant_branch,
         "float-min-max": float_min_max,
     }
 )

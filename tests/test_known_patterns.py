@@ -557,3 +557,36 @@ def test_quat_twist_angle_entry_labels_releases_before_1_16() -> None:
     args = ("judge", "mismatch", {"quat_twist_angle"}, src, "k")
     assert e.matches_reduced(*args, "1.15.0", set()) and not e.matches_reduced(*args, "1.16.0", set())
     assert not e.matches_reduced("judge", "mismatch", {"quat_twist"}, src, "k", "1.12.0", set())
+
+
+def test_old_release_entries_of_the_1_10_1_campaign_match_their_shapes_only() -> None:
+    """Seeds 1500002 (index evaluated twice), 1500218 (random draw in +=), 1500225 (ternary with a
+    literal branch), each with its bisected window; near shapes are not them."""
+    from corpus.patterns import matches
+
+    head = (
+        "@wp.kernel\ndef k(acc5: wp.array(dtype=wp.int32), a2: wp.array(dtype=wp.float32), "
+        "out7: wp.array(dtype=wp.float32)):\n    i = wp.tid()\n"
+    )
+    twice = head + "    out7[bump(acc5, i, 3) % 4] *= 0.5\n"
+    both = head + "    out7[bump(acc5, i, 3) % 4] += float(bump(acc5, i, 0))\n"
+    assert matches("augassign-call-index-twice", twice, "k")
+    assert not matches("augassign-call-index-twice", both, "k")  # the call-order entry's shape
+    e = KNOWN.get("augassign-index-evaluated-twice")
+    assert e.matches_reduced("judge", "mismatch", set(), twice, "k", "1.12.0", set())
+    assert not e.matches_reduced("judge", "mismatch", set(), twice, "k", "1.13.0", set())
+    rnd = (
+        head
+        + "    rng = wp.rand_init(i, 5)\n    v = i\n    v += wp.randi(rng, 0, 2)\n    out7[i] = float(v)\n"
+    )
+    plain = rnd.replace("v += wp.randi", "v = v + wp.randi")
+    assert matches("augassign-random-call", rnd, "k") and not matches("augassign-random-call", plain, "k")
+    r = KNOWN.get("augassign-random-call")
+    assert r.matches_reduced("judge", "mismatch", set(), rnd, "k", "1.11.1", set())
+    assert not r.matches_reduced("judge", "mismatch", set(), rnd, "k", "1.12.0", set())
+    lit = head + "    out7[i] = float((0 if (a2[i] <= 2.0) else acc5[8]))\n"
+    names = head + "    out7[i] = float((i if (a2[i] <= 2.0) else acc5[8]))\n"
+    assert matches("ifexp-constant-branch", lit, "k") and not matches("ifexp-constant-branch", names, "k")
+    c = KNOWN.get("ifexp-constant-branch")
+    assert c.matches_reduced("judge", "mismatch", {"IfExp"}, lit, "k", "1.11.0", set())
+    assert not c.matches_reduced("judge", "mismatch", {"IfExp"}, lit, "k", "1.11.1", set())
