@@ -92,14 +92,13 @@ class KnownEntry:
         own = self.stage == stage and (not self.verdict or self.verdict == verdict)
         if not own and (stage, verdict) not in self.also:
             return False
-        if self.gap and self.constructs and not constructs & set(self.constructs):
-            # a reduced kernel holds only what its failure needs: a gap confirmed on the original
-            # (`wp.frac` and `%` in one kernel) is not this kernel's cause once its construct is gone
+        # a reduced kernel holds only what its failure needs: a gap confirmed on the original
+        # (`wp.frac` and `%` in one kernel) is not this kernel's cause once its construct is gone
+        limitation = self.kind is KnownKind.LIMITATION
+        if not limitation and self.constructs and not constructs & set(self.constructs):
             return False
-        if self.gap or self.kind is KnownKind.LIMITATION:
+        if self.gap or limitation:
             return self.label in confirmed
-        if self.constructs and not constructs & set(self.constructs):
-            return False
         if self.pattern and not matches(self.pattern, source, kernel_name):
             return False
         if self.guard and not matches(self.guard, source, kernel_name):

@@ -9,14 +9,13 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from fuzz.engine.gradients import contains_break
+from fuzz.engine.signature import parse_kernel
 
 
-def _kernel(source: str, kernel_name: str) -> ast.FunctionDef | None:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    return next((t for t in tree.body if isinstance(t, ast.FunctionDef) and t.name == kernel_name), None)
+def _call_name(n: ast.Call) -> str:
+    """`wp.f(...)` and `f(...)` -> "f"; "" for any other callee."""
+    f = n.func
+    return f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
 
 
 def _arrays(fn: ast.FunctionDef) -> set[str]:
@@ -266,12 +265,7 @@ _BVH_STACK_QUERIES = frozenset({"bvh_query_aabb", "bvh_query_ray", "bvh_query_ca
 
 def _called(fn: ast.FunctionDef) -> set[str]:
     """Names of the functions `fn` calls (`wp.f(...)` and `f(...)` alike)."""
-    out: set[str] = set()
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Call):
-            f = n.func
-            out.add(f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else "")
-    return out
+    return {_call_name(n) for n in ast.walk(fn) if isinstance(n, ast.Call)}
 
 
 def mesh_and_bvh_query(fn: ast.FunctionDef) -> bool:
@@ -339,13 +333,10 @@ def float_min_max(fn: ast.FunctionDef) -> bool:
             return maybe_float(e.operand)
         return True
 
-    for n in ast.walk(fn):
-        if isinstance(n, ast.Call):
-            f = n.func
-            name = f.attr if isinstance(f, ast.Attribute) else f.id if isinstance(f, ast.Name) else ""
-            if name in ("min", "max", "clamp") and any(maybe_float(a) for a in n.args):
-                return True
-    return False
+    return any(
+        isinstance(n, ast.Call) and _call_name(n) in ("min", "max", "clamp") and any(map(maybe_float, n.args))
+        for n in ast.walk(fn)
+    )
 
 
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
@@ -375,5 +366,5 @@ def matches(pattern: str, source: str, kernel_name: str) -> bool:
         raise KeyError(
             f"corpus/known.py names pattern {pattern!r}; corpus/patterns.py has {sorted(PATTERNS)}"
         )
-    fn = _kernel(source, kernel_name)
+    fn, _ = parse_kernel(source, kernel_name)
     return fn is not None and PATTERNS[pattern](fn)

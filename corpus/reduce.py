@@ -10,7 +10,6 @@ crash and timeout cases run each candidate in a child process.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import itertools
 import os
@@ -221,24 +220,22 @@ class _Reducer:
         self.seen.add(key)
         if size(cand) >= current_size:
             return False
+        src = cand.module_source()
         try:
-            ast.parse(cand.module_source())
+            # outside the corpus allow-list (`k_C = wp.float64(0.125)` cut from `wp.constant(...)`)
+            # the reduced folder would be refused by every reader; a syntax error is a problem too
+            refused = source_problems(src, CASE)
             inputs = grammar.make_inputs(cand)
         except Exception:
-            self.rejected_early += 1
-            return False
-        if source_problems(cand.module_source(), CASE):
-            # outside the corpus allow-list (`k_C = wp.float64(0.125)` cut from `wp.constant(...)`):
-            # the reduced folder would be refused by every reader
+            refused = ["inputs"]
+        if refused:
             self.rejected_early += 1
             return False
         if self.target.verdict == Verdict.INVALID_KERNEL:
             return True  # the undefined behaviour is the failure being reduced
         try:
             cap = {} if self.while_cap is None else {"max_while_iterations": self.while_cap}
-            orc = oracle.evaluate(
-                cand.module_source(), cand.kernel_name, inputs, cand.dim, registry=self.registry, **cap
-            )
+            orc = oracle.evaluate(src, cand.kernel_name, inputs, cand.dim, registry=self.registry, **cap)
             if self.memo is not None:
                 self.screened[key] = orc
         except oracle.UndefinedBehavior:

@@ -590,3 +590,20 @@ def test_old_release_entries_of_the_1_10_1_campaign_match_their_shapes_only() ->
     c = KNOWN.get("ifexp-constant-branch")
     assert c.matches_reduced("judge", "mismatch", {"IfExp"}, lit, "k", "1.11.0", set())
     assert not c.matches_reduced("judge", "mismatch", {"IfExp"}, lit, "k", "1.11.1", set())
+
+
+def test_patterns_read_the_kernel_a_factory_makes_and_not_an_overload_stub() -> None:
+    """Patterns find their kernel as signatures do (`fuzz.engine.signature.parse_kernel`)."""
+    from corpus.patterns import matches
+
+    body = "    i = wp.tid()\n    out2[i] = wp.int64(9223372036854775807)\n"
+    made = (
+        "def k_make(s):\n    @wp.kernel(module='unique')\n    def kernel(out2: wp.array(dtype=wp.int64)):\n"
+        + "".join("    " + line + "\n" for line in body.splitlines())
+        + "    return kernel\nk = k_make(1)\n"
+    )
+    assert matches("wide-int-literal", made, "k")
+    stub_first = "@wp.overload\ndef k(out2: wp.array(dtype=wp.int64)): ...\n"
+    kernel = "@wp.kernel\ndef k(out2: wp.array(dtype=typing.Any)):\n" + body
+    assert matches("wide-int-literal", stub_first + kernel, "k")
+    assert not matches("wide-int-literal", kernel.replace("9223372036854775807", "2"), "k")

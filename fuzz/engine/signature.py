@@ -25,6 +25,7 @@ from typing import Any
 
 from fuzz.engine.result import CaseResult
 from oracle.closures import factory_kernels
+from oracle.types import wp_attr
 
 BARE_CALLS = frozenset({"int", "float", "range", "len"})
 # first-line header Warp puts before a codegen error; the reason follows the last "\n;"
@@ -246,16 +247,12 @@ def _flatten(body: list[ast.stmt], controls: list[_Stmt], out: list[_Stmt]) -> N
 
 
 def _is_kernel_def(fn: ast.FunctionDef) -> bool:
-    for d in fn.decorator_list:
-        f = d.func if isinstance(d, ast.Call) else d
-        if (isinstance(f, ast.Attribute) and f.attr == "kernel") or (
-            isinstance(f, ast.Name) and f.id == "kernel"
-        ):
-            return True
-    return False
+    return any(wp_attr(d.func if isinstance(d, ast.Call) else d) == "kernel" for d in fn.decorator_list)
 
 
-def _parse_kernel(source: str, kernel_name: str) -> tuple[ast.FunctionDef | None, dict[str, ast.FunctionDef]]:
+def parse_kernel(source: str, kernel_name: str) -> tuple[ast.FunctionDef | None, dict[str, ast.FunctionDef]]:
+    """The kernel `kernel_name` of `source` and its module-level functions: the `@wp.kernel`
+    definition (not a `@wp.overload` stub of its name), or the kernel a factory call binds."""
     try:
         tree = ast.parse(source)
     except SyntaxError:
@@ -275,7 +272,7 @@ def _parse_kernel(source: str, kernel_name: str) -> tuple[ast.FunctionDef | None
 
 def all_constructs(source: str, kernel_name: str) -> tuple[str, ...]:
     """Every builtin, operator and control construct in the kernel (helpers it calls included)."""
-    kernel, helpers = _parse_kernel(source, kernel_name)
+    kernel, helpers = parse_kernel(source, kernel_name)
     if kernel is None:
         return ()
     found: set[str] = set()
@@ -289,7 +286,7 @@ def all_constructs(source: str, kernel_name: str) -> tuple[str, ...]:
 def slice_constructs(source: str, kernel_name: str, targets: set[str]) -> tuple[str, ...]:
     """Constructs of the statements that can affect the `targets` arrays (a flow-insensitive
     backward slice over data and control dependences)."""
-    kernel, helpers = _parse_kernel(source, kernel_name)
+    kernel, helpers = parse_kernel(source, kernel_name)
     if kernel is None:
         return ()
     stmts: list[_Stmt] = []
