@@ -293,10 +293,10 @@ _FLOAT_TEXT = re.compile(r"\bfloat(?:16|32|64)?\b|\b(?:vec\d*|mat\d*)[fhd]?\b|\b
 _INT_TEXT = re.compile(r"\b(?:u?int(?:8|16|32|64)?|vec\d+[iu]\w*)\b")
 
 
-def float_min_max(fn: ast.FunctionDef) -> bool:
-    """A `min`/`max`/`clamp` call with an operand that may be a float: a float literal or
-    conversion, an array or parameter of a float type, or a local of unknown type. `wp.max(i, 1)`
-    over `i = wp.tid()` and integer arrays is not it: no operand of it can be NaN."""
+def _maybe_float(fn: ast.FunctionDef) -> Callable[[ast.expr], bool]:
+    """A test of whether an expression of `fn` may be a float: a float literal or conversion, an
+    array or parameter of a float type, or a local of unknown type. Integers: parameters and
+    arrays of integer types, `wp.tid()` results, loop variables, integer conversions, `len`."""
     ints: set[str] = set()
     for a in fn.args.args:
         text = ast.unparse(a.annotation) if a.annotation is not None else ""
@@ -333,10 +333,43 @@ def float_min_max(fn: ast.FunctionDef) -> bool:
             return maybe_float(e.operand)
         return True
 
+    return maybe_float
+
+
+def float_min_max(fn: ast.FunctionDef) -> bool:
+    """A `min`/`max`/`clamp` call with an operand that may be a float (`_maybe_float`).
+    `wp.max(i, 1)` over `i = wp.tid()` and integer arrays is not it: no operand of it can be NaN."""
+    maybe_float = _maybe_float(fn)
     return any(
         isinstance(n, ast.Call) and _call_name(n) in ("min", "max", "clamp") and any(map(maybe_float, n.args))
         for n in ast.walk(fn)
     )
+
+
+# builtins whose value jumps at some argument: a float approximated by fast math (or a
+# subnormal flushed to zero) that lies at the jump moves the result by a whole step
+_JUMPS = frozenset(
+    ("floor", "ceil", "trunc", "round", "rint", "frac", "step", "sign", "nonzero")
+) | frozenset(("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"))
+
+
+def float_discontinuity(fn: ast.FunctionDef) -> bool:
+    """A float value at a point where the result jumps: `//` or `%` with a float operand, a
+    comparison of a float, or a float through a step function or an integer conversion
+    (`_JUMPS`). CUDA's fast math approximates division, square root and the transcendental
+    intrinsics and flushes subnormals to zero, so such a kernel can change by a whole step under
+    `fast_math` while every continuous result stays within the fast-math budget."""
+    maybe_float = _maybe_float(fn)
+    for n in ast.walk(fn):
+        if isinstance(n, ast.BinOp) and isinstance(n.op, ast.FloorDiv | ast.Mod):
+            if maybe_float(n.left) or maybe_float(n.right):
+                return True
+        elif isinstance(n, ast.Compare):
+            if any(map(maybe_float, [n.left, *n.comparators])):
+                return True
+        elif isinstance(n, ast.Call) and _call_name(n) in _JUMPS and any(map(maybe_float, n.args)):
+            return True
+    return False
 
 
 PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
@@ -356,6 +389,7 @@ PATTERNS: Mapping[str, Callable[[ast.FunctionDef], bool]] = MappingProxyType(
         "augassign-random-call": augassign_random_call,
         "ifexp-constant-branch": ifexp_constant_branch,
         "float-min-max": float_min_max,
+        "float-discontinuity": float_discontinuity,
     }
 )
 

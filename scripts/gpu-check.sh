@@ -8,7 +8,7 @@ run_dir="${2:-runs/gpu-check}"
 cd "$(dirname "$0")/.."
 python -c "import warp as wp; wp.init(); assert wp.is_cuda_available(), 'no CUDA device'; print([str(d) for d in wp.get_devices()])" || exit 2
 echo "== CUDA tests"
-python -m pytest -m cuda -rs -q -p no:cacheprovider tests/test_cuda.py
+python -m pytest -m cuda -rs -q -p no:cacheprovider tests/test_cuda.py tests/test_sweep_cuda.py
 tests_rc=$?
 echo "== ${budget} CPU+CUDA campaign in ${run_dir}"
 python -m fuzz --budget "$budget" --devices cpu,cuda --out "$run_dir" --no-progress

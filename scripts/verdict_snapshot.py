@@ -52,28 +52,41 @@ def snapshot(run_dir: Path) -> list[dict[str, object]]:
     return out
 
 
-def compare(a_path: Path, b_path: Path) -> int:
+def compare(a_path: Path, b_path: Path, common: bool = False, fields: tuple[str, ...] = ()) -> int:
+    """Field-by-field differences; `common` leaves out seeds only one side has (a campaign that
+    ran longer than the other), `fields` compares only those fields."""
+
     def load(p: Path) -> dict[int, dict[str, object]]:
         recs = [json.loads(line) for line in p.read_text().splitlines() if line.strip()]
         return {int(r["seed"]): r for r in recs}
 
     a, b = load(a_path), load(b_path)
     same, diffs = 0, []
-    for seed in sorted(set(a) | set(b)):
+    seeds = set(a) & set(b) if common else set(a) | set(b)
+    if common:
+        print(
+            f"{len(set(a) - set(b))} seeds only in the first, {len(set(b) - set(a))} only in the second: left out"
+        )
+    for seed in sorted(seeds):
         if seed not in a or seed not in b:
             diffs.append(f"seed {seed}: only in {'the first' if seed in a else 'the second'} snapshot")
             continue
-        bad = [k for k in a[seed] if a[seed].get(k) != b[seed].get(k)]
+        bad = [k for k in (fields or a[seed]) if a[seed].get(k) != b[seed].get(k)]
         if bad:
             for k in bad:
                 diffs.append(f"seed {seed}: {k}: {a[seed].get(k)!r} -> {b[seed].get(k)!r}")
         else:
             same += 1
     verdicts: dict[str, int] = {}
-    for r in a.values():
+    for seed in seeds & set(a):
+        r = a[seed]
         verdicts[str(r["verdict"])] = verdicts.get(str(r["verdict"]), 0) + 1
-    print(f"{same} of {len(set(a) | set(b))} seeds identical (verdict, stage, device, signature, message,")
-    print("checks, case, cpp/cuda forward/backward); first snapshot's verdicts:", verdicts)
+    what = (
+        ", ".join(fields)
+        if fields
+        else "verdict, stage, device, signature, message, checks, case, cpp/cuda forward/backward"
+    )
+    print(f"{same} of {len(seeds)} seeds identical ({what}); first snapshot's verdicts:", verdicts)
     for d in diffs:
         print(d)
     return 1 if diffs else 0
@@ -83,11 +96,18 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", type=Path, help="RUN_DIR, or two snapshots with --compare")
     p.add_argument("--compare", action="store_true", help="compare two snapshot files")
+    p.add_argument("--common", action="store_true", help="with --compare: only the seeds both snapshots have")
+    p.add_argument(
+        "--fields",
+        default="",
+        help=f"with --compare: a comma list of fields to compare (of {', '.join(('seed',) + FIELDS + ('checks', 'case') + CODE)})",
+    )
     args = p.parse_args(argv)
     if args.compare:
         if len(args.paths) != 2:
             p.error("--compare takes two snapshot files")
-        return compare(*args.paths)
+        fields = tuple(f for f in args.fields.split(",") if f)
+        return compare(*args.paths, common=args.common, fields=fields)
     for run_dir in args.paths:
         for rec in snapshot(run_dir):
             sys.stdout.write(json.dumps(rec, sort_keys=True) + "\n")

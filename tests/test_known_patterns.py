@@ -607,3 +607,33 @@ def test_patterns_read_the_kernel_a_factory_makes_and_not_an_overload_stub() -> 
     kernel = "@wp.kernel\ndef k(out2: wp.array(dtype=typing.Any)):\n" + body
     assert matches("wide-int-literal", stub_first + kernel, "k")
     assert not matches("wide-int-literal", kernel.replace("9223372036854775807", "2"), "k")
+
+
+def test_fast_math_discontinuity_needs_a_float_at_a_jump_and_the_fast_math_point() -> None:
+    """The H200 sweep's four fast_math findings were a subnormal flushed to zero at a comparison
+    and approximate division under `//`: labelled only where a float meets a jump."""
+    from corpus.patterns import matches
+    from fuzz.engine.signature import all_constructs
+
+    e = KNOWN.get("fast-math-discontinuity")
+    msg = "fast_math=True on cuda:0: out[3] 38.0 != baseline 30.0\n(|err| 8, ...)"
+    ints = "a: wp.array(dtype=wp.int32), out: wp.array(dtype=wp.float32)"
+    kernels = {
+        "compare": (_kernel("r = 0.0\nif a[i] < 0.0:\n    r = 8.0\nout[i] = r"), True),
+        "floordiv": (_kernel("out[i] = wp.sin(a[i] // a[(i + 1) % 8])"), True),
+        "floor": (_kernel("out[i] = wp.floor(a[i] / 3.0)"), True),
+        "to int": (_kernel("out[i] = float(wp.int32(a[i] * 0.5))"), True),
+        "smooth": (_kernel("out[i] = wp.sin(a[i]) / (a[i] * a[i] + 1.0)"), False),
+        # an integer comparison and integer % under fast math: no float at a jump
+        "int jump": (_kernel("r = 1.0\nif a[i] % 3 < 2:\n    r = 2.0\nout[i] = r", ints), False),
+    }
+    for what, (src, expected) in kernels.items():
+        have = set(all_constructs(src, "k"))
+        got = e.matches_reduced("judge", "setting_mismatch", have, src, "k", "1.19.0", set(), msg)
+        assert got is expected, what
+        assert matches("float-discontinuity", src, "k") is expected, what
+    src, _ = kernels["compare"]
+    have = set(all_constructs(src, "k"))
+    other_point = msg.replace("fast_math=True", "max_unroll=0")
+    assert not e.matches_reduced("judge", "setting_mismatch", have, src, "k", "1.19.0", set(), other_point)
+    assert not e.matches_reduced("judge", "mismatch", have, src, "k", "1.19.0", set(), msg)

@@ -271,6 +271,19 @@ def test_the_judge_allows_the_pair_tolerance_and_no_more() -> None:
     near = base * np.float32(1 + 2e-5)
     fm = J.judge_setting("f=1", sweep.FAST_MATH, {"cpu": {"out": base}}, {"cpu": {"out": near}}, orc, {}, pol)
     assert fm.decision is None
+    # an absolute intrinsic error near a zero of the result (sin(x) * cos(y) on an H200): within
+    # fast math's norm-wise term (2**-13 of the array's largest magnitude), beyond the pair rule;
+    # a step of 1e-3 at the same place is beyond both
+    wave = np.array([0.9, -3.4124205e-05, 0.5], np.float32)
+    worc = _oracle(wave.copy(), 1e-7)
+    for diff, fast_ok in ((6.56e-07, True), (1e-3, False)):
+        moved = wave.copy()
+        moved[1] += np.float32(diff)
+        for tol, ok in ((sweep.FAST_MATH, fast_ok), (sweep.SAME, False)):
+            got = J.judge_setting(
+                "f=1", tol, {"cuda:0": {"out": wave}}, {"cuda:0": {"out": moved}}, worc, {}, pol
+            )
+            assert (got.decision is None) is ok, (diff, tol.name, got.decision)
     # integers: bit exact under every setting
     ib = np.array([5, 6], np.int32)
     io = _oracle(ib.copy(), 0.0)

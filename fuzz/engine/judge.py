@@ -431,10 +431,12 @@ def judge_setting(
             arr = np.asarray(b)
             if arr.dtype.kind != "f":
                 continue
-            if tolerance.abs_floor:
+            if tolerance.abs_floor or tolerance.scale_floor:
                 eb = orc.error_bound.get(name)
                 eb = np.zeros(arr.shape) if eb is None else np.broadcast_to(eb, arr.shape)
-                bound[name] = eb + tolerance.abs_floor / pol.safety
+                finite = np.abs(arr[np.isfinite(arr)])
+                scale = float(finite.max()) if finite.size else 0.0
+                bound[name] = eb + (tolerance.abs_floor + tolerance.scale_floor * scale) / pol.safety
             if tolerance.skip_nonfinite:
                 un = orc.unstable.get(name)
                 un = np.zeros(arr.shape, bool) if un is None else np.broadcast_to(un, arr.shape)

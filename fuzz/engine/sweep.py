@@ -43,7 +43,9 @@ class SweepTolerance:
     """How far a float output under a point may lie from the baseline's (integers and booleans:
     bit exact under every setting). The tolerance is that of the judge's cpu~cuda pair check
     scaled: safety_scale * policy.safety * oracle_error_bound + floor_scale * policy.floor_ulps *
-    ulp(baseline) + abs_floor; with `skip_nonfinite`, elements whose baseline value is NaN or
+    ulp(baseline) + abs_floor + scale_floor * max|baseline| (the largest finite magnitude of that
+    output array: a norm-wise term, for errors that are absolute at the scale of the values the
+    kernel works with rather than relative to each element); with `skip_nonfinite`, elements whose baseline value is NaN or
     infinite are not compared (fast math assumes finite values). oracle: the point's outputs must
     also agree with the oracle under the judge's own policy (settings that must not change
     results; fast math may)."""
@@ -52,11 +54,13 @@ class SweepTolerance:
     safety_scale: float = 2.0
     floor_scale: float = 2.0
     abs_floor: float = 0.0
+    scale_floor: float = 0.0
     skip_nonfinite: bool = False
     oracle: bool = True
 
     def describe(self) -> str:
         extra = f" + {self.abs_floor:g}" if self.abs_floor else ""
+        extra += f" + {self.scale_floor:g}*max|baseline|" if self.scale_floor else ""
         skip = "; NaN/inf baseline elements not compared" if self.skip_nonfinite else ""
         orc = "; and the oracle's own tolerance" if self.oracle else ""
         return (
@@ -71,13 +75,17 @@ SAME = SweepTolerance("same")
 # fast math (CUDA's --use_fast_math): approximate division, sqrt, sin/cos/exp/log intrinsics
 # (documented errors of a few ulp inside their ranges, more outside), denormals flushed to zero.
 # Budget: 16 times the pair tolerance's error-bound term, 2**10 ulp of the baseline (about 1.2e-4
-# relative for float32), an absolute floor of FLT_MIN for flushed denormals, non-finite values
-# not compared.
+# relative for float32), an absolute floor of FLT_MIN for flushed denormals, and 2**-13 (1.2e-4)
+# of the output array's largest magnitude: __sinf/__cosf errors are absolute (2**-21.41 on
+# [-pi, pi], more outside), so near a zero of the result they are unbounded relative to the
+# element (an H200 sweep flagged -3.4096e-05 against -3.4124e-05 in sin(x) * cos(y)); non-finite
+# values not compared.
 FAST_MATH = SweepTolerance(
     "fast-math",
     safety_scale=32.0,
     floor_scale=512.0,
     abs_floor=1.1754943508222875e-38,
+    scale_floor=2.0**-13,
     skip_nonfinite=True,
     oracle=False,
 )
