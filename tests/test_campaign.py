@@ -78,9 +78,9 @@ def test_crash_and_hang_are_isolated(tmp_path: Path) -> None:
     s = _campaign(
         run,
         12,
-        settings={"worker_plugins": faults.plugins(crash=(1002,), hang=(1008,))},
-        per_kernel_timeout_s=4.0,
-        base_timeout_s=20.0,
+        settings={"worker_plugins": faults.plugins(crash=(1002,), hang=(1008,)), "cpu_opt_level": 0},
+        per_kernel_timeout_s=2.0,
+        base_timeout_s=10.0,
     )
     assert s["kernels"] == 12, s
     with sqlite3.connect(run / "campaign.db") as db:

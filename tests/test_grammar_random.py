@@ -73,7 +73,8 @@ def runner(tmp_path_factory: pytest.TempPathFactory) -> Any:
     from fuzz.engine.runner import BatchRunner
 
     work = tmp_path_factory.mktemp("random-family")
-    return BatchRunner(WorkerSettings(str(work), ("cpu",), enable_backward=False), str(work), tag="rnd")
+    settings = WorkerSettings(str(work), ("cpu",), enable_backward=False, cpu_opt_level=0)
+    return BatchRunner(settings, str(work), tag="rnd")
 
 
 @pytest.mark.parametrize("family", ["random", "spatial"])

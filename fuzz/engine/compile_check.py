@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fuzz.engine import warpcompat
 from fuzz.engine.wpmodule import CompileFailure, WarpModule
 from grammar.case import KernelCase
 
@@ -36,13 +37,21 @@ def init_warp(cache_dir: str | None = None) -> Any:
 
 
 def compile_batch(
-    cases: list[KernelCase], workdir: Path, tag: str, launch: bool = True, enable_backward: bool = True
+    cases: list[KernelCase],
+    workdir: Path,
+    tag: str,
+    launch: bool = True,
+    enable_backward: bool = True,
+    cpu_opt_level: int | None = 0,
 ) -> list[Failure]:
     """Compile `cases` as one module; on failure retry each alone. Then launch each that compiled.
 
     enable_backward=False skips the adjoint code where only forward typing is under test.
+    cpu_opt_level: clang's -O level, as a campaign's `--cpu-opt-level` (default 0: the emitted
+    C++ is the same, the compile faster; None keeps Warp's -O2).
     """
-    options = {"enable_backward": enable_backward}
+    options: dict[str, Any] = {"enable_backward": enable_backward}
+    options.update(warpcompat.cpu_opt_level_options(cpu_opt_level, compiles_cuda=False))
     fails: list[Failure] = []
     built: list[WarpModule] = []
     ok_mods: dict[str, WarpModule] = {}
