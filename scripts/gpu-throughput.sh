@@ -9,11 +9,16 @@
 #       the same seeds; prints both summaries and compares their verdicts seed by seed
 #   bash scripts/gpu-throughput.sh sweep BUDGET SEED NAMES
 #       a CPU+CUDA campaign with --settings-sweep NAMES; prints the setting_mismatch messages
+#   bash scripts/gpu-throughput.sh machine [BATCHES]
+#       what the machine's CPUs give one worker: lscpu, the cgroup CPU quota, and one process's
+#       per-stage seconds for BATCHES (default 2) batches of 16 compiled for CPU and CUDA
+#       (scripts/profile_worker.py; without a GPU, --cuda-arch 90); compare per-kernel compile
+#       seconds with another machine's before reading its campaign rates
 set -uo pipefail
 cd "$(dirname "$0")/.."
 out="${OUT:-runs/gpu-throughput}"
 mkdir -p "$out"
-step="${1:?step: bench, campaign or sweep}"
+step="${1:?step: bench, campaign, sweep or machine}"
 shift
 summary() {  # RUN_DIR: the figures a closing note quotes
     python - "$1" <<'PY'
@@ -77,6 +82,16 @@ db = sqlite3.connect(f"{sys.argv[1]}/campaign.db")
 for seed, msg in db.execute("SELECT seed, message FROM cases WHERE verdict='setting_mismatch' ORDER BY seed"):
     print(f"-- seed {seed}: " + "\n   ".join(msg.splitlines()[:3]))
 PY
+    ;;
+machine)
+    batches="${1:-2}"
+    echo "== nproc $(nproc); cgroup cpu.max: $(cat /sys/fs/cgroup/cpu.max 2>/dev/null || echo none)"
+    lscpu | grep -E "Model name|Thread\(s\)|Core\(s\)|Socket|MHz" || true
+    target=(--devices cpu,cuda:0)
+    python -c "import warp as wp; wp.config.quiet = True; wp.init(); raise SystemExit(0 if wp.is_cuda_available() else 1)" \
+        || target=(--devices cpu --cuda-arch 90)
+    echo "== profile_worker.py --seed 0 --batches $batches --no-profile ${target[*]}"
+    python scripts/profile_worker.py --seed 0 --batches "$batches" --no-profile "${target[@]}" 2>&1 | head -40
     ;;
 *)
     echo "unknown step $step" >&2
