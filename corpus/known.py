@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from corpus.patterns import matches
+from corpus.patterns import JUMP_BUILTINS, matches
 from fuzz.engine.result import CaseResult
 from fuzz.engine.signature import all_constructs, signature_of
 
@@ -39,11 +39,7 @@ def release_key(v: str) -> tuple[int, ...]:
 
 # the constructs where a float meets a jump (corpus.patterns.float_discontinuity says which
 # operand must be a float): the fast-math-discontinuity entry's marks
-_FAST_MATH_JUMPS = (
-    *("FloorDiv", "Mod", "Lt", "LtE", "Gt", "GtE", "Eq", "NotEq"),
-    *("floor", "ceil", "trunc", "round", "rint", "frac", "step", "sign", "nonzero", "bool"),
-    *("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
-)
+_FAST_MATH_JUMPS = ("FloorDiv", "Mod", "Lt", "LtE", "Gt", "GtE", "Eq", "NotEq", *JUMP_BUILTINS)
 
 
 @dataclass(frozen=True)

@@ -348,15 +348,16 @@ def float_min_max(fn: ast.FunctionDef) -> bool:
 
 # builtins whose value jumps at some argument: a float approximated by fast math (or a
 # subnormal flushed to zero) that lies at the jump moves the result by a whole step
-_JUMPS = frozenset(
-    ("floor", "ceil", "trunc", "round", "rint", "frac", "step", "sign", "nonzero")
-) | frozenset(("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "bool"))
+JUMP_BUILTINS = (
+    *("floor", "ceil", "trunc", "round", "rint", "frac", "step", "sign", "nonzero", "bool"),
+    *("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
+)
 
 
 def float_discontinuity(fn: ast.FunctionDef) -> bool:
     """A float value at a point where the result jumps: `//` or `%` with a float operand, a
     comparison of a float, or a float through a step function or an integer conversion
-    (`_JUMPS`). CUDA's fast math approximates division, square root and the transcendental
+    (`JUMP_BUILTINS`). CUDA's fast math approximates division, square root and the transcendental
     intrinsics and flushes subnormals to zero, so such a kernel can change by a whole step under
     `fast_math` while every continuous result stays within the fast-math budget."""
     maybe_float = _maybe_float(fn)
@@ -367,7 +368,7 @@ def float_discontinuity(fn: ast.FunctionDef) -> bool:
         elif isinstance(n, ast.Compare):
             if any(map(maybe_float, [n.left, *n.comparators])):
                 return True
-        elif isinstance(n, ast.Call) and _call_name(n) in _JUMPS and any(map(maybe_float, n.args)):
+        elif isinstance(n, ast.Call) and _call_name(n) in JUMP_BUILTINS and any(map(maybe_float, n.args)):
             return True
     return False
 

@@ -45,10 +45,10 @@ class SweepTolerance:
     scaled: safety_scale * policy.safety * oracle_error_bound + floor_scale * policy.floor_ulps *
     ulp(baseline) + abs_floor + scale_floor * max|baseline| (the largest finite magnitude of that
     output array: a norm-wise term, for errors that are absolute at the scale of the values the
-    kernel works with rather than relative to each element); with `skip_nonfinite`, elements whose baseline value is NaN or
-    infinite are not compared (fast math assumes finite values). oracle: the point's outputs must
-    also agree with the oracle under the judge's own policy (settings that must not change
-    results; fast math may)."""
+    kernel works with rather than relative to each element); with `skip_nonfinite`, elements
+    whose baseline value is NaN or infinite are not compared (fast math assumes finite values).
+    oracle: the point's outputs must also agree with the oracle under the judge's own policy
+    (settings that must not change results; fast math may)."""
 
     name: str
     safety_scale: float = 2.0
