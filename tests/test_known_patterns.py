@@ -637,3 +637,22 @@ def test_fast_math_discontinuity_needs_a_float_at_a_jump_and_the_fast_math_point
     other_point = msg.replace("fast_math=True", "max_unroll=0")
     assert not e.matches_reduced("judge", "setting_mismatch", have, src, "k", "1.19.0", set(), other_point)
     assert not e.matches_reduced("judge", "mismatch", have, src, "k", "1.19.0", set(), msg)
+
+
+def test_a_generated_fast_math_finding_is_labelled_through_match_reduced() -> None:
+    """The H200 sweep's seed 2100035 (a subnormal at a comparison): labelled as a fast_math
+    finding, and not when the same difference is blamed on another point."""
+    import grammar
+    from fuzz.engine.result import CaseResult
+
+    c = grammar.generate(2100035)
+    msg = "fast_math=True on cuda:0: out3[41] 38.0 != baseline 30.0\n(|err| 8, ...)\nother swept points: none"
+    r = CaseResult(
+        c.seed, c.kernel_name, c.family, "1.7.3", c.to_json(), "setting_mismatch", "judge", "cuda:0", msg
+    )
+    assert [e.label for e in KNOWN.match_reduced(r, "1.19.0")] == ["fast-math-discontinuity"]
+    other = CaseResult(
+        c.seed, c.kernel_name, c.family, "1.7.3", c.to_json(), "setting_mismatch", "judge", "cuda:0",
+        msg.replace("fast_math=True", "mode=debug"),
+    )  # fmt: skip
+    assert KNOWN.match_reduced(other, "1.19.0") == []
