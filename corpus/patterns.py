@@ -213,10 +213,7 @@ def augassign_random_call(fn: ast.FunctionDef) -> bool:
     return any(
         isinstance(n, ast.AugAssign)
         and any(
-            isinstance(c, ast.Call)
-            and isinstance(c.func, ast.Attribute)
-            and bool(_RANDOM_CALLS.match(c.func.attr))
-            for c in ast.walk(n.value)
+            isinstance(c, ast.Call) and bool(_RANDOM_CALLS.match(_call_name(c))) for c in ast.walk(n.value)
         )
         for n in ast.walk(fn)
     )
@@ -348,7 +345,7 @@ def float_min_max(fn: ast.FunctionDef) -> bool:
 
 # builtins whose value jumps at some argument: a float approximated by fast math (or a
 # subnormal flushed to zero) that lies at the jump moves the result by a whole step
-JUMP_BUILTINS = (
+_JUMPS = (
     *("floor", "ceil", "trunc", "round", "rint", "frac", "step", "sign", "nonzero", "bool"),
     *("int", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"),
 )
@@ -357,7 +354,7 @@ JUMP_BUILTINS = (
 def float_discontinuity(fn: ast.FunctionDef) -> bool:
     """A float value at a point where the result jumps: `//` or `%` with a float operand, a
     comparison of a float, or a float through a step function or an integer conversion
-    (`JUMP_BUILTINS`). CUDA's fast math approximates division, square root and the transcendental
+    (`_JUMPS`). CUDA's fast math approximates division, square root and the transcendental
     intrinsics and flushes subnormals to zero, so such a kernel can change by a whole step under
     `fast_math` while every continuous result stays within the fast-math budget."""
     maybe_float = _maybe_float(fn)
@@ -368,7 +365,7 @@ def float_discontinuity(fn: ast.FunctionDef) -> bool:
         elif isinstance(n, ast.Compare):
             if any(map(maybe_float, [n.left, *n.comparators])):
                 return True
-        elif isinstance(n, ast.Call) and _call_name(n) in JUMP_BUILTINS and any(map(maybe_float, n.args)):
+        elif isinstance(n, ast.Call) and _call_name(n) in _JUMPS and any(map(maybe_float, n.args)):
             return True
     return False
 
